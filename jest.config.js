@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // Type errors are caught by `npm run typecheck`; transpiling only keeps the suite fast.
+  transform: { '^.+\\.ts$': 'ts-jest' },
+  // Integration tests start Azurite and the emulator; one worker per core is plenty.
+  maxWorkers: 2,
+  testTimeout: 60000,
+};

@@ -1,0 +1,209 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+import { AppError } from './errors';
+import { signatureFileSchema, type Signature } from './scan/signatures';
+
+/** Endpoints per national cloud (DESIGN.md §2). Every one can be overridden by a setting. */
+export const CLOUDS = {
+  AzurePublic: { graph: 'https://graph.microsoft.com', login: 'https://login.microsoftonline.com' },
+  AzureUSGovernment: { graph: 'https://graph.microsoft.us', login: 'https://login.microsoftonline.us' },
+  AzureUSGovernmentDoD: { graph: 'https://dod-graph.microsoft.us', login: 'https://login.microsoftonline.us' },
+  AzureChina: { graph: 'https://microsoftgraph.chinacloudapi.cn', login: 'https://login.chinacloudapi.cn' },
+} as const;
+export type CloudName = keyof typeof CLOUDS;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DAY_MS = 86_400_000;
+
+const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+function duration(name: string, fallback: string, max: number) {
+  return z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .default(fallback)
+      .transform((text, ctx) => {
+        const ms = parseDuration(text);
+        if (ms === undefined || ms <= 0 || ms > max) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${name} must be a positive duration up to ${max / DAY_MS} days, such as 30m, 24h, 7d or PT10M.`,
+          });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  );
+}
+
+function httpsUrl(name: string) {
+  return z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .optional()
+      .refine((text) => text === undefined || isHttpsUrl(text), {
+        message: `${name} must be an absolute https:// URL without a path, e.g. https://graph.microsoft.com (tokens are only ever sent over https).`,
+      })
+      .transform((text) => text?.replace(/\/+$/, '')),
+  );
+}
+
+function isHttpsUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && (url.pathname === '/' || url.pathname === '') && !url.search;
+  } catch {
+    return false;
+  }
+}
+
+const settingsSchema = z.object({
+  AZURE_CLOUD: z.preprocess(
+    blankIsUnset,
+    z.enum(Object.keys(CLOUDS) as [CloudName, ...CloudName[]], {
+      message: `AZURE_CLOUD must be one of ${Object.keys(CLOUDS).join(', ')}.`,
+    }).default('AzurePublic'),
+  ),
+  GRAPH_ENDPOINT: httpsUrl('GRAPH_ENDPOINT'),
+  TENANT_ID: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(GUID, { message: 'TENANT_ID must be the directory (tenant) id, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.' })
+      .transform((id) => id.toLowerCase())
+      .optional(),
+  ),
+  SCAN_LOOKBACK: duration('SCAN_LOOKBACK', '24h', 30 * DAY_MS),
+  SCAN_OVERLAP: duration('SCAN_OVERLAP', '10m', DAY_MS),
+  STATE_STORAGE: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .optional()
+      .refine((text) => text === undefined || isStorageConnection(text), {
+        message:
+          'STATE_STORAGE must be a storage connection string (UseDevelopmentStorage=true, or one with AccountName and AccountKey/SharedAccessSignature or TableEndpoint) or an https:// table endpoint URL used with the managed identity.',
+      }),
+  ),
+  AUDIT_REQUESTS_PER_10S: z.preprocess(
+    blankIsUnset,
+    z.coerce
+      .number({ message: 'AUDIT_REQUESTS_PER_10S must be a whole number from 1 to 122.' })
+      .int({ message: 'AUDIT_REQUESTS_PER_10S must be a whole number from 1 to 122.' })
+      .min(1, { message: 'AUDIT_REQUESTS_PER_10S must be a whole number from 1 to 122 (Graph allows 5 per 10 s per tenant).' })
+      .max(122, { message: 'AUDIT_REQUESTS_PER_10S must be at most 122 (Graph allows 5 per 10 s per tenant, 122 across tenants).' })
+      .default(5),
+  ),
+  GRAPH_MAX_ATTEMPTS: z.preprocess(
+    blankIsUnset,
+    z.coerce
+      .number({ message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
+      .int({ message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
+      .min(1, { message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
+      .max(20, { message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
+      .default(6),
+  ),
+  SSPR_SIGNATURES: z.preprocess(blankIsUnset, z.string().optional()),
+  PII_MODE: z.preprocess(
+    blankIsUnset,
+    z.enum(['plain', 'hash'], { message: 'PII_MODE must be plain or hash.' }).default('plain'),
+  ),
+});
+
+function isStorageConnection(text: string): boolean {
+  if (/^https:\/\/[^/]+\/?$/i.test(text)) return true;
+  if (/^UseDevelopmentStorage=true;?$/i.test(text.trim())) return true;
+  const parts = new Map(
+    text
+      .split(';')
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        return [pair.slice(0, at).trim().toLowerCase(), pair.slice(at + 1)] as const;
+      }),
+  );
+  return (parts.has('accountname') && (parts.has('accountkey') || parts.has('sharedaccesssignature'))) || parts.has('tableendpoint');
+}
+
+export interface Config {
+  cloud: CloudName;
+  graphEndpoint: string;
+  authorityHost: string;
+  tenantId?: string;
+  lookbackMs: number;
+  overlapMs: number;
+  stateStorage?: string;
+  auditRequestsPer10s: number;
+  graphMaxAttempts: number;
+  extraSignatures: Signature[];
+  piiMode: 'plain' | 'hash';
+}
+
+/** Reads every setting once. Throws one CONFIG.INVALID error that lists each bad setting, its value and the fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = settingsSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      problems.push(`${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+    }
+    throw configError(problems);
+  }
+  const settings = parsed.data;
+  if (settings.SCAN_OVERLAP >= settings.SCAN_LOOKBACK) {
+    problems.push(
+      `SCAN_OVERLAP=${JSON.stringify(env.SCAN_OVERLAP ?? '10m')}: SCAN_OVERLAP must be shorter than SCAN_LOOKBACK (${JSON.stringify(env.SCAN_LOOKBACK ?? '24h')}).`,
+    );
+  }
+  let extraSignatures: Signature[] = [];
+  if (settings.SSPR_SIGNATURES) {
+    const loaded = loadSignatureFile(settings.SSPR_SIGNATURES);
+    if (typeof loaded === 'string') problems.push(`SSPR_SIGNATURES=${JSON.stringify(settings.SSPR_SIGNATURES)}: ${loaded}`);
+    else extraSignatures = loaded;
+  }
+  if (problems.length > 0) throw configError(problems);
+
+  const cloud = CLOUDS[settings.AZURE_CLOUD];
+  return {
+    cloud: settings.AZURE_CLOUD,
+    graphEndpoint: settings.GRAPH_ENDPOINT ?? cloud.graph,
+    authorityHost: cloud.login,
+    tenantId: settings.TENANT_ID,
+    lookbackMs: settings.SCAN_LOOKBACK,
+    overlapMs: settings.SCAN_OVERLAP,
+    stateStorage: settings.STATE_STORAGE,
+    auditRequestsPer10s: settings.AUDIT_REQUESTS_PER_10S,
+    graphMaxAttempts: settings.GRAPH_MAX_ATTEMPTS,
+    extraSignatures,
+    piiMode: settings.PII_MODE,
+  };
+}
+
+function loadSignatureFile(path: string): Signature[] | string {
+  if (!existsSync(path)) return 'the file does not exist. Point SSPR_SIGNATURES at a JSON file of match rules, or unset it.';
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    return `the file is not valid JSON (${(err as Error).message}). Fix the file or unset SSPR_SIGNATURES.`;
+  }
+  const rules = signatureFileSchema.safeParse(json);
+  if (!rules.success) {
+    const first = rules.error.issues[0];
+    return `rule ${first.path.join('.')} is invalid: ${first.message}. See docs/ARCHITECTURE.md "Signatures" for the format.`;
+  }
+  return rules.data;
+}
+
+function configError(problems: string[]): AppError {
+  return new AppError('CONFIG.INVALID', `Invalid settings:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** Validates a tenant id given on the command line or in a request, with the same rule as TENANT_ID. */
+export function isTenantId(text: string): boolean {
+  return GUID.test(text);
+}

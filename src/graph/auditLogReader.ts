@@ -1,0 +1,48 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { AuditEvent, Window } from '../scan/model';
+import { graphCallFailed } from './graphErrors';
+import type { AuditLogReader } from './ports';
+
+interface AuditPage {
+  value?: AuditEvent[];
+  '@odata.nextLink'?: string;
+}
+
+export const SSPR_SERVICE = 'Self-service Password Management';
+export const UPDATE_AUTHORIZATION_POLICY = 'Update authorization policy';
+
+export class GraphAuditLogReader implements AuditLogReader {
+  constructor(private readonly client: Client) {}
+
+  ssprEvents(window: Window): AsyncIterable<AuditEvent[]> {
+    return this.pages(`loggedByService eq '${SSPR_SERVICE}' and ${windowFilter(window)}`);
+  }
+
+  authorizationPolicyChanges(window: Window): AsyncIterable<AuditEvent[]> {
+    return this.pages(`activityDisplayName eq '${UPDATE_AUTHORIZATION_POLICY}' and ${windowFilter(window)}`);
+  }
+
+  /** Follows `@odata.nextLink` (absolute, opaque) until Graph stops sending one. */
+  private async *pages(filter: string): AsyncGenerator<AuditEvent[]> {
+    let page: AuditPage;
+    try {
+      page = await this.client.api('/auditLogs/directoryAudits').filter(filter).get();
+    } catch (err) {
+      throw graphCallFailed(err, 'Reading the audit log', 'AuditLog.Read.All');
+    }
+    for (;;) {
+      yield page.value ?? [];
+      const next = page['@odata.nextLink'];
+      if (!next) return;
+      try {
+        page = await this.client.api(next).get();
+      } catch (err) {
+        throw graphCallFailed(err, 'Reading the next audit log page', 'AuditLog.Read.All');
+      }
+    }
+  }
+}
+
+function windowFilter(window: Window): string {
+  return `activityDateTime ge ${window.from.toISOString()} and activityDateTime le ${window.to.toISOString()}`;
+}

@@ -1,0 +1,132 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { AdminRole, PolicyFacts, UserFacts } from '../scan/model';
+import { adminRole } from './adminRoles';
+import { runBatch, type BatchOptions, type BatchResponse } from './batch';
+import { describeGraphFailure } from './graphErrors';
+import type { DirectoryReader } from './ports';
+
+const USER_FIELDS = 'id,userPrincipalName,onPremisesSyncEnabled,onPremisesImmutableId';
+const MAX_ROLE_PAGES = 10;
+
+export class GraphDirectoryReader implements DirectoryReader {
+  constructor(
+    private readonly client: Client,
+    private readonly batch: BatchOptions,
+  ) {}
+
+  /** `allowedToUseSSPR` on the authorization policy. v1.0 answers one object; beta-style `value: [ … ]` is accepted too. */
+  async adminSsprPolicy(): Promise<PolicyFacts> {
+    let body: any;
+    try {
+      body = await this.client.api('/policies/authorizationPolicy').get();
+    } catch (err) {
+      const { status, text } = describeGraphFailure(err);
+      const hint = status === 403 ? ' (grant Policy.Read.All)' : '';
+      return { kind: 'unknown', reason: `reading the authorization policy failed: ${text}${hint}`, transient: isTransient(status) };
+    }
+    const policy = Array.isArray(body?.value) ? body.value[0] : body;
+    const value = policy?.allowedToUseSSPR;
+    if (value === true) return { kind: 'on' };
+    if (value === false) return { kind: 'off' };
+    return {
+      kind: 'unknown',
+      reason: 'the authorization policy has no allowedToUseSSPR value (common on new or unlicensed tenants)',
+      transient: false,
+    };
+  }
+
+  /** Each user's sync state and admin roles (direct, and through role-assignable groups), 3 lookups a user, in $batch. */
+  async users(ids: string[]): Promise<Map<string, UserFacts>> {
+    const requests = ids.flatMap((id, i) => [
+      { id: `u${i}`, url: `/users/${encodeURIComponent(id)}?$select=${USER_FIELDS}` },
+      { id: `a${i}`, url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${id.replace(/'/g, "''")}'`)}` },
+      { id: `t${i}`, url: `/users/${encodeURIComponent(id)}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId` },
+    ]);
+    const answers = await runBatch(this.client, requests, this.batch);
+    const facts = new Map<string, UserFacts>();
+    for (const [i, id] of ids.entries()) {
+      facts.set(id, await this.userFacts(id, answers.get(`u${i}`)!, answers.get(`a${i}`)!, answers.get(`t${i}`)!));
+    }
+    return facts;
+  }
+
+  private async userFacts(id: string, user: BatchResponse, direct: BatchResponse, transitive: BatchResponse): Promise<UserFacts> {
+    if (user.status === 404) return { kind: 'not-found', id };
+    if (user.status !== 200) return { kind: 'unknown', id, reason: failureText(user, 'User.Read.All'), transient: isTransient(user.status) };
+    const roles = await this.adminRoles(direct, transitive);
+    return {
+      kind: 'found',
+      id,
+      userPrincipalName: user.body?.userPrincipalName ?? null,
+      synced: syncedState(user.body),
+      roles,
+    };
+  }
+
+  /**
+   * Any admin role found is enough to say "admin". To say "not an admin" both sources must have
+   * answered in full: a failed or unreadable source leaves the roles unknown.
+   */
+  private async adminRoles(direct: BatchResponse, transitive: BatchResponse): Promise<Extract<UserFacts, { kind: 'found' }>['roles']> {
+    const found = new Map<string, AdminRole>();
+    const gaps: string[] = [];
+    const transient = isTransient(direct.status) || isTransient(transitive.status);
+    const directItems = await this.allItems(direct, gaps, 'RoleManagement.Read.Directory');
+    for (const assignment of directItems) {
+      const role = adminRole(assignment?.roleDefinitionId);
+      if (role) found.set(role.templateId, role);
+    }
+    const transitiveItems = await this.allItems(transitive, gaps, 'RoleManagement.Read.Directory');
+    for (const directoryRole of transitiveItems) {
+      // With too narrow a permission Graph returns the object with only id and @odata.type.
+      if (!directoryRole?.roleTemplateId) {
+        gaps.push('a directory role held through group membership could not be read (grant RoleManagement.Read.Directory)');
+        continue;
+      }
+      const role = adminRole(directoryRole.roleTemplateId);
+      if (role) found.set(role.templateId, role);
+    }
+    if (found.size > 0) return { kind: 'known', adminRoles: [...found.values()] };
+    if (gaps.length > 0) return { kind: 'unknown', reason: gaps.join('; '), transient };
+    return { kind: 'known', adminRoles: [] };
+  }
+
+  private async allItems(answer: BatchResponse, gaps: string[], permission: string): Promise<any[]> {
+    if (answer.status !== 200) {
+      gaps.push(failureText(answer, permission));
+      return [];
+    }
+    const items: any[] = [...(answer.body?.value ?? [])];
+    let next: string | undefined = answer.body?.['@odata.nextLink'];
+    for (let page = 0; next && page < MAX_ROLE_PAGES; page++) {
+      try {
+        const body = await this.client.api(next).get();
+        items.push(...(body?.value ?? []));
+        next = body?.['@odata.nextLink'];
+      } catch (err) {
+        gaps.push(`reading more role pages failed: ${describeGraphFailure(err).text}`);
+        return items;
+      }
+    }
+    if (next) gaps.push('the user has more role entries than we read');
+    return items;
+  }
+}
+
+/** Throttled, server-side or no answer at all: a later scan may well get through. */
+function isTransient(status: number | undefined): boolean {
+  return status === undefined || status === 0 || status === 429 || status >= 500;
+}
+
+function syncedState(user: any): boolean | null {
+  if (user?.onPremisesSyncEnabled === true) return true;
+  if (user?.onPremisesSyncEnabled === false || user?.onPremisesSyncEnabled === null) return false;
+  return null;
+}
+
+function failureText(answer: BatchResponse, permission: string): string {
+  if (answer.error) return answer.error;
+  const code = answer.body?.error?.code ? ` ${answer.body.error.code}` : '';
+  const hint = answer.status === 403 ? ` (grant ${permission})` : '';
+  return `Graph answered ${answer.status}${code}${hint}`;
+}

@@ -1,0 +1,29 @@
+import { GraphError } from '@microsoft/microsoft-graph-client';
+import { AppError } from '../errors';
+
+/** Graph's error `code` and status as one short phrase for a verdict reason or an error message. */
+export function describeGraphFailure(err: unknown): { status: number | undefined; text: string } {
+  if (err instanceof GraphError) return { status: err.statusCode, text: `Graph answered ${err.statusCode} ${err.code ?? ''}`.trim() };
+  if (err instanceof AppError) return { status: undefined, text: err.message };
+  return { status: undefined, text: err instanceof Error ? err.message : String(err) };
+}
+
+/** Turns a failed Graph call into an AppError whose message names the permission or setting to fix. */
+export function graphCallFailed(err: unknown, what: string, permission: string): AppError {
+  if (err instanceof AppError) return err;
+  const { status, text } = describeGraphFailure(err);
+  if (status === 401) {
+    return new AppError('GRAPH.UNAUTHORIZED', `${what}: ${text}. The token was refused: check the identity and the tenant it signs in to.`, { cause: err });
+  }
+  if (status === 403) {
+    return new AppError('GRAPH.FORBIDDEN', `${what}: ${text}. Grant the application permission ${permission} and admin consent.`, { cause: err });
+  }
+  if (status === 429) {
+    return new AppError('GRAPH.THROTTLED', `${what}: Graph kept throttling after every retry. Lower AUDIT_REQUESTS_PER_10S or scan later.`, {
+      transient: true,
+      cause: err,
+    });
+  }
+  const transient = status === undefined || status >= 500;
+  return new AppError(transient ? 'GRAPH.UNAVAILABLE' : 'GRAPH.REQUEST_FAILED', `${what}: ${text}.`, { transient, cause: err });
+}

@@ -1,0 +1,79 @@
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { AppError } from '../errors';
+import type { SlidingWindowPacer } from './pacer';
+import { RETRYABLE_STATUS, retryDelayMs, type BackoffOptions } from './retryPolicy';
+
+export interface GraphStats {
+  /** HTTP requests sent to Graph, retries included. */
+  total: number;
+  /** 429 answers, whole requests and $batch items alike. */
+  throttled: number;
+}
+
+export interface ResilienceOptions {
+  maxAttempts: number;
+  auditPacer: SlidingWindowPacer;
+  stats: GraphStats;
+  backoff: BackoffOptions;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const AUDIT_PATH = /\/auditlogs\/directoryaudits/i;
+
+/**
+ * First link of the Graph client's middleware chain: paces audit-log requests to the tenant's limit,
+ * retries 429/5xx/connection failures (Retry-After first, jittered backoff otherwise) and counts
+ * what it sent. The auth handler after it re-applies the token on every attempt.
+ */
+export class ResilienceHandler implements Middleware {
+  private next?: Middleware;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: ResilienceOptions) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    const paced = AUDIT_PATH.test(new URL(url).pathname);
+    const { maxAttempts, auditPacer, stats, backoff } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      const lastAttempt = attempt + 1 >= maxAttempts;
+      if (paced) await auditPacer.acquire();
+      stats.total++;
+      context.response = undefined;
+      try {
+        await this.next!.execute(context);
+      } catch (err) {
+        if (lastAttempt || !isConnectionFailure(err)) throw unreachable(err);
+        await this.sleep(retryDelayMs(attempt, undefined, backoff));
+        continue;
+      }
+      const response = context.response as Response | undefined;
+      if (!response) return;
+      if (response.status === 429) {
+        stats.throttled++;
+        if (paced) auditPacer.saturate();
+      }
+      if (!RETRYABLE_STATUS.has(response.status) || lastAttempt) return;
+      await response.arrayBuffer().catch(() => undefined);
+      await this.sleep(retryDelayMs(attempt, response.headers.get('Retry-After'), backoff));
+    }
+  }
+}
+
+function isConnectionFailure(err: unknown): boolean {
+  return err instanceof TypeError || (err instanceof Error && /ECONNRESET|ECONNREFUSED|socket|fetch failed|terminated/i.test(err.message));
+}
+
+function unreachable(err: unknown): AppError {
+  const cause = err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : String(err);
+  return new AppError('GRAPH.UNREACHABLE', `Microsoft Graph could not be reached (${cause}). Check GRAPH_ENDPOINT and the network, then retry.`, {
+    transient: true,
+    cause: err,
+  });
+}

@@ -1,0 +1,90 @@
+import type { ScanResult } from './scan/scanTenant';
+import type { StoredIncident } from './state/ports';
+
+/** The one JSON document `scan --json` prints: the contract scripts and the Functions app rely on. */
+export function scanResultJson(result: ScanResult) {
+  return {
+    tenantId: result.tenantId,
+    window: result.window,
+    clippedToRetention: result.clippedToRetention,
+    eventsRead: result.eventsRead,
+    unattributedFailures: result.unattributedFailures,
+    findings: result.findings.map((finding) => ({
+      userId: finding.userId,
+      userPrincipalName: finding.userPrincipalName,
+      verdict: finding.verdict,
+      reason: finding.reason,
+      synced: finding.synced,
+      roles: finding.roles,
+      errorCode: finding.errorCode,
+      eventIds: finding.eventIds,
+    })),
+    incidents: result.incidents.map((incident) => ({
+      id: incident.id,
+      cause: incident.cause,
+      state: incident.state,
+      userIds: incident.userIds,
+    })),
+    graphRequests: result.graphRequests,
+  };
+}
+
+/** A readable summary for a person at a terminal. */
+export function scanResultText(result: ScanResult): string {
+  const lines = [
+    `Tenant ${result.tenantId}`,
+    `Window ${result.window.from} → ${result.window.to}${result.clippedToRetention ? ' (cut to the 30-day audit retention)' : ''}`,
+    `${result.eventsRead} SSPR audit events read, ${result.findings.length} users with failures` +
+      (result.unattributedFailures ? `, ${result.unattributedFailures} anonymous failures not attributable to a user` : ''),
+    `${result.graphRequests.total} Graph requests, ${result.graphRequests.throttled} throttled`,
+    '',
+  ];
+  if (result.findings.length === 0) {
+    lines.push('No failed self-service password resets in this window.');
+    return lines.join('\n');
+  }
+  lines.push(
+    table(
+      ['USER', 'VERDICT', 'ROLES', 'SYNCED', 'CODE', 'EVENTS'],
+      result.findings.map((f) => [
+        f.userPrincipalName ?? f.userId,
+        f.verdict,
+        f.roles.join(', ') || '-',
+        f.synced === null ? '?' : f.synced ? 'yes' : 'no',
+        f.errorCode ?? '-',
+        String(f.eventIds.length),
+      ]),
+    ),
+    '',
+    'Why:',
+    ...result.findings.map((f) => `  ${f.userPrincipalName ?? f.userId}: ${f.reason}`),
+  );
+  for (const incident of result.incidents) {
+    lines.push('', ...incidentText(incident));
+  }
+  return lines.join('\n');
+}
+
+export function incidentText(incident: StoredIncident): string[] {
+  return [
+    `Incident ${incident.id} (${incident.cause}, ${incident.state}): ${incident.userIds.length} administrator(s) cannot reset their own password`,
+    '  because SSPR for administrators (allowedToUseSSPR) is off. Report mode changed nothing.',
+    '  To turn it on (Policy.ReadWrite.Authorization): Connect-MgGraph -Scopes Policy.ReadWrite.Authorization;',
+    '    Update-MgPolicyAuthorizationPolicy -AllowedToUseSSPR:$true   (takes up to 60 minutes to apply)',
+    '  It is on by default: if someone turned it off on purpose (hardening baseline), talk to them first.',
+  ];
+}
+
+export function incidentsTable(incidents: StoredIncident[]): string {
+  if (incidents.length === 0) return 'No open incidents.';
+  return table(
+    ['INCIDENT', 'TENANT', 'CAUSE', 'STATE', 'ADMINS', 'OPENED', 'UPDATED'],
+    incidents.map((i) => [i.id, i.tenantId, i.cause, i.state, String(i.userIds.length), i.openedAt, i.updatedAt]),
+  );
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  return [format(header), ...rows.map(format)].join('\n');
+}

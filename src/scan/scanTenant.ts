@@ -1,0 +1,142 @@
+import type { AuditLogReader, DirectoryReader } from '../graph/ports';
+import type { GraphStats } from '../graph/resilienceHandler';
+import type { StateStore, StoredIncident } from '../state/ports';
+import { classifyEvent, groupByUser } from './classify';
+import { planIncident } from './incident';
+import type { Finding, PolicyFacts, SsprFailure, UserFacts, Window } from './model';
+import { lastSwitchedOn } from './policyChanges';
+import type { Signature } from './signatures';
+import { judgeUser, PROPAGATION_MS } from './verdict';
+import { nextCheckpoint, planWindow } from './window';
+
+export interface ScanDependencies {
+  auditLog: AuditLogReader;
+  directory: DirectoryReader;
+  state: StateStore;
+  signatures: Signature[];
+  graphStats: GraphStats;
+  lookbackMs: number;
+  overlapMs: number;
+  clock?: () => Date;
+  progress?: (message: string) => void;
+}
+
+export interface ScanRequest {
+  tenantId: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface ScanResult {
+  tenantId: string;
+  window: { from: string; to: string };
+  /** True when the window was cut to the 30-day audit retention: older failures cannot be seen. */
+  clippedToRetention: boolean;
+  eventsRead: number;
+  /** Failures that name no user (anonymous or all-zero initiator, no target): counted, never looked up. */
+  unattributedFailures: number;
+  findings: Finding[];
+  incidents: StoredIncident[];
+  graphRequests: GraphStats;
+}
+
+/**
+ * One scan of one tenant over one window: read the SSPR audit events, keep the failures, learn who
+ * failed and whether admin SSPR is off, give each user a verdict, record the incident, and only then
+ * move the checkpoint forward.
+ */
+export async function scanTenant(deps: ScanDependencies, request: ScanRequest): Promise<ScanResult> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const checkpoint = await deps.state.readCheckpoint(request.tenantId);
+  const window = planWindow({ ...request, now, checkpoint: checkpoint?.windowEnd, lookbackMs: deps.lookbackMs, overlapMs: deps.overlapMs });
+  const alreadyRecorded = await deps.state.recordedEventIds(request.tenantId, window.from);
+
+  const read = await readFailures(deps, window, alreadyRecorded);
+  const failuresByUser = groupByUser(read.failures);
+  const facts = await learnFacts(deps, [...failuresByUser.keys()], now);
+  const findings = [...failuresByUser].map(([userId, failures]) => judgeUser(facts.users.get(userId)!, facts.policy, failures, now));
+
+  const planned = planIncident(request.tenantId, findings);
+  const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, now));
+  const settled = findings.filter((finding) => !isRetryable(finding, facts));
+  await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id));
+  const advanceTo = nextCheckpoint({ from: window.from, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
+  if (advanceTo) await deps.state.advanceCheckpoint(request.tenantId, advanceTo, checkpoint);
+
+  return {
+    tenantId: request.tenantId,
+    window: { from: window.from.toISOString(), to: window.to.toISOString() },
+    clippedToRetention: window.clippedToRetention,
+    eventsRead: read.eventsRead,
+    unattributedFailures: read.unattributed,
+    findings,
+    incidents: incident ? [incident] : [],
+    graphRequests: { ...deps.graphStats },
+  };
+}
+
+/** Streams the audit pages and keeps only new failures: memory grows with failures, not with events. */
+async function readFailures(deps: ScanDependencies, window: Window, alreadyRecorded: Set<string>) {
+  const failures: SsprFailure[] = [];
+  let eventsRead = 0;
+  let unattributed = 0;
+  for await (const page of deps.auditLog.ssprEvents(window)) {
+    eventsRead += page.length;
+    for (const event of page) {
+      if (alreadyRecorded.has(event.id)) continue;
+      const verdict = classifyEvent(event, deps.signatures);
+      if (verdict.kind === 'failure') failures.push(verdict.failure);
+      else if (verdict.kind === 'unattributed-failure') unattributed++;
+    }
+    deps.progress?.(`read ${eventsRead} audit events, ${failures.length} failures so far`);
+  }
+  return { failures, eventsRead, unattributed };
+}
+
+/**
+ * The directory facts behind the verdicts, read once per scan: each distinct user in $batch, the
+ * admin switch once, and, only when an admin failed while it is on, whether it was switched on lately.
+ */
+async function learnFacts(deps: ScanDependencies, userIds: string[], now: Date): Promise<{ users: Map<string, UserFacts>; policy: PolicyFacts }> {
+  if (userIds.length === 0) return { users: new Map(), policy: { kind: 'unknown', reason: 'not read: no failures', transient: false } };
+  deps.progress?.(`looking up ${userIds.length} users and the admin SSPR policy`);
+  const users = await deps.directory.users(userIds);
+  let policy = await deps.directory.adminSsprPolicy();
+  const anyAdmin = [...users.values()].some((user) => user.kind === 'found' && user.roles.kind === 'known' && user.roles.adminRoles.length > 0);
+  if (policy.kind === 'on' && anyAdmin) {
+    const recent = { from: new Date(now.getTime() - PROPAGATION_MS), to: now };
+    const changes = [];
+    for await (const page of deps.auditLog.authorizationPolicyChanges(recent)) changes.push(...page);
+    policy = { kind: 'on', enabledAt: lastSwitchedOn(changes) };
+  }
+  return { users, policy };
+}
+
+/** A `cannot-confirm` caused by throttling, a 5xx or no answer: the next scan must look at it again. */
+function isRetryable(finding: Finding, facts: { users: Map<string, UserFacts>; policy: PolicyFacts }): boolean {
+  if (finding.verdict !== 'cannot-confirm') return false;
+  const user = facts.users.get(finding.userId);
+  if (user?.kind === 'unknown') return user.transient;
+  if (user?.kind === 'found' && user.roles.kind === 'unknown') return user.roles.transient;
+  return facts.policy.kind === 'unknown' && facts.policy.transient;
+}
+
+/** The checkpoint stops just before the oldest failure that must be looked at again, so it is re-read. */
+function holdBefore(findings: Finding[], facts: { users: Map<string, UserFacts>; policy: PolicyFacts }, failuresByUser: Map<string, SsprFailure[]>) {
+  const times = findings
+    .filter((finding) => isRetryable(finding, facts))
+    .flatMap((finding) => failuresByUser.get(finding.userId)!.map((failure) => Date.parse(failure.at)));
+  return times.length > 0 ? new Date(Math.min(...times) - 1) : undefined;
+}
+
+function recordedEvents(findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, incidentId: string | undefined) {
+  return findings.flatMap((finding) =>
+    failuresByUser.get(finding.userId)!.map((failure) => ({
+      eventId: failure.eventId,
+      at: failure.at,
+      userId: failure.userId,
+      verdict: finding.verdict,
+      incidentId: finding.verdict === 'confirmed' ? incidentId : undefined,
+    })),
+  );
+}

@@ -1,0 +1,72 @@
+import { type Finding, type PolicyFacts, type SsprFailure, type UserFacts, type Verdict } from './model';
+
+/** A change to the admin SSPR switch takes up to 60 minutes to apply (DESIGN.md §2). */
+export const PROPAGATION_MS = 60 * 60_000;
+
+/**
+ * One verdict per user. Only `confirmed` may lead to an action, so every gap in what we know
+ * (user missing, roles or policy unreadable) is `cannot-confirm`, never a guess.
+ */
+export function judgeUser(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], now: Date): Finding {
+  const decision = decide(user, policy, now);
+  const found = user.kind === 'found' ? user : undefined;
+  const roles = found?.roles.kind === 'known' ? found.roles.adminRoles.map((role) => role.displayName) : [];
+  return {
+    userId: user.id,
+    userPrincipalName: found?.userPrincipalName ?? failures.find((f) => f.userPrincipalName)?.userPrincipalName ?? null,
+    verdict: decision.verdict,
+    reason: decision.reason,
+    synced: found?.synced ?? null,
+    roles,
+    // An admin failing while the admin switch is off is SSPR_009 whatever the text says.
+    errorCode: decision.verdict === 'confirmed' ? 'SSPR_0009' : mostCommonCode(failures),
+    eventIds: failures.map((failure) => failure.eventId),
+  };
+}
+
+function decide(user: UserFacts, policy: PolicyFacts, now: Date): { verdict: Verdict; reason: string } {
+  if (user.kind === 'not-found') {
+    return { verdict: 'cannot-confirm', reason: 'The user was not found in the directory (deleted, or not in this tenant).' };
+  }
+  if (user.kind === 'unknown') return { verdict: 'cannot-confirm', reason: `The user could not be read: ${user.reason}` };
+  if (user.roles.kind === 'unknown') {
+    return { verdict: 'cannot-confirm', reason: `The user's directory roles could not be read: ${user.roles.reason}` };
+  }
+  if (user.roles.adminRoles.length === 0) {
+    return {
+      verdict: 'not-admin',
+      reason: 'The user holds no administrator role, so the user SSPR policy applies: check that policy, not the admin switch.',
+    };
+  }
+  switch (policy.kind) {
+    case 'unknown':
+      return {
+        verdict: 'cannot-confirm',
+        reason: `The user is an administrator, but the admin SSPR switch (allowedToUseSSPR) could not be read: ${policy.reason}`,
+      };
+    case 'off':
+      return {
+        verdict: 'confirmed',
+        reason: 'The user is an administrator and SSPR for administrators (allowedToUseSSPR) is off: this is SSPR_009.',
+      };
+    case 'on':
+      if (policy.enabledAt && now.getTime() - Date.parse(policy.enabledAt) < PROPAGATION_MS) {
+        return {
+          verdict: 'propagating',
+          reason: `SSPR for administrators was switched on at ${policy.enabledAt}; changes take up to 60 minutes to apply.`,
+        };
+      }
+      return {
+        verdict: 'policy-on',
+        reason: 'The user is an administrator but SSPR for administrators is already on: the failure has another cause.',
+      };
+  }
+}
+
+function mostCommonCode(failures: SsprFailure[]): string | null {
+  const counts = new Map<string, number>();
+  for (const { errorCode } of failures) if (errorCode) counts.set(errorCode, (counts.get(errorCode) ?? 0) + 1);
+  let best: string | null = null;
+  for (const [code, count] of counts) if (best === null || count > counts.get(best)!) best = code;
+  return best;
+}

@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config';
+import { AppError } from '../../src/errors';
+
+function configError(env: NodeJS.ProcessEnv): AppError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    return err as AppError;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  test('when nothing is set, then the safe defaults apply', () => {
+    expect(loadConfig({})).toMatchObject({
+      cloud: 'AzurePublic',
+      graphEndpoint: 'https://graph.microsoft.com',
+      authorityHost: 'https://login.microsoftonline.com',
+      lookbackMs: 24 * 3_600_000,
+      overlapMs: 10 * 60_000,
+      stateStorage: undefined,
+      auditRequestsPer10s: 5,
+      piiMode: 'plain',
+    });
+  });
+
+  test('when a national cloud is chosen, then its Graph and login hosts are used unless GRAPH_ENDPOINT overrides', () => {
+    expect(loadConfig({ AZURE_CLOUD: 'AzureUSGovernmentDoD' })).toMatchObject({
+      graphEndpoint: 'https://dod-graph.microsoft.us',
+      authorityHost: 'https://login.microsoftonline.us',
+    });
+    expect(loadConfig({ AZURE_CLOUD: 'AzureChina', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' }).graphEndpoint).toBe('https://127.0.0.1:8443');
+  });
+
+  test('when durations are written as 90m, 2h, 7d or PT10M, then they are all understood', () => {
+    expect(loadConfig({ SCAN_LOOKBACK: '7d', SCAN_OVERLAP: 'PT10M' })).toMatchObject({ lookbackMs: 7 * 86_400_000, overlapMs: 600_000 });
+    expect(loadConfig({ SCAN_LOOKBACK: '2h', SCAN_OVERLAP: '90m' })).toMatchObject({ lookbackMs: 7_200_000, overlapMs: 5_400_000 });
+  });
+
+  // Every setting, given a wrong value, must name itself, show the value and say what to do.
+  test.each([
+    ['AZURE_CLOUD', 'AzureMoon', 'must be one of AzurePublic'],
+    ['GRAPH_ENDPOINT', 'http://graph.microsoft.com', 'https://'],
+    ['GRAPH_ENDPOINT', 'https://graph.microsoft.com/v1.0', 'without a path'],
+    ['TENANT_ID', 'contoso.onmicrosoft.com', 'GUID'],
+    ['SCAN_LOOKBACK', 'yesterday', 'duration'],
+    ['SCAN_LOOKBACK', '90d', 'up to 30 days'],
+    ['SCAN_OVERLAP', '-5m', 'duration'],
+    ['STATE_STORAGE', 'not-a-connection-string', 'connection string'],
+    ['AUDIT_REQUESTS_PER_10S', '0', 'from 1 to 122'],
+    ['AUDIT_REQUESTS_PER_10S', 'fast', 'whole number'],
+    ['AUDIT_REQUESTS_PER_10S', '500', 'at most 122'],
+    ['GRAPH_MAX_ATTEMPTS', '2.5', 'whole number'],
+    ['SSPR_SIGNATURES', '/no/such/file.json', 'does not exist'],
+    ['PII_MODE', 'sha1', 'plain or hash'],
+  ])('when %s=%s, then the error names the setting, its value and the fix', (name, value, fix) => {
+    const error = configError({ [name]: value });
+    expect(error.code).toBe('CONFIG.INVALID');
+    expect(error.message).toContain(`${name}=${JSON.stringify(value)}`);
+    expect(error.message).toContain(fix);
+  });
+
+  test('when several settings are wrong, then every one is listed at once', () => {
+    const error = configError({ AZURE_CLOUD: 'x', TENANT_ID: 'y', PII_MODE: 'z' });
+    expect(error.message.split('\n').filter((line) => line.startsWith('  - '))).toHaveLength(3);
+  });
+
+  test('when the overlap is not shorter than the lookback, then that is an error', () => {
+    expect(configError({ SCAN_LOOKBACK: '1h', SCAN_OVERLAP: '2h' }).message).toContain('SCAN_OVERLAP must be shorter than SCAN_LOOKBACK');
+  });
+
+  test('when SSPR_SIGNATURES points at a valid rule file, then its rules are loaded; a bad file is named with the problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigs-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify([{ id: 'ours', effect: 'failure', code: 'SSPR_0009', reasonContains: ['admin reset is off'] }]));
+    expect(loadConfig({ SSPR_SIGNATURES: good }).extraSignatures).toHaveLength(1);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ id: 'ours', effect: 'maybe', reasonContains: ['x'] }]));
+    expect(configError({ SSPR_SIGNATURES: bad }).message).toMatch(/SSPR_SIGNATURES=.*bad\.json.*rule 0\.effect is invalid/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '[{');
+    expect(configError({ SSPR_SIGNATURES: broken }).message).toContain('not valid JSON');
+  });
+
+  test('when storage is given as a connection string, Azurite shortcut or https endpoint, then each is accepted', () => {
+    for (const value of [
+      'UseDevelopmentStorage=true',
+      'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+      'https://acct.table.core.windows.net',
+    ]) {
+      expect(loadConfig({ STATE_STORAGE: value }).stateStorage).toBe(value);
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import { classifyEvent, groupByUser, identifyUser } from '../../../src/scan/classify';
+import { ANONYMOUS_ID, type AuditEvent, type SsprFailure } from '../../../src/scan/model';
+import { BUILT_IN_SIGNATURES, SSPR_ERROR_CATALOG, signatureFileSchema } from '../../../src/scan/signatures';
+
+const ADMIN = '11111111-1111-1111-1111-111111111111';
+
+function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: 'e1',
+    activityDateTime: '2026-11-25T10:00:00.0000000Z',
+    activityDisplayName: 'Reset password (self-service)',
+    loggedByService: 'Self-service Password Management',
+    result: 'failure',
+    resultReason: 'Password reset has been disabled entirely for this tenant.',
+    initiatedBy: { user: { id: ADMIN, userPrincipalName: 'admin@contoso.com' } },
+    targetResources: [{ id: ADMIN, type: 'User', userPrincipalName: 'admin@contoso.com' }],
+    ...overrides,
+  };
+}
+
+describe('classifyEvent against the SSPR error catalog', () => {
+  // One realistic wording per catalog entry: each must be tagged with its code.
+  const catalog: Array<[string, keyof typeof SSPR_ERROR_CATALOG]> = [
+    ['Password reset has been disabled entirely for this tenant.', 'SSPR_0009'],
+    ["Your organization hasn't turned on password reset", 'SSPR_0009'],
+    ['Error SSPR_009: something went wrong', 'SSPR_0009'],
+    ['Error code SSPR_0009', 'SSPR_0009'],
+    ['Password writeback is not enabled for this tenant', 'SSPR_0010'],
+    ['User is not enabled for SSPR', 'SSPR_0011'],
+    ['User is not licensed', 'SSPR_0012'],
+    ['User is not a member of a group enabled for password reset', 'SSPR_0013'],
+    ["User's account has insufficient authentication methods defined. Add authentication info to resolve this", 'SSPR_0014'],
+    ['OnPremisesAdminActionRequired', 'SSPR_0029'],
+    ['Unable to connect to the on-premises directory: OnPremisesConnectivityError', 'SSPR_0030'],
+  ];
+
+  test.each(catalog)('when the reason is "%s", then the failure is tagged %s', (reason, code) => {
+    const result = classifyEvent(event({ resultReason: reason }), BUILT_IN_SIGNATURES);
+    expect(result).toMatchObject({ kind: 'failure', failure: { errorCode: code } });
+  });
+
+  test('when the reason has odd spacing and case, then it still matches and the raw text is kept as evidence', () => {
+    const raw = '  PASSWORD   reset has been DISABLED entirely for this tenant ';
+    const result = classifyEvent(event({ resultReason: raw }), BUILT_IN_SIGNATURES);
+    expect(result).toMatchObject({ kind: 'failure', failure: { errorCode: 'SSPR_0009', rawReason: raw } });
+  });
+
+  test.each(['User cancelled the flow', 'User canceled the flow'])('when the user gave up ("%s"), then it is not a failure', (reason) => {
+    expect(classifyEvent(event({ resultReason: reason }), BUILT_IN_SIGNATURES).kind).toBe('not-a-failure');
+  });
+
+  test('when the result is success with no failure wording, then it is not a failure', () => {
+    const success = event({ result: 'success', resultReason: 'User successfully reset password' });
+    expect(classifyEvent(success, BUILT_IN_SIGNATURES).kind).toBe('not-a-failure');
+  });
+
+  test('when a failure has an unknown reason, then it is a failure without a code', () => {
+    const result = classifyEvent(event({ resultReason: 'Something nobody has seen before' }), BUILT_IN_SIGNATURES);
+    expect(result).toMatchObject({ kind: 'failure', failure: { errorCode: null } });
+  });
+
+  test('when an operator rule comes first, then it overrides the built-in rules', () => {
+    const rules = signatureFileSchema.parse([{ id: 'local', effect: 'benign', reasonContains: ['disabled entirely'] }]);
+    expect(classifyEvent(event(), [...rules, ...BUILT_IN_SIGNATURES]).kind).toBe('not-a-failure');
+  });
+
+  test('when a rule has neither reasonContains nor reasonPattern, then the rule file is rejected', () => {
+    expect(signatureFileSchema.safeParse([{ id: 'x', effect: 'failure' }]).success).toBe(false);
+    expect(signatureFileSchema.safeParse([{ id: 'x', effect: 'failure', reasonPattern: '(' }]).success).toBe(false);
+  });
+});
+
+describe('identifyUser', () => {
+  test('when the target is a User, then the target wins over the initiator', () => {
+    const other = event({ initiatedBy: { user: { id: '22222222-2222-2222-2222-222222222222' } } });
+    expect(identifyUser(other)?.id).toBe(ADMIN);
+  });
+
+  test('when there is no User target, then the initiator is used', () => {
+    expect(identifyUser(event({ targetResources: [{ id: 'x', type: 'Policy' }] }))?.id).toBe(ADMIN);
+  });
+
+  test('when the only ids are anonymous (null or all-zero), then nobody is named and the failure is unattributed', () => {
+    const anonymous = event({ targetResources: [{ id: ANONYMOUS_ID, type: 'User' }], initiatedBy: { user: { id: ANONYMOUS_ID } } });
+    expect(identifyUser(anonymous)).toBeUndefined();
+    expect(identifyUser(event({ targetResources: null, initiatedBy: { user: null } }))).toBeUndefined();
+    expect(classifyEvent(anonymous, BUILT_IN_SIGNATURES)).toEqual({ kind: 'unattributed-failure', eventId: 'e1' });
+  });
+});
+
+describe('groupByUser', () => {
+  test('when the same event id appears twice, then it is counted once', () => {
+    const failure = (eventId: string, userId: string): SsprFailure => ({
+      eventId, userId, at: '2026-11-25T10:00:00Z', userPrincipalName: null, activity: 'x', errorCode: null, rawReason: '', correlationId: null,
+    });
+    const grouped = groupByUser([failure('a', 'u1'), failure('a', 'u1'), failure('b', 'u1'), failure('c', 'u2')]);
+    expect(grouped.get('u1')!.map((f) => f.eventId)).toEqual(['a', 'b']);
+    expect(grouped.get('u2')!.map((f) => f.eventId)).toEqual(['c']);
+  });
+});

@@ -1,0 +1,42 @@
+import { nextCheckpoint, planWindow, RETENTION_MS } from '../../../src/scan/window';
+
+const NOW = new Date('2026-11-25T12:00:00Z');
+const HOUR = 3_600_000;
+const base = { now: NOW, lookbackMs: 24 * HOUR, overlapMs: 10 * 60_000 };
+
+describe('planWindow', () => {
+  test('when there is no checkpoint, then the window is the lookback up to now', () => {
+    expect(planWindow(base)).toEqual({ from: new Date(NOW.getTime() - 24 * HOUR), to: NOW, clippedToRetention: false });
+  });
+
+  test('when there is a checkpoint, then the window starts the overlap before it, to catch late events', () => {
+    const checkpoint = new Date('2026-11-25T11:45:00Z');
+    expect(planWindow({ ...base, checkpoint }).from).toEqual(new Date('2026-11-25T11:35:00Z'));
+  });
+
+  test('when the window reaches past the audit retention, then it is cut and says so', () => {
+    const window = planWindow({ ...base, from: new Date(NOW.getTime() - 40 * 24 * HOUR) });
+    expect(window).toMatchObject({ from: new Date(NOW.getTime() - RETENTION_MS), clippedToRetention: true });
+  });
+
+  test('when from is not before to, or to is in the future, then it is a SCAN.WINDOW_INVALID error', () => {
+    expect(() => planWindow({ ...base, from: NOW, to: NOW })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
+    expect(() => planWindow({ ...base, to: new Date(NOW.getTime() + HOUR) })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
+  });
+});
+
+describe('nextCheckpoint', () => {
+  const at = (time: string) => new Date(`2026-11-25T${time}:00Z`);
+  test('when there is none yet, then it moves to the window end', () => {
+    expect(nextCheckpoint({ from: at('10:00'), to: at('11:00') }, undefined)).toEqual(at('11:00'));
+  });
+  test('when the window leaves a gap after the checkpoint, then it does not move', () => {
+    expect(nextCheckpoint({ from: at('10:30'), to: at('11:00') }, at('10:00'))).toBeUndefined();
+  });
+  test('when the window ends before the checkpoint, then it never moves back', () => {
+    expect(nextCheckpoint({ from: at('08:00'), to: at('09:00') }, at('10:00'))).toBeUndefined();
+  });
+  test('when the window overlaps the checkpoint and ends later, then it moves forward', () => {
+    expect(nextCheckpoint({ from: at('09:50'), to: at('11:00') }, at('10:00'))).toEqual(at('11:00'));
+  });
+});
