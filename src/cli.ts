@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { composeApp } from './composition';
 import { isTenantId, loadConfig, type Config } from './config';
 import { AppError, toAppError } from './errors';
@@ -76,7 +76,7 @@ async function incidents(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-function parse(args: string[], options: Parameters<typeof parseArgs>[0]['options']) {
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true });
   } catch (err) {

@@ -1,16 +1,27 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { AppError } from '../errors';
 
+/** Our own middleware errors come back wrapped by the SDK (status -1, our code as `code`): unwrap them. */
+function ownError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof GraphError && err.statusCode === -1 && err.code?.startsWith('GRAPH.')) {
+    return new AppError(err.code, err.message, { transient: true, cause: err });
+  }
+  return undefined;
+}
+
 /** Graph's error `code` and status as one short phrase for a verdict reason or an error message. */
 export function describeGraphFailure(err: unknown): { status: number | undefined; text: string } {
+  const own = ownError(err);
+  if (own) return { status: undefined, text: own.message };
   if (err instanceof GraphError) return { status: err.statusCode, text: `Graph answered ${err.statusCode} ${err.code ?? ''}`.trim() };
-  if (err instanceof AppError) return { status: undefined, text: err.message };
   return { status: undefined, text: err instanceof Error ? err.message : String(err) };
 }
 
 /** Turns a failed Graph call into an AppError whose message names the permission or setting to fix. */
 export function graphCallFailed(err: unknown, what: string, permission: string): AppError {
-  if (err instanceof AppError) return err;
+  const own = ownError(err);
+  if (own) return own;
   const { status, text } = describeGraphFailure(err);
   if (status === 401) {
     return new AppError('GRAPH.UNAUTHORIZED', `${what}: ${text}. The token was refused: check the identity and the tenant it signs in to.`, { cause: err });

@@ -46,6 +46,8 @@ export class ResilienceHandler implements Middleware {
       if (paced) await auditPacer.acquire();
       stats.total++;
       context.response = undefined;
+      // The auth handler appends its header; drop the last attempt's so a retry carries exactly one.
+      removeAuthorization(context);
       try {
         await this.next!.execute(context);
       } catch (err) {
@@ -66,14 +68,24 @@ export class ResilienceHandler implements Middleware {
   }
 }
 
+function removeAuthorization(context: Context): void {
+  const headers = context.options?.headers as Headers | Record<string, string> | undefined;
+  if (!headers) return;
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) headers.delete('Authorization');
+  else delete (headers as Record<string, string>).Authorization;
+}
+
 function isConnectionFailure(err: unknown): boolean {
   return err instanceof TypeError || (err instanceof Error && /ECONNRESET|ECONNREFUSED|socket|fetch failed|terminated/i.test(err.message));
 }
 
 function unreachable(err: unknown): AppError {
   const cause = err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : String(err);
-  return new AppError('GRAPH.UNREACHABLE', `Microsoft Graph could not be reached (${cause}). Check GRAPH_ENDPOINT and the network, then retry.`, {
+  const error = new AppError('GRAPH.UNREACHABLE', `Microsoft Graph could not be reached (${cause}). Check GRAPH_ENDPOINT and the network, then retry.`, {
     transient: true,
     cause: err,
   });
+  // The SDK wraps anything thrown here in a GraphError that keeps only name and message.
+  error.name = error.code;
+  return error;
 }

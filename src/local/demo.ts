@@ -21,8 +21,12 @@ export async function runDemo(): Promise<number> {
     say(`\n$ sspr-remediator scan --tenant ${tenantId}\n`);
     const scanned = await runCli(['scan', '--tenant', tenantId], env);
     if (scanned !== 0) return scanned;
-    say('\nThe incident is recorded in Azure Tables (Azurite). A second scan of the same window adds nothing new:\n');
-    say(`$ sspr-remediator incidents --tenant ${tenantId}\n`);
+    say('\nThe incident is recorded in Azure Tables (Azurite). The next scan starts at the checkpoint (minus the overlap)');
+    say('and does not report the same events twice:\n');
+    say(`$ sspr-remediator scan --tenant ${tenantId}\n`);
+    const again = await runCli(['scan', '--tenant', tenantId], env);
+    if (again !== 0) return again;
+    say(`\n$ sspr-remediator incidents --tenant ${tenantId}\n`);
     const listed = await runCli(['incidents', '--tenant', tenantId], env);
     const writes = emulator.requests.filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path.endsWith('/$batch')));
     say(`\nGraph requests seen by the emulator: ${emulator.requests.filter((r) => !r.batchItem && r.path.startsWith('/v1.0')).length}; writes to the tenant: ${writes.length} (report mode).`);

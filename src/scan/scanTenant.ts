@@ -54,7 +54,9 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
   const read = await readFailures(deps, window, alreadyRecorded);
   const failuresByUser = groupByUser(read.failures);
   const facts = await learnFacts(deps, [...failuresByUser.keys()], now);
-  const findings = [...failuresByUser].map(([userId, failures]) => judgeUser(facts.users.get(userId)!, facts.policy, failures, now));
+  const findings = [...failuresByUser]
+    .map(([userId, failures]) => judgeUser(facts.users.get(userId)!, facts.policy, failures, now))
+    .sort(byVerdictThenUser);
 
   const planned = planIncident(request.tenantId, findings);
   const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, now));
@@ -110,6 +112,14 @@ async function learnFacts(deps: ScanDependencies, userIds: string[], now: Date):
     policy = { kind: 'on', enabledAt: lastSwitchedOn(changes) };
   }
   return { users, policy };
+}
+
+const VERDICT_ORDER = ['confirmed', 'cannot-confirm', 'propagating', 'policy-on', 'not-admin'];
+
+/** Stable output: what needs action first, then by user. */
+function byVerdictThenUser(a: Finding, b: Finding): number {
+  const order = VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict);
+  return order !== 0 ? order : (a.userPrincipalName ?? a.userId).localeCompare(b.userPrincipalName ?? b.userId);
 }
 
 /** A `cannot-confirm` caused by throttling, a 5xx or no answer: the next scan must look at it again. */

@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generate } from 'selfsigned';
+
+export interface LocalCertificate {
+  key: string;
+  cert: string;
+  dir: string;
+  certPath: string;
+}
+
+/** A fresh certificate per run, written where NODE_EXTRA_CA_CERTS can point at it. */
+export async function createLocalCertificate(): Promise<LocalCertificate> {
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate: new Date(notBeforeDate.getTime() + 2 * 86_400_000),
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sspr-emulator-'));
+  const certPath = path.join(dir, 'emulator-ca.pem');
+  fs.writeFileSync(certPath, pems.cert);
+  return { key: pems.private, cert: pems.cert, dir, certPath };
+}

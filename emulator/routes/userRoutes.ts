@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DirectoryUser } from '../directory';
+import { sendGraph, sendGraphError } from '../graphReply';
+import { pickProperties, selectedProperties } from '../selectProperties';
+import { stableId } from '../stableIds';
+import type { TenantState } from '../tenantState';
+
+// Graph returns only these without $select; onPremises* must be asked for explicitly.
+const DEFAULT_PROPERTIES = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
+
+export function registerUserRoutes(app: FastifyInstance, tenant: TenantState, version: string): void {
+  app.get<{ Params: { id: string } }>(`/${version}/users/:id`, async (request, reply) => {
+    const user = findUserOr404(tenant, request, reply);
+    if (!user) return reply;
+    const select = selectedProperties(request);
+    const body = {
+      '@odata.context': `${tenant.graphUrl}/${version}/$metadata#users${select ? `(${select.join(',')})` : ''}/$entity`,
+      ...pickProperties(userRecord(tenant, user), select ?? DEFAULT_PROPERTIES),
+    };
+    return sendGraph(reply, 200, body);
+  });
+}
+
+export function findUserOr404(
+  tenant: TenantState,
+  request: FastifyRequest<{ Params: { id: string } }>,
+  reply: FastifyReply,
+): DirectoryUser | undefined {
+  const id = request.params.id;
+  const user = tenant.directory.findUser(id);
+  if (!user) {
+    sendGraphError(
+      request,
+      reply,
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+    );
+  }
+  return user;
+}
+
+function userRecord(tenant: TenantState, user: DirectoryUser): Record<string, unknown> {
+  const synced = user.onPremisesSyncEnabled === true;
+  const [givenName, ...rest] = user.displayName.split(' ');
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    displayName: user.displayName,
+    givenName,
+    surname: rest.join(' ') || null,
+    mail: user.userPrincipalName,
+    businessPhones: [],
+    jobTitle: null,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: null,
+    accountEnabled: true,
+    userType: 'Member',
+    onPremisesSyncEnabled: user.onPremisesSyncEnabled,
+    // The immutable id is the base64 of the on-premises objectGUID, present only for synced users.
+    onPremisesImmutableId: synced
+      ? Buffer.from(stableId(user.id, 'objectGUID').replace(/-/g, ''), 'hex').toString('base64')
+      : null,
+    onPremisesSamAccountName: synced ? user.userPrincipalName.split('@')[0].slice(0, 20) : null,
+    onPremisesLastSyncDateTime: synced
+      ? new Date(tenant.now.getTime() - 30 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+      : null,
+  };
+}

@@ -1,0 +1,192 @@
+import { loadScenario, startEmulator, type RunningEmulator } from '../../emulator';
+import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
+import { emulatorEnv } from '../../src/local/emulatorEnv';
+import { parseJson, runCli } from '../helpers/cli';
+
+/**
+ * The CLI as its own process against the HTTPS tenant emulator (managed-identity token, Graph wire
+ * format) and a real Azurite. Nothing of ours is mocked.
+ */
+let azurite: RunningAzurite;
+const emulators: RunningEmulator[] = [];
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+afterEach(async () => {
+  await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
+});
+
+async function emulate(name: string): Promise<{ emulator: RunningEmulator; tenantId: string }> {
+  const scenario = loadScenario(name);
+  const emulator = await startEmulator({ scenario });
+  emulators.push(emulator);
+  return { emulator, tenantId: scenario.tenantId };
+}
+
+async function scanJson(name: string, extraEnv: Record<string, string | undefined> = {}) {
+  const { emulator, tenantId } = await emulate(name);
+  const run = await runCli(['scan', '--tenant', tenantId, '--json'], emulatorEnv(emulator, extraEnv));
+  expect(run.stderr).not.toContain(emulator.tokenMarker);
+  expect(run.stdout).not.toContain(emulator.tokenMarker);
+  return { run, result: parseJson(run), emulator, tenantId };
+}
+
+const verdicts = (result: any) => result.findings.map((f: any) => f.verdict).sort();
+
+/** Reads only: every request is a GET, or the POST of a read-only $batch. */
+function graphWrites(emulator: RunningEmulator) {
+  return emulator.requests.filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path.endsWith('/$batch')));
+}
+
+describe('sspr-remediator scan --json', () => {
+  test('when two synced admins fail while admin SSPR is off, then both are confirmed in one incident and the standard user is not-admin', async () => {
+    const { run, result, emulator, tenantId } = await scanJson('demo');
+    expect(run.code).toBe(0);
+    expect(result.tenantId).toBe(tenantId);
+    expect(verdicts(result)).toEqual(['confirmed', 'confirmed', 'not-admin']);
+    const confirmed = result.findings.filter((f: any) => f.verdict === 'confirmed');
+    for (const finding of confirmed) {
+      expect(finding).toMatchObject({ synced: true, errorCode: 'SSPR_0009' });
+      expect(finding.roles.length).toBeGreaterThan(0);
+      expect(finding.eventIds.length).toBeGreaterThan(0);
+      expect(finding.userPrincipalName).toMatch(/@/);
+    }
+    expect(result.incidents).toHaveLength(1);
+    expect(result.incidents[0]).toMatchObject({ cause: 'SSPR_009' });
+    expect(result.incidents[0].userIds.sort()).toEqual(confirmed.map((f: any) => f.userId).sort());
+    expect(result.graphRequests.total).toBeGreaterThan(0);
+    expect(graphWrites(emulator)).toEqual([]);
+  });
+
+  test.each([
+    ['admin-policy-off', ['confirmed']],
+    ['admin-via-group', ['confirmed']],
+    ['policy-on', ['policy-on']],
+    ['propagating', ['propagating']],
+    ['policy-absent', ['cannot-confirm']],
+    ['policy-forbidden', ['cannot-confirm']],
+    ['user-deleted', ['cannot-confirm']],
+  ])('when the tenant is "%s", then the verdicts are %j', async (scenario, expected) => {
+    const { run, result, emulator } = await scanJson(scenario);
+    expect(run.code).toBe(0);
+    expect(verdicts(result)).toEqual(expected);
+    expect(result.incidents).toHaveLength(expected.includes('confirmed') ? 1 : 0);
+    expect(graphWrites(emulator)).toEqual([]);
+  });
+
+  test('when only standard users fail, then every finding is not-admin with its SSPR code and no incident is opened', async () => {
+    const { result } = await scanJson('not-admin');
+    expect(result.findings.length).toBeGreaterThan(0);
+    for (const finding of result.findings) {
+      expect(finding.verdict).toBe('not-admin');
+      expect(finding.errorCode).toMatch(/^SSPR_00(11|14)$/);
+    }
+    expect(result.incidents).toEqual([]);
+  });
+
+  test('when only anonymous cancellations and successes are logged, then nobody is looked up', async () => {
+    const { result, emulator } = await scanJson('anonymous-noise');
+    expect(result.findings).toEqual([]);
+    expect(result.eventsRead).toBeGreaterThan(0);
+    expect(emulator.requests.some((r) => r.path.includes('/users/00000000-0000-0000-0000-000000000000'))).toBe(false);
+    expect(emulator.requests.some((r) => r.path.endsWith('/$batch'))).toBe(false);
+  });
+
+  test('when a busy tenant spreads thousands of events over pages, then every page is read and the requests meet the lower bound', async () => {
+    const { result, emulator } = await scanJson('busy-tenant');
+    const auditPages = emulator.requests.filter((r) => r.path.endsWith('/auditLogs/directoryAudits')).length;
+    expect(result.eventsRead).toBeGreaterThan(5000);
+    expect(auditPages).toBe(Math.ceil(result.eventsRead / 1000));
+    const users = result.findings.length;
+    const lowerBound = auditPages + Math.ceil((3 * users) / 20) + 1;
+    expect(result.graphRequests).toEqual({ total: lowerBound, throttled: 0 });
+    expect(verdicts(result).filter((v: string) => v === 'confirmed')).toHaveLength(3);
+  });
+
+  test('when the client paces to the tenant limit, then no request is throttled', async () => {
+    const { result } = await scanJson('throttled', { AUDIT_REQUESTS_PER_10S: '2' });
+    expect(result.graphRequests.throttled).toBe(0);
+    expect(verdicts(result)).toEqual(['confirmed']);
+  });
+
+  test('when the client is set faster than the tenant allows, then 429s are honoured and the scan still completes', async () => {
+    const { run, result } = await scanJson('throttled', { AUDIT_REQUESTS_PER_10S: '5' });
+    expect(run.code).toBe(0);
+    expect(result.graphRequests.throttled).toBeGreaterThan(0);
+    expect(verdicts(result)).toEqual(['confirmed']);
+  });
+
+  test('when Graph answers 503, resets a connection and throttles a $batch item, then retries still reach the right verdict', async () => {
+    const { run, result } = await scanJson('flaky-graph');
+    expect(run.code).toBe(0);
+    expect(verdicts(result)).toEqual(['confirmed']);
+    expect(result.graphRequests.throttled).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('scans with state in Azure Tables (Azurite)', () => {
+  test('when an event arrives late, then the next scan overlaps the last window, finds it, and does not count the first one twice', async () => {
+    const { emulator, tenantId } = await emulate('late-events');
+    const env = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString });
+
+    const first = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
+    expect(verdicts(first)).toEqual(['confirmed']);
+    emulator.releaseLateEvents();
+    const second = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
+
+    expect(Date.parse(second.window.from)).toBeLessThan(Date.parse(first.window.to));
+    expect(second.findings.map((f: any) => f.userId)).toEqual([expect.not.stringMatching(first.findings[0].userId)]);
+    expect(second.findings[0].verdict).toBe('confirmed');
+    expect(second.incidents[0].id).toBe(first.incidents[0].id);
+    expect(second.incidents[0].userIds.sort()).toEqual([first.findings[0].userId, second.findings[0].userId].sort());
+
+    const listed = parseJson(await runCli(['incidents', '--tenant', tenantId, '--json'], env));
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ id: first.incidents[0].id, state: 'open', cause: 'SSPR_009' });
+  });
+
+  test('when the same tenant is scanned twice with nothing new, then the second scan reports nothing and keeps the one incident', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString });
+    const first = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
+    const second = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
+    expect(first.findings).toHaveLength(1);
+    expect(second.findings).toEqual([]);
+    const listed = parseJson(await runCli(['incidents', '--tenant', tenantId, '--json'], env));
+    expect(listed.map((i: any) => i.id)).toEqual([first.incidents[0].id]);
+  });
+});
+
+describe('errors', () => {
+  test('when a setting is wrong, then the CLI exits 2 and names the setting, the value and the fix', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const run = await runCli(['scan', '--tenant', tenantId], emulatorEnv(emulator, { SCAN_OVERLAP: 'soon' }));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('CONFIG.INVALID');
+    expect(run.stderr).toContain('SCAN_OVERLAP="soon"');
+  });
+
+  test.each([
+    [['scan', '--tenant', 'contoso'], 'not a tenant id'],
+    [['scan', '--tenant', '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01', '--from', 'last tuesday'], '--from "last tuesday"'],
+    [['scan', '--bogus'], "Unknown option '--bogus'"],
+    [['frobnicate'], 'Unknown command'],
+  ])('when the command line is %j, then it exits 2 with a usage message', async (args, message) => {
+    const run = await runCli(args, emulatorEnv({ graphUrl: 'https://127.0.0.1:9', tokenEndpoint: 'http://127.0.0.1:9', identityHeader: 'x', caCertPath: '/dev/null' }));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
+  test('when Graph cannot be reached, then the CLI exits 1 with a stable code and no partial JSON', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = emulatorEnv(emulator, { GRAPH_ENDPOINT: 'https://127.0.0.1:1', GRAPH_MAX_ATTEMPTS: '2' });
+    const run = await runCli(['scan', '--tenant', tenantId, '--json'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error GRAPH\.UNREACHABLE/);
+    expect(run.stdout).toBe('');
+  });
+});
