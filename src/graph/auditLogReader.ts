@@ -43,6 +43,14 @@ export class GraphAuditLogReader implements AuditLogReader {
   }
 }
 
+/**
+ * Whole seconds, widened outwards (Graph's documented filter examples carry no milliseconds);
+ * the extra fraction of a second is harmless because events are de-duplicated by id.
+ */
 function windowFilter(window: Window): string {
-  return `activityDateTime ge ${window.from.toISOString()} and activityDateTime le ${window.to.toISOString()}`;
+  return `activityDateTime ge ${wholeSecond(window.from, Math.floor)} and activityDateTime le ${wholeSecond(window.to, Math.ceil)}`;
+}
+
+function wholeSecond(at: Date, round: (seconds: number) => number): string {
+  return new Date(round(at.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

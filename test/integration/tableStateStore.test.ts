@@ -1,0 +1,76 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
+import { incidentId } from '../../src/scan/incident';
+import { TableStateStore } from '../../src/state/tableStateStore';
+
+/** The state store against a real Azurite: races, idempotent reruns and the checkpoint rules. */
+let azurite: RunningAzurite;
+let tenantSeq = 0;
+const newTenant = () => `00000000-0000-4000-8000-${String(++tenantSeq).padStart(12, '0')}`;
+const NOW = new Date('2026-11-25T12:00:00Z');
+// Connection-string auth: the credential is never asked for a token here.
+const store = () => new TableStateStore(azurite.connectionString, new DefaultAzureCredential());
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+describe('TableStateStore', () => {
+  test('when five scans race to open the same incident, then exactly one incident holds every admin', async () => {
+    const tenant = newTenant();
+    const stores = Array.from({ length: 5 }, store);
+    const saved = await Promise.all(
+      stores.map((s, i) => s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: [`user-${i}`] }, NOW)),
+    );
+    expect(new Set(saved.map((incident) => incident.id))).toEqual(new Set([incidentId(tenant, 'SSPR_009', 1)]));
+    const open = await store().listIncidents(tenant);
+    expect(open).toHaveLength(1);
+    expect(open[0].userIds).toEqual(['user-0', 'user-1', 'user-2', 'user-3', 'user-4']);
+  });
+
+  test('when the same admins are saved again (a rerun after a crash), then nothing changes', async () => {
+    const tenant = newTenant();
+    const s = store();
+    const first = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a', 'b'] }, NOW);
+    const again = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['b', 'a'] }, new Date(NOW.getTime() + 60_000));
+    expect(again).toEqual(first);
+  });
+
+  test('when more than one transaction of events is recorded, then all are found from the given time on', async () => {
+    const tenant = newTenant();
+    const s = store();
+    const events = Array.from({ length: 250 }, (_, i) => ({
+      eventId: `event-${i}`,
+      at: new Date(NOW.getTime() + i * 1000).toISOString(),
+      userId: 'u',
+      verdict: 'not-admin' as const,
+    }));
+    await s.recordEvents(tenant, events);
+    await s.recordEvents(tenant, events.slice(0, 10)); // idempotent upsert
+    const since = await s.recordedEventIds(tenant, new Date(NOW.getTime() + 200_000));
+    expect(since.size).toBe(50);
+    expect(since.has('event-249')).toBe(true);
+    expect(since.has('event-199')).toBe(false);
+  });
+
+  test('when another scan moved the checkpoint meanwhile, then a stale write neither fails nor moves it back', async () => {
+    const tenant = newTenant();
+    const a = store();
+    await a.advanceCheckpoint(tenant, new Date('2026-11-25T10:00:00Z'), undefined);
+    const seen = await a.readCheckpoint(tenant);
+    await a.advanceCheckpoint(tenant, new Date('2026-11-25T11:00:00Z'), seen);
+    await a.advanceCheckpoint(tenant, new Date('2026-11-25T10:30:00Z'), seen);
+    expect((await a.readCheckpoint(tenant))?.windowEnd).toEqual(new Date('2026-11-25T11:00:00Z'));
+  });
+
+  test('when the storage cannot be reached, then the error is STATE.UNAVAILABLE and says what to check', async () => {
+    const broken = new TableStateStore(
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:1/devstoreaccount1',
+      new DefaultAzureCredential(),
+    );
+    await expect(broken.readCheckpoint(newTenant())).rejects.toMatchObject({ code: 'STATE.UNAVAILABLE', message: expect.stringContaining('STATE_STORAGE') });
+  });
+});
