@@ -2,7 +2,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { composeApp } from './composition';
 import { isTenantId, loadConfig, type Config } from './config';
 import { AppError, toAppError } from './errors';
-import { runDemo } from './local/demo';
 import { incidentsTable, scanResultJson, scanResultText } from './report';
 
 const USAGE = `Usage:
@@ -29,7 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'incidents':
         return await incidents(rest);
       case 'demo':
-        return await runDemo();
+        // Loaded on demand: the emulator and its HTTPS server are not part of a real scan.
+        return await (await import('./local/demo')).runDemo();
       case undefined:
       case 'help':
       case '--help':
