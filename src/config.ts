@@ -38,6 +38,11 @@ function duration(name: string, fallback: string, max: number) {
   );
 }
 
+function wholeNumber(name: string, min: number, max: number, fallback: number, why = '') {
+  const message = `${name} must be a whole number from ${min} to ${max}${why}.`;
+  return z.preprocess(blankIsUnset, z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message }).default(fallback));
+}
+
 function httpsUrl(name: string) {
   return z.preprocess(
     blankIsUnset,
@@ -88,24 +93,8 @@ const settingsSchema = z.object({
           'STATE_STORAGE must be a storage connection string (UseDevelopmentStorage=true, or one with AccountName and AccountKey/SharedAccessSignature or TableEndpoint) or an https:// table endpoint URL used with the managed identity.',
       }),
   ),
-  AUDIT_REQUESTS_PER_10S: z.preprocess(
-    blankIsUnset,
-    z.coerce
-      .number({ message: 'AUDIT_REQUESTS_PER_10S must be a whole number from 1 to 122.' })
-      .int({ message: 'AUDIT_REQUESTS_PER_10S must be a whole number from 1 to 122.' })
-      .min(1, { message: 'AUDIT_REQUESTS_PER_10S must be a whole number from 1 to 122 (Graph allows 5 per 10 s per tenant).' })
-      .max(122, { message: 'AUDIT_REQUESTS_PER_10S must be at most 122 (Graph allows 5 per 10 s per tenant, 122 across tenants).' })
-      .default(5),
-  ),
-  GRAPH_MAX_ATTEMPTS: z.preprocess(
-    blankIsUnset,
-    z.coerce
-      .number({ message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
-      .int({ message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
-      .min(1, { message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
-      .max(20, { message: 'GRAPH_MAX_ATTEMPTS must be a whole number from 1 to 20.' })
-      .default(6),
-  ),
+  AUDIT_REQUESTS_PER_10S: wholeNumber('AUDIT_REQUESTS_PER_10S', 1, 122, 5, ' (Graph allows 5 per 10 s per tenant, 122 across tenants)'),
+  GRAPH_MAX_ATTEMPTS: wholeNumber('GRAPH_MAX_ATTEMPTS', 1, 20, 6),
   SSPR_SIGNATURES: z.preprocess(blankIsUnset, z.string().optional()),
   PII_MODE: z.preprocess(
     blankIsUnset,
