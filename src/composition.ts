@@ -1,4 +1,5 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { TenantBoundCredential } from './auth/tenantBoundCredential';
 import type { Config } from './config';
 import { GraphAuditLogReader } from './graph/auditLogReader';
 import { GraphDirectoryReader } from './graph/directoryReader';
@@ -20,13 +21,19 @@ export interface App {
  * Azure (IDENTITY_ENDPOINT/IDENTITY_HEADER on App Service and Functions), `az login` on a laptop,
  * AZURE_CLIENT_ID/SECRET/TENANT_ID in pipelines.
  */
-export function composeApp(config: Config, credential: TokenCredential = new DefaultAzureCredential({ authorityHost: config.authorityHost })): App {
-  const state: StateStore = config.stateStorage ? new TableStateStore(config.stateStorage, credential) : new StatelessStore();
+export function composeApp(
+  config: Config,
+  credentialFor: (tenantId?: string) => TokenCredential = (tenantId) => new DefaultAzureCredential({ tenantId, authorityHost: config.authorityHost }),
+): App {
+  // State lives in the app's own subscription, so its credential is the home tenant's.
+  const state: StateStore = config.stateStorage ? new TableStateStore(config.stateStorage, credentialFor()) : new StatelessStore();
   return {
     state,
     async scan(request, progress) {
+      const credential = new TenantBoundCredential(credentialFor(request.tenantId), request.tenantId);
       // Fresh counters and pacing per scan, so each result reports its own requests.
       const graphStats: GraphStats = { total: 0, throttled: 0 };
+      const graphOrigin = new URL(config.graphEndpoint).origin;
       const client = createGraphClient(credential, {
         graphEndpoint: config.graphEndpoint,
         auditRequestsPer10s: config.auditRequestsPer10s,
@@ -35,8 +42,8 @@ export function composeApp(config: Config, credential: TokenCredential = new Def
       });
       return scanTenant(
         {
-          auditLog: new GraphAuditLogReader(client),
-          directory: new GraphDirectoryReader(client, {
+          auditLog: new GraphAuditLogReader(client, graphOrigin),
+          directory: new GraphDirectoryReader(client, graphOrigin, {
             maxAttempts: config.graphMaxAttempts,
             stats: graphStats,
             backoff: { baseMs: 500, capMs: 30_000 },

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 import { AppError } from './errors';
@@ -18,7 +19,7 @@ const DAY_MS = 86_400_000;
 
 const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
-function duration(name: string, fallback: string, max: number) {
+function duration(name: string, fallback: string, max: number, min = 1) {
   return z.preprocess(
     blankIsUnset,
     z
@@ -26,10 +27,11 @@ function duration(name: string, fallback: string, max: number) {
       .default(fallback)
       .transform((text, ctx) => {
         const ms = parseDuration(text);
-        if (ms === undefined || ms <= 0 || ms > max) {
+        if (ms === undefined || ms < min || ms > max) {
+          const floor = min > 1 ? `at least ${min / 60_000} minutes and ` : 'a positive duration ';
           ctx.addIssue({
             code: 'custom',
-            message: `${name} must be a positive duration up to ${max / DAY_MS} days, such as 30m, 24h, 7d or PT10M.`,
+            message: `${name} must be ${floor}up to ${max / DAY_MS} days, such as 30m, 24h, 7d or PT10M.`,
           });
           return z.NEVER;
         }
@@ -40,7 +42,15 @@ function duration(name: string, fallback: string, max: number) {
 
 function wholeNumber(name: string, min: number, max: number, fallback: number, why = '') {
   const message = `${name} must be a whole number from ${min} to ${max}${why}.`;
-  return z.preprocess(blankIsUnset, z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message }).default(fallback));
+  return z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^\d+$/, { message })
+      .transform(Number)
+      .pipe(z.number().min(min, { message }).max(max, { message }))
+      .default(fallback),
+  );
 }
 
 function httpsUrl(name: string) {
@@ -82,7 +92,8 @@ const settingsSchema = z.object({
       .optional(),
   ),
   SCAN_LOOKBACK: duration('SCAN_LOOKBACK', '24h', 30 * DAY_MS),
-  SCAN_OVERLAP: duration('SCAN_OVERLAP', '10m', DAY_MS),
+  // Audit events land up to ~5 minutes late (p99): a shorter overlap would miss them.
+  SCAN_OVERLAP: duration('SCAN_OVERLAP', '10m', DAY_MS, 5 * 60_000),
   STATE_STORAGE: z.preprocess(
     blankIsUnset,
     z
@@ -102,19 +113,22 @@ const settingsSchema = z.object({
   ),
 });
 
+/** Accepts what the Tables SDK accepts: it parses the string here, at start-up, instead of at the first write. */
 function isStorageConnection(text: string): boolean {
-  if (/^https:\/\/[^/]+\/?$/i.test(text)) return true;
-  if (/^UseDevelopmentStorage=true;?$/i.test(text.trim())) return true;
-  const parts = new Map(
-    text
-      .split(';')
-      .filter(Boolean)
-      .map((pair) => {
-        const at = pair.indexOf('=');
-        return [pair.slice(0, at).trim().toLowerCase(), pair.slice(at + 1)] as const;
-      }),
-  );
-  return (parts.has('accountname') && (parts.has('accountkey') || parts.has('sharedaccesssignature'))) || parts.has('tableendpoint');
+  if (/^https:\/\/[^/?#]+\/?$/i.test(text)) return true;
+  try {
+    TableClient.fromConnectionString(text, 'probe');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Values that may hold a key or a SAS signature are never echoed back. */
+const SECRET_SETTINGS = new Set(['STATE_STORAGE']);
+function shown(name: string, value: string | undefined): string {
+  if (SECRET_SETTINGS.has(name) && value) return '(value hidden: it may contain a key)';
+  return JSON.stringify(value ?? '');
 }
 
 export interface Config {
@@ -138,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
-      problems.push(`${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+      problems.push(`${name}=${shown(name, env[name])}: ${issue.message}`);
     }
     throw configError(problems);
   }

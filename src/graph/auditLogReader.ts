@@ -1,6 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { AuditEvent, Window } from '../scan/model';
 import { graphCallFailed } from './graphErrors';
+import { nextLinkGuard } from './nextLinkGuard';
 import type { AuditLogReader } from './ports';
 
 interface AuditPage {
@@ -12,7 +13,11 @@ export const SSPR_SERVICE = 'Self-service Password Management';
 export const UPDATE_AUTHORIZATION_POLICY = 'Update authorization policy';
 
 export class GraphAuditLogReader implements AuditLogReader {
-  constructor(private readonly client: Client) {}
+  /** @param graphOrigin nextLinks must stay on this origin: the SDK would attach our token to any Graph host. */
+  constructor(
+    private readonly client: Client,
+    private readonly graphOrigin: string,
+  ) {}
 
   ssprEvents(window: Window): AsyncIterable<AuditEvent[]> {
     return this.pages(`loggedByService eq '${SSPR_SERVICE}' and ${windowFilter(window)}`);
@@ -30,10 +35,12 @@ export class GraphAuditLogReader implements AuditLogReader {
     } catch (err) {
       throw graphCallFailed(err, 'Reading the audit log', 'AuditLog.Read.All');
     }
+    const checkNextLink = nextLinkGuard(this.graphOrigin);
     for (;;) {
       yield page.value ?? [];
       const next = page['@odata.nextLink'];
       if (!next) return;
+      checkNextLink(next);
       try {
         page = await this.client.api(next).get();
       } catch (err) {

@@ -3,7 +3,14 @@ import type { AdminRole, PolicyFacts, UserFacts } from '../scan/model';
 import { adminRole } from './adminRoles';
 import { runBatch, type BatchOptions, type BatchResponse } from './batch';
 import { describeGraphFailure } from './graphErrors';
+import { nextLinkGuard } from './nextLinkGuard';
 import type { DirectoryReader } from './ports';
+
+/** Something we could not learn about a user's roles, and whether a later scan may learn it. */
+interface Gap {
+  text: string;
+  transient: boolean;
+}
 
 const USER_FIELDS = 'id,userPrincipalName,onPremisesSyncEnabled,onPremisesImmutableId';
 const MAX_ROLE_PAGES = 10;
@@ -11,6 +18,7 @@ const MAX_ROLE_PAGES = 10;
 export class GraphDirectoryReader implements DirectoryReader {
   constructor(
     private readonly client: Client,
+    private readonly graphOrigin: string,
     private readonly batch: BatchOptions,
   ) {}
 
@@ -69,8 +77,7 @@ export class GraphDirectoryReader implements DirectoryReader {
    */
   private async adminRoles(direct: BatchResponse, transitive: BatchResponse): Promise<Extract<UserFacts, { kind: 'found' }>['roles']> {
     const found = new Map<string, AdminRole>();
-    const gaps: string[] = [];
-    const transient = isTransient(direct.status) || isTransient(transitive.status);
+    const gaps: Gap[] = [];
     const directItems = await this.allItems(direct, gaps, 'RoleManagement.Read.Directory');
     for (const assignment of directItems) {
       const role = adminRole(assignment?.roleDefinitionId);
@@ -80,35 +87,40 @@ export class GraphDirectoryReader implements DirectoryReader {
     for (const directoryRole of transitiveItems) {
       // With too narrow a permission Graph returns the object with only id and @odata.type.
       if (!directoryRole?.roleTemplateId) {
-        gaps.push('a directory role held through group membership could not be read (grant RoleManagement.Read.Directory)');
+        gaps.push({ text: 'a directory role held through group membership could not be read (grant RoleManagement.Read.Directory)', transient: false });
         continue;
       }
       const role = adminRole(directoryRole.roleTemplateId);
       if (role) found.set(role.templateId, role);
     }
     if (found.size > 0) return { kind: 'known', adminRoles: [...found.values()] };
-    if (gaps.length > 0) return { kind: 'unknown', reason: gaps.join('; '), transient };
+    if (gaps.length > 0) {
+      return { kind: 'unknown', reason: gaps.map((gap) => gap.text).join('; '), transient: gaps.some((gap) => gap.transient) };
+    }
     return { kind: 'known', adminRoles: [] };
   }
 
-  private async allItems(answer: BatchResponse, gaps: string[], permission: string): Promise<any[]> {
+  private async allItems(answer: BatchResponse, gaps: Gap[], permission: string): Promise<any[]> {
     if (answer.status !== 200) {
-      gaps.push(failureText(answer, permission));
+      gaps.push({ text: failureText(answer, permission), transient: isTransient(answer.status) });
       return [];
     }
     const items: any[] = [...(answer.body?.value ?? [])];
+    const checkNextLink = nextLinkGuard(this.graphOrigin);
     let next: string | undefined = answer.body?.['@odata.nextLink'];
     for (let page = 0; next && page < MAX_ROLE_PAGES; page++) {
       try {
+        checkNextLink(next);
         const body = await this.client.api(next).get();
         items.push(...(body?.value ?? []));
         next = body?.['@odata.nextLink'];
       } catch (err) {
-        gaps.push(`reading more role pages failed: ${describeGraphFailure(err).text}`);
+        const { status, text } = describeGraphFailure(err);
+        gaps.push({ text: `reading more role pages failed: ${text}`, transient: isTransient(status) });
         return items;
       }
     }
-    if (next) gaps.push('the user has more role entries than we read');
+    if (next) gaps.push({ text: 'the user has more role entries than we read', transient: false });
     return items;
   }
 }

@@ -4,8 +4,8 @@ import { AppError } from '../errors';
 /** Our own middleware errors come back wrapped by the SDK (status -1, our code as `code`): unwrap them. */
 function ownError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  if (err instanceof GraphError && err.statusCode === -1 && err.code?.startsWith('GRAPH.')) {
-    return new AppError(err.code, err.message, { transient: true, cause: err });
+  if (err instanceof GraphError && err.statusCode === -1 && /^(GRAPH|AUTH)\./.test(err.code ?? '')) {
+    return new AppError(err.code!, err.message, { transient: err.code!.startsWith('GRAPH.'), cause: err });
   }
   return undefined;
 }

@@ -51,6 +51,8 @@ export class ResilienceHandler implements Middleware {
       try {
         await this.next!.execute(context);
       } catch (err) {
+        if (err instanceof AppError) throw err;
+        if (isCredentialFailure(err)) throw noToken(err);
         if (lastAttempt || !isConnectionFailure(err)) throw unreachable(err);
         await this.sleep(retryDelayMs(attempt, undefined, backoff));
         continue;
@@ -75,8 +77,28 @@ function removeAuthorization(context: Context): void {
   else delete (headers as Record<string, string>).Authorization;
 }
 
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Undici's `fetch failed` (the cause says why), or a socket error code: worth another try. */
 function isConnectionFailure(err: unknown): boolean {
-  return err instanceof TypeError || (err instanceof Error && /ECONNRESET|ECONNREFUSED|socket|fetch failed|terminated/i.test(err.message));
+  const code = (err as { cause?: { code?: string }; code?: string })?.cause?.code ?? (err as { code?: string })?.code;
+  return (err instanceof TypeError && err.message === 'fetch failed') || (code !== undefined && NETWORK_CODES.has(code));
+}
+
+/** @azure/identity's errors: retrying the request does not help, signing in does. */
+function isCredentialFailure(err: unknown): boolean {
+  return err instanceof Error && /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError)$/.test(err.name);
+}
+
+function noToken(err: unknown): AppError {
+  const detail = (err as Error).message.replace(/\s+/g, ' ').trim().slice(0, 400);
+  const error = new AppError(
+    'AUTH.NO_TOKEN',
+    `No token for Microsoft Graph (${detail}). Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a secret or certificate.`,
+    { cause: err },
+  );
+  error.name = error.code;
+  return error;
 }
 
 function unreachable(err: unknown): AppError {

@@ -7,15 +7,18 @@ export type Classification =
   | { kind: 'not-a-failure' };
 
 /**
- * Decides whether one SSPR audit event is a failed reset and whose it is.
- * A matching signature wins (a "user canceled" failure is benign); otherwise Graph's `result` decides.
+ * Decides whether one SSPR audit event is a failed reset and whose it is. The first matching rule
+ * wins (operator rules come first; built-in failure rules precede benign ones), so a "user canceled"
+ * failure is benign. An SSPR error code written in the text always makes it a failure; otherwise
+ * Graph's `result` decides.
  */
 export function classifyEvent(event: AuditEvent, rules: Signature[]): Classification {
   const rawReason = event.resultReason ?? '';
   const reason = normalizeReason(rawReason);
   const rule = matchSignature(rules, event.activityDisplayName, reason);
-  const code = rule?.code ?? codeInText(reason) ?? null;
-  const failed = rule ? rule.effect === 'failure' : code !== null || event.result?.toLowerCase() === 'failure';
+  const codeWritten = codeInText(reason);
+  const code = rule?.code ?? codeWritten ?? null;
+  const failed = codeWritten !== undefined || (rule ? rule.effect === 'failure' : event.result?.toLowerCase() === 'failure');
   if (!failed) return { kind: 'not-a-failure' };
 
   const user = identifyUser(event);

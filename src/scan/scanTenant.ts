@@ -1,10 +1,11 @@
 import type { AuditLogReader, DirectoryReader } from '../graph/ports';
 import type { GraphStats } from '../graph/resilienceHandler';
+import { toAppError } from '../errors';
 import type { StateStore, StoredIncident } from '../state/ports';
 import { classifyEvent, groupByUser } from './classify';
 import { planIncident } from './incident';
-import type { Finding, PolicyFacts, SsprFailure, UserFacts, Window } from './model';
-import { lastSwitchedOn } from './policyChanges';
+import type { AuditEvent, Finding, PolicyFacts, SsprFailure, UserFacts, Window } from './model';
+import { adminSsprSwitches, lastSwitchedOn, type PolicySwitch } from './policyChanges';
 import type { Signature } from './signatures';
 import { judgeUser, PROPAGATION_MS } from './verdict';
 import { nextCheckpoint, planWindow } from './window';
@@ -53,16 +54,16 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
 
   const read = await readFailures(deps, window, alreadyRecorded);
   const failuresByUser = groupByUser(read.failures);
-  const facts = await learnFacts(deps, [...failuresByUser.keys()], now);
+  const facts = await learnFacts(deps, failuresByUser, now);
   const findings = [...failuresByUser]
-    .map(([userId, failures]) => judgeUser(facts.users.get(userId)!, facts.policy, failures, now))
+    .map(([userId, failures]) => judgeUser(facts.users.get(userId)!, facts.policy, failures, now, facts.history))
     .sort(byVerdictThenUser);
 
   const planned = planIncident(request.tenantId, findings);
   const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, now));
   const settled = findings.filter((finding) => !isRetryable(finding, facts));
   await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id));
-  const advanceTo = nextCheckpoint({ from: window.from, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
+  const advanceTo = nextCheckpoint({ ...window, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
   if (advanceTo) await deps.state.advanceCheckpoint(request.tenantId, advanceTo, checkpoint);
 
   return {
@@ -95,23 +96,43 @@ async function readFailures(deps: ScanDependencies, window: Window, alreadyRecor
   return { failures, eventsRead, unattributed };
 }
 
+interface Facts {
+  users: Map<string, UserFacts>;
+  policy: PolicyFacts;
+  /** Changes of the admin switch since the oldest admin failure (and the last 60 minutes), oldest first. */
+  history: PolicySwitch[];
+}
+
 /**
  * The directory facts behind the verdicts, read once per scan: each distinct user in $batch, the
- * admin switch once, and, only when an admin failed while it is on, whether it was switched on lately.
+ * admin switch once, and, when an admin failed, the switch's changes since that failure (so each
+ * failure is judged by the switch as it stood then, and a recent switch-on reads as propagating).
  */
-async function learnFacts(deps: ScanDependencies, userIds: string[], now: Date): Promise<{ users: Map<string, UserFacts>; policy: PolicyFacts }> {
-  if (userIds.length === 0) return { users: new Map(), policy: { kind: 'unknown', reason: 'not read: no failures', transient: false } };
-  deps.progress?.(`looking up ${userIds.length} users and the admin SSPR policy`);
-  const users = await deps.directory.users(userIds);
-  let policy = await deps.directory.adminSsprPolicy();
-  const anyAdmin = [...users.values()].some((user) => user.kind === 'found' && user.roles.kind === 'known' && user.roles.adminRoles.length > 0);
-  if (policy.kind === 'on' && anyAdmin) {
-    const recent = { from: new Date(now.getTime() - PROPAGATION_MS), to: now };
-    const changes = [];
-    for await (const page of deps.auditLog.authorizationPolicyChanges(recent)) changes.push(...page);
-    policy = { kind: 'on', enabledAt: lastSwitchedOn(changes) };
+async function learnFacts(deps: ScanDependencies, failuresByUser: Map<string, SsprFailure[]>, now: Date): Promise<Facts> {
+  if (failuresByUser.size === 0) {
+    return { users: new Map(), policy: { kind: 'unknown', reason: 'not read: no failures', transient: false }, history: [] };
   }
-  return { users, policy };
+  deps.progress?.(`looking up ${failuresByUser.size} users and the admin SSPR policy`);
+  const users = await deps.directory.users([...failuresByUser.keys()]);
+  const policy = await deps.directory.adminSsprPolicy();
+  const adminFailures = [...users.values()].filter(isAdmin).flatMap((user) => failuresByUser.get(user.id)!);
+  if (adminFailures.length === 0 || policy.kind === 'unknown') return { users, policy, history: [] };
+
+  const oldest = Math.min(...adminFailures.map((failure) => Date.parse(failure.at)), now.getTime() - PROPAGATION_MS);
+  try {
+    const changes: AuditEvent[] = [];
+    for await (const page of deps.auditLog.authorizationPolicyChanges({ from: new Date(oldest - 1000), to: now })) changes.push(...page);
+    const history = adminSsprSwitches(changes);
+    return { users, policy: policy.kind === 'on' ? { kind: 'on', enabledAt: lastSwitchedOn(history) } : policy, history };
+  } catch (err) {
+    const error = toAppError(err);
+    const reason = `the history of the admin SSPR switch could not be read (${error.message})`;
+    return { users, policy: { kind: 'unknown', reason, transient: error.transient }, history: [] };
+  }
+}
+
+function isAdmin(user: UserFacts): boolean {
+  return user.kind === 'found' && user.roles.kind === 'known' && user.roles.adminRoles.length > 0;
 }
 
 const VERDICT_ORDER = ['confirmed', 'cannot-confirm', 'propagating', 'policy-on', 'not-admin'];
@@ -123,7 +144,7 @@ function byVerdictThenUser(a: Finding, b: Finding): number {
 }
 
 /** A `cannot-confirm` caused by throttling, a 5xx or no answer: the next scan must look at it again. */
-function isRetryable(finding: Finding, facts: { users: Map<string, UserFacts>; policy: PolicyFacts }): boolean {
+function isRetryable(finding: Finding, facts: Facts): boolean {
   if (finding.verdict !== 'cannot-confirm') return false;
   const user = facts.users.get(finding.userId);
   if (user?.kind === 'unknown') return user.transient;
@@ -132,7 +153,7 @@ function isRetryable(finding: Finding, facts: { users: Map<string, UserFacts>; p
 }
 
 /** The checkpoint stops just before the oldest failure that must be looked at again, so it is re-read. */
-function holdBefore(findings: Finding[], facts: { users: Map<string, UserFacts>; policy: PolicyFacts }, failuresByUser: Map<string, SsprFailure[]>) {
+function holdBefore(findings: Finding[], facts: Facts, failuresByUser: Map<string, SsprFailure[]>) {
   const times = findings
     .filter((finding) => isRetryable(finding, facts))
     .flatMap((finding) => failuresByUser.get(finding.userId)!.map((failure) => Date.parse(failure.at)));

@@ -20,10 +20,11 @@ export const signatureSchema = z
     id: z.string().min(1),
     effect: z.enum(['failure', 'benign']),
     code: z.enum(CODES).optional(),
-    activities: z.array(z.string().min(1)).optional(),
-    reasonContains: z.array(z.string().min(1)).optional(),
+    activities: z.array(z.string().min(1)).min(1).optional(),
+    reasonContains: z.array(z.string().min(1)).min(1).optional(),
     reasonPattern: z
       .string()
+      .min(1)
       .refine(isValidRegex, { message: 'reasonPattern is not a valid regular expression' })
       .optional(),
   })
@@ -65,10 +66,13 @@ export function codeInText(normalized: string): SsprErrorCode | undefined {
 }
 
 export function matchSignature(rules: Signature[], activity: string, normalizedReason: string): Signature | undefined {
-  return rules.find(
-    (rule) =>
+  return rules.find((rule) => matches(rule, activity, normalizedReason));
+}
+
+function matches(rule: Signature, activity: string, normalizedReason: string): boolean {
+  return (
       (!rule.activities || rule.activities.includes(activity)) &&
       ((rule.reasonContains?.some((needle) => normalizedReason.includes(normalizeReason(needle))) ?? false) ||
-        (rule.reasonPattern !== undefined && new RegExp(rule.reasonPattern, 'i').test(normalizedReason))),
+        (rule.reasonPattern !== undefined && new RegExp(rule.reasonPattern, 'i').test(normalizedReason)))
   );
 }

@@ -1,4 +1,5 @@
 import { type Finding, type PolicyFacts, type SsprFailure, type UserFacts, type Verdict } from './model';
+import { switchValueAt, type PolicySwitch } from './policyChanges';
 
 /** A change to the admin SSPR switch takes up to 60 minutes to apply (DESIGN.md §2). */
 export const PROPAGATION_MS = 60 * 60_000;
@@ -7,8 +8,8 @@ export const PROPAGATION_MS = 60 * 60_000;
  * One verdict per user. Only `confirmed` may lead to an action, so every gap in what we know
  * (user missing, roles or policy unreadable) is `cannot-confirm`, never a guess.
  */
-export function judgeUser(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], now: Date): Finding {
-  const decision = decide(user, policy, now);
+export function judgeUser(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], now: Date, history: PolicySwitch[] = []): Finding {
+  const decision = decide(user, policy, failures, now, history);
   const found = user.kind === 'found' ? user : undefined;
   const roles = found?.roles.kind === 'known' ? found.roles.adminRoles.map((role) => role.displayName) : [];
   return {
@@ -24,7 +25,7 @@ export function judgeUser(user: UserFacts, policy: PolicyFacts, failures: SsprFa
   };
 }
 
-function decide(user: UserFacts, policy: PolicyFacts, now: Date): { verdict: Verdict; reason: string } {
+function decide(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], now: Date, history: PolicySwitch[]): { verdict: Verdict; reason: string } {
   if (user.kind === 'not-found') {
     return { verdict: 'cannot-confirm', reason: 'The user was not found in the directory (deleted, or not in this tenant).' };
   }
@@ -44,11 +45,20 @@ function decide(user: UserFacts, policy: PolicyFacts, now: Date): { verdict: Ver
         verdict: 'cannot-confirm',
         reason: `The user is an administrator, but the admin SSPR switch (allowedToUseSSPR) could not be read: ${policy.reason}`,
       };
-    case 'off':
+    case 'off': {
+      // Judge each failure by the switch as it stood then: an old failure may predate a recent switch-off.
+      if (failures.some((failure) => !switchValueAt(failure.at, history, false))) {
+        return {
+          verdict: 'confirmed',
+          reason: 'The user is an administrator and SSPR for administrators (allowedToUseSSPR) is off: this is SSPR_009.',
+        };
+      }
+      const switchedOff = history.filter((change) => !change.allowedToUseSSPR).at(-1);
       return {
-        verdict: 'confirmed',
-        reason: 'The user is an administrator and SSPR for administrators (allowedToUseSSPR) is off: this is SSPR_009.',
+        verdict: 'policy-on',
+        reason: `The user failed while SSPR for administrators was still on (it was switched off at ${switchedOff?.at ?? 'a later time'}): that failure has another cause.`,
       };
+    }
     case 'on':
       if (policy.enabledAt && now.getTime() - Date.parse(policy.enabledAt) < PROPAGATION_MS) {
         return {

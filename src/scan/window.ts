@@ -34,13 +34,19 @@ export function planWindow(request: WindowRequest): PlannedWindow {
     throw new AppError('SCAN.WINDOW_INVALID', `The window end (${to.toISOString()}) is in the future.`);
   }
   const oldest = request.now.getTime() - RETENTION_MS;
+  if (to.getTime() <= oldest) {
+    throw new AppError('SCAN.WINDOW_INVALID', `The window ends (${to.toISOString()}) before the oldest audit event Graph keeps (30 days).`);
+  }
   if (from.getTime() < oldest) return { from: new Date(oldest), to, clippedToRetention: true };
   return { from, to, clippedToRetention: false };
 }
 
-/** The checkpoint only moves forward, and only when this window left no gap after it. */
-export function nextCheckpoint(window: Window, checkpoint: Date | undefined): Date | undefined {
+/**
+ * The checkpoint only moves forward, and only when this window left no gap after it. A window cut to
+ * the retention leaves a gap nobody can read any more, so it counts as no gap.
+ */
+export function nextCheckpoint(window: PlannedWindow, checkpoint: Date | undefined): Date | undefined {
   if (!checkpoint) return window.to;
-  if (window.from.getTime() > checkpoint.getTime()) return undefined;
+  if (window.from.getTime() > checkpoint.getTime() && !window.clippedToRetention) return undefined;
   return window.to.getTime() > checkpoint.getTime() ? window.to : undefined;
 }

@@ -51,8 +51,10 @@ export class TableStateStore implements StateStore {
   async recordedEventIds(tenantId: string, since: Date): Promise<Set<string>> {
     await this.ensureTables();
     const ids = new Set<string>();
-    const rows = this.clients.events.listEntities<{ at: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${tenantId} and at ge ${since.toISOString()}`, select: ['RowKey'] },
+    // A second early: Graph's filter is widened to whole seconds, so this must be at least as wide.
+    const from = new Date(Math.floor(since.getTime() / 1000) * 1000 - 1000);
+    const rows = this.clients.events.listEntities<{ at: Date }>({
+      queryOptions: { filter: odata`PartitionKey eq ${tenantId} and at ge ${from}`, select: ['RowKey'] },
     });
     for await (const row of storageCall(rows)) ids.add(row.rowKey!);
     return ids;
@@ -86,7 +88,8 @@ export class TableStateStore implements StateStore {
         {
           partitionKey: tenantId,
           rowKey: event.eventId,
-          at: event.at,
+          // A typed date, not Graph's text (7 fractional digits): compared as time, not as a string.
+          at: new Date(event.at),
           userId: event.userId,
           verdict: event.verdict,
           incidentId: event.incidentId ?? '',

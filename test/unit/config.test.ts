@@ -48,8 +48,9 @@ describe('loadConfig', () => {
     ['TENANT_ID', 'contoso.onmicrosoft.com', 'GUID'],
     ['SCAN_LOOKBACK', 'yesterday', 'duration'],
     ['SCAN_LOOKBACK', '90d', 'up to 30 days'],
-    ['SCAN_OVERLAP', '-5m', 'duration'],
-    ['STATE_STORAGE', 'not-a-connection-string', 'connection string'],
+    ['SCAN_OVERLAP', '-5m', 'such as 30m'],
+    ['SCAN_OVERLAP', '1m', 'at least 5 minutes'],
+    ['AUDIT_REQUESTS_PER_10S', '0x5', 'whole number'],
     ['AUDIT_REQUESTS_PER_10S', '0', 'from 1 to 122'],
     ['AUDIT_REQUESTS_PER_10S', 'fast', 'whole number'],
     ['AUDIT_REQUESTS_PER_10S', '500', 'Graph allows 5 per 10 s per tenant'],
@@ -61,6 +62,18 @@ describe('loadConfig', () => {
     expect(error.code).toBe('CONFIG.INVALID');
     expect(error.message).toContain(`${name}=${JSON.stringify(value)}`);
     expect(error.message).toContain(fix);
+  });
+
+  test.each([
+    'not-a-connection-string',
+    'AccountName=acct;AccountKey=',
+    'DefaultEndpointsProtocol=https;AccountName=acct;AcountKey=c2VjcmV0LWtleQ==',
+    'https://acct.table.core.windows.net/?sv=2024&sig=c2VjcmV0LWtleQ',
+  ])('when STATE_STORAGE is malformed (%s), then it is rejected without echoing a possible key', (value) => {
+    const error = configError({ STATE_STORAGE: value });
+    expect(error.message).toContain('STATE_STORAGE=(value hidden');
+    expect(error.message).toContain('connection string');
+    expect(error.message).not.toContain('c2VjcmV0LWtleQ');
   });
 
   test('when several settings are wrong, then every one is listed at once', () => {

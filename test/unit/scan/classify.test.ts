@@ -49,6 +49,13 @@ describe('classifyEvent against the SSPR error catalog', () => {
     expect(classifyEvent(event({ resultReason: reason }), BUILT_IN_SIGNATURES).kind).toBe('not-a-failure');
   });
 
+  test('when a benign phrase and a failure cause share one reason, then the failure wins', () => {
+    const mixed = event({ resultReason: 'User started the password reset flow. Password reset has been disabled entirely for this tenant' });
+    expect(classifyEvent(mixed, BUILT_IN_SIGNATURES)).toMatchObject({ kind: 'failure', failure: { errorCode: 'SSPR_0009' } });
+    const coded = event({ resultReason: 'User canceled the flow after error SSPR_0012' });
+    expect(classifyEvent(coded, BUILT_IN_SIGNATURES)).toMatchObject({ kind: 'failure', failure: { errorCode: 'SSPR_0012' } });
+  });
+
   test('when the result is success with no failure wording, then it is not a failure', () => {
     const success = event({ result: 'success', resultReason: 'User successfully reset password' });
     expect(classifyEvent(success, BUILT_IN_SIGNATURES).kind).toBe('not-a-failure');
@@ -67,6 +74,9 @@ describe('classifyEvent against the SSPR error catalog', () => {
   test('when a rule has neither reasonContains nor reasonPattern, then the rule file is rejected', () => {
     expect(signatureFileSchema.safeParse([{ id: 'x', effect: 'failure' }]).success).toBe(false);
     expect(signatureFileSchema.safeParse([{ id: 'x', effect: 'failure', reasonPattern: '(' }]).success).toBe(false);
+    // Rules that would match everything, or nothing, are mistakes too.
+    expect(signatureFileSchema.safeParse([{ id: 'x', effect: 'benign', reasonPattern: '' }]).success).toBe(false);
+    expect(signatureFileSchema.safeParse([{ id: 'x', effect: 'benign', reasonContains: [] }]).success).toBe(false);
   });
 });
 

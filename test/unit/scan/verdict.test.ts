@@ -1,6 +1,6 @@
 import { planIncident, incidentId } from '../../../src/scan/incident';
 import type { PolicyFacts, SsprFailure, UserFacts } from '../../../src/scan/model';
-import { adminSsprSwitches, lastSwitchedOn } from '../../../src/scan/policyChanges';
+import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from '../../../src/scan/policyChanges';
 import { judgeUser } from '../../../src/scan/verdict';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
@@ -44,6 +44,35 @@ describe('judgeUser', () => {
   });
 });
 
+describe('judging a failure by the switch as it stood then', () => {
+  const switchedOff = (at: string): PolicySwitch => ({ at, allowedToUseSSPR: false, previous: true, by: 'sec@contoso.com' });
+
+  test('when the admin failed before admin SSPR was switched off, then it is not SSPR_009 (policy-on, with the time of the switch)', () => {
+    const finding = judgeUser(admin, off, failures, NOW, [switchedOff('2026-11-25T11:30:00Z')]);
+    expect(finding.verdict).toBe('policy-on');
+    expect(finding.reason).toContain('2026-11-25T11:30:00Z');
+    expect(finding.errorCode).toBe('SSPR_0011');
+  });
+
+  test('when one of the failures came after the switch-off, then it is confirmed', () => {
+    const later = { ...failures[0], eventId: 'e2', at: '2026-11-25T11:45:00Z' };
+    expect(judgeUser(admin, off, [failures[0], later], NOW, [switchedOff('2026-11-25T11:30:00Z')]).verdict).toBe('confirmed');
+  });
+
+  test('when the switch went off, on and off again, then the value at each moment follows the changes', () => {
+    const history: PolicySwitch[] = [
+      switchedOff('2026-11-25T09:00:00Z'),
+      { at: '2026-11-25T10:00:00Z', allowedToUseSSPR: true, previous: false, by: null },
+      switchedOff('2026-11-25T11:30:00Z'),
+    ];
+    expect(switchValueAt('2026-11-25T08:00:00Z', history, false)).toBe(true);
+    expect(switchValueAt('2026-11-25T09:30:00Z', history, false)).toBe(false);
+    expect(switchValueAt('2026-11-25T11:00:00Z', history, false)).toBe(true);
+    expect(switchValueAt('2026-11-25T11:59:00Z', history, true)).toBe(false);
+    expect(switchValueAt('2026-11-25T11:59:00Z', [], true)).toBe(true);
+  });
+});
+
 describe('planIncident', () => {
   test('when several admins are confirmed, then one incident holds them all, with a deterministic id', () => {
     const a = judgeUser(admin, off, failures, NOW);
@@ -79,13 +108,14 @@ describe('admin SSPR switches in "Update authorization policy" events', () => {
       change('2026-11-25T11:20:00Z', 'AllowUserConsentForRiskyApps', '[true]'),
     ]);
     expect(switches).toEqual([
-      { at: '2026-11-25T11:00:00Z', allowedToUseSSPR: false, by: 'sec@contoso.com' },
-      { at: '2026-11-25T11:10:00Z', allowedToUseSSPR: true, by: 'sec@contoso.com' },
+      { at: '2026-11-25T11:00:00Z', allowedToUseSSPR: false, previous: undefined, by: 'sec@contoso.com' },
+      { at: '2026-11-25T11:10:00Z', allowedToUseSSPR: true, previous: undefined, by: 'sec@contoso.com' },
     ]);
   });
 
   test('when the last switch turned it off, then it was not switched on lately', () => {
-    expect(lastSwitchedOn([change('2026-11-25T11:00:00Z', 'AllowedToUseSspr', '[true]'), change('2026-11-25T11:30:00Z', 'AllowedToUseSspr', '[false]')])).toBeUndefined();
-    expect(lastSwitchedOn([change('2026-11-25T11:30:00Z', 'AllowedToUseSspr', '[true]')])).toBe('2026-11-25T11:30:00Z');
+    const onThenOff = adminSsprSwitches([change('2026-11-25T11:00:00Z', 'AllowedToUseSspr', '[true]'), change('2026-11-25T11:30:00Z', 'AllowedToUseSspr', '[false]')]);
+    expect(lastSwitchedOn(onThenOff)).toBeUndefined();
+    expect(lastSwitchedOn(adminSsprSwitches([change('2026-11-25T11:30:00Z', 'AllowedToUseSspr', '[true]')]))).toBe('2026-11-25T11:30:00Z');
   });
 });

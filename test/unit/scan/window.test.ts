@@ -19,6 +19,11 @@ describe('planWindow', () => {
     expect(window).toMatchObject({ from: new Date(NOW.getTime() - RETENTION_MS), clippedToRetention: true });
   });
 
+  test('when the whole window is older than the retention, then it is an error, not an empty scan', () => {
+    const to = new Date(NOW.getTime() - 40 * 24 * HOUR);
+    expect(() => planWindow({ ...base, from: new Date(to.getTime() - HOUR), to })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
+  });
+
   test('when from is not before to, or to is in the future, then it is a SCAN.WINDOW_INVALID error', () => {
     expect(() => planWindow({ ...base, from: NOW, to: NOW })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
     expect(() => planWindow({ ...base, to: new Date(NOW.getTime() + HOUR) })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
@@ -27,16 +32,23 @@ describe('planWindow', () => {
 
 describe('nextCheckpoint', () => {
   const at = (time: string) => new Date(`2026-11-25T${time}:00Z`);
+  const window = (from: Date, to: Date) => ({ from, to, clippedToRetention: false });
   test('when there is none yet, then it moves to the window end', () => {
-    expect(nextCheckpoint({ from: at('10:00'), to: at('11:00') }, undefined)).toEqual(at('11:00'));
+    expect(nextCheckpoint(window(at('10:00'), at('11:00')), undefined)).toEqual(at('11:00'));
   });
   test('when the window leaves a gap after the checkpoint, then it does not move', () => {
-    expect(nextCheckpoint({ from: at('10:30'), to: at('11:00') }, at('10:00'))).toBeUndefined();
+    expect(nextCheckpoint(window(at('10:30'), at('11:00')), at('10:00'))).toBeUndefined();
   });
   test('when the window ends before the checkpoint, then it never moves back', () => {
-    expect(nextCheckpoint({ from: at('08:00'), to: at('09:00') }, at('10:00'))).toBeUndefined();
+    expect(nextCheckpoint(window(at('08:00'), at('09:00')), at('10:00'))).toBeUndefined();
   });
   test('when the window overlaps the checkpoint and ends later, then it moves forward', () => {
-    expect(nextCheckpoint({ from: at('09:50'), to: at('11:00') }, at('10:00'))).toEqual(at('11:00'));
+    expect(nextCheckpoint(window(at('09:50'), at('11:00')), at('10:00'))).toEqual(at('11:00'));
+  });
+  test('when the checkpoint is older than the retention (a long outage), then the cut window still moves it, so it never sticks', () => {
+    const old = new Date(NOW.getTime() - 40 * 24 * HOUR);
+    const window = planWindow({ ...base, checkpoint: old });
+    expect(window.clippedToRetention).toBe(true);
+    expect(nextCheckpoint(window, old)).toEqual(NOW);
   });
 });
