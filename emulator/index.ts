@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createLocalCertificate } from './certificate';
+import { buildArmServer } from './arm/armServer';
 import { buildGraphServer } from './graphServer';
+import { buildTicketServer, type TicketFakes } from './tickets/ticketServer';
 import type { RequestLogEntry } from './requestLog';
 import { loadScenario, listScenarios, resolveScenario } from './scenarioFiles';
 import type { PolicyState, Scenario, ValidScenario } from './scenarioSchema';
@@ -10,7 +12,7 @@ import { TenantState } from './tenantState';
 import { TOKEN_MARKER } from './tokens';
 import { buildTokenServer } from './tokenServer';
 
-export type { PolicyState, RequestLogEntry, Scenario, ValidScenario };
+export type { PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
 export { loadScenario, listScenarios };
 
 export interface StartOptions {
@@ -23,6 +25,11 @@ export interface StartOptions {
 export interface RunningEmulator {
   /** 'https://127.0.0.1:<port>'; Graph lives under /v1.0 and /beta. */
   graphUrl: string;
+  /** 'https://127.0.0.1:<port>': Azure Resource Manager (Automation jobs), for ARM_ENDPOINT. */
+  armUrl: string;
+  /** 'https://127.0.0.1:<port>': ServiceNow, Jira, Azure DevOps, GitHub and webhook fakes under their own path prefixes. */
+  ticketsUrl: string;
+  tickets: TicketFakes;
   /** App Service style managed-identity endpoint (plain http). */
   tokenEndpoint: string;
   /** The value clients must send in X-IDENTITY-HEADER. */
@@ -48,11 +55,13 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
 
   const { app: graph, listeningOn } = buildGraphServer(tenant, certificate);
   const token = buildTokenServer(tenant, identityHeader);
+  const arm = buildArmServer(tenant, certificate);
+  const tickets = buildTicketServer(certificate);
+  const servers = [graph, token, arm, tickets.app];
   try {
-    await graph.listen({ host: '127.0.0.1', port: 0 });
-    await token.listen({ host: '127.0.0.1', port: 0 });
+    for (const server of servers) await server.listen({ host: '127.0.0.1', port: 0 });
   } catch (err) {
-    await Promise.allSettled([graph.close(), token.close()]);
+    await Promise.allSettled(servers.map((server) => server.close()));
     fs.rmSync(certificate.dir, { recursive: true, force: true });
     throw err;
   }
@@ -63,6 +72,9 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   let stopped = false;
   return {
     graphUrl: tenant.graphUrl,
+    armUrl: `https://127.0.0.1:${(arm.server.address() as AddressInfo).port}`,
+    ticketsUrl: `https://127.0.0.1:${(tickets.app.server.address() as AddressInfo).port}`,
+    tickets: tickets.fakes,
     tokenEndpoint: `http://127.0.0.1:${(token.server.address() as AddressInfo).port}/msi/token`,
     identityHeader,
     caCertPath: certificate.certPath,
@@ -76,7 +88,7 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await Promise.allSettled([graph.close(), token.close()]);
+      await Promise.allSettled(servers.map((server) => server.close()));
       fs.rmSync(certificate.dir, { recursive: true, force: true });
     },
   };

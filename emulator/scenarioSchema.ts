@@ -112,6 +112,27 @@ export const scenarioSchema = z
       .strict()
       .default({ requestsPer10s: 5 }),
     faults: z.array(faultSchema).default([]),
+    /** The Automation account and how the emulated Enable-AdminSspr runbook behaves (Resource Manager fake). */
+    automation: z
+      .object({
+        subscriptionId: guid.default('00000000-0000-4000-8000-00000000a001'),
+        resourceGroup: z.string().min(1).default('rg-sspr'),
+        account: z.string().min(1).default('aa-sspr'),
+        runbook: z.string().min(1).default('Enable-AdminSspr'),
+        /** fixes: switches the emulated policy on; fails: job Failed; completes-without-fix: Completed, policy unchanged. */
+        outcome: z.enum(['fixes', 'fails', 'completes-without-fix']).default('fixes'),
+        /** How long the job stays Running before it ends. */
+        runForMs: z.number().int().min(0).default(1500),
+      })
+      .strict()
+      .default({
+        subscriptionId: '00000000-0000-4000-8000-00000000a001',
+        resourceGroup: 'rg-sspr',
+        account: 'aa-sspr',
+        runbook: 'Enable-AdminSspr',
+        outcome: 'fixes',
+        runForMs: 1500,
+      }),
   })
   .strict()
   .superRefine((scenario, ctx) => {
