@@ -1,13 +1,24 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerAzureDevOpsRoutes } from './azureDevOpsRoutes';
+import { registerGithubRoutes } from './githubRoutes';
+import { registerJiraRoutes } from './jiraRoutes';
+import { registerServicenowRoutes } from './servicenowRoutes';
+import { TicketFakeState } from './ticketFakeState';
+import { registerWebhookRoutes } from './webhookRoutes';
 
-/** What tests and the demo can see and steer in the ticket-system fakes. Extended in this folder. */
-export interface TicketFakes {
-  /** Every request received by any ticket fake, in order. */
-  requests: Array<{ system: string; method: string; path: string; status: number; headers: Record<string, string>; body: unknown }>;
-}
+export type TicketFakes = TicketFakeState;
 
-/** Fakes of ServiceNow, Jira Cloud, Azure DevOps, GitHub Issues and a generic webhook receiver. */
+/**
+ * Fakes of ServiceNow (/servicenow), Jira Cloud (/jira), Azure DevOps (/ado), GitHub Issues (/github)
+ * and a generic webhook receiver (/webhook), each speaking its documented wire format.
+ */
 export function buildTicketServer(tls: { key: string; cert: string }): { app: FastifyInstance; fakes: TicketFakes } {
   const app = Fastify({ https: tls, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
-  return { app, fakes: { requests: [] } };
+  const state = new TicketFakeState();
+  app.register(async (scope) => registerServicenowRoutes(scope, state), { prefix: '/servicenow' });
+  app.register(async (scope) => registerJiraRoutes(scope, state), { prefix: '/jira' });
+  app.register(async (scope) => registerAzureDevOpsRoutes(scope, state), { prefix: '/ado' });
+  app.register(async (scope) => registerGithubRoutes(scope, state), { prefix: '/github' });
+  app.register(async (scope) => registerWebhookRoutes(scope, state), { prefix: '/webhook' });
+  return { app, fakes: state };
 }

@@ -1,0 +1,80 @@
+import { AppError } from '../../errors';
+import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+
+export interface TicketHttpOptions {
+  /** Names the system in errors: `TICKET.<SYSTEM>` codes, and messages an operator can act on. */
+  system: string;
+  /** Authorization and other headers. Never logged, never put in an error. */
+  headers: Record<string, string>;
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface TicketHttpResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/**
+ * One HTTP call to a ticket system with retries on 429/5xx/connection failures (Retry-After first).
+ * Answers other than 2xx come back to the caller when listed in `accept` (e.g. 404 for "not found"),
+ * and become TICKET.<SYSTEM>_FAILED otherwise, with the status and what to check but no secrets.
+ */
+export async function ticketRequest(
+  url: string,
+  init: { method: string; body?: unknown; contentType?: string; extraHeaders?: Record<string, string> },
+  options: TicketHttpOptions,
+  accept: number[] = [],
+): Promise<TicketHttpResponse> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const attempts = options.maxAttempts ?? 4;
+  const code = `TICKET.${options.system.toUpperCase()}_FAILED`;
+  for (let attempt = 0; ; attempt++) {
+    const last = attempt + 1 >= attempts;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: init.method,
+        headers: {
+          Accept: 'application/json',
+          ...(init.body !== undefined ? { 'Content-Type': init.contentType ?? 'application/json' } : {}),
+          ...options.headers,
+          ...init.extraHeaders,
+        },
+        body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+      });
+    } catch (err) {
+      if (last) {
+        throw new AppError(code, `${options.system} could not be reached at ${new URL(url).origin} (${(err as Error).message}).`, {
+          transient: true,
+          cause: err,
+        });
+      }
+      await sleep(retryDelayMs(attempt, undefined, { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 }));
+      continue;
+    }
+    const text = await response.text();
+    if (response.ok || accept.includes(response.status)) {
+      return { status: response.status, headers: response.headers, body: parseBody(text) };
+    }
+    if (RETRYABLE_STATUS.has(response.status) && !last) {
+      await sleep(retryDelayMs(attempt, response.headers.get('Retry-After'), { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 }));
+      continue;
+    }
+    const hint = response.status === 401 || response.status === 403 ? ' Check the credentials and their permissions.' : '';
+    throw new AppError(code, `${options.system} answered ${response.status} to ${init.method} ${new URL(url).pathname}.${hint}`, {
+      transient: RETRYABLE_STATUS.has(response.status),
+    });
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
