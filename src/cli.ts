@@ -1,16 +1,20 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { composeApp } from './composition';
-import { isTenantId, loadConfig, type Config } from './config';
+import { ACTION_MODES, isTenantId, loadConfig, type Config } from './config';
 import { AppError, toAppError } from './errors';
-import { incidentsTable, scanResultJson, scanResultText } from './report';
+import { incidentJson, incidentsTable, scanResultJson, scanResultText } from './report';
 
 const USAGE = `Usage:
-  sspr-remediator scan [--tenant <id>] [--from <ISO time>] [--to <ISO time>] [--json]
+  sspr-remediator scan [--tenant <id>] [--from <ISO time>] [--to <ISO time>] [--mode <mode>] [--json]
       Reads the tenant's SSPR audit events in the window, gives each user who failed a verdict,
       and records an SSPR_009 incident when administrators are blocked because admin SSPR is off.
-      Report only: nothing in the tenant is changed. --tenant defaults to TENANT_ID.
-  sspr-remediator incidents [--tenant <id>] [--json]
-      Lists open incidents from STATE_STORAGE.
+      Then acts as the mode says (--mode overrides ACTION_MODE): report (default: changes nothing),
+      ticket, remediate (ticket + fix + verify), approve (ticket; the fix waits for approval).
+      --tenant defaults to TENANT_ID.
+  sspr-remediator incidents [--tenant <id>] [--all] [--json]
+      Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).
+  sspr-remediator approve <incident id> --by <name> [--tenant <id>] [--json]
+      Records who approved the fix of an incident (ACTION_MODE=approve) and runs it.
   sspr-remediator demo
       Runs a scan against the built-in tenant emulator and a local Azurite. No Azure account needed.
 
@@ -27,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
         return await scan(rest);
       case 'incidents':
         return await incidents(rest);
+      case 'approve':
+        return await approve(rest);
       case 'demo':
         // Loaded on demand: the emulator and its HTTPS server are not part of a real scan.
         return await (await import('./local/demo')).runDemo();
@@ -51,9 +57,14 @@ async function scan(args: string[]): Promise<number> {
     tenant: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
+    mode: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
-  const config = loadConfig();
+  const mode = values.mode as string | undefined;
+  if (mode !== undefined && !(ACTION_MODES as readonly string[]).includes(mode)) {
+    throw usage(`--mode "${mode}" is not one of ${ACTION_MODES.join(', ')}.`);
+  }
+  const config = loadConfig(mode ? { ...process.env, ACTION_MODE: mode } : process.env);
   const tenantId = tenantOf(values.tenant as string | undefined, config);
   const from = isoTime('--from', values.from as string | undefined);
   const to = isoTime('--to', values.to as string | undefined);
@@ -62,17 +73,36 @@ async function scan(args: string[]): Promise<number> {
   const result = await app.scan({ tenantId, from, to }, progress);
   if (progress) process.stderr.write('\n');
   process.stdout.write(values.json ? `${JSON.stringify(scanResultJson(result), null, 2)}\n` : `${scanResultText(result)}\n`);
+  for (const failure of result.actionErrors) process.stderr.write(`error ${failure.code}: incident ${failure.incidentId}: ${failure.message}\n`);
+  return result.actionErrors.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+async function approve(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { tenant: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const incidentId = positionals[0];
+  if (!incidentId || positionals.length > 1) throw usage('Name one incident: approve <incident id> --by <name>.');
+  const by = (values.by as string | undefined)?.trim();
+  if (!by) throw usage('Say who approves: --by <name or UPN> (kept in the incident history and the ticket).');
+  const config = loadConfig();
+  const tenantId = tenantOf(values.tenant as string | undefined, config);
+  const incident = await composeApp(config).approve(tenantId, incidentId.toLowerCase(), by);
+  process.stdout.write(values.json ? `${JSON.stringify(incidentJson(incident), null, 2)}\n` : `${incidentsTable([incident])}\n`);
   return EXIT.ok;
 }
 
 async function incidents(args: string[]): Promise<number> {
-  const { values } = parse(args, { tenant: { type: 'string' }, json: { type: 'boolean', default: false } });
+  const { values } = parse(args, { tenant: { type: 'string' }, all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } });
   const config = loadConfig();
   if (!config.stateStorage) throw usage('incidents reads STATE_STORAGE, which is not set: scans without state keep no incidents.');
   const tenant = values.tenant as string | undefined;
   if (tenant !== undefined && !isTenantId(tenant)) throw usage(`--tenant "${tenant}" is not a tenant id (a GUID).`);
-  const list = await composeApp(config).state.listIncidents(tenant?.toLowerCase());
-  process.stdout.write(values.json ? `${JSON.stringify(list, null, 2)}\n` : `${incidentsTable(list)}\n`);
+  const list = await composeApp(config).state.listIncidents(tenant?.toLowerCase(), { all: values.all as boolean });
+  process.stdout.write(values.json ? `${JSON.stringify(list.map(incidentJson), null, 2)}\n` : `${incidentsTable(list)}\n`);
   return EXIT.ok;
 }
 

@@ -1,4 +1,7 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { ActionDependencies } from './actions/incidentActions';
+import { approveIncident } from './actions/incidentActions';
+import { createRemediator, createTicketSink } from './actions/adapters';
 import { TenantBoundCredential } from './auth/tenantBoundCredential';
 import type { Config } from './config';
 import { GraphAuditLogReader } from './graph/auditLogReader';
@@ -7,13 +10,14 @@ import { createGraphClient } from './graph/graphClient';
 import type { GraphStats } from './graph/resilienceHandler';
 import { scanTenant, type ScanRequest, type ScanResult } from './scan/scanTenant';
 import { BUILT_IN_SIGNATURES } from './scan/signatures';
-import type { StateStore } from './state/ports';
+import type { StateStore, StoredIncident } from './state/ports';
 import { StatelessStore } from './state/statelessStore';
 import { TableStateStore } from './state/tableStateStore';
 
 export interface App {
   state: StateStore;
   scan(request: ScanRequest, progress?: (message: string) => void): Promise<ScanResult>;
+  approve(tenantId: string, incidentId: string, by: string): Promise<StoredIncident>;
 }
 
 /**
@@ -25,39 +29,61 @@ export function composeApp(
   config: Config,
   credentialFor: (tenantId?: string) => TokenCredential = (tenantId) => new DefaultAzureCredential({ tenantId, authorityHost: config.authorityHost }),
 ): App {
-  // State lives in the app's own subscription, so its credential is the home tenant's.
-  const state: StateStore = config.stateStorage ? new TableStateStore(config.stateStorage, credentialFor()) : new StatelessStore();
+  // State, tickets and the Automation account live with the app, so their credential is the home tenant's.
+  const homeCredential = credentialFor();
+  const state: StateStore = config.stateStorage ? new TableStateStore(config.stateStorage, homeCredential) : new StatelessStore();
+  const tickets = createTicketSink(config);
+
+  /** Graph readers for one tenant, with fresh counters and pacing, so each result reports its own requests. */
+  function tenantGraph(tenantId: string) {
+    const credential = new TenantBoundCredential(credentialFor(tenantId), tenantId);
+    const stats: GraphStats = { total: 0, throttled: 0 };
+    const origin = new URL(config.graphEndpoint).origin;
+    const client = createGraphClient(credential, {
+      graphEndpoint: config.graphEndpoint,
+      auditRequestsPer10s: config.auditRequestsPer10s,
+      maxAttempts: config.graphMaxAttempts,
+      stats,
+    });
+    const auditLog = new GraphAuditLogReader(client, origin);
+    const directory = new GraphDirectoryReader(client, origin, { maxAttempts: config.graphMaxAttempts, stats, backoff: { baseMs: 500, capMs: 30_000 } });
+    const actions: ActionDependencies = {
+      mode: config.actionMode,
+      state,
+      directory,
+      auditLog,
+      tickets,
+      remediator: createRemediator(config, homeCredential, client),
+      allowRevertingHardening: config.allowRevertingHardening,
+      remediationWaitMs: config.remediationWaitMs,
+      verifyForMs: config.verifyForMs,
+      pollIntervalMs: 2_000,
+    };
+    return { stats, auditLog, directory, actions };
+  }
+
   return {
     state,
     async scan(request, progress) {
-      const credential = new TenantBoundCredential(credentialFor(request.tenantId), request.tenantId);
-      // Fresh counters and pacing per scan, so each result reports its own requests.
-      const graphStats: GraphStats = { total: 0, throttled: 0 };
-      const graphOrigin = new URL(config.graphEndpoint).origin;
-      const client = createGraphClient(credential, {
-        graphEndpoint: config.graphEndpoint,
-        auditRequestsPer10s: config.auditRequestsPer10s,
-        maxAttempts: config.graphMaxAttempts,
-        stats: graphStats,
-      });
+      const graph = tenantGraph(request.tenantId);
       return scanTenant(
         {
-          auditLog: new GraphAuditLogReader(client, graphOrigin),
-          directory: new GraphDirectoryReader(client, graphOrigin, {
-            maxAttempts: config.graphMaxAttempts,
-            stats: graphStats,
-            backoff: { baseMs: 500, capMs: 30_000 },
-          }),
+          auditLog: graph.auditLog,
+          directory: graph.directory,
           state,
           // Operator rules first: they may refine or override the built-in ones.
           signatures: [...config.extraSignatures, ...BUILT_IN_SIGNATURES],
-          graphStats,
+          graphStats: graph.stats,
           lookbackMs: config.lookbackMs,
           overlapMs: config.overlapMs,
           progress,
+          actions: graph.actions,
         },
         request,
       );
+    },
+    approve(tenantId, incidentId, by) {
+      return approveIncident(tenantGraph(tenantId).actions, tenantId, incidentId, by);
     },
   };
 }

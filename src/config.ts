@@ -14,6 +14,9 @@ export const CLOUDS = {
 } as const;
 export type CloudName = keyof typeof CLOUDS;
 
+export const ACTION_MODES = ['report', 'ticket', 'remediate', 'approve'] as const;
+export const TICKET_SYSTEMS = ['servicenow', 'jira', 'azuredevops', 'github', 'webhook'] as const;
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 
@@ -107,6 +110,24 @@ const settingsSchema = z.object({
   AUDIT_REQUESTS_PER_10S: wholeNumber('AUDIT_REQUESTS_PER_10S', 1, 122, 5, ' (Graph allows 5 per 10 s per tenant, 122 across tenants)'),
   GRAPH_MAX_ATTEMPTS: wholeNumber('GRAPH_MAX_ATTEMPTS', 1, 20, 6),
   SSPR_SIGNATURES: z.preprocess(blankIsUnset, z.string().optional()),
+  ACTION_MODE: z.preprocess(
+    blankIsUnset,
+    z.enum(ACTION_MODES, { message: `ACTION_MODE must be one of ${ACTION_MODES.join(', ')} (report changes nothing outside our own state).` }).default('report'),
+  ),
+  REMEDIATION_METHOD: z.preprocess(
+    blankIsUnset,
+    z.enum(['runbook', 'graph'], { message: 'REMEDIATION_METHOD must be runbook (Azure Automation, default) or graph (direct PATCH, needs Policy.ReadWrite.Authorization).' }).default('runbook'),
+  ),
+  TICKET_SYSTEM: z.preprocess(
+    blankIsUnset,
+    z.enum(TICKET_SYSTEMS, { message: `TICKET_SYSTEM must be one of ${TICKET_SYSTEMS.join(', ')}.` }).optional(),
+  ),
+  ALLOW_REVERTING_HARDENING: z.preprocess(
+    blankIsUnset,
+    z.enum(['true', 'false'], { message: 'ALLOW_REVERTING_HARDENING must be true or false.' }).default('false').transform((text) => text === 'true'),
+  ),
+  REMEDIATION_WAIT: duration('REMEDIATION_WAIT', '2m', 30 * 60_000),
+  VERIFY_FOR: duration('VERIFY_FOR', '60m', DAY_MS),
   PII_MODE: z.preprocess(
     blankIsUnset,
     z.enum(['plain', 'hash'], { message: 'PII_MODE must be plain or hash.' }).default('plain'),
@@ -143,6 +164,14 @@ export interface Config {
   graphMaxAttempts: number;
   extraSignatures: Signature[];
   piiMode: 'plain' | 'hash';
+  actionMode: (typeof ACTION_MODES)[number];
+  remediationMethod: 'runbook' | 'graph';
+  ticketSystem?: (typeof TICKET_SYSTEMS)[number];
+  allowRevertingHardening: boolean;
+  remediationWaitMs: number;
+  verifyForMs: number;
+  /** The raw environment, for the ticket and Automation adapters, which validate their own settings. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Reads every setting once. Throws one CONFIG.INVALID error that lists each bad setting, its value and the fix. */
@@ -168,6 +197,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (typeof loaded === 'string') problems.push(`SSPR_SIGNATURES=${JSON.stringify(settings.SSPR_SIGNATURES)}: ${loaded}`);
     else extraSignatures = loaded;
   }
+  if (settings.ACTION_MODE !== 'report') {
+    if (!settings.STATE_STORAGE) {
+      problems.push(`ACTION_MODE=${JSON.stringify(settings.ACTION_MODE)}: tickets and fixes must happen exactly once, which needs STATE_STORAGE. Set it, or use ACTION_MODE=report.`);
+    }
+    if (!settings.TICKET_SYSTEM) {
+      problems.push(`TICKET_SYSTEM="": ACTION_MODE=${settings.ACTION_MODE} files a ticket first. Set TICKET_SYSTEM to one of ${TICKET_SYSTEMS.join(', ')}.`);
+    }
+  }
   if (problems.length > 0) throw configError(problems);
 
   const cloud = CLOUDS[settings.AZURE_CLOUD];
@@ -183,6 +220,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphMaxAttempts: settings.GRAPH_MAX_ATTEMPTS,
     extraSignatures,
     piiMode: settings.PII_MODE,
+    actionMode: settings.ACTION_MODE,
+    remediationMethod: settings.REMEDIATION_METHOD,
+    ticketSystem: settings.TICKET_SYSTEM,
+    allowRevertingHardening: settings.ALLOW_REVERTING_HARDENING,
+    remediationWaitMs: settings.REMEDIATION_WAIT,
+    verifyForMs: settings.VERIFY_FOR,
+    env,
   };
 }
 

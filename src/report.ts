@@ -19,13 +19,31 @@ export function scanResultJson(result: ScanResult) {
       errorCode: finding.errorCode,
       eventIds: finding.eventIds,
     })),
-    incidents: result.incidents.map((incident) => ({
-      id: incident.id,
-      cause: incident.cause,
-      state: incident.state,
-      userIds: incident.userIds,
-    })),
+    incidents: result.incidents.map(incidentJson),
+    actionErrors: result.actionErrors,
     graphRequests: result.graphRequests,
+  };
+}
+
+/** An incident as scripts see it: no evidence lists, the ticket and the fix as the issue describes them. */
+export function incidentJson(incident: StoredIncident) {
+  return {
+    id: incident.id,
+    tenantId: incident.tenantId,
+    cause: incident.cause,
+    state: incident.state,
+    userIds: incident.userIds,
+    ticket: incident.ticket,
+    remediation: incident.remediation && {
+      method: incident.remediation.method,
+      jobName: incident.remediation.jobName,
+      status: incident.remediation.status,
+    },
+    approval: incident.approval,
+    disabledBy: incident.disabledBy,
+    openedAt: incident.openedAt,
+    updatedAt: incident.updatedAt,
+    transitions: incident.transitions,
   };
 }
 
@@ -66,9 +84,19 @@ export function scanResultText(result: ScanResult): string {
 }
 
 export function incidentText(incident: StoredIncident): string[] {
-  return [
+  const lines = [
     `Incident ${incident.id} (${incident.cause}, ${incident.state}): ${incident.userIds.length} administrator(s) cannot reset their own password`,
-    '  because SSPR for administrators (allowedToUseSSPR) is off. Report mode changed nothing.',
+    '  because SSPR for administrators (allowedToUseSSPR) is off.',
+  ];
+  if (incident.ticket) lines.push(`  Ticket: ${incident.ticket.system} ${incident.ticket.id} ${incident.ticket.url}`);
+  if (incident.remediation) {
+    const { method, jobName, status } = incident.remediation;
+    lines.push(`  Fix: ${method}${jobName ? ` job ${jobName}` : ''}, ${status}`);
+  }
+  for (const step of incident.transitions.slice(1)) lines.push(`  ${step.at} ${step.from ?? '-'} → ${step.to} (${step.actor}): ${step.reason}`);
+  if (incident.state === 'resolved') return lines;
+  return [
+    ...lines,
     '  To turn it on (Policy.ReadWrite.Authorization): Connect-MgGraph -Scopes Policy.ReadWrite.Authorization;',
     '    Update-MgPolicyAuthorizationPolicy -AllowedToUseSSPR:$true   (takes up to 60 minutes to apply)',
     '  It is on by default: if someone turned it off on purpose (hardening baseline), talk to them first.',
@@ -78,8 +106,17 @@ export function incidentText(incident: StoredIncident): string[] {
 export function incidentsTable(incidents: StoredIncident[]): string {
   if (incidents.length === 0) return 'No open incidents.';
   return table(
-    ['INCIDENT', 'TENANT', 'CAUSE', 'STATE', 'ADMINS', 'OPENED', 'UPDATED'],
-    incidents.map((i) => [i.id, i.tenantId, i.cause, i.state, String(i.userIds.length), i.openedAt, i.updatedAt]),
+    ['INCIDENT', 'TENANT', 'CAUSE', 'STATE', 'ADMINS', 'TICKET', 'FIX', 'UPDATED'],
+    incidents.map((i) => [
+      i.id,
+      i.tenantId,
+      i.cause,
+      i.state,
+      String(i.userIds.length),
+      i.ticket ? `${i.ticket.system} ${i.ticket.id}` : '-',
+      i.remediation ? `${i.remediation.method} ${i.remediation.status}` : '-',
+      i.updatedAt,
+    ]),
   );
 }
 

@@ -1,3 +1,5 @@
+import { advanceTenantIncidents, type ActionDependencies, type ActionOutcome } from '../actions/incidentActions';
+import type { AffectedAdmin } from '../actions/ports';
 import type { AuditLogReader, DirectoryReader } from '../graph/ports';
 import type { GraphStats } from '../graph/resilienceHandler';
 import { toAppError } from '../errors';
@@ -20,6 +22,8 @@ export interface ScanDependencies {
   overlapMs: number;
   clock?: () => Date;
   progress?: (message: string) => void;
+  /** What to do about incidents; absent or `report` means nothing outside our own state. */
+  actions?: ActionDependencies;
 }
 
 export interface ScanRequest {
@@ -38,6 +42,8 @@ export interface ScanResult {
   unattributedFailures: number;
   findings: Finding[];
   incidents: StoredIncident[];
+  /** Actions that failed this time (they are retried on the next scan). */
+  actionErrors: ActionOutcome['errors'];
   graphRequests: GraphStats;
 }
 
@@ -60,7 +66,8 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
     .sort(byVerdictThenUser);
 
   const planned = planIncident(request.tenantId, findings);
-  const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, now));
+  const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, affectedAdmins(findings, failuresByUser), now));
+  const acted = deps.actions && deps.actions.mode !== 'report' ? await advanceTenantIncidents(deps.actions, request.tenantId) : undefined;
   const settled = findings.filter((finding) => !isRetryable(finding, facts));
   await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id));
   const advanceTo = nextCheckpoint({ ...window, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
@@ -73,7 +80,8 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
     eventsRead: read.eventsRead,
     unattributedFailures: read.unattributed,
     findings,
-    incidents: incident ? [incident] : [],
+    incidents: acted?.incidents ?? (incident ? [incident] : []),
+    actionErrors: acted?.errors ?? [],
     graphRequests: { ...deps.graphStats },
   };
 }
@@ -133,6 +141,24 @@ async function learnFacts(deps: ScanDependencies, failuresByUser: Map<string, Ss
 
 function isAdmin(user: UserFacts): boolean {
   return user.kind === 'found' && user.roles.kind === 'known' && user.roles.adminRoles.length > 0;
+}
+
+/** The confirmed admins with the evidence a ticket shows. */
+function affectedAdmins(findings: Finding[], failuresByUser: Map<string, SsprFailure[]>): AffectedAdmin[] {
+  return findings
+    .filter((finding) => finding.verdict === 'confirmed')
+    .map((finding) => {
+      const failures = failuresByUser.get(finding.userId)!;
+      return {
+        userId: finding.userId,
+        userPrincipalName: finding.userPrincipalName,
+        roles: finding.roles,
+        synced: finding.synced,
+        eventIds: finding.eventIds,
+        correlationIds: [...new Set(failures.map((failure) => failure.correlationId).filter((id): id is string => !!id))],
+        lastFailureAt: failures.map((failure) => failure.at).sort().at(-1) ?? null,
+      };
+    });
 }
 
 const VERDICT_ORDER = ['confirmed', 'cannot-confirm', 'propagating', 'policy-on', 'not-admin'];

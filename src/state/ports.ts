@@ -1,3 +1,4 @@
+import type { AffectedAdmin, RemediationMethod, TicketRef } from '../actions/ports';
 import type { Incident, Verdict } from '../scan/model';
 
 export interface Checkpoint {
@@ -7,12 +8,36 @@ export interface Checkpoint {
   etag?: string;
 }
 
+/** open → ticketed → (approved) → remediating → verifying → resolved | failed (DESIGN.md §4, issue 4). */
+export type IncidentState = 'open' | 'ticketed' | 'approved' | 'remediating' | 'verifying' | 'resolved' | 'failed';
+
+export interface Transition {
+  from: IncidentState | null;
+  to: IncidentState;
+  at: string;
+  actor: string;
+  reason: string;
+}
+
 export interface StoredIncident extends Incident {
   tenantId: string;
-  state: 'open';
+  state: IncidentState;
   sequence: number;
   openedAt: string;
   updatedAt: string;
+  /** Every confirmed admin, with the evidence a ticket shows. */
+  admins: AffectedAdmin[];
+  /** Admins already told to the ticket system (a repeat comments only on the others). */
+  notifiedUserIds: string[];
+  ticket: TicketRef | null;
+  remediation: { method: RemediationMethod; jobName: string | null; status: string; startedAt: string } | null;
+  approval: { by: string; at: string } | null;
+  /** Who switched admin SSPR off and when, from the audit log; null when it does not show it. */
+  disabledBy: { by: string | null; at: string } | null;
+  verifyingSince: string | null;
+  transitions: Transition[];
+  /** Optimistic-concurrency tag of the stored row. */
+  etag?: string;
 }
 
 export interface RecordedEvent {
@@ -23,15 +48,30 @@ export interface RecordedEvent {
   incidentId?: string;
 }
 
+/** A journalled external action: written as `intended` before the call, `done` (with its result) after. */
+export interface JournalEntry {
+  key: string;
+  status: 'intended' | 'done';
+  result: unknown;
+  at: string;
+}
+
 /** Where a scan keeps what must survive it. Writes are idempotent: a rerun after a crash repeats them safely. */
 export interface StateStore {
   readonly durable: boolean;
   readCheckpoint(tenantId: string): Promise<Checkpoint | undefined>;
   /** Ids of failure events already recorded at or after `since`, so an overlapping window does not count them twice. */
   recordedEventIds(tenantId: string, since: Date): Promise<Set<string>>;
-  /** Opens the tenant's incident for this cause, or adds the admins to the one already open. */
-  saveIncident(tenantId: string, incident: Incident, now: Date): Promise<StoredIncident>;
+  /** Opens the tenant's active incident for this cause, or adds the admins to it. */
+  saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident>;
+  getIncident(tenantId: string, incidentId: string): Promise<StoredIncident | undefined>;
+  /** Replaces the incident if nobody changed it since it was read (ETag); STATE.CONFLICT otherwise. */
+  updateIncident(incident: StoredIncident): Promise<StoredIncident>;
   recordEvents(tenantId: string, events: RecordedEvent[]): Promise<void>;
   advanceCheckpoint(tenantId: string, windowEnd: Date, previous: Checkpoint | undefined): Promise<void>;
-  listIncidents(tenantId?: string): Promise<StoredIncident[]>;
+  /** Incidents not yet resolved (all tenants when none is given); `all` includes resolved ones. */
+  listIncidents(tenantId?: string, options?: { all?: boolean }): Promise<StoredIncident[]>;
+  /** The journal entry for this action, writing it as `intended` if there is none yet. */
+  intend(tenantId: string, incidentId: string, key: string, now: Date): Promise<JournalEntry>;
+  complete(tenantId: string, incidentId: string, key: string, result: unknown, now: Date): Promise<void>;
 }

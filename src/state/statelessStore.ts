@@ -1,7 +1,9 @@
+import type { AffectedAdmin } from '../actions/ports';
+import { AppError } from '../errors';
 import type { Incident } from '../scan/model';
-import type { StateStore, StoredIncident } from './ports';
+import type { JournalEntry, StateStore, StoredIncident } from './ports';
 
-/** Used when STATE_STORAGE is unset: every scan stands alone, nothing is remembered, nothing is written. */
+/** Used when STATE_STORAGE is unset (report mode only): every scan stands alone, nothing is remembered. */
 export class StatelessStore implements StateStore {
   readonly durable = false;
 
@@ -13,9 +15,32 @@ export class StatelessStore implements StateStore {
     return new Set();
   }
 
-  async saveIncident(tenantId: string, incident: Incident, now: Date): Promise<StoredIncident> {
+  async saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
     const at = now.toISOString();
-    return { ...incident, tenantId, state: 'open', sequence: 1, openedAt: at, updatedAt: at };
+    return {
+      ...incident,
+      tenantId,
+      state: 'open',
+      sequence: 1,
+      admins,
+      notifiedUserIds: [],
+      ticket: null,
+      remediation: null,
+      approval: null,
+      disabledBy: null,
+      verifyingSince: null,
+      transitions: [],
+      openedAt: at,
+      updatedAt: at,
+    };
+  }
+
+  async getIncident(): Promise<undefined> {
+    return undefined;
+  }
+
+  async updateIncident(): Promise<StoredIncident> {
+    throw stateRequired();
   }
 
   async recordEvents(): Promise<void> {}
@@ -25,4 +50,16 @@ export class StatelessStore implements StateStore {
   async listIncidents(): Promise<StoredIncident[]> {
     return [];
   }
+
+  async intend(): Promise<JournalEntry> {
+    throw stateRequired();
+  }
+
+  async complete(): Promise<void> {
+    throw stateRequired();
+  }
+}
+
+function stateRequired(): AppError {
+  return new AppError('STATE.REQUIRED', 'Tickets, fixes and approvals need STATE_STORAGE: set it, or use ACTION_MODE=report.');
 }

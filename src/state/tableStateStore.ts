@@ -2,21 +2,31 @@ import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient, type TransactionAction } from '@azure/data-tables';
 import { AppError } from '../errors';
 import { incidentId } from '../scan/incident';
+import type { AffectedAdmin } from '../actions/ports';
 import type { Incident } from '../scan/model';
-import type { Checkpoint, RecordedEvent, StateStore, StoredIncident } from './ports';
+import type { Checkpoint, IncidentState, JournalEntry, RecordedEvent, StateStore, StoredIncident } from './ports';
 
-const TABLES = { checkpoints: 'ssprCheckpoints', incidents: 'ssprIncidents', events: 'ssprEvents' } as const;
+const TABLES = { checkpoints: 'ssprCheckpoints', incidents: 'ssprIncidents', events: 'ssprEvents', journal: 'ssprActions' } as const;
 const CHECKPOINT_ROW = 'auditLog';
 const TRANSACTION_LIMIT = 100;
 const MAX_CONFLICT_RETRIES = 5;
 
+/** The incident row: lists and objects are JSON text (Tables has no nested types). */
 interface IncidentEntity {
   partitionKey: string;
   rowKey: string;
   cause: string;
-  state: 'open' | 'resolved';
+  state: IncidentState;
   sequence: number;
   userIds: string;
+  admins: string;
+  notifiedUserIds: string;
+  ticket: string;
+  remediation: string;
+  approval: string;
+  disabledBy: string;
+  verifyingSince: string;
+  transitions: string;
   openedAt: string;
   updatedAt: string;
 }
@@ -39,6 +49,7 @@ export class TableStateStore implements StateStore {
       checkpoints: client(TABLES.checkpoints),
       incidents: client(TABLES.incidents),
       events: client(TABLES.events),
+      journal: client(TABLES.journal),
     };
   }
 
@@ -60,23 +71,60 @@ export class TableStateStore implements StateStore {
     return ids;
   }
 
-  async saveIncident(tenantId: string, incident: Incident, now: Date): Promise<StoredIncident> {
+  async saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
     await this.ensureTables();
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const existing = await this.incidentsOf(tenantId, incident.cause);
-      const open = existing.find((row) => row.state === 'open');
+      const active = existing.find((row) => row.state !== 'resolved');
       try {
-        if (open) return await this.addAdmins(open, incident.userIds, now);
-        return await this.open(tenantId, incident, existing.length + 1, now);
+        if (active) return await this.addAdmins(fromEntity(active), admins, now);
+        return await this.open(tenantId, incident, admins, existing.length + 1, now);
       } catch (err) {
         // 409: another scan opened it first; 412: another scan changed it. Re-read and merge.
-        if (err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412)) continue;
+        if (isConflict(err)) continue;
         throw storageFailed(err);
       }
     }
-    throw new AppError('STATE.CONFLICT', 'The incident kept changing under concurrent scans; the next scan will merge it.', {
-      transient: true,
-    });
+    throw conflict();
+  }
+
+  async getIncident(tenantId: string, incidentId: string): Promise<StoredIncident | undefined> {
+    await this.ensureTables();
+    const row = await this.getOrUndefined<IncidentEntity>(this.clients.incidents, tenantId, incidentId);
+    return row ? fromEntity(row as IncidentEntity & { etag: string }) : undefined;
+  }
+
+  async updateIncident(incident: StoredIncident): Promise<StoredIncident> {
+    await this.ensureTables();
+    const entity = toEntity(incident);
+    try {
+      const response = await this.clients.incidents.updateEntity(entity, 'Replace', { etag: incident.etag ?? '*' });
+      return { ...incident, etag: response.etag };
+    } catch (err) {
+      if (isConflict(err)) throw conflict();
+      throw storageFailed(err);
+    }
+  }
+
+  async intend(tenantId: string, incidentId: string, key: string, now: Date): Promise<JournalEntry> {
+    await this.ensureTables();
+    const rowKey = journalKey(incidentId, key);
+    const entity = { partitionKey: tenantId, rowKey, key, status: 'intended', result: 'null', at: now.toISOString() };
+    try {
+      await this.clients.journal.createEntity(entity);
+      return { key, status: 'intended', result: null, at: entity.at };
+    } catch (err) {
+      if (!isConflict(err)) throw storageFailed(err);
+    }
+    const row = await this.getOrUndefined<{ key: string; status: 'intended' | 'done'; result: string; at: string }>(this.clients.journal, tenantId, rowKey);
+    if (!row) throw conflict();
+    return { key: row.key, status: row.status, result: JSON.parse(row.result), at: row.at };
+  }
+
+  async complete(tenantId: string, incidentId: string, key: string, result: unknown, now: Date): Promise<void> {
+    await this.ensureTables();
+    const entity = { partitionKey: tenantId, rowKey: journalKey(incidentId, key), key, status: 'done', result: JSON.stringify(result ?? null), at: now.toISOString() };
+    await storageCall(this.clients.journal.upsertEntity(entity, 'Replace'));
   }
 
   async recordEvents(tenantId: string, events: RecordedEvent[]): Promise<void> {
@@ -115,12 +163,14 @@ export class TableStateStore implements StateStore {
     }
   }
 
-  async listIncidents(tenantId?: string): Promise<StoredIncident[]> {
+  async listIncidents(tenantId?: string, options: { all?: boolean } = {}): Promise<StoredIncident[]> {
     await this.ensureTables();
     const filter = tenantId ? odata`PartitionKey eq ${tenantId}` : undefined;
     const rows = this.clients.incidents.listEntities<IncidentEntity>({ queryOptions: { filter } });
     const incidents: StoredIncident[] = [];
-    for await (const row of storageCall(rows)) if (row.state === 'open') incidents.push(toIncident(row));
+    for await (const row of storageCall(rows)) {
+      if (options.all || row.state !== 'resolved') incidents.push(fromEntity(row as IncidentEntity & { etag: string }));
+    }
     return incidents;
   }
 
@@ -133,29 +183,37 @@ export class TableStateStore implements StateStore {
     return found;
   }
 
-  private async open(tenantId: string, incident: Incident, sequence: number, now: Date): Promise<StoredIncident> {
+  private async open(tenantId: string, incident: Incident, admins: AffectedAdmin[], sequence: number, now: Date): Promise<StoredIncident> {
     const at = now.toISOString();
-    const entity: IncidentEntity = {
-      partitionKey: tenantId,
-      rowKey: incidentId(tenantId, incident.cause, sequence),
+    const opened: StoredIncident = {
+      id: incidentId(tenantId, incident.cause, sequence),
+      tenantId,
       cause: incident.cause,
       state: 'open',
       sequence,
-      userIds: JSON.stringify([...incident.userIds].sort()),
+      userIds: [...incident.userIds].sort(),
+      admins: mergeAdmins([], admins),
+      notifiedUserIds: [],
+      ticket: null,
+      remediation: null,
+      approval: null,
+      disabledBy: null,
+      verifyingSince: null,
+      transitions: [{ from: null, to: 'open', at, actor: 'scan', reason: `${incident.userIds.length} administrator(s) confirmed blocked by SSPR_009` }],
       openedAt: at,
       updatedAt: at,
     };
-    await this.clients.incidents.createEntity(entity);
-    return toIncident(entity);
+    const response = await this.clients.incidents.createEntity(toEntity(opened));
+    return { ...opened, etag: response.etag };
   }
 
-  private async addAdmins(open: IncidentEntity & { etag: string }, userIds: string[], now: Date): Promise<StoredIncident> {
-    const known = JSON.parse(open.userIds) as string[];
-    const merged = [...new Set([...known, ...userIds])].sort();
-    if (merged.length === known.length) return toIncident(open);
-    const updated: IncidentEntity = { ...pickIncident(open), userIds: JSON.stringify(merged), updatedAt: now.toISOString() };
-    await this.clients.incidents.updateEntity(updated, 'Replace', { etag: open.etag });
-    return toIncident(updated);
+  private async addAdmins(active: StoredIncident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
+    const merged = mergeAdmins(active.admins, admins);
+    const userIds = merged.map((admin) => admin.userId).sort();
+    if (JSON.stringify(merged) === JSON.stringify(active.admins)) return active;
+    const updated: StoredIncident = { ...active, userIds, admins: merged, updatedAt: now.toISOString() };
+    const response = await this.clients.incidents.updateEntity(toEntity(updated), 'Replace', { etag: active.etag! });
+    return { ...updated, etag: response.etag };
   }
 
   private ensureTables(): Promise<void> {
@@ -178,22 +236,84 @@ export class TableStateStore implements StateStore {
   }
 }
 
-function pickIncident(row: IncidentEntity): IncidentEntity {
-  const { partitionKey, rowKey, cause, state, sequence, userIds, openedAt, updatedAt } = row;
-  return { partitionKey, rowKey, cause, state, sequence, userIds, openedAt, updatedAt };
+const EVIDENCE_CAP = 50;
+
+/** Union by user: evidence lists are merged and capped so a row stays far below the 64 KB property limit. */
+function mergeAdmins(known: AffectedAdmin[], added: AffectedAdmin[]): AffectedAdmin[] {
+  const byId = new Map(known.map((admin) => [admin.userId, admin]));
+  for (const admin of added) {
+    const before = byId.get(admin.userId);
+    if (!before) {
+      byId.set(admin.userId, { ...admin, eventIds: admin.eventIds.slice(0, EVIDENCE_CAP), correlationIds: admin.correlationIds.slice(0, EVIDENCE_CAP) });
+      continue;
+    }
+    const union = (a: string[], b: string[]) => [...new Set([...a, ...b])].slice(0, EVIDENCE_CAP);
+    byId.set(admin.userId, {
+      ...before,
+      userPrincipalName: before.userPrincipalName ?? admin.userPrincipalName,
+      roles: [...new Set([...before.roles, ...admin.roles])],
+      eventIds: union(before.eventIds, admin.eventIds),
+      correlationIds: union(before.correlationIds, admin.correlationIds),
+      lastFailureAt: [before.lastFailureAt, admin.lastFailureAt].filter(Boolean).sort().at(-1) ?? null,
+    });
+  }
+  return [...byId.values()].sort((a, b) => a.userId.localeCompare(b.userId));
 }
 
-function toIncident(row: IncidentEntity): StoredIncident {
+function toEntity(incident: StoredIncident): IncidentEntity {
+  return {
+    partitionKey: incident.tenantId,
+    rowKey: incident.id,
+    cause: incident.cause,
+    state: incident.state,
+    sequence: incident.sequence,
+    userIds: JSON.stringify(incident.userIds),
+    admins: JSON.stringify(incident.admins),
+    notifiedUserIds: JSON.stringify(incident.notifiedUserIds),
+    ticket: JSON.stringify(incident.ticket),
+    remediation: JSON.stringify(incident.remediation),
+    approval: JSON.stringify(incident.approval),
+    disabledBy: JSON.stringify(incident.disabledBy),
+    verifyingSince: incident.verifyingSince ?? '',
+    transitions: JSON.stringify(incident.transitions.slice(-50)),
+    openedAt: incident.openedAt,
+    updatedAt: incident.updatedAt,
+  };
+}
+
+function fromEntity(row: IncidentEntity & { etag?: string }): StoredIncident {
   return {
     id: row.rowKey,
     tenantId: row.partitionKey,
     cause: 'SSPR_009',
-    state: 'open',
+    state: row.state,
     sequence: row.sequence,
     userIds: JSON.parse(row.userIds),
+    admins: JSON.parse(row.admins ?? '[]'),
+    notifiedUserIds: JSON.parse(row.notifiedUserIds ?? '[]'),
+    ticket: JSON.parse(row.ticket ?? 'null'),
+    remediation: JSON.parse(row.remediation ?? 'null'),
+    approval: JSON.parse(row.approval ?? 'null'),
+    disabledBy: JSON.parse(row.disabledBy ?? 'null'),
+    verifyingSince: row.verifyingSince || null,
+    transitions: JSON.parse(row.transitions ?? '[]'),
     openedAt: row.openedAt,
     updatedAt: row.updatedAt,
+    etag: row.etag,
   };
+}
+
+function journalKey(incidentId: string, key: string): string {
+  // Row keys may not contain '/', '\\', '#' or '?'.
+  return `${incidentId}|${key}`.replace(/[/\\#?]/g, '_');
+}
+
+function isConflict(err: unknown): boolean {
+  return err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412);
+}
+
+function conflict(): AppError {
+  return new AppError('STATE.CONFLICT', 'The incident kept changing under concurrent scans; the next scan will pick it up.', { transient: true });
 }
 
 function isLocal(connection: string): boolean {

@@ -8,6 +8,7 @@ let azurite: RunningAzurite;
 let tenantSeq = 0;
 const newTenant = () => `00000000-0000-4000-8000-${String(++tenantSeq).padStart(12, '0')}`;
 const NOW = new Date('2026-11-25T12:00:00Z');
+const admin = (userId: string) => ({ userId, userPrincipalName: `${userId}@contoso.com`, roles: ['Global Administrator'], synced: true, eventIds: [`e-${userId}`], correlationIds: [], lastFailureAt: NOW.toISOString() });
 // Connection-string auth: the credential is never asked for a token here.
 const store = () => new TableStateStore(azurite.connectionString, new DefaultAzureCredential());
 
@@ -23,7 +24,7 @@ describe('TableStateStore', () => {
     const tenant = newTenant();
     const stores = Array.from({ length: 5 }, store);
     const saved = await Promise.all(
-      stores.map((s, i) => s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: [`user-${i}`] }, NOW)),
+      stores.map((s, i) => s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: [`user-${i}`] }, [admin(`user-${i}`)], NOW)),
     );
     expect(new Set(saved.map((incident) => incident.id))).toEqual(new Set([incidentId(tenant, 'SSPR_009', 1)]));
     const open = await store().listIncidents(tenant);
@@ -34,9 +35,27 @@ describe('TableStateStore', () => {
   test('when the same admins are saved again (a rerun after a crash), then nothing changes', async () => {
     const tenant = newTenant();
     const s = store();
-    const first = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a', 'b'] }, NOW);
-    const again = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['b', 'a'] }, new Date(NOW.getTime() + 60_000));
+    const first = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a', 'b'] }, [admin('a'), admin('b')], NOW);
+    const again = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['b', 'a'] }, [admin('b'), admin('a')], new Date(NOW.getTime() + 60_000));
     expect(again).toEqual(first);
+  });
+
+  test('when a stale copy of the incident is written, then STATE.CONFLICT and the newer state survives', async () => {
+    const tenant = newTenant();
+    const s = store();
+    const opened = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW);
+    await s.updateIncident({ ...opened, state: 'ticketed' });
+    await expect(s.updateIncident({ ...opened, state: 'remediating' })).rejects.toMatchObject({ code: 'STATE.CONFLICT' });
+    expect((await s.getIncident(tenant, opened.id))?.state).toBe('ticketed');
+  });
+
+  test('when an action is intended twice, then the second caller sees the first intent, and its result once done', async () => {
+    const tenant = newTenant();
+    const s = store();
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'intended' });
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'intended' });
+    await s.complete(tenant, 'inc', 'ticket:opened', { id: 'INC001' }, NOW);
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'done', result: { id: 'INC001' } });
   });
 
   test('when more than one transaction of events is recorded, then all are found from the given time on', async () => {

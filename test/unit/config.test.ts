@@ -57,6 +57,12 @@ describe('loadConfig', () => {
     ['GRAPH_MAX_ATTEMPTS', '2.5', 'whole number'],
     ['SSPR_SIGNATURES', '/no/such/file.json', 'does not exist'],
     ['PII_MODE', 'sha1', 'plain or hash'],
+    ['ACTION_MODE', 'fix-everything', 'report changes nothing'],
+    ['REMEDIATION_METHOD', 'msol', 'runbook (Azure Automation, default) or graph'],
+    ['TICKET_SYSTEM', 'bugzilla', 'servicenow, jira, azuredevops, github, webhook'],
+    ['ALLOW_REVERTING_HARDENING', 'yes', 'true or false'],
+    ['REMEDIATION_WAIT', '2 minutes', 'such as 30m'],
+    ['VERIFY_FOR', '0m', 'positive duration'],
   ])('when %s=%s, then the error names the setting, its value and the fix', (name, value, fix) => {
     const error = configError({ [name]: value });
     expect(error.code).toBe('CONFIG.INVALID');
@@ -79,6 +85,16 @@ describe('loadConfig', () => {
   test('when several settings are wrong, then every one is listed at once', () => {
     const error = configError({ AZURE_CLOUD: 'x', TENANT_ID: 'y', PII_MODE: 'z' });
     expect(error.message.split('\n').filter((line) => line.startsWith('  - '))).toHaveLength(3);
+  });
+
+  test('when nothing about actions is set, then the mode is report: no ticket, no fix, nothing reverted', () => {
+    expect(loadConfig({})).toMatchObject({ actionMode: 'report', remediationMethod: 'runbook', allowRevertingHardening: false, verifyForMs: 3_600_000 });
+  });
+
+  test('when a mode that acts is chosen without state or a ticket system, then both are named', () => {
+    const error = configError({ ACTION_MODE: 'remediate' });
+    expect(error.message).toContain('ACTION_MODE="remediate": tickets and fixes must happen exactly once, which needs STATE_STORAGE');
+    expect(error.message).toContain('Set TICKET_SYSTEM to one of');
   });
 
   test('when the overlap is not shorter than the lookback, then that is an error', () => {

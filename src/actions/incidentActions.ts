@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { AppError, toAppError } from '../errors';
+import type { AuditLogReader, DirectoryReader } from '../graph/ports';
+import type { AuditEvent } from '../scan/model';
+import { adminSsprSwitches } from '../scan/policyChanges';
+import { RETENTION_MS } from '../scan/window';
+import type { IncidentState, StateStore, StoredIncident } from '../state/ports';
+import type { RemediationRef, Remediator, TicketRef, TicketSink } from './ports';
+import { ticketContent } from './ticketContent';
+
+export type ActionMode = 'report' | 'ticket' | 'remediate' | 'approve';
+const TERMINAL_FAILURE = new Set(['Failed', 'Stopped', 'Suspended']);
+/** States in which nothing of ours is running: only a person (or a fix we may start) changes the policy. */
+const HUMAN_STATES = new Set<IncidentState>(['open', 'ticketed', 'failed']);
+
+export interface ActionDependencies {
+  mode: ActionMode;
+  state: StateStore;
+  directory: DirectoryReader;
+  auditLog: AuditLogReader;
+  tickets?: TicketSink;
+  remediator?: Remediator;
+  allowRevertingHardening: boolean;
+  /** How long one scan waits for a runbook job before leaving it to the next scan. */
+  remediationWaitMs: number;
+  /** How long a fix may take to show in the policy before the incident is failed (60 minutes). */
+  verifyForMs: number;
+  pollIntervalMs: number;
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Moves one incident as far as the mode allows: ticket it, tell the ticket about new admins, start
+ * the fix (unless someone deliberately switched admin SSPR off, or approval is pending), follow the
+ * job, and verify the policy. Each external call is journalled first under a deterministic key, so
+ * a crash and rerun finds the ticket or job it already made instead of making a second one.
+ */
+export async function advanceIncident(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  if (deps.mode === 'report' || incident.state === 'resolved') return incident;
+  let current = await ensureTicket(deps, incident);
+  current = await notifyNewAdmins(deps, current);
+  // A person may have fixed it by hand, or after a failed fix: a true policy then resolves it.
+  if (deps.mode === 'ticket' || current.state === 'failed') return HUMAN_STATES.has(current.state) ? resolveIfFixed(deps, current) : current;
+  if (deps.mode === 'approve' && !current.approval) return resolveIfFixed(deps, current);
+  if (current.state === 'open' || current.state === 'ticketed' || current.state === 'approved') current = await startRemediation(deps, current);
+  if (current.state === 'remediating') current = await followRemediation(deps, current);
+  if (current.state === 'verifying') current = await verify(deps, current);
+  return current;
+}
+
+export interface ActionOutcome {
+  incidents: StoredIncident[];
+  errors: Array<{ incidentId: string; code: string; message: string }>;
+}
+
+/**
+ * Advances every unresolved incident of the tenant, the one this scan touched and older ones (a job to
+ * follow, a policy to verify). One incident's failure does not stop the others; it is reported and
+ * retried on the next scan, where the journal picks up what was already done.
+ */
+export async function advanceTenantIncidents(deps: ActionDependencies, tenantId: string): Promise<ActionOutcome> {
+  const outcome: ActionOutcome = { incidents: [], errors: [] };
+  for (const incident of await deps.state.listIncidents(tenantId)) {
+    try {
+      outcome.incidents.push(await advanceIncident(deps, incident));
+    } catch (err) {
+      const error = toAppError(err);
+      outcome.errors.push({ incidentId: incident.id, code: error.code, message: error.message });
+      outcome.incidents.push((await deps.state.getIncident(tenantId, incident.id)) ?? incident);
+    }
+  }
+  return outcome;
+}
+
+/** Records who approved the fix (approve mode) and runs it. */
+export async function approveIncident(deps: ActionDependencies, tenantId: string, incidentId: string, by: string): Promise<StoredIncident> {
+  const incident = await deps.state.getIncident(tenantId, incidentId);
+  if (!incident) throw new AppError('INCIDENT.NOT_FOUND', `No incident ${incidentId} in tenant ${tenantId}. List them with: sspr-remediator incidents`);
+  if (deps.mode !== 'approve') {
+    throw new AppError('INCIDENT.NOT_APPROVABLE', `Approval is only used in ACTION_MODE=approve (now ${deps.mode}).`);
+  }
+  if (incident.approval) return advanceIncident(deps, incident);
+  if (!['open', 'ticketed'].includes(incident.state)) {
+    throw new AppError('INCIDENT.NOT_APPROVABLE', `Incident ${incidentId} is ${incident.state}; only open or ticketed incidents can be approved.`);
+  }
+  const now = clock(deps);
+  const approved = await save(deps, { ...incident, approval: { by, at: now.toISOString() } }, 'approved', by, 'fix approved');
+  return advanceIncident(deps, approved);
+}
+
+async function ensureTicket(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  if (incident.ticket || !deps.tickets) return incident;
+  const sink = deps.tickets;
+  const withCulprit = incident.disabledBy ? incident : { ...incident, disabledBy: await whoDisabledIt(deps) };
+  const ticket = await once<TicketRef>(deps, withCulprit, 'ticket:opened', async (key) => {
+    // A crash may have left a ticket without its journal entry: look it up before filing.
+    return (await sink.find(incident.id)) ?? sink.create(ticketContent(withCulprit, 'opened'), key);
+  });
+  return save(deps, { ...withCulprit, ticket, notifiedUserIds: withCulprit.userIds }, 'ticketed', 'scan', `ticket ${ticket.system} ${ticket.id}`);
+}
+
+async function notifyNewAdmins(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  const newAdmins = incident.admins.filter((admin) => !incident.notifiedUserIds.includes(admin.userId));
+  if (!incident.ticket || !deps.tickets || newAdmins.length === 0) return incident;
+  const ids = newAdmins.map((admin) => admin.userId).sort();
+  const key = `ticket:updated:${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16)}`;
+  const { ticket } = incident;
+  await once(deps, incident, key, async (idempotencyKey) => {
+    await deps.tickets!.update(ticket, ticketContent(incident, 'updated', { newAdmins }), idempotencyKey);
+    return true;
+  });
+  return save(deps, { ...incident, notifiedUserIds: [...new Set([...incident.notifiedUserIds, ...ids])] }, incident.state, 'scan', `${ids.length} more admin(s) told to the ticket`);
+}
+
+async function startRemediation(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  const remediator = deps.remediator;
+  if (!remediator) return incident;
+  if (incident.disabledBy && !deps.allowRevertingHardening && !incident.approval) {
+    // Switched off on purpose (hardening baselines recommend it): a person decides, not us.
+    await tell(deps, incident, 'ticket:hardening', 'updated', null,
+      `Not fixed automatically: admin SSPR was switched off by ${incident.disabledBy.by ?? 'an unknown principal'} at ${incident.disabledBy.at}. ` +
+        'Set ALLOW_REVERTING_HARDENING=true, or switch it on by hand, if that change was not intended.');
+    return incident;
+  }
+  const ref = await once<RemediationRef>(deps, incident, 'remediation:start', () => remediator.start(incident.tenantId, incident.id));
+  const now = clock(deps).toISOString();
+  return save(deps, { ...incident, remediation: { ...ref, status: 'Started', startedAt: now } }, 'remediating', 'scan', `${ref.method} fix started${ref.jobName ? ` (job ${ref.jobName})` : ''}`);
+}
+
+async function followRemediation(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  const remediator = deps.remediator;
+  const started = incident.remediation;
+  if (!remediator || !started) return incident;
+  const deadline = clock(deps).getTime() + deps.remediationWaitMs;
+  for (;;) {
+    const progress = await remediator.progress({ method: started.method, jobName: started.jobName });
+    const current = { ...incident, remediation: { ...started, status: progress.status } };
+    if (progress.terminal && TERMINAL_FAILURE.has(progress.status)) {
+      const failed = await save(deps, current, 'failed', 'scan', `the ${started.method} fix ended ${progress.status}${progress.detail ? `: ${progress.detail}` : ''}`);
+      await tell(deps, failed, 'ticket:failed', 'failed', false, `The ${started.method} fix ended ${progress.status}.`);
+      return failed;
+    }
+    if (progress.terminal) {
+      return save(deps, { ...current, verifyingSince: clock(deps).toISOString() }, 'verifying', 'scan', `the ${started.method} fix ended ${progress.status}; verifying the policy`);
+    }
+    if (clock(deps).getTime() + deps.pollIntervalMs > deadline) {
+      return current.remediation.status === incident.remediation?.status ? incident : save(deps, current, 'remediating', 'scan', `job ${progress.status}`);
+    }
+    await sleep(deps, deps.pollIntervalMs);
+  }
+}
+
+/** Only a re-read policy with allowedToUseSSPR true resolves an incident; a finished job is not proof. */
+async function verify(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  const policy = await deps.directory.adminSsprPolicy();
+  if (policy.kind === 'on') {
+    const resolved = await save(deps, incident, 'resolved', 'scan', 'allowedToUseSSPR reads true');
+    await tell(deps, resolved, 'ticket:resolved', 'resolved', true, null);
+    return resolved;
+  }
+  const since = Date.parse(incident.verifyingSince ?? incident.updatedAt);
+  if (clock(deps).getTime() - since < deps.verifyForMs) return incident;
+  const failed = await save(deps, incident, 'failed', 'scan', `allowedToUseSSPR still not true ${Math.round(deps.verifyForMs / 60_000)} minutes after the fix`);
+  await tell(deps, failed, 'ticket:failed', 'failed', policy.kind === 'off' ? false : null, 'The fix ran, but admin SSPR is still not on.');
+  return failed;
+}
+
+/** In ticket and approve modes a person may fix it by hand: a true policy then resolves the incident. */
+async function resolveIfFixed(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  const policy = await deps.directory.adminSsprPolicy();
+  if (policy.kind !== 'on') return incident;
+  const resolved = await save(deps, incident, 'resolved', 'scan', 'allowedToUseSSPR reads true (fixed outside this tool)');
+  await tell(deps, resolved, 'ticket:resolved', 'resolved', true, 'Admin SSPR was switched on outside this tool.');
+  return resolved;
+}
+
+async function tell(deps: ActionDependencies, incident: StoredIncident, key: string, event: 'updated' | 'resolved' | 'failed', allowed: boolean | null, note: string | null) {
+  const { ticket } = incident;
+  if (!ticket || !deps.tickets) return;
+  await once(deps, incident, key, async (idempotencyKey) => {
+    await deps.tickets!.update(ticket, ticketContent(incident, event, { allowedToUseSSPR: allowed, note }), idempotencyKey);
+    return true;
+  });
+}
+
+/** The last switch-off of admin SSPR in the audit log's retention, if it shows one. */
+async function whoDisabledIt(deps: ActionDependencies): Promise<StoredIncident['disabledBy']> {
+  const now = clock(deps);
+  const events: AuditEvent[] = [];
+  for await (const page of deps.auditLog.authorizationPolicyChanges({ from: new Date(now.getTime() - RETENTION_MS + 60_000), to: now })) events.push(...page);
+  const off = adminSsprSwitches(events).filter((change) => !change.allowedToUseSSPR).at(-1);
+  return off ? { by: off.by, at: off.at } : null;
+}
+
+/** Journal first, act, journal the result: the action's idempotency key is `<incident>:<key>`. */
+async function once<T>(deps: ActionDependencies, incident: StoredIncident, key: string, perform: (idempotencyKey: string) => Promise<T>): Promise<T> {
+  const entry = await deps.state.intend(incident.tenantId, incident.id, key, clock(deps));
+  if (entry.status === 'done') return entry.result as T;
+  const result = await perform(`${incident.id}:${key}`);
+  await deps.state.complete(incident.tenantId, incident.id, key, result, clock(deps));
+  return result;
+}
+
+/** Writes the incident with a transition; on a concurrent change re-reads and keeps the newer state. */
+async function save(deps: ActionDependencies, incident: StoredIncident, to: IncidentState, actor: string, reason: string): Promise<StoredIncident> {
+  const now = clock(deps).toISOString();
+  const transitions = to === incident.state ? incident.transitions : [...incident.transitions, { from: incident.state, to, at: now, actor, reason }];
+  try {
+    return await deps.state.updateIncident({ ...incident, state: to, updatedAt: now, transitions });
+  } catch (err) {
+    if (toAppError(err).code !== 'STATE.CONFLICT') throw err;
+    const latest = await deps.state.getIncident(incident.tenantId, incident.id);
+    if (!latest) throw err;
+    return latest;
+  }
+}
+
+function clock(deps: ActionDependencies): Date {
+  return (deps.clock ?? (() => new Date()))();
+}
+
+function sleep(deps: ActionDependencies, ms: number): Promise<void> {
+  return (deps.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
+}
