@@ -1,7 +1,7 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { ActionDependencies } from './actions/incidentActions';
 import { approveIncident } from './actions/incidentActions';
-import { createRemediator, createTicketSink } from './actions/adapters';
+import { createActionAdapters } from './actions/adapters';
 import { TenantBoundCredential } from './auth/tenantBoundCredential';
 import type { Config } from './config';
 import { GraphAuditLogReader } from './graph/auditLogReader';
@@ -32,7 +32,7 @@ export function composeApp(
   // State, tickets and the Automation account live with the app, so their credential is the home tenant's.
   const homeCredential = credentialFor();
   const state: StateStore = config.stateStorage ? new TableStateStore(config.stateStorage, homeCredential) : new StatelessStore();
-  const tickets = createTicketSink(config);
+  const adapters = createActionAdapters(config, homeCredential);
 
   /** Graph readers for one tenant, with fresh counters and pacing, so each result reports its own requests. */
   function tenantGraph(tenantId: string) {
@@ -52,8 +52,8 @@ export function composeApp(
       state,
       directory,
       auditLog,
-      tickets,
-      remediator: createRemediator(config, homeCredential, client),
+      tickets: adapters.tickets,
+      remediator: adapters.remediatorFor(client),
       allowRevertingHardening: config.allowRevertingHardening,
       remediationWaitMs: config.remediationWaitMs,
       verifyForMs: config.verifyForMs,

@@ -8,6 +8,203 @@ export interface TicketFakeRequest {
   body: unknown;
 }
 
+/** A scripted failure: the next `remaining` requests to a system answer `status`. */
+export interface TicketFakeFailure {
+  status: number;
+  remaining: number;
+  retryAfterSeconds?: number;
+}
+
+/** An Azure DevOps work item as the fake keeps it; `fields` holds reference names such as System.Title. */
+export interface AdoWorkItem {
+  id: number;
+  rev: number;
+  project: string;
+  fields: Record<string, unknown>;
+  comments: AdoComment[];
+}
+
+export interface AdoComment {
+  id: number;
+  text: string;
+  createdDate: string;
+}
+
+/** A GitHub issue as the fake keeps it (one list for every owner/repo). */
+export interface GithubIssue {
+  id: number;
+  owner: string;
+  repo: string;
+  number: number;
+  title: string;
+  body: string | null;
+  state: 'open' | 'closed';
+  stateReason: string | null;
+  labels: string[];
+  comments: GithubComment[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}
+
+export interface GithubComment {
+  id: number;
+  body: string;
+  createdAt: string;
+}
+
 export class TicketFakeState {
   readonly requests: TicketFakeRequest[] = [];
+  readonly failures = new Map<string, TicketFakeFailure>();
+  readonly azureDevOps = { workItems: [] as AdoWorkItem[], nextId: 1, nextCommentId: 1 };
+  /** `dropLabelsOnCreate`: GitHub silently drops labels on create for tokens without push/triage access. */
+  readonly github = { issues: [] as GithubIssue[], nextId: 1, nextCommentId: 1, dropLabelsOnCreate: false };
+
+  /** The next `times` requests to `system` answer `status` (with `Retry-After` when given) and change nothing. */
+  failNext(system: string, status: number, times: number, retryAfterSeconds?: number): void {
+    this.failures.set(system, { status, remaining: times, retryAfterSeconds });
+  }
+
+  readonly lostAnswersByMethod = new Map<string, TicketFakeFailure>();
+
+  /**
+   * Like `loseNextAnswers`, for requests with one HTTP method only (e.g. the POST of a comment after
+   * the GET that looks for it). Honoured by the Azure DevOps and GitHub fakes.
+   */
+  loseNextAnswersTo(system: string, method: string, status = 504, times = 1): void {
+    this.lostAnswersByMethod.set(`${system} ${method.toUpperCase()}`, { status, remaining: times });
+  }
+
+  /** Used by the fakes after a request took effect: the status to answer instead, if one is pending. */
+  takeLostAnswerTo(system: string, method: string): TicketFakeFailure | undefined {
+    const key = `${system} ${method.toUpperCase()}`;
+    const lost = this.lostAnswersByMethod.get(key);
+    if (!lost || lost.remaining <= 0) return undefined;
+    lost.remaining -= 1;
+    if (lost.remaining === 0) this.lostAnswersByMethod.delete(key);
+    return lost;
+  }
+
+  /** Used by the fakes: the scripted failure for this request, if one is pending. */
+  takeFailure(system: string): TicketFakeFailure | undefined {
+    const failure = this.failures.get(system);
+    if (!failure || failure.remaining <= 0) return undefined;
+    failure.remaining -= 1;
+    if (failure.remaining === 0) this.failures.delete(system);
+    return failure;
+  }
+
+  // ServiceNow, Jira and webhook fakes (servicenowRoutes.ts, jiraRoutes.ts, webhookRoutes.ts).
+  readonly servicenow = { incidents: [] as ServicenowIncident[], nextNumber: 10001 };
+  /** `projects`: the keys the Jira fake accepts (an unknown key answers 400, as Jira does). */
+  readonly jira = { projects: ['SSPR'], issues: [] as JiraIssue[], nextId: 10001, nextCommentId: 10001 };
+  /** `secret`: when set, the receiver verifies X-Signature-256 and answers 401 on a mismatch. */
+  readonly webhook = { secret: null as string | null, deliveries: [] as WebhookDelivery[] };
+  readonly lostAnswers = new Map<string, TicketFakeFailure>();
+
+  /**
+   * The next `times` requests to `system` take effect but answer `status`: a proxy timeout after the
+   * system stored the record. This is how a retry of a non-idempotent POST opens a second ticket.
+   */
+  loseNextAnswers(system: string, status = 504, times = 1): void {
+    this.lostAnswers.set(system, { status, remaining: times });
+  }
+
+  /**
+   * One request to a fake, in the order a real service sees it: a scripted failure (from a proxy or a
+   * throttle in front of the system) first, then authentication, then `handle`; a lost answer keeps
+   * the effect but replaces the reply. Every request is logged with Authorization redacted.
+   */
+  answer(
+    system: string,
+    request: FakeRequest,
+    steps: { authorize: (request: FakeRequest) => FakeAnswer | undefined; handle: () => FakeAnswer; loggedBody?: unknown },
+  ): FakeAnswer {
+    let answer: FakeAnswer;
+    const failure = this.takeFailure(system);
+    if (failure) {
+      answer = scriptedFailure(failure);
+    } else {
+      answer = steps.authorize(request) ?? steps.handle();
+      const lost = this.lostAnswers.get(system);
+      if (lost && answer.status < 400) {
+        lost.remaining -= 1;
+        if (lost.remaining <= 0) this.lostAnswers.delete(system);
+        answer = scriptedFailure(lost);
+      }
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined) continue;
+      headers[name] = name.toLowerCase() === 'authorization' ? '<redacted>' : Array.isArray(value) ? value.join(', ') : value;
+    }
+    this.requests.push({
+      system,
+      method: request.method,
+      path: request.url,
+      status: answer.status,
+      headers,
+      body: 'loggedBody' in steps ? steps.loggedBody : (request.body ?? null),
+    });
+    return answer;
+  }
+}
+
+/** What a fake answers: status, JSON body (none for 204) and extra headers. */
+export interface FakeAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The parts of a Fastify request the shared fake path needs. */
+export interface FakeRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+function scriptedFailure(failure: TicketFakeFailure): FakeAnswer {
+  return {
+    status: failure.status,
+    body: { error: { message: `Scripted failure ${failure.status}` } },
+    headers: failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) },
+  };
+}
+
+/** A ServiceNow incident as the fake keeps it: Table API fields as strings, and the work notes journal. */
+export interface ServicenowIncident {
+  sysId: string;
+  number: string;
+  fields: Record<string, string>;
+  workNotes: Array<{ value: string; createdOn: string }>;
+}
+
+/** A Jira Cloud issue as the fake keeps it; `description` and comment bodies are ADF documents. */
+export interface JiraIssue {
+  id: string;
+  key: string;
+  projectKey: string;
+  summary: string;
+  issueType: string;
+  description: unknown;
+  labels: string[];
+  status: { name: string; category: 'new' | 'indeterminate' | 'done' };
+  comments: JiraComment[];
+  created: string;
+}
+
+export interface JiraComment {
+  id: string;
+  body: unknown;
+  created: string;
+}
+
+/** One accepted webhook delivery: the Idempotency-Key, the signature header and the parsed body. */
+export interface WebhookDelivery {
+  idempotencyKey: string | null;
+  signature: string | null;
+  body: unknown;
+  receivedAt: string;
 }

@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { AppError } from '../../errors';
+import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+import type { TicketContent, TicketRef, TicketSink } from '../ports';
+import { adfLine, renderAdf, type AdfDoc } from './render/adf';
+import { ticketDocument, type Block } from './ticketDocument';
+import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+
+/**
+ * Jira Cloud issues through REST v3, basic auth with an Atlassian account e-mail and API token.
+ *
+ * - Dedupe key: the label `sspr-incident-<incident id>` (plus `sspr-remediator`), found with
+ *   `POST /rest/api/3/search/jql`. That search is eventually consistent (seconds, Atlassian says
+ *   sometimes minutes): an issue created moments ago may not be found yet, so the journal, not the
+ *   search, is what keeps a second ticket from being filed right after the first.
+ * - TicketRef: `id` is the issue key (e.g. SSPR-12; Jira still resolves an old key after a move),
+ *   `url` is `{base}/browse/{key}`.
+ * - Updates are comments in ADF; `resolved` also takes the first transition whose target status is in
+ *   the `done` category (none available: the comment alone). Each comment ends with
+ *   `sspr-remediator <idempotency key>`; recent comments are read first so a retry never posts it twice.
+ */
+
+const LABEL = 'sspr-remediator';
+const SUMMARY_LIMIT = 255;
+const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/;
+// Our incident ids are UUIDs; anything else could break out of the quoted JQL value or the label.
+const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+function required(name: string, what: string) {
+  return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
+}
+
+export const jiraSettingsSchema = z.object({
+  JIRA_BASE_URL: z.preprocess(
+    blankIsUnset,
+    z
+      .string({ message: 'JIRA_BASE_URL is required: the https:// address of the Jira site, e.g. https://contoso.atlassian.net.' })
+      .refine(isHttpsBase, {
+        message: 'JIRA_BASE_URL must be an https:// URL without query or credentials, e.g. https://contoso.atlassian.net (the API token is sent with every request).',
+      })
+      .transform((text) => text.replace(/\/+$/, '')),
+  ),
+  JIRA_EMAIL: required('JIRA_EMAIL', 'the e-mail address of the Atlassian account the API token belongs to').refine((text) => !text.includes(':'), {
+    message: 'JIRA_EMAIL must not contain ":" (basic auth cannot carry it).',
+  }),
+  JIRA_API_TOKEN: required('JIRA_API_TOKEN', 'an API token of that account (id.atlassian.com → Security → API tokens), not its password'),
+  JIRA_PROJECT_KEY: required('JIRA_PROJECT_KEY', 'the key of the project the issues go to, e.g. SEC').refine((text) => /^[A-Z][A-Z0-9_]{1,254}$/.test(text), {
+    message: 'JIRA_PROJECT_KEY must be a project key (capital letters, digits, underscore, starting with a letter), e.g. SEC; not the project name.',
+  }),
+  JIRA_ISSUE_TYPE: z.preprocess(blankIsUnset, z.string().default('Task')),
+});
+
+export type JiraSettings = z.output<typeof jiraSettingsSchema>;
+
+/** Validates the Jira settings in `env`; the error names each bad variable but never shows the token. */
+export function loadJiraSettings(env: NodeJS.ProcessEnv): JiraSettings {
+  const parsed = jiraSettingsSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => issue.message);
+  throw new AppError('CONFIG.INVALID', `Invalid Jira settings:\n  - ${problems.join('\n  - ')}`);
+}
+
+export interface TicketSinkOptions {
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class JiraSink implements TicketSink {
+  readonly system = 'jira' as const;
+  private readonly base: string;
+  private readonly http: TicketHttpOptions;
+
+  constructor(
+    private readonly settings: JiraSettings,
+    private readonly options: TicketSinkOptions = {},
+  ) {
+    this.base = settings.JIRA_BASE_URL;
+    this.http = {
+      system: 'jira',
+      headers: { Authorization: `Basic ${Buffer.from(`${settings.JIRA_EMAIL}:${settings.JIRA_API_TOKEN}`).toString('base64')}` },
+      maxAttempts: options.maxAttempts,
+      backoffBaseMs: options.backoffBaseMs,
+      sleep: options.sleep,
+    };
+  }
+
+  async find(incidentId: string): Promise<TicketRef | undefined> {
+    const jql = `project = "${this.settings.JIRA_PROJECT_KEY}" AND labels = "${incidentLabel(incidentId)}" ORDER BY created ASC`;
+    const response = await this.call(`${this.base}/rest/api/3/search/jql`, {
+      method: 'POST',
+      body: { jql, fields: ['status'], maxResults: 1 },
+    });
+    const issues = response.body?.issues;
+    if (!Array.isArray(issues)) throw this.unexpected('POST /rest/api/3/search/jql');
+    return issues.length > 0 ? this.ref(issues[0]?.key) : undefined;
+  }
+
+  async create(content: TicketContent, idempotencyKey: string): Promise<TicketRef> {
+    const doc = ticketDocument(content);
+    const body = {
+      fields: {
+        project: { key: this.settings.JIRA_PROJECT_KEY },
+        issuetype: { name: this.settings.JIRA_ISSUE_TYPE },
+        summary: truncate(adfLine(doc.title), SUMMARY_LIMIT),
+        description: withMarker(doc.blocks, idempotencyKey),
+        labels: [LABEL, incidentLabel(content.incidentId)],
+      },
+    };
+    const attempts = this.options.maxAttempts ?? 4;
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= attempts;
+      // One attempt per POST: a POST is not idempotent, so a lost answer is followed by a lookup, not a blind retry.
+      let response: TicketHttpResponse;
+      try {
+        response = await this.call(`${this.base}/rest/api/3/issue`, { method: 'POST', body }, [400, ...RETRYABLE_STATUS], 1);
+      } catch (err) {
+        if (last || !(err instanceof AppError) || !err.transient) throw err;
+        await this.pause(attempt, null);
+        const existing = await this.find(content.incidentId);
+        if (existing) return existing;
+        continue;
+      }
+      if (response.status === 400) {
+        throw new AppError(
+          'TICKET.JIRA_FAILED',
+          `jira refused the new issue (400: ${jiraErrors(response.body)}). Check JIRA_PROJECT_KEY and JIRA_ISSUE_TYPE, and that the project's create screen has no other required field.`,
+        );
+      }
+      if (!RETRYABLE_STATUS.has(response.status)) return this.ref(response.body?.key);
+      if (last) {
+        throw new AppError('TICKET.JIRA_FAILED', `jira answered ${response.status} to POST /rest/api/3/issue ${attempts} times. Try again later.`, {
+          transient: true,
+        });
+      }
+      await this.pause(attempt, response.headers.get('Retry-After'));
+      // A 502/504 from a proxy may hide an issue that was stored: look before filing again.
+      const existing = await this.find(content.incidentId);
+      if (existing) return existing;
+    }
+  }
+
+  async update(ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
+    if (!ISSUE_KEY.test(ticket.id)) {
+      throw new AppError('TICKET.JIRA_FAILED', `The Jira ticket reference "${ticket.id}" is not an issue key; it should come from find() or create().`);
+    }
+    const issueUrl = `${this.base}/rest/api/3/issue/${ticket.id}`;
+    const recent = await this.call(`${issueUrl}/comment?${new URLSearchParams({ orderBy: '-created', maxResults: '100' })}`, { method: 'GET' });
+    const comments: unknown[] = Array.isArray(recent.body?.comments) ? recent.body.comments : [];
+    const repeated = comments.some((comment) => textOf((comment as { body?: unknown })?.body).includes(markerText(idempotencyKey)));
+    if (!repeated) {
+      await this.call(`${issueUrl}/comment`, { method: 'POST', body: { body: withMarker(ticketDocument(content).blocks, idempotencyKey) } });
+    }
+    if (content.event === 'resolved') await this.resolve(issueUrl);
+  }
+
+  /** Moves the issue to a `done` status unless it already is in one (e.g. closed by hand). */
+  private async resolve(issueUrl: string): Promise<void> {
+    const issue = await this.call(`${issueUrl}?fields=status`, { method: 'GET' });
+    if (issue.body?.fields?.status?.statusCategory?.key === 'done') return;
+    const available = await this.call(`${issueUrl}/transitions`, { method: 'GET' });
+    const transitions: any[] = Array.isArray(available.body?.transitions) ? available.body.transitions : [];
+    const done = transitions.find((transition) => transition?.to?.statusCategory?.key === 'done');
+    // Workflows differ; without a transition to done, the comment says it is resolved and a person closes it.
+    if (!done || typeof done.id !== 'string') return;
+    const response = await this.call(`${issueUrl}/transitions`, { method: 'POST', body: { transition: { id: done.id } } }, [400]);
+    if (response.status === 400) {
+      throw new AppError(
+        'TICKET.JIRA_FAILED',
+        `jira refused the transition "${String(done.name ?? done.id)}" (400: ${jiraErrors(response.body)}). The workflow likely asks for a field on that screen; close the issue by hand.`,
+      );
+    }
+  }
+
+  private ref(key: unknown): TicketRef {
+    if (typeof key !== 'string' || !ISSUE_KEY.test(key)) throw this.unexpected('issue without a key');
+    return { system: 'jira', id: key, url: `${this.base}/browse/${key}` };
+  }
+
+  private async call(
+    url: string,
+    init: { method: string; body?: unknown },
+    accept: number[] = [],
+    maxAttempts?: number,
+  ): Promise<TicketHttpResponse> {
+    const http = maxAttempts === undefined ? this.http : { ...this.http, maxAttempts };
+    const response = await ticketRequest(url, init, http, [...accept, 401, 403]);
+    if (response.status === 401 || response.status === 403) {
+      throw new AppError(
+        'TICKET.JIRA_FAILED',
+        `jira answered ${response.status} to ${init.method} ${new URL(url).pathname}: check JIRA_EMAIL and JIRA_API_TOKEN, and that the account may browse, create and comment on issues in project ${this.settings.JIRA_PROJECT_KEY}.`,
+      );
+    }
+    return response;
+  }
+
+  private pause(attempt: number, retryAfter: string | null): Promise<void> {
+    const ms = retryDelayMs(attempt, retryAfter, { baseMs: this.options.backoffBaseMs ?? 500, capMs: 30_000 });
+    return (this.options.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
+  }
+
+  private unexpected(what: string): AppError {
+    return new AppError('TICKET.JIRA_FAILED', `jira gave an unexpected answer (${what}); check that JIRA_BASE_URL points at the Jira site itself.`);
+  }
+}
+
+function incidentLabel(incidentId: string): string {
+  if (!INCIDENT_ID.test(incidentId)) {
+    throw new AppError('TICKET.JIRA_FAILED', 'The incident id has characters that cannot go into a Jira label; this is a bug.');
+  }
+  return `sspr-incident-${incidentId}`;
+}
+
+function markerText(idempotencyKey: string): string {
+  return `sspr-remediator ${adfLine(idempotencyKey)}`;
+}
+
+function withMarker(blocks: Block[], idempotencyKey: string): AdfDoc {
+  return renderAdf([...blocks, { kind: 'paragraph', text: markerText(idempotencyKey) }]);
+}
+
+/** All text of an ADF tree, to look for our marker without caring how Jira re-nests it. */
+function textOf(node: unknown): string {
+  if (typeof node !== 'object' || node === null) return '';
+  const { text, content } = node as { text?: unknown; content?: unknown };
+  const own = typeof text === 'string' ? text : '';
+  return Array.isArray(content) ? own + content.map(textOf).join('\n') : own;
+}
+
+/** Jira's field errors ("project: valid project is required"): field names and Jira's own words, no payload. */
+function jiraErrors(body: any): string {
+  const messages: string[] = Array.isArray(body?.errorMessages) ? body.errorMessages.map(String) : [];
+  const fields = typeof body?.errors === 'object' && body.errors !== null ? Object.entries(body.errors).map(([field, message]) => `${field}: ${String(message)}`) : [];
+  return [...messages, ...fields].join('; ').slice(0, 500) || 'no detail';
+}
+
+function truncate(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+function isHttpsBase(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && !url.search && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AffectedAdmin, TicketContent } from '../../src/actions/ports';
+
+/** The compiled project; `npm test` builds it before jest runs. */
+export const DIST = path.resolve(__dirname, '../../dist');
+
+export interface ChildResult<T = any> {
+  ok: boolean;
+  value?: T;
+  error?: { name?: string; code?: string; message: string };
+  stderr: string;
+}
+
+/**
+ * Runs `body` (the body of an async function; it sees `input` and `dist(relativePath)`, which requires
+ * from dist/) in a fresh node process and returns what it returned, or the error it threw.
+ * A child, because Node's fetch trusts extra CAs (the emulator's self-signed certificate) only through
+ * NODE_EXTRA_CA_CERTS read at process start, and TLS checks are never to be turned off.
+ * The child gets only PATH and `env`: nothing of the test process's environment leaks in.
+ */
+export function runInChild<T = any>(body: string, input: unknown, env: Record<string, string>): Promise<ChildResult<T>> {
+  if (!fs.existsSync(path.join(DIST, 'src'))) throw new Error(`${DIST} is missing: run npm run build first (npm test does).`);
+  const script = `
+    const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    const dist = (relative) => require(require('node:path').join(${JSON.stringify(DIST)}, relative));
+    (async () => { ${body} })().then(
+      (value) => process.stdout.write(JSON.stringify({ ok: true, value: value === undefined ? null : value })),
+      (err) => process.stdout.write(JSON.stringify({ ok: false, error: { name: err && err.name, code: err && err.code, message: String(err && err.message) } })),
+    );`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        resolve({ ...JSON.parse(stdout), stderr });
+      } catch {
+        reject(new Error(`child exited ${code} without a JSON result:\n${stdout}\nstderr:\n${stderr}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(input));
+  });
+}
+
+/** Which compiled sink to run: its module under dist/src/actions/tickets, class and settings loader. */
+export interface SinkModule {
+  file: string;
+  className: string;
+  loader: string;
+}
+
+/**
+ * Builds the sink from `settings` (validated by its own loader) in a child that trusts `caCertPath`,
+ * calls `sink[op](...args)` and returns the result.
+ */
+export function runSink<T = any>(
+  caCertPath: string,
+  sink: SinkModule,
+  settings: Record<string, string>,
+  op: 'find' | 'create' | 'update',
+  args: unknown[],
+): Promise<ChildResult<T>> {
+  return runInChild<T>(
+    `const mod = dist('src/actions/tickets/' + input.sink.file + '.js');
+     const sink = new mod[input.sink.className](mod[input.sink.loader](input.settings));
+     return sink[input.op](...input.args);`,
+    { sink, settings, op, args },
+    { NODE_EXTRA_CA_CERTS: caCertPath },
+  );
+}
+
+/** An admin with the given UPN, for ticket content in tests. */
+export function admin(userPrincipalName: string | null, userId = '11111111-1111-1111-1111-111111111111'): AffectedAdmin {
+  return {
+    userId,
+    userPrincipalName,
+    roles: ['Global Administrator'],
+    synced: true,
+    eventIds: ['event-1'],
+    correlationIds: ['corr-1'],
+    lastFailureAt: '2026-01-10T08:00:00Z',
+  };
+}
+
+/** A confirmed SSPR_009 incident as the scan hands it to a ticket sink. */
+export function ticketContent(incidentId: string, overrides: Partial<TicketContent> = {}): TicketContent {
+  return {
+    incidentId,
+    tenantId: '00000000-0000-0000-0000-0000000000aa',
+    cause: 'SSPR_009',
+    event: 'opened',
+    admins: [admin('admin@contoso.com')],
+    newAdmins: [],
+    policy: { allowedToUseSSPR: false },
+    disabledBy: { by: 'hardening@contoso.com', at: '2026-01-09T10:00:00Z' },
+    remediation: null,
+    note: null,
+    ...overrides,
+  };
+}

@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { loadScenario, startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
+import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
+import { cliPath, emulatorEnv } from '../../src/local/emulatorEnv';
+import { parseJson, runCli } from '../helpers/cli';
+
+/**
+ * Modes end to end: the CLI as a process, the HTTPS emulator (Graph, Resource Manager, webhook
+ * receiver) and a real Azurite. Asserts what the outside world saw: tickets, comments, jobs, PATCHes.
+ */
+let azurite: RunningAzurite;
+const emulators: RunningEmulator[] = [];
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+afterEach(async () => {
+  await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
+});
+
+/** Each test gets its own tenant id, so incidents in the shared Azurite never mix. */
+async function emulate(name: string, change: (scenario: Scenario) => Scenario = (s) => s) {
+  const scenario = { ...change(loadScenario(name)), tenantId: randomUUID() };
+  const emulator = await startEmulator({ scenario });
+  emulators.push(emulator);
+  return { emulator, tenantId: scenario.tenantId };
+}
+
+function actionEnv(emulator: RunningEmulator, mode: string, extra: Record<string, string> = {}) {
+  return emulatorEnv(emulator, {
+    STATE_STORAGE: azurite.connectionString,
+    ACTION_MODE: mode,
+    TICKET_SYSTEM: 'webhook',
+    TICKET_WEBHOOK_URL: `${emulator.ticketsUrl}/webhook/sspr`,
+    AUTOMATION_SUBSCRIPTION_ID: '00000000-0000-4000-8000-00000000a001',
+    AUTOMATION_RESOURCE_GROUP: 'rg-sspr',
+    AUTOMATION_ACCOUNT: 'aa-sspr',
+    ARM_ENDPOINT: emulator.armUrl,
+    ...extra,
+  });
+}
+
+const deliveries = (emulator: RunningEmulator) => emulator.tickets.webhook.deliveries.map((d) => (d.body as { event: string }).event);
+const jobsCreated = (emulator: RunningEmulator) => emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201);
+const policyPatches = (emulator: RunningEmulator) => emulator.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/policies/authorizationPolicy'));
+
+async function scan(tenantId: string, env: NodeJS.ProcessEnv) {
+  const run = await runCli(['scan', '--tenant', tenantId, '--json'], env);
+  return { run, result: parseJson(run) };
+}
+
+describe('remediate mode', () => {
+  test('when an admin is confirmed, then one ticket, one runbook job, a verified policy and a resolved ticket follow', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const { run, result } = await scan(tenantId, actionEnv(emulator, 'remediate'));
+    expect(run.code).toBe(0);
+    const [incident] = result.incidents;
+    expect(incident.state).toBe('resolved');
+    expect(incident.ticket).toMatchObject({ system: 'webhook', id: incident.id });
+    expect(incident.remediation).toMatchObject({ method: 'runbook', status: 'Completed', jobName: expect.any(String) });
+    expect(incident.transitions.map((t: any) => t.to)).toEqual(['open', 'ticketed', 'remediating', 'verifying', 'resolved']);
+    expect(deliveries(emulator)).toEqual(['opened', 'resolved']);
+    expect(jobsCreated(emulator)).toHaveLength(1);
+    // The next scan has nothing to do: no second ticket, no second job.
+    const again = await scan(tenantId, actionEnv(emulator, 'remediate'));
+    expect(again.result.incidents).toEqual([]);
+    expect(deliveries(emulator)).toEqual(['opened', 'resolved']);
+    expect(jobsCreated(emulator)).toHaveLength(1);
+  });
+
+  test('when the runbook fails, then the incident ends failed and the ticket says so', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off', (s) => ({ ...s, automation: { ...s.automation!, outcome: 'fails' } }));
+    const { result } = await scan(tenantId, actionEnv(emulator, 'remediate'));
+    expect(result.incidents[0]).toMatchObject({ state: 'failed', remediation: { status: 'Failed' } });
+    expect(deliveries(emulator)).toEqual(['opened', 'failed']);
+  });
+
+  test('when the job completes but the policy stays off, then it is never called resolved, and fails after VERIFY_FOR', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off', (s) => ({ ...s, automation: { ...s.automation!, outcome: 'completes-without-fix' } }));
+    const env = actionEnv(emulator, 'remediate', { VERIFY_FOR: '3s' });
+    const first = await scan(tenantId, env);
+    expect(first.result.incidents[0]).toMatchObject({ state: 'verifying', remediation: { status: 'Completed' } });
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const second = await scan(tenantId, env);
+    expect(second.result.incidents[0].state).toBe('failed');
+    expect(deliveries(emulator)).toEqual(['opened', 'failed']);
+    expect(jobsCreated(emulator)).toHaveLength(1);
+  });
+
+  test('when someone switched admin SSPR off on purpose, then no fix runs and the ticket names them, unless reverting is allowed', async () => {
+    const { emulator, tenantId } = await emulate('hardened-tenant');
+    const guarded = await scan(tenantId, actionEnv(emulator, 'remediate'));
+    expect(guarded.result.incidents[0]).toMatchObject({ state: 'ticketed', disabledBy: { by: 'baseline.admin@woodgrove.com' } });
+    expect(jobsCreated(emulator)).toHaveLength(0);
+    const opened = emulator.tickets.webhook.deliveries[0].body as { text: string };
+    expect(opened.text).toContain('baseline.admin@woodgrove.com');
+    expect(deliveries(emulator)).toEqual(['opened', 'updated']);
+
+    const allowed = await scan(tenantId, actionEnv(emulator, 'remediate', { ALLOW_REVERTING_HARDENING: 'true' }));
+    expect(allowed.result.incidents[0].state).toBe('resolved');
+    expect(jobsCreated(emulator)).toHaveLength(1);
+  });
+
+  test('when REMEDIATION_METHOD=graph, then the policy is PATCHed once and verified', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const { result } = await scan(tenantId, actionEnv(emulator, 'remediate', { REMEDIATION_METHOD: 'graph' }));
+    expect(result.incidents[0]).toMatchObject({ state: 'resolved', remediation: { method: 'graph', jobName: null } });
+    expect(policyPatches(emulator)).toHaveLength(1);
+    expect(jobsCreated(emulator)).toHaveLength(0);
+  });
+});
+
+describe('ticket and approve modes', () => {
+  test('when a second scan finds another admin, then the ticket gets a comment, not a second ticket', async () => {
+    const { emulator, tenantId } = await emulate('late-events');
+    const env = actionEnv(emulator, 'ticket');
+    const first = await scan(tenantId, env);
+    expect(first.result.incidents[0].state).toBe('ticketed');
+    emulator.releaseLateEvents();
+    const second = await scan(tenantId, env);
+    expect(second.result.incidents[0].userIds).toHaveLength(2);
+    expect(deliveries(emulator)).toEqual(['opened', 'updated']);
+    expect(new Set(emulator.tickets.webhook.deliveries.map((d) => d.idempotencyKey)).size).toBe(2);
+    expect(policyPatches(emulator)).toHaveLength(0);
+    expect(jobsCreated(emulator)).toHaveLength(0);
+  });
+
+  test('when a person switches admin SSPR on, then the ticketed incident resolves on the next scan', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = actionEnv(emulator, 'ticket');
+    await scan(tenantId, env);
+    emulator.setPolicy(true);
+    const { result } = await scan(tenantId, env);
+    expect(result.incidents[0].state).toBe('resolved');
+    expect(deliveries(emulator)).toEqual(['opened', 'resolved']);
+  });
+
+  test('when approval is required, then nothing runs until someone approves; then the fix runs and resolves', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = actionEnv(emulator, 'approve');
+    const { result } = await scan(tenantId, env);
+    const id = result.incidents[0].id;
+    expect(result.incidents[0].state).toBe('ticketed');
+    expect(jobsCreated(emulator)).toHaveLength(0);
+
+    const missingBy = await runCli(['approve', id, '--tenant', tenantId], env);
+    expect(missingBy.code).toBe(2);
+    const approved = await runCli(['approve', id, '--tenant', tenantId, '--by', 'ops.lead@contoso.com', '--json'], env);
+    expect(approved.code).toBe(0);
+    const incident = parseJson(approved);
+    expect(incident).toMatchObject({ state: 'resolved', approval: { by: 'ops.lead@contoso.com' } });
+    expect(incident.transitions.map((t: any) => t.to)).toEqual(['open', 'ticketed', 'approved', 'remediating', 'verifying', 'resolved']);
+    expect(jobsCreated(emulator)).toHaveLength(1);
+  });
+});
+
+describe('a crash at any step', () => {
+  // Kills the scan the moment the emulator sees the named request, then reruns it to the end.
+  async function killWhen(seen: (emulator: RunningEmulator) => boolean, emulator: RunningEmulator, tenantId: string, env: NodeJS.ProcessEnv) {
+    const child = spawn(process.execPath, [cliPath(), 'scan', '--tenant', tenantId, '--json'], { env, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const watcher = setInterval(() => {
+      if (seen(emulator)) child.kill('SIGKILL');
+    }, 2);
+    await exited;
+    clearInterval(watcher);
+    return scan(tenantId, env);
+  }
+
+  test.each([
+    ['the ticket was delivered', (e: RunningEmulator) => deliveries(e).length >= 1],
+    ['the runbook job was created', (e: RunningEmulator) => jobsCreated(e).length >= 1],
+    ['the job was first polled', (e: RunningEmulator) => e.requests.some((r) => r.method === 'GET' && r.path.includes('/jobs/'))],
+  ])('when the scan is killed right after %s, then a rerun ends with one ticket and one job', async (_, seen) => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = actionEnv(emulator, 'remediate');
+    const { result } = await killWhen(seen, emulator, tenantId, env);
+    expect(result.incidents[0]?.state ?? 'resolved-by-first-run').toMatch(/resolved/);
+    expect(deliveries(emulator).filter((event) => event === 'opened')).toHaveLength(1);
+    expect(jobsCreated(emulator)).toHaveLength(1);
+  });
+});
