@@ -57,36 +57,33 @@ export function scanResultText(result: ScanResult): string {
     `${result.graphRequests.total} Graph requests, ${result.graphRequests.throttled} throttled`,
     '',
   ];
-  if (result.findings.length === 0) {
-    lines.push('No failed self-service password resets in this window.');
-    return lines.join('\n');
-  }
-  lines.push(
-    table(
-      ['USER', 'VERDICT', 'ROLES', 'SYNCED', 'CODE', 'EVENTS'],
-      result.findings.map((f) => [
-        f.userPrincipalName ?? f.userId,
-        f.verdict,
-        f.roles.join(', ') || '-',
-        f.synced === null ? '?' : f.synced ? 'yes' : 'no',
-        f.errorCode ?? '-',
-        String(f.eventIds.length),
-      ]),
-    ),
-    '',
-    'Why:',
-    ...result.findings.map((f) => `  ${f.userPrincipalName ?? f.userId}: ${f.reason}`),
-  );
+  if (result.findings.length === 0) lines.push('No new failed self-service password resets in this window.');
+  else lines.push(findingsTable(result), '', 'Why:', ...result.findings.map((f) => `  ${f.userPrincipalName ?? f.userId}: ${f.reason}`));
   for (const incident of result.incidents) {
     lines.push('', ...incidentText(incident));
   }
   return lines.join('\n');
 }
 
+function findingsTable(result: ScanResult): string {
+  return table(
+    ['USER', 'VERDICT', 'ROLES', 'SYNCED', 'CODE', 'EVENTS'],
+    result.findings.map((f) => [
+      f.userPrincipalName ?? f.userId,
+      f.verdict,
+      f.roles.join(', ') || '-',
+      f.synced === null ? '?' : f.synced ? 'yes' : 'no',
+      f.errorCode ?? '-',
+      String(f.eventIds.length),
+    ]),
+  );
+}
+
 export function incidentText(incident: StoredIncident): string[] {
+  const resolved = incident.state === 'resolved';
   const lines = [
-    `Incident ${incident.id} (${incident.cause}, ${incident.state}): ${incident.userIds.length} administrator(s) cannot reset their own password`,
-    '  because SSPR for administrators (allowedToUseSSPR) is off.',
+    `Incident ${incident.id} (${incident.cause}, ${incident.state}): ${incident.userIds.length} administrator(s) ${resolved ? 'could not' : 'cannot'} reset their own password`,
+    `  because SSPR for administrators (allowedToUseSSPR) ${resolved ? 'was off; it reads on now' : 'is off'}.`,
   ];
   if (incident.ticket) lines.push(`  Ticket: ${incident.ticket.system} ${incident.ticket.id} ${incident.ticket.url}`);
   if (incident.remediation) {
@@ -94,7 +91,7 @@ export function incidentText(incident: StoredIncident): string[] {
     lines.push(`  Fix: ${method}${jobName ? ` job ${jobName}` : ''}, ${status}`);
   }
   for (const step of incident.transitions.slice(1)) lines.push(`  ${step.at} ${step.from ?? '-'} → ${step.to} (${step.actor}): ${step.reason}`);
-  if (incident.state === 'resolved') return lines;
+  if (resolved) return lines;
   return [
     ...lines,
     '  To turn it on (Policy.ReadWrite.Authorization): Connect-MgGraph -Scopes Policy.ReadWrite.Authorization;',

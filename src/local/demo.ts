@@ -1,44 +1,51 @@
 import { spawn } from 'node:child_process';
 import { loadScenario, startEmulator } from '../../emulator';
 import { startAzurite } from './azurite';
-import { cliPath, emulatorEnv } from './emulatorEnv';
+import { cliPath, emulatorActionEnv, emulatorEnv } from './emulatorEnv';
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
 /**
  * The product's story on a laptop: an emulated tenant where two synchronized admins failed SSPR while
- * admin SSPR is off, a real Azurite for state, and the real CLI scanning it through the same
- * managed-identity and Graph wire format it uses in Azure.
+ * admin SSPR is off, a real Azurite for state, and the real CLI acting on it in remediate mode through
+ * the same managed identity, Graph, Resource Manager and webhook wire formats it uses in Azure.
  */
 export async function runDemo(): Promise<number> {
-  say('Starting the tenant emulator (HTTPS Graph + managed-identity endpoint) and Azurite (state)…');
+  say('Starting the tenant emulator (Graph, Resource Manager, a webhook receiver, managed identity) and Azurite…');
   const scenario = loadScenario('demo');
   const [emulator, azurite] = await Promise.all([startEmulator({ scenario }), startAzurite()]);
   try {
     const tenantId = scenario.tenantId;
-    const env = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString });
+    const report = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString });
+    const remediate = { ...report, ...emulatorActionEnv(emulator, 'webhook'), ACTION_MODE: 'remediate' };
     say(`\nScenario: ${scenario.description}`);
-    say(`\n$ sspr-remediator scan --tenant ${tenantId}\n`);
-    const scanned = await runCli(['scan', '--tenant', tenantId], env);
-    if (scanned !== 0) return scanned;
-    say('\nThe incident is recorded in Azure Tables (Azurite). The next scan starts at the checkpoint (minus the overlap)');
-    say('and does not report the same events twice:\n');
-    say(`$ sspr-remediator scan --tenant ${tenantId}\n`);
-    const again = await runCli(['scan', '--tenant', tenantId], env);
-    if (again !== 0) return again;
-    say(`\n$ sspr-remediator incidents --tenant ${tenantId}\n`);
-    const listed = await runCli(['incidents', '--tenant', tenantId], env);
+
+    say(`\n1. Report mode (the default) finds and proves the cause, and changes nothing:\n\n$ sspr-remediator scan --tenant ${tenantId}\n`);
+    const reported = await runCli(['scan', '--tenant', tenantId], report);
+    if (reported !== 0) return reported;
     const writes = emulator.requests.filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path.endsWith('/$batch')));
-    say(`\nGraph requests seen by the emulator: ${emulator.requests.filter((r) => !r.batchItem && r.path.startsWith('/v1.0')).length}; writes to the tenant: ${writes.length} (report mode).`);
-    return listed;
+    say(`\nWrites to the tenant so far: ${writes.length}.`);
+
+    say(`\n2. Remediate mode: one ticket, the Enable-AdminSspr runbook, the policy re-read, the ticket resolved:\n`);
+    say(`$ ACTION_MODE=remediate TICKET_SYSTEM=webhook sspr-remediator scan --tenant ${tenantId}\n`);
+    const remediated = await runCli(['scan', '--tenant', tenantId], remediate);
+    if (remediated !== 0) return remediated;
+
+    const events = emulator.tickets.webhook.deliveries.map((delivery) => (delivery.body as { event: string }).event);
+    const jobs = emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201).length;
+    say(`\nSeen by the fakes: webhook events [${events.join(', ')}], runbook jobs started: ${jobs}.`);
+    say(`\n3. Running it again changes nothing: no second ticket, no second job.\n\n$ sspr-remediator incidents --all --tenant ${tenantId}\n`);
+    const rerun = await runCli(['scan', '--tenant', tenantId, '--json'], remediate, 'ignore');
+    if (rerun !== 0) return rerun;
+    return await runCli(['incidents', '--all', '--tenant', tenantId], remediate);
   } finally {
     await Promise.all([emulator.stop(), azurite.stop()]);
   }
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function runCli(args: string[], env: NodeJS.ProcessEnv, stdout: 'inherit' | 'ignore' = 'inherit'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: 'inherit' });
+    const child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: ['ignore', stdout, 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
   });

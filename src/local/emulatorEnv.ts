@@ -8,6 +8,51 @@ export interface EmulatorEndpoints {
   caCertPath: string;
 }
 
+/** The emulator's fake ticket systems and Automation account, as an operator would configure real ones. */
+export interface EmulatorActionEndpoints {
+  ticketsUrl: string;
+  armUrl: string;
+}
+
+export type TicketSystem = 'servicenow' | 'jira' | 'azuredevops' | 'github' | 'webhook';
+
+/** Settings that point each ticket system and the Automation account at the emulator's fakes. */
+export function emulatorActionEnv(emulator: EmulatorActionEndpoints, system: TicketSystem): Record<string, string> {
+  const tickets: Record<TicketSystem, Record<string, string>> = {
+    servicenow: {
+      SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`,
+      SERVICENOW_USERNAME: 'sspr',
+      SERVICENOW_PASSWORD: 'emulator-servicenow-password',
+    },
+    jira: {
+      JIRA_BASE_URL: `${emulator.ticketsUrl}/jira`,
+      JIRA_EMAIL: 'sspr@contoso.com',
+      JIRA_API_TOKEN: 'emulator-jira-token',
+      JIRA_PROJECT_KEY: 'SSPR',
+    },
+    azuredevops: {
+      AZURE_DEVOPS_ORG_URL: `${emulator.ticketsUrl}/ado/contoso`,
+      AZURE_DEVOPS_PROJECT: 'Identity',
+      AZURE_DEVOPS_PAT: 'emulator-ado-pat',
+    },
+    github: {
+      GITHUB_API_URL: `${emulator.ticketsUrl}/github`,
+      GITHUB_REPOSITORY: 'contoso/identity-ops',
+      GITHUB_TOKEN: 'emulator-github-token',
+    },
+    webhook: { TICKET_WEBHOOK_URL: `${emulator.ticketsUrl}/webhook/sspr` },
+  };
+  return {
+    TICKET_SYSTEM: system,
+    ...tickets[system],
+    // The emulator's Automation account (scenario defaults).
+    AUTOMATION_SUBSCRIPTION_ID: '00000000-0000-4000-8000-00000000a001',
+    AUTOMATION_RESOURCE_GROUP: 'rg-sspr',
+    AUTOMATION_ACCOUNT: 'aa-sspr',
+    ARM_ENDPOINT: emulator.armUrl,
+  };
+}
+
 /**
  * The environment for a CLI process that talks to the emulator exactly as it would to Azure:
  * managed-identity token endpoint, GRAPH_ENDPOINT over https, the emulator's CA trusted at start-up.
@@ -16,7 +61,7 @@ export interface EmulatorEndpoints {
 export function emulatorEnv(emulator: EmulatorEndpoints, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(AZURE_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_)/.test(key)) env[key] = value;
+    if (!/^(AZURE_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_|ACTION_|REMEDIATION_|TICKET_|SERVICENOW_|JIRA_|GITHUB_|AUTOMATION_|ARM_|ALLOW_|VERIFY_)/.test(key)) env[key] = value;
   }
   Object.assign(env, {
     GRAPH_ENDPOINT: emulator.graphUrl,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { loadScenario, startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
 import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
-import { cliPath, emulatorEnv } from '../../src/local/emulatorEnv';
+import { cliPath, emulatorActionEnv, emulatorEnv, type TicketSystem } from '../../src/local/emulatorEnv';
 import { parseJson, runCli } from '../helpers/cli';
 
 /**
@@ -29,18 +29,8 @@ async function emulate(name: string, change: (scenario: Scenario) => Scenario = 
   return { emulator, tenantId: scenario.tenantId };
 }
 
-function actionEnv(emulator: RunningEmulator, mode: string, extra: Record<string, string> = {}) {
-  return emulatorEnv(emulator, {
-    STATE_STORAGE: azurite.connectionString,
-    ACTION_MODE: mode,
-    TICKET_SYSTEM: 'webhook',
-    TICKET_WEBHOOK_URL: `${emulator.ticketsUrl}/webhook/sspr`,
-    AUTOMATION_SUBSCRIPTION_ID: '00000000-0000-4000-8000-00000000a001',
-    AUTOMATION_RESOURCE_GROUP: 'rg-sspr',
-    AUTOMATION_ACCOUNT: 'aa-sspr',
-    ARM_ENDPOINT: emulator.armUrl,
-    ...extra,
-  });
+function actionEnv(emulator: RunningEmulator, mode: string, extra: Record<string, string> = {}, system: TicketSystem = 'webhook') {
+  return emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString, ACTION_MODE: mode, ...emulatorActionEnv(emulator, system), ...extra });
 }
 
 const deliveries = (emulator: RunningEmulator) => emulator.tickets.webhook.deliveries.map((d) => (d.body as { event: string }).event);
@@ -154,6 +144,29 @@ describe('ticket and approve modes', () => {
     expect(incident).toMatchObject({ state: 'resolved', approval: { by: 'ops.lead@contoso.com' } });
     expect(incident.transitions.map((t: any) => t.to)).toEqual(['open', 'ticketed', 'approved', 'remediating', 'verifying', 'resolved']);
     expect(jobsCreated(emulator)).toHaveLength(1);
+  });
+});
+
+describe('every ticket system, wired through the settings', () => {
+  // What each fake holds after the scan: one ticket for the incident, closed once the fix is verified.
+  const filed: Record<TicketSystem, (e: RunningEmulator) => unknown[]> = {
+    servicenow: (e) => e.tickets.servicenow.incidents,
+    jira: (e) => e.tickets.jira.issues,
+    azuredevops: (e) => e.tickets.azureDevOps.workItems,
+    github: (e) => e.tickets.github.issues,
+    webhook: (e) => deliveries(e).filter((event) => event === 'opened'),
+  };
+
+  test.each(Object.keys(filed) as TicketSystem[])('when TICKET_SYSTEM=%s in remediate mode, then one ticket is filed and the incident resolves', async (system) => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = actionEnv(emulator, 'remediate', {}, system);
+    const { run, result } = await scan(tenantId, env);
+    expect(run.stderr).toBe('');
+    expect(result.incidents[0]).toMatchObject({ state: 'resolved', ticket: { system } });
+    await scan(tenantId, env);
+    expect(filed[system](emulator)).toHaveLength(1);
+    const sent = JSON.stringify(emulator.tickets.requests);
+    for (const secret of ['emulator-servicenow-password', 'emulator-jira-token', 'emulator-ado-pat', 'emulator-github-token']) expect(sent).not.toContain(secret);
   });
 });
 
