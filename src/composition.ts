@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { ActionDependencies } from './actions/incidentActions';
 import { approveIncident } from './actions/incidentActions';
 import { createActionAdapters } from './actions/adapters';
 import { TenantBoundCredential } from './auth/tenantBoundCredential';
 import type { Config } from './config';
+import { AppError } from './errors';
 import { GraphAuditLogReader } from './graph/auditLogReader';
 import { GraphDirectoryReader } from './graph/directoryReader';
 import { createGraphClient } from './graph/graphClient';
@@ -13,6 +15,7 @@ import { BUILT_IN_SIGNATURES } from './scan/signatures';
 import type { StateStore, StoredIncident } from './state/ports';
 import { StatelessStore } from './state/statelessStore';
 import { TableStateStore } from './state/tableStateStore';
+import { TenantLease } from './state/tenantLease';
 
 export interface App {
   state: StateStore;
@@ -54,6 +57,7 @@ export function composeApp(
       auditLog,
       tickets: adapters.tickets,
       remediator: adapters.remediatorFor(client),
+      remediators: adapters.remediatorsFor(client),
       allowRevertingHardening: config.allowRevertingHardening,
       remediationWaitMs: config.remediationWaitMs,
       verifyForMs: config.verifyForMs,
@@ -62,11 +66,31 @@ export function composeApp(
     return { stats, auditLog, directory, actions };
   }
 
+  // One writer per tenant: the timer, the queue, an HTTP scan and a person at a terminal never overlap.
+  const leases = config.stateStorage ? new TenantLease(config.stateStorage, homeCredential, {
+        durationSeconds: config.tenantLeaseSeconds,
+        renewEveryMs: Math.floor((config.tenantLeaseSeconds * 1000) / 3),
+      }) : undefined;
+  async function exclusively<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    if (!leases) return work();
+    const lease = await leases.acquire(tenantId, `${hostname()}:${process.pid}`);
+    if (!lease) {
+      throw new AppError('SCAN.TENANT_BUSY', `Another scan of tenant ${tenantId} holds its lease; it ends within a minute of finishing or dying. Try again then.`, {
+        transient: true,
+      });
+    }
+    try {
+      return await work();
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+  }
+
   return {
     state,
-    async scan(request, progress) {
+    scan(request, progress) {
       const graph = tenantGraph(request.tenantId);
-      return scanTenant(
+      return exclusively(request.tenantId, () => scanTenant(
         {
           auditLog: graph.auditLog,
           directory: graph.directory,
@@ -80,10 +104,10 @@ export function composeApp(
           actions: graph.actions,
         },
         request,
-      );
+      ));
     },
     approve(tenantId, incidentId, by) {
-      return approveIncident(tenantGraph(tenantId).actions, tenantId, incidentId, by);
+      return exclusively(tenantId, () => approveIncident(tenantGraph(tenantId).actions, tenantId, incidentId, by));
     },
   };
 }

@@ -127,6 +127,8 @@ const settingsSchema = z.object({
     z.enum(['true', 'false'], { message: 'ALLOW_REVERTING_HARDENING must be true or false.' }).default('false').transform((text) => text === 'true'),
   ),
   REMEDIATION_WAIT: duration('REMEDIATION_WAIT', '2m', 30 * 60_000),
+  // Blob leases last 15–60 s; a crashed scan blocks its tenant at most this long.
+  TENANT_LEASE_SECONDS: wholeNumber('TENANT_LEASE_SECONDS', 15, 60, 60, ' (Blob leases last 15 to 60 seconds)'),
   VERIFY_FOR: duration('VERIFY_FOR', '60m', DAY_MS),
   PII_MODE: z.preprocess(
     blankIsUnset,
@@ -170,6 +172,7 @@ export interface Config {
   allowRevertingHardening: boolean;
   remediationWaitMs: number;
   verifyForMs: number;
+  tenantLeaseSeconds: number;
   /** The raw environment, for the ticket and Automation adapters, which validate their own settings. */
   env: NodeJS.ProcessEnv;
 }
@@ -226,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowRevertingHardening: settings.ALLOW_REVERTING_HARDENING,
     remediationWaitMs: settings.REMEDIATION_WAIT,
     verifyForMs: settings.VERIFY_FOR,
+    tenantLeaseSeconds: settings.TENANT_LEASE_SECONDS,
     env,
   };
 }

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Config } from '../config';
-import type { Remediator, TicketSink } from './ports';
+import type { RemediationMethod, Remediator, TicketSink } from './ports';
 import { AutomationRemediator } from './remediation/automationRemediator';
 import { loadAutomationSettings } from './remediation/automationSettings';
 import { GraphRemediator } from './remediation/graphRemediator';
@@ -13,8 +13,10 @@ import { loadWebhookSettings, WebhookSink } from './tickets/webhookSink';
 
 export interface ActionAdapters {
   tickets?: TicketSink;
-  /** Builds the remediator for one tenant's Graph client (the PATCH must go to that tenant). */
+  /** The remediator for new fixes, for one tenant's Graph client (the PATCH must go to that tenant). */
   remediatorFor(graph: Client): Remediator | undefined;
+  /** Every remediator whose settings are present, to follow a fix started under another mode or method. */
+  remediatorsFor(graph: Client): Partial<Record<RemediationMethod, Remediator>>;
 }
 
 /**
@@ -22,12 +24,30 @@ export interface ActionAdapters {
  * start-up (CONFIG.INVALID naming each variable), not at the first incident months later.
  */
 export function createActionAdapters(config: Config, homeCredential: TokenCredential): ActionAdapters {
-  if (config.actionMode === 'report') return { remediatorFor: () => undefined };
+  if (config.actionMode === 'report') return { remediatorFor: () => undefined, remediatorsFor: () => ({}) };
   const tickets = ticketSink(config);
-  if (config.actionMode === 'ticket') return { tickets, remediatorFor: () => undefined };
-  if (config.remediationMethod === 'graph') return { tickets, remediatorFor: (graph) => new GraphRemediator(graph) };
-  const automation = new AutomationRemediator(homeCredential, loadAutomationSettings(config.env, config.cloud));
-  return { tickets, remediatorFor: () => automation };
+  const fixes = config.actionMode === 'remediate' || config.actionMode === 'approve';
+  // Required when new fixes use it; otherwise built only if its settings are there (to follow a job).
+  const automation =
+    fixes && config.remediationMethod === 'runbook' ? automationRemediator(config, homeCredential) : optional(() => automationRemediator(config, homeCredential));
+  const remediatorsFor = (graph: Client) => ({ graph: new GraphRemediator(graph), ...(automation ? { runbook: automation } : {}) });
+  return {
+    tickets,
+    remediatorsFor,
+    remediatorFor: (graph) => (fixes ? remediatorsFor(graph)[config.remediationMethod] : undefined),
+  };
+}
+
+function automationRemediator(config: Config, credential: TokenCredential): AutomationRemediator {
+  return new AutomationRemediator(credential, loadAutomationSettings(config.env, config.cloud));
+}
+
+function optional<T>(build: () => T): T | undefined {
+  try {
+    return build();
+  } catch {
+    return undefined;
+  }
 }
 
 function ticketSink(config: Config): TicketSink | undefined {

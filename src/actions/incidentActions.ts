@@ -5,13 +5,11 @@ import type { AuditEvent } from '../scan/model';
 import { adminSsprSwitches } from '../scan/policyChanges';
 import { RETENTION_MS } from '../scan/window';
 import type { IncidentState, StateStore, StoredIncident } from '../state/ports';
-import type { RemediationRef, Remediator, TicketRef, TicketSink } from './ports';
+import type { RemediationMethod, RemediationRef, Remediator, TicketRef, TicketSink } from './ports';
 import { ticketContent } from './ticketContent';
 
 export type ActionMode = 'report' | 'ticket' | 'remediate' | 'approve';
 const TERMINAL_FAILURE = new Set(['Failed', 'Stopped', 'Suspended']);
-/** States in which nothing of ours is running: only a person (or a fix we may start) changes the policy. */
-const HUMAN_STATES = new Set<IncidentState>(['open', 'ticketed', 'failed']);
 
 export interface ActionDependencies {
   mode: ActionMode;
@@ -19,7 +17,10 @@ export interface ActionDependencies {
   directory: DirectoryReader;
   auditLog: AuditLogReader;
   tickets?: TicketSink;
+  /** The remediator for new fixes (REMEDIATION_METHOD), in the modes that fix. */
   remediator?: Remediator;
+  /** Every remediator that can be built, to follow a fix started under another method or mode. */
+  remediators?: Partial<Record<RemediationMethod, Remediator>>;
   allowRevertingHardening: boolean;
   /** How long one scan waits for a runbook job before leaving it to the next scan. */
   remediationWaitMs: number;
@@ -38,15 +39,26 @@ export interface ActionDependencies {
  */
 export async function advanceIncident(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
   if (deps.mode === 'report' || incident.state === 'resolved') return incident;
+  // A fix already under way is followed and verified whatever the mode is now.
+  if (incident.state === 'remediating') return afterFix(deps, await followRemediation(deps, incident));
+  if (incident.state === 'verifying') return verify(deps, incident);
+
+  // Nothing of ours runs: act only on what the policy says now. On → resolved (fixed by a person, or
+  // before we got here); unknown (denied, absent, unreachable) → nothing this scan, never a write.
+  const policy = await deps.directory.adminSsprPolicy();
+  if (policy.kind === 'on') return resolveFixedElsewhere(deps, incident);
+  if (policy.kind === 'unknown') return incident;
+
   let current = await ensureTicket(deps, incident);
   current = await notifyNewAdmins(deps, current);
-  // A person may have fixed it by hand, or after a failed fix: a true policy then resolves it.
-  if (deps.mode === 'ticket' || current.state === 'failed') return HUMAN_STATES.has(current.state) ? resolveIfFixed(deps, current) : current;
-  if (deps.mode === 'approve' && !current.approval) return resolveIfFixed(deps, current);
-  if (current.state === 'open' || current.state === 'ticketed' || current.state === 'approved') current = await startRemediation(deps, current);
-  if (current.state === 'remediating') current = await followRemediation(deps, current);
-  if (current.state === 'verifying') current = await verify(deps, current);
-  return current;
+  if (deps.mode === 'ticket' || current.state === 'failed') return current;
+  if (deps.mode === 'approve' && !current.approval) return current;
+  current = await startRemediation(deps, current);
+  return current.state === 'remediating' ? afterFix(deps, await followRemediation(deps, current)) : current;
+}
+
+async function afterFix(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  return incident.state === 'verifying' ? verify(deps, incident) : incident;
 }
 
 export interface ActionOutcome {
@@ -86,6 +98,7 @@ export async function approveIncident(deps: ActionDependencies, tenantId: string
   }
   const now = clock(deps);
   const approved = await save(deps, { ...incident, approval: { by, at: now.toISOString() } }, 'approved', by, 'fix approved');
+  await tell(deps, approved, 'ticket:approved', 'updated', false, `The fix was approved by ${by} at ${now.toISOString()}.`);
   return advanceIncident(deps, approved);
 }
 
@@ -93,11 +106,15 @@ async function ensureTicket(deps: ActionDependencies, incident: StoredIncident):
   if (incident.ticket || !deps.tickets) return incident;
   const sink = deps.tickets;
   const withCulprit = incident.disabledBy ? incident : { ...incident, disabledBy: await whoDisabledIt(deps) };
-  const ticket = await once<TicketRef>(deps, withCulprit, 'ticket:opened', async (key) => {
-    // A crash may have left a ticket without its journal entry: look it up before filing.
-    return (await sink.find(incident.id)) ?? sink.create(ticketContent(withCulprit, 'opened'), key);
+  const opened = await once<{ ticket: TicketRef; notified: string[] }>(deps, withCulprit, 'ticket:opened', async (key) => {
+    // A crash may have left a ticket without its journal entry: look it up before filing. A found
+    // ticket may predate some admins, so then every admin is told again in an update.
+    const found = await sink.find(incident.id);
+    if (found) return { ticket: found, notified: [] };
+    return { ticket: await sink.create(ticketContent(withCulprit, 'opened'), key), notified: withCulprit.userIds };
   });
-  return save(deps, { ...withCulprit, ticket, notifiedUserIds: withCulprit.userIds }, 'ticketed', 'scan', `ticket ${ticket.system} ${ticket.id}`);
+  const { ticket, notified } = opened;
+  return save(deps, { ...withCulprit, ticket, notifiedUserIds: notified }, 'ticketed', 'scan', `ticket ${ticket.system} ${ticket.id}`);
 }
 
 async function notifyNewAdmins(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
@@ -115,7 +132,8 @@ async function notifyNewAdmins(deps: ActionDependencies, incident: StoredInciden
 
 async function startRemediation(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
   const remediator = deps.remediator;
-  if (!remediator) return incident;
+  // The ticket is the record of what we do: no fix without one.
+  if (!remediator || (deps.tickets && !incident.ticket)) return incident;
   if (incident.disabledBy && !deps.allowRevertingHardening && !incident.approval) {
     // Switched off on purpose (hardening baselines recommend it): a person decides, not us.
     await tell(deps, incident, 'ticket:hardening', 'updated', null,
@@ -129,17 +147,21 @@ async function startRemediation(deps: ActionDependencies, incident: StoredIncide
 }
 
 async function followRemediation(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
-  const remediator = deps.remediator;
   const started = incident.remediation;
-  if (!remediator || !started) return incident;
+  const remediator = started && (deps.remediators?.[started.method] ?? (deps.remediator?.method === started.method ? deps.remediator : undefined));
+  if (!started) return incident;
+  if (!remediator) {
+    throw new AppError('REMEDIATION.UNAVAILABLE', `Incident ${incident.id} has a ${started.method} fix under way, but that method is not configured now. Restore its settings to follow it.`);
+  }
   const deadline = clock(deps).getTime() + deps.remediationWaitMs;
   for (;;) {
     const progress = await remediator.progress({ method: started.method, jobName: started.jobName });
     const current = { ...incident, remediation: { ...started, status: progress.status } };
     if (progress.terminal && TERMINAL_FAILURE.has(progress.status)) {
-      const failed = await save(deps, current, 'failed', 'scan', `the ${started.method} fix ended ${progress.status}${progress.detail ? `: ${progress.detail}` : ''}`);
-      await tell(deps, failed, 'ticket:failed', 'failed', false, `The ${started.method} fix ended ${progress.status}.`);
-      return failed;
+      return fail(deps, current, `the ${started.method} fix ended ${progress.status}${progress.detail ? `: ${progress.detail}` : ''}`, false);
+    }
+    if (!progress.terminal && clock(deps).getTime() - Date.parse(started.startedAt) > deps.verifyForMs) {
+      return fail(deps, current, `the ${started.method} job is still ${progress.status} ${Math.round(deps.verifyForMs / 60_000)} minutes after it started`, false);
     }
     if (progress.terminal) {
       return save(deps, { ...current, verifyingSince: clock(deps).toISOString() }, 'verifying', 'scan', `the ${started.method} fix ended ${progress.status}; verifying the policy`);
@@ -154,25 +176,29 @@ async function followRemediation(deps: ActionDependencies, incident: StoredIncid
 /** Only a re-read policy with allowedToUseSSPR true resolves an incident; a finished job is not proof. */
 async function verify(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
   const policy = await deps.directory.adminSsprPolicy();
-  if (policy.kind === 'on') {
-    const resolved = await save(deps, incident, 'resolved', 'scan', 'allowedToUseSSPR reads true');
-    await tell(deps, resolved, 'ticket:resolved', 'resolved', true, null);
-    return resolved;
-  }
+  if (policy.kind === 'on') return resolve(deps, incident, 'allowedToUseSSPR reads true', null);
   const since = Date.parse(incident.verifyingSince ?? incident.updatedAt);
   if (clock(deps).getTime() - since < deps.verifyForMs) return incident;
-  const failed = await save(deps, incident, 'failed', 'scan', `allowedToUseSSPR still not true ${Math.round(deps.verifyForMs / 60_000)} minutes after the fix`);
-  await tell(deps, failed, 'ticket:failed', 'failed', policy.kind === 'off' ? false : null, 'The fix ran, but admin SSPR is still not on.');
-  return failed;
+  return fail(deps, incident, `allowedToUseSSPR still not true ${Math.round(deps.verifyForMs / 60_000)} minutes after the fix`, policy.kind === 'off' ? false : null);
 }
 
-/** In ticket and approve modes a person may fix it by hand: a true policy then resolves the incident. */
-async function resolveIfFixed(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
-  const policy = await deps.directory.adminSsprPolicy();
-  if (policy.kind !== 'on') return incident;
-  const resolved = await save(deps, incident, 'resolved', 'scan', 'allowedToUseSSPR reads true (fixed outside this tool)');
-  await tell(deps, resolved, 'ticket:resolved', 'resolved', true, 'Admin SSPR was switched on outside this tool.');
-  return resolved;
+/**
+ * The ticket hears it before the state changes: a crash in between leaves the incident where it was,
+ * so the next scan tells again (same journal key: at most once) and then moves it.
+ */
+async function resolve(deps: ActionDependencies, incident: StoredIncident, reason: string, note: string | null): Promise<StoredIncident> {
+  await tell(deps, incident, 'ticket:resolved', 'resolved', true, note);
+  return save(deps, incident, 'resolved', 'scan', reason);
+}
+
+async function fail(deps: ActionDependencies, incident: StoredIncident, reason: string, allowed: boolean | null): Promise<StoredIncident> {
+  await tell(deps, incident, 'ticket:failed', 'failed', allowed, `Not fixed: ${reason}.`);
+  return save(deps, incident, 'failed', 'scan', reason);
+}
+
+/** The policy reads true while nothing of ours was running: a person fixed it (or it was never ours to fix). */
+function resolveFixedElsewhere(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+  return resolve(deps, incident, 'allowedToUseSSPR reads true (switched on outside this tool)', 'Admin SSPR was switched on outside this tool.');
 }
 
 async function tell(deps: ActionDependencies, incident: StoredIncident, key: string, event: 'updated' | 'resolved' | 'failed', allowed: boolean | null, note: string | null) {
@@ -202,18 +228,15 @@ async function once<T>(deps: ActionDependencies, incident: StoredIncident, key: 
   return result;
 }
 
-/** Writes the incident with a transition; on a concurrent change re-reads and keeps the newer state. */
+/**
+ * Writes the incident with a transition, only if nobody changed it since we read it (ETag). A
+ * conflict is thrown, not papered over: this scan's step is dropped and the next scan redoes it from
+ * the stored state, with the journal keeping external calls to one.
+ */
 async function save(deps: ActionDependencies, incident: StoredIncident, to: IncidentState, actor: string, reason: string): Promise<StoredIncident> {
   const now = clock(deps).toISOString();
   const transitions = to === incident.state ? incident.transitions : [...incident.transitions, { from: incident.state, to, at: now, actor, reason }];
-  try {
-    return await deps.state.updateIncident({ ...incident, state: to, updatedAt: now, transitions });
-  } catch (err) {
-    if (toAppError(err).code !== 'STATE.CONFLICT') throw err;
-    const latest = await deps.state.getIncident(incident.tenantId, incident.id);
-    if (!latest) throw err;
-    return latest;
-  }
+  return deps.state.updateIncident({ ...incident, state: to, updatedAt: now, transitions });
 }
 
 function clock(deps: ActionDependencies): Date {

@@ -209,8 +209,8 @@ export class TableStateStore implements StateStore {
 
   private async addAdmins(active: StoredIncident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
     const merged = mergeAdmins(active.admins, admins);
-    const userIds = merged.map((admin) => admin.userId).sort();
-    if (JSON.stringify(merged) === JSON.stringify(active.admins)) return active;
+    const userIds = [...new Set([...active.userIds, ...admins.map((admin) => admin.userId)])].sort();
+    if (JSON.stringify(merged) === JSON.stringify(active.admins) && userIds.length === active.userIds.length) return active;
     const updated: StoredIncident = { ...active, userIds, admins: merged, updatedAt: now.toISOString() };
     const response = await this.clients.incidents.updateEntity(toEntity(updated), 'Replace', { etag: active.etag! });
     return { ...updated, etag: response.etag };
@@ -236,9 +236,13 @@ export class TableStateStore implements StateStore {
   }
 }
 
-const EVIDENCE_CAP = 50;
+const EVIDENCE_CAP = 5;
+const ADMINS_CAP = 100;
 
-/** Union by user: evidence lists are merged and capped so a row stays far below the 64 KB property limit. */
+/**
+ * Union by user. Evidence lists are capped (5 ids each) and so is the number of admins kept with
+ * details (100, all still counted in userIds), so the JSON stays below Tables' 64 KiB per property.
+ */
 function mergeAdmins(known: AffectedAdmin[], added: AffectedAdmin[]): AffectedAdmin[] {
   const byId = new Map(known.map((admin) => [admin.userId, admin]));
   for (const admin of added) {
@@ -257,7 +261,7 @@ function mergeAdmins(known: AffectedAdmin[], added: AffectedAdmin[]): AffectedAd
       lastFailureAt: [before.lastFailureAt, admin.lastFailureAt].filter(Boolean).sort().at(-1) ?? null,
     });
   }
-  return [...byId.values()].sort((a, b) => a.userId.localeCompare(b.userId));
+  return [...byId.values()].sort((a, b) => a.userId.localeCompare(b.userId)).slice(0, ADMINS_CAP);
 }
 
 function toEntity(incident: StoredIncident): IncidentEntity {

@@ -180,7 +180,12 @@ describe('a crash at any step', () => {
     }, 2);
     await exited;
     clearInterval(watcher);
-    return scan(tenantId, env);
+    // The killed scan's tenant lease (15 s here) must expire first, as it would for the next timer run.
+    for (;;) {
+      const rerun = await runCli(['scan', '--tenant', tenantId, '--json'], env);
+      if (!rerun.stderr.includes('SCAN.TENANT_BUSY')) return { run: rerun, result: parseJson(rerun) };
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
   }
 
   test.each([
@@ -189,9 +194,23 @@ describe('a crash at any step', () => {
     ['the job was first polled', (e: RunningEmulator) => e.requests.some((r) => r.method === 'GET' && r.path.includes('/jobs/'))],
   ])('when the scan is killed right after %s, then a rerun ends with one ticket and one job', async (_, seen) => {
     const { emulator, tenantId } = await emulate('admin-policy-off');
-    const env = actionEnv(emulator, 'remediate');
+    const env = actionEnv(emulator, 'remediate', { TENANT_LEASE_SECONDS: '15' });
     const { result } = await killWhen(seen, emulator, tenantId, env);
     expect(result.incidents[0]?.state ?? 'resolved-by-first-run').toMatch(/resolved/);
+    expect(deliveries(emulator).filter((event) => event === 'opened')).toHaveLength(1);
+    expect(jobsCreated(emulator)).toHaveLength(1);
+  });
+});
+
+describe('one writer per tenant', () => {
+  test('when two scans of one tenant start together, then one acts and the other is refused with SCAN.TENANT_BUSY; one ticket, one job', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = actionEnv(emulator, 'remediate');
+    const runs = await Promise.all([runCli(['scan', '--tenant', tenantId, '--json'], env), runCli(['scan', '--tenant', tenantId, '--json'], env)]);
+    const refused = runs.filter((run) => run.code === 1);
+    // Usually one is refused; if the first finished before the second started, both ran in turn.
+    for (const run of refused) expect(run.stderr).toContain('SCAN.TENANT_BUSY');
+    expect(runs.filter((run) => run.code === 0).length).toBeGreaterThanOrEqual(1);
     expect(deliveries(emulator).filter((event) => event === 'opened')).toHaveLength(1);
     expect(jobsCreated(emulator)).toHaveLength(1);
   });

@@ -63,6 +63,7 @@ describe('loadConfig', () => {
     ['ALLOW_REVERTING_HARDENING', 'yes', 'true or false'],
     ['REMEDIATION_WAIT', '2 minutes', 'such as 30m'],
     ['VERIFY_FOR', '0m', 'positive duration'],
+    ['TENANT_LEASE_SECONDS', '5', 'from 15 to 60'],
   ])('when %s=%s, then the error names the setting, its value and the fix', (name, value, fix) => {
     const error = configError({ [name]: value });
     expect(error.code).toBe('CONFIG.INVALID');
