@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createLocalCertificate } from './certificate';
 import { buildArmServer } from './arm/armServer';
 import { buildGraphServer } from './graphServer';
+import { startIngestion, type Envelope } from './ingestion/ingestionServer';
 import { buildTicketServer, type TicketFakes } from './tickets/ticketServer';
 import type { RequestLogEntry } from './requestLog';
 import { loadScenario, listScenarios, resolveScenario } from './scenarioFiles';
@@ -12,7 +13,7 @@ import { TenantState } from './tenantState';
 import { TOKEN_MARKER } from './tokens';
 import { buildTokenServer } from './tokenServer';
 
-export type { PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
+export type { Envelope, PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
 export { loadScenario, listScenarios };
 
 export interface StartOptions {
@@ -30,6 +31,10 @@ export interface RunningEmulator {
   /** 'https://127.0.0.1:<port>': ServiceNow, Jira, Azure DevOps, GitHub and webhook fakes under their own path prefixes. */
   ticketsUrl: string;
   tickets: TicketFakes;
+  /** An Application Insights connection string whose IngestionEndpoint is the emulator's fake. */
+  telemetryConnectionString: string;
+  /** Every telemetry envelope the app sent there. */
+  telemetry: Envelope[];
   /** App Service style managed-identity endpoint (plain http). */
   tokenEndpoint: string;
   /** The value clients must send in X-IDENTITY-HEADER. */
@@ -58,8 +63,10 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   const arm = buildArmServer(tenant, certificate);
   const tickets = buildTicketServer(certificate);
   const servers = [graph, token, arm, tickets.app];
+  let ingestion: Awaited<ReturnType<typeof startIngestion>> | undefined;
   try {
     for (const server of servers) await server.listen({ host: '127.0.0.1', port: 0 });
+    ingestion = await startIngestion(certificate);
   } catch (err) {
     await Promise.allSettled(servers.map((server) => server.close()));
     fs.rmSync(certificate.dir, { recursive: true, force: true });
@@ -75,6 +82,8 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     armUrl: `https://127.0.0.1:${(arm.server.address() as AddressInfo).port}`,
     ticketsUrl: `https://127.0.0.1:${(tickets.app.server.address() as AddressInfo).port}`,
     tickets: tickets.fakes,
+    telemetryConnectionString: `InstrumentationKey=00000000-0000-4000-8000-0000000000a1;IngestionEndpoint=${ingestion.url}`,
+    telemetry: ingestion.envelopes,
     tokenEndpoint: `http://127.0.0.1:${(token.server.address() as AddressInfo).port}/msi/token`,
     identityHeader,
     caCertPath: certificate.certPath,
@@ -88,7 +97,7 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await Promise.allSettled(servers.map((server) => server.close()));
+      await Promise.allSettled([...servers.map((server) => server.close()), ingestion!.stop()]);
       fs.rmSync(certificate.dir, { recursive: true, force: true });
     },
   };

@@ -70,7 +70,7 @@ async function scan(args: string[]): Promise<number> {
   const to = isoTime('--to', values.to as string | undefined);
   const app = composeApp(config);
   const progress = values.json || !process.stderr.isTTY ? undefined : (message: string) => process.stderr.write(`\r${message}\x1b[K`);
-  const result = await app.scan({ tenantId, from, to }, progress);
+  const result = await app.scan({ tenantId, from, to }, progress).finally(() => app.close());
   if (progress) process.stderr.write('\n');
   process.stdout.write(values.json ? `${JSON.stringify(scanResultJson(result), null, 2)}\n` : `${scanResultText(result)}\n`);
   for (const failure of result.actionErrors) process.stderr.write(`error ${failure.code}: incident ${failure.incidentId}: ${failure.message}\n`);
@@ -90,7 +90,8 @@ async function approve(args: string[]): Promise<number> {
   if (!by) throw usage('Say who approves: --by <name or UPN> (kept in the incident history and the ticket).');
   const config = loadConfig();
   const tenantId = tenantOf(values.tenant as string | undefined, config);
-  const incident = await composeApp(config).approve(tenantId, incidentId.toLowerCase(), by);
+  const app = composeApp(config);
+  const incident = await app.approve(tenantId, incidentId.toLowerCase(), by).finally(() => app.close());
   process.stdout.write(values.json ? `${JSON.stringify(incidentJson(incident), null, 2)}\n` : `${incidentsTable([incident])}\n`);
   return EXIT.ok;
 }

@@ -5,7 +5,8 @@ import { approveIncident } from './actions/incidentActions';
 import { createActionAdapters } from './actions/adapters';
 import { TenantBoundCredential } from './auth/tenantBoundCredential';
 import type { Config } from './config';
-import { AppError } from './errors';
+import { AppError, toAppError } from './errors';
+import { createTelemetry } from './telemetry/telemetry';
 import { GraphAuditLogReader } from './graph/auditLogReader';
 import { GraphDirectoryReader } from './graph/directoryReader';
 import { createGraphClient } from './graph/graphClient';
@@ -21,6 +22,8 @@ export interface App {
   state: StateStore;
   scan(request: ScanRequest, progress?: (message: string) => void): Promise<ScanResult>;
   approve(tenantId: string, incidentId: string, by: string): Promise<StoredIncident>;
+  /** Flushes telemetry and stops its timers, so a CLI process can exit. */
+  close(): Promise<void>;
 }
 
 /**
@@ -36,6 +39,7 @@ export function composeApp(
   const homeCredential = credentialFor();
   const state: StateStore = config.stateStorage ? new TableStateStore(config.stateStorage, homeCredential) : new StatelessStore();
   const adapters = createActionAdapters(config, homeCredential);
+  const telemetry = createTelemetry(config.env);
 
   /** Graph readers for one tenant, with fresh counters and pacing, so each result reports its own requests. */
   function tenantGraph(tenantId: string) {
@@ -62,6 +66,7 @@ export function composeApp(
       remediationWaitMs: config.remediationWaitMs,
       verifyForMs: config.verifyForMs,
       pollIntervalMs: 2_000,
+      telemetry: telemetry.withContext({ tenantId }),
     };
     return { stats, auditLog, directory, actions };
   }
@@ -72,7 +77,7 @@ export function composeApp(
         renewEveryMs: Math.floor((config.tenantLeaseSeconds * 1000) / 3),
       }) : undefined;
   async function exclusively<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
-    if (!leases) return work();
+    if (!leases) return reported(tenantId, work);
     const lease = await leases.acquire(tenantId, `${hostname()}:${process.pid}`);
     if (!lease) {
       throw new AppError('SCAN.TENANT_BUSY', `Another scan of tenant ${tenantId} holds its lease; it ends within a minute of finishing or dying. Try again then.`, {
@@ -80,9 +85,21 @@ export function composeApp(
       });
     }
     try {
-      return await work();
+      return await reported(tenantId, work);
     } finally {
       await lease.release().catch(() => undefined);
+    }
+  }
+
+  /** A failure becomes a ScanFailed event; telemetry is flushed before the caller returns (3.x buffers). */
+  async function reported<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      telemetry.event('ScanFailed', { tenantId, code: toAppError(err).code });
+      throw err;
+    } finally {
+      await telemetry.flush();
     }
   }
 
@@ -102,10 +119,12 @@ export function composeApp(
           overlapMs: config.overlapMs,
           progress,
           actions: graph.actions,
+          telemetry: graph.actions.telemetry,
         },
         request,
       ));
     },
+    close: () => telemetry.shutdown(),
     approve(tenantId, incidentId, by) {
       return exclusively(tenantId, () => approveIncident(tenantGraph(tenantId).actions, tenantId, incidentId, by));
     },

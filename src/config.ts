@@ -148,7 +148,7 @@ function isStorageConnection(text: string): boolean {
 }
 
 /** Values that may hold a key or a SAS signature are never echoed back. */
-const SECRET_SETTINGS = new Set(['STATE_STORAGE']);
+const SECRET_SETTINGS = new Set(['STATE_STORAGE', 'APPLICATIONINSIGHTS_CONNECTION_STRING']);
 function shown(name: string, value: string | undefined): string {
   if (SECRET_SETTINGS.has(name) && value) return '(value hidden: it may contain a key)';
   return JSON.stringify(value ?? '');

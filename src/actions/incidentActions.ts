@@ -4,6 +4,8 @@ import type { AuditLogReader, DirectoryReader } from '../graph/ports';
 import type { AuditEvent } from '../scan/model';
 import { adminSsprSwitches } from '../scan/policyChanges';
 import { RETENTION_MS } from '../scan/window';
+import type { EventMeasurements, EventProperties, Telemetry } from '../telemetry/telemetry';
+import type { EventName } from '../telemetry/vocabulary';
 import type { IncidentState, StateStore, StoredIncident } from '../state/ports';
 import type { RemediationMethod, RemediationRef, Remediator, TicketRef, TicketSink } from './ports';
 import { ticketContent } from './ticketContent';
@@ -29,6 +31,7 @@ export interface ActionDependencies {
   pollIntervalMs: number;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  telemetry?: Telemetry;
 }
 
 /**
@@ -98,6 +101,7 @@ export async function approveIncident(deps: ActionDependencies, tenantId: string
   }
   const now = clock(deps);
   const approved = await save(deps, { ...incident, approval: { by, at: now.toISOString() } }, 'approved', by, 'fix approved');
+  emit(deps, approved, 'ApprovalRecorded', { approverUpn: by });
   await tell(deps, approved, 'ticket:approved', 'updated', false, `The fix was approved by ${by} at ${now.toISOString()}.`);
   return advanceIncident(deps, approved);
 }
@@ -114,6 +118,7 @@ async function ensureTicket(deps: ActionDependencies, incident: StoredIncident):
     return { ticket: await sink.create(ticketContent(withCulprit, 'opened'), key), notified: withCulprit.userIds };
   });
   const { ticket, notified } = opened;
+  emit(deps, withCulprit, 'TicketOpened', { ticketSystem: ticket.system, ticketId: ticket.id });
   return save(deps, { ...withCulprit, ticket, notifiedUserIds: notified }, 'ticketed', 'scan', `ticket ${ticket.system} ${ticket.id}`);
 }
 
@@ -127,6 +132,7 @@ async function notifyNewAdmins(deps: ActionDependencies, incident: StoredInciden
     await deps.tickets!.update(ticket, ticketContent(incident, 'updated', { newAdmins }), idempotencyKey);
     return true;
   });
+  emit(deps, incident, 'TicketUpdated', { ticketSystem: ticket.system, ticketId: ticket.id, change: 'updated' });
   return save(deps, { ...incident, notifiedUserIds: [...new Set([...incident.notifiedUserIds, ...ids])] }, incident.state, 'scan', `${ids.length} more admin(s) told to the ticket`);
 }
 
@@ -142,6 +148,12 @@ async function startRemediation(deps: ActionDependencies, incident: StoredIncide
     return incident;
   }
   const ref = await once<RemediationRef>(deps, incident, 'remediation:start', () => remediator.start(incident.tenantId, incident.id));
+  emit(deps, incident, 'RemediationStarted', {
+    method: ref.method,
+    jobName: ref.jobName ?? undefined,
+    disabledByUpn: incident.disabledBy?.by ?? undefined,
+    disabledAt: incident.disabledBy?.at,
+  });
   const now = clock(deps).toISOString();
   return save(deps, { ...incident, remediation: { ...ref, status: 'Started', startedAt: now } }, 'remediating', 'scan', `${ref.method} fix started${ref.jobName ? ` (job ${ref.jobName})` : ''}`);
 }
@@ -158,12 +170,14 @@ async function followRemediation(deps: ActionDependencies, incident: StoredIncid
     const progress = await remediator.progress({ method: started.method, jobName: started.jobName });
     const current = { ...incident, remediation: { ...started, status: progress.status } };
     if (progress.terminal && TERMINAL_FAILURE.has(progress.status)) {
+      emit(deps, current, 'RemediationFailed', { method: started.method, jobName: started.jobName ?? undefined, code: progress.status });
       return fail(deps, current, `the ${started.method} fix ended ${progress.status}${progress.detail ? `: ${progress.detail}` : ''}`, false);
     }
     if (!progress.terminal && clock(deps).getTime() - Date.parse(started.startedAt) > deps.verifyForMs) {
       return fail(deps, current, `the ${started.method} job is still ${progress.status} ${Math.round(deps.verifyForMs / 60_000)} minutes after it started`, false);
     }
     if (progress.terminal) {
+      emit(deps, current, 'RemediationSucceeded', { method: started.method, jobName: started.jobName ?? undefined });
       return save(deps, { ...current, verifyingSince: clock(deps).toISOString() }, 'verifying', 'scan', `the ${started.method} fix ended ${progress.status}; verifying the policy`);
     }
     if (clock(deps).getTime() + deps.pollIntervalMs > deadline) {
@@ -176,9 +190,14 @@ async function followRemediation(deps: ActionDependencies, incident: StoredIncid
 /** Only a re-read policy with allowedToUseSSPR true resolves an incident; a finished job is not proof. */
 async function verify(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
   const policy = await deps.directory.adminSsprPolicy();
-  if (policy.kind === 'on') return resolve(deps, incident, 'allowedToUseSSPR reads true', null);
   const since = Date.parse(incident.verifyingSince ?? incident.updatedAt);
-  if (clock(deps).getTime() - since < deps.verifyForMs) return incident;
+  const waitedMs = clock(deps).getTime() - since;
+  if (policy.kind === 'on') {
+    emit(deps, incident, 'VerificationSucceeded', {}, { waitedMs });
+    return resolve(deps, incident, 'allowedToUseSSPR reads true', null);
+  }
+  if (waitedMs < deps.verifyForMs) return incident;
+  emit(deps, incident, 'VerificationFailed', { code: policy.kind === 'off' ? 'POLICY.STILL_OFF' : 'POLICY.UNKNOWN' }, { waitedMs });
   return fail(deps, incident, `allowedToUseSSPR still not true ${Math.round(deps.verifyForMs / 60_000)} minutes after the fix`, policy.kind === 'off' ? false : null);
 }
 
@@ -208,6 +227,11 @@ async function tell(deps: ActionDependencies, incident: StoredIncident, key: str
     await deps.tickets!.update(ticket, ticketContent(incident, event, { allowedToUseSSPR: allowed, note }), idempotencyKey);
     return true;
   });
+  emit(deps, incident, 'TicketUpdated', { ticketSystem: ticket.system, ticketId: ticket.id, change: key.replace(/^ticket:/, '') });
+}
+
+function emit<N extends EventName>(deps: ActionDependencies, incident: StoredIncident, name: N, properties: EventProperties<N>, measurements?: EventMeasurements<N>) {
+  deps.telemetry?.event(name, { tenantId: incident.tenantId, incidentId: incident.id, ...properties } as EventProperties<N>, measurements);
 }
 
 /** The last switch-off of admin SSPR in the audit log's retention, if it shows one. */

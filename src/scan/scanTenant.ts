@@ -4,6 +4,7 @@ import type { AuditLogReader, DirectoryReader } from '../graph/ports';
 import type { GraphStats } from '../graph/resilienceHandler';
 import { toAppError } from '../errors';
 import type { StateStore, StoredIncident } from '../state/ports';
+import type { Telemetry } from '../telemetry/telemetry';
 import { classifyEvent, groupByUser } from './classify';
 import { planIncident } from './incident';
 import type { AuditEvent, Finding, PolicyFacts, SsprFailure, UserFacts, Window } from './model';
@@ -24,6 +25,7 @@ export interface ScanDependencies {
   progress?: (message: string) => void;
   /** What to do about incidents; absent or `report` means nothing outside our own state. */
   actions?: ActionDependencies;
+  telemetry?: Telemetry;
 }
 
 export interface ScanRequest {
@@ -67,12 +69,16 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
 
   const planned = planIncident(request.tenantId, findings);
   const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, affectedAdmins(findings, failuresByUser), now));
+  if (incident && incident.openedAt === now.toISOString()) {
+    deps.telemetry?.event('IncidentOpened', { tenantId: request.tenantId, incidentId: incident.id, cause: incident.cause }, { admins: incident.userIds.length });
+  }
   const acted = deps.actions && deps.actions.mode !== 'report' ? await advanceTenantIncidents(deps.actions, request.tenantId) : undefined;
   const settled = findings.filter((finding) => !isRetryable(finding, facts));
   await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id));
   const advanceTo = nextCheckpoint({ ...window, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
   if (advanceTo) await deps.state.advanceCheckpoint(request.tenantId, advanceTo, checkpoint);
 
+  recordScan(deps, request.tenantId, window, read, findings, now);
   return {
     tenantId: request.tenantId,
     window: { from: window.from.toISOString(), to: window.to.toISOString() },
@@ -84,6 +90,25 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
     actionErrors: acted?.errors ?? [],
     graphRequests: { ...deps.graphStats },
   };
+}
+
+function recordScan(deps: ScanDependencies, tenantId: string, window: Window, read: { eventsRead: number; failures: SsprFailure[] }, findings: Finding[], started: Date) {
+  const confirmed = findings.filter((finding) => finding.verdict === 'confirmed').length;
+  deps.telemetry?.event(
+    'ScanCompleted',
+    { tenantId, windowFrom: window.from.toISOString(), windowTo: window.to.toISOString() },
+    {
+      eventsRead: read.eventsRead,
+      failures: read.failures.length,
+      confirmed,
+      durationMs: Date.now() - started.getTime(),
+      graphRequests: deps.graphStats.total,
+      throttled: deps.graphStats.throttled,
+    },
+  );
+  deps.telemetry?.metric('SsprFailures', read.failures.length, { tenantId });
+  deps.telemetry?.metric('ConfirmedAdmins', confirmed, { tenantId });
+  deps.telemetry?.metric('GraphThrottled', deps.graphStats.throttled, { tenantId });
 }
 
 /** Streams the audit pages and keeps only new failures: memory grows with failures, not with events. */

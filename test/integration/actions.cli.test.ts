@@ -215,3 +215,30 @@ describe('one writer per tenant', () => {
     expect(jobsCreated(emulator)).toHaveLength(1);
   });
 });
+
+describe('telemetry', () => {
+  test('when the cycle runs with Application Insights set, then each step arrives as an event, correlated, hashed and free of secrets', async () => {
+    const { emulator, tenantId } = await emulate('hardened-tenant');
+    const env = actionEnv(emulator, 'remediate', {
+      ALLOW_REVERTING_HARDENING: 'true',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: emulator.telemetryConnectionString,
+      APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+      PII_MODE: 'hash',
+    });
+    const { run, result } = await scan(tenantId, env);
+    expect(run.code).toBe(0);
+    const events = emulator.telemetry.filter((e: any) => e.data?.baseType === 'EventData').map((e: any) => e.data.baseData);
+    expect(events.map((e: any) => e.name)).toEqual(
+      expect.arrayContaining(['IncidentOpened', 'TicketOpened', 'RemediationStarted', 'RemediationSucceeded', 'VerificationSucceeded', 'TicketUpdated', 'ScanCompleted']),
+    );
+    for (const event of events) expect(event.properties.tenantId).toBe(tenantId);
+    const started = events.find((e: any) => e.name === 'RemediationStarted');
+    expect(started.properties).toMatchObject({ incidentId: result.incidents[0].id, method: 'runbook', disabledByUpn: expect.stringMatching(/^sha256:/) });
+    const sent = JSON.stringify(emulator.telemetry);
+    expect(sent).not.toContain('woodgrove.com');
+    expect(sent).not.toContain(emulator.tokenMarker);
+    expect(sent).not.toContain(azurite.connectionString.match(/AccountKey=([^;]+)/)![1]);
+    const metrics = emulator.telemetry.filter((e: any) => e.data?.baseType === 'MetricData').flatMap((e: any) => e.data.baseData.metrics.map((m: any) => m.name));
+    expect(metrics).toEqual(expect.arrayContaining(['SsprFailures', 'ConfirmedAdmins', 'GraphThrottled']));
+  });
+});
