@@ -5,6 +5,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { escapeHtml, renderHtml } from './render/html';
 import { ticketDocument } from './ticketDocument';
 import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
  * Azure DevOps work items through REST 7.1, basic auth with a personal access token (empty user name).
@@ -23,17 +24,9 @@ const COMMENTS_API = 'api-version=7.1-preview.4';
 const PRODUCT_TAG = 'sspr-remediator';
 // System.Title is limited to 255 characters.
 const TITLE_LIMIT = 255;
-// Incident ids are UUIDs; anything else could break out of the WIQL literal or a tag (`'`, `;`).
-const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const WORK_ITEM_ID = /^[1-9][0-9]{0,9}$/;
 // Safety net against a server that keeps handing out continuation tokens.
 const MAX_COMMENT_PAGES = 100;
-
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
-function required(name: string, what: string) {
-  return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }).transform((text) => text.trim()));
-}
 
 export const azureDevOpsSettingsSchema = z.object({
   AZURE_DEVOPS_ORG_URL: z.preprocess(
@@ -70,17 +63,10 @@ export type AzureDevOpsSettings = z.output<typeof azureDevOpsSettingsSchema>;
 
 /** Validates the Azure DevOps settings in `env`; the error names each bad variable but never shows the token. */
 export function loadAzureDevOpsSettings(env: NodeJS.ProcessEnv): AzureDevOpsSettings {
-  const parsed = azureDevOpsSettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => issue.message);
-  throw new AppError('CONFIG.INVALID', `Invalid Azure DevOps settings:\n  - ${problems.join('\n  - ')}`);
+  return loadSinkSettings(azureDevOpsSettingsSchema, env, 'Azure DevOps');
 }
 
-export interface AzureDevOpsSinkOptions {
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
+export type AzureDevOpsSinkOptions = TicketSinkOptions;
 
 interface WorkItem {
   id: number;
@@ -294,21 +280,4 @@ function updateFooter(idempotencyKey: string): string {
 
 function unexpected(what: string): AppError {
   return new AppError(CODE, `Azure DevOps gave an unexpected answer (${what}); check that AZURE_DEVOPS_ORG_URL is the organization's address.`);
-}
-
-function isRecord(value: unknown): value is Record<string, any> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
-}
-
-function isHttpsBase(text: string): boolean {
-  try {
-    const url = new URL(text.trim());
-    return url.protocol === 'https:' && !url.search && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
-  }
 }

@@ -5,6 +5,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { renderMarkdown } from './render/markdown';
 import { ticketDocument } from './ticketDocument';
 import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
  * GitHub issues through the REST API (version 2022-11-28), with a bearer token.
@@ -24,15 +25,12 @@ const LABEL = 'sspr-remediator';
 // GitHub refuses issue and comment bodies over 65,536 characters; keep room for the marker.
 const BODY_LIMIT = 65_000;
 const TITLE_LIMIT = 256;
-const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const ISSUE_NUMBER = /^[1-9][0-9]{0,9}$/;
 // Owner: letters, digits and single hyphens (max 39); repository: letters, digits, . _ - (max 100).
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 // 100 pages of 100: far more sspr-remediator issues than one repository should ever hold.
 const MAX_PAGES = 100;
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
-
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 export const githubSettingsSchema = z.object({
   GITHUB_REPOSITORY: z.preprocess(
@@ -70,16 +68,10 @@ export type GithubSettings = z.output<typeof githubSettingsSchema>;
 
 /** Validates the GitHub settings in `env`; the error names each bad variable but never shows the token. */
 export function loadGithubSettings(env: NodeJS.ProcessEnv): GithubSettings {
-  const parsed = githubSettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => issue.message);
-  throw new AppError('CONFIG.INVALID', `Invalid GitHub settings:\n  - ${problems.join('\n  - ')}`);
+  return loadSinkSettings(githubSettingsSchema, env, 'GitHub');
 }
 
-export interface GithubSinkOptions {
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+export interface GithubSinkOptions extends TicketSinkOptions {
   /** The longest wait for GitHub's rate limit to reset before giving up until the next run. */
   rateLimitMaxWaitMs?: number;
 }
@@ -337,21 +329,4 @@ function rateLimitWaitMs(headers: Headers, nowMs = Date.now()): number | undefin
 
 function unexpected(what: string): AppError {
   return new AppError(CODE, `GitHub gave an unexpected answer (${what}); check that GITHUB_API_URL is the REST API address (https://api.github.com or https://HOST/api/v3).`);
-}
-
-function isRecord(value: unknown): value is Record<string, any> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
-}
-
-function isHttpsBase(text: string): boolean {
-  try {
-    const url = new URL(text.trim());
-    return url.protocol === 'https:' && !url.search && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
-  }
 }

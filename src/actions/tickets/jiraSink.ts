@@ -5,6 +5,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { adfLine, renderAdf, type AdfDoc } from './render/adf';
 import { ticketDocument, type Block } from './ticketDocument';
 import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { blankIsUnset, INCIDENT_ID, isHttpsBase, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
  * Jira Cloud issues through REST v3, basic auth with an Atlassian account e-mail and API token.
@@ -23,15 +24,6 @@ import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from '
 const LABEL = 'sspr-remediator';
 const SUMMARY_LIMIT = 255;
 const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/;
-// Our incident ids are UUIDs; anything else could break out of the quoted JQL value or the label.
-const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
-function required(name: string, what: string) {
-  return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
-}
-
 export const jiraSettingsSchema = z.object({
   JIRA_BASE_URL: z.preprocess(
     blankIsUnset,
@@ -56,17 +48,9 @@ export type JiraSettings = z.output<typeof jiraSettingsSchema>;
 
 /** Validates the Jira settings in `env`; the error names each bad variable but never shows the token. */
 export function loadJiraSettings(env: NodeJS.ProcessEnv): JiraSettings {
-  const parsed = jiraSettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => issue.message);
-  throw new AppError('CONFIG.INVALID', `Invalid Jira settings:\n  - ${problems.join('\n  - ')}`);
+  return loadSinkSettings(jiraSettingsSchema, env, 'Jira');
 }
 
-export interface TicketSinkOptions {
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
 
 export class JiraSink implements TicketSink {
   readonly system = 'jira' as const;
@@ -234,17 +218,4 @@ function jiraErrors(body: any): string {
   const messages: string[] = Array.isArray(body?.errorMessages) ? body.errorMessages.map(String) : [];
   const fields = typeof body?.errors === 'object' && body.errors !== null ? Object.entries(body.errors).map(([field, message]) => `${field}: ${String(message)}`) : [];
   return [...messages, ...fields].join('; ').slice(0, 500) || 'no detail';
-}
-
-function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
-}
-
-function isHttpsBase(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' && !url.search && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
-  }
 }

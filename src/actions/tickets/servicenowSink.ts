@@ -5,6 +5,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
 import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
  * ServiceNow incidents through the Table API (`/api/now/table/incident`), basic auth.
@@ -24,15 +25,6 @@ const SHORT_DESCRIPTION_LIMIT = 160;
 const RESOLVED = '6';
 const CLOSED_STATES = new Set(['6', '7', '8']);
 const SYS_ID = /^[0-9a-f]{32}$/;
-// Our incident ids are UUIDs; anything else could smuggle `^` (AND) or `^OR` into sysparm_query.
-const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
-function required(name: string, what: string) {
-  return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
-}
-
 export const servicenowSettingsSchema = z.object({
   SERVICENOW_INSTANCE_URL: z.preprocess(
     blankIsUnset,
@@ -56,17 +48,9 @@ export type ServicenowSettings = z.output<typeof servicenowSettingsSchema>;
 
 /** Validates the ServiceNow settings in `env`; the error names each bad variable but never shows the password. */
 export function loadServicenowSettings(env: NodeJS.ProcessEnv): ServicenowSettings {
-  const parsed = servicenowSettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => issue.message);
-  throw new AppError('CONFIG.INVALID', `Invalid ServiceNow settings:\n  - ${problems.join('\n  - ')}`);
+  return loadSinkSettings(servicenowSettingsSchema, env, 'ServiceNow');
 }
 
-export interface TicketSinkOptions {
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
 
 interface IncidentRecord {
   sys_id: string;
@@ -229,21 +213,4 @@ function checkIncidentId(incidentId: string): string {
 
 function fieldValue(field: unknown, key: 'value' | 'display_value'): unknown {
   return isRecord(field) ? field[key] : field;
-}
-
-function isRecord(value: unknown): value is Record<string, any> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function truncate(text: string, limit: number, suffix = '…'): string {
-  return text.length <= limit ? text : text.slice(0, limit - suffix.length) + suffix;
-}
-
-function isHttpsBase(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' && !url.search && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
-  }
 }

@@ -5,6 +5,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
 import { ticketRequest, type TicketHttpOptions } from './ticketHttp';
+import { blankIsUnset, loadSinkSettings, TicketSinkOptions } from './sinkCommon';
 
 /**
  * A generic webhook: every ticket event is one `POST TICKET_WEBHOOK_URL` with a JSON body.
@@ -22,7 +23,6 @@ import { ticketRequest, type TicketHttpOptions } from './ticketHttp';
  * and a TicketRef is stored and shown.
  */
 
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 // A header value we can send as is: visible ASCII, no spaces or line breaks that could split the header.
 const HEADER_SAFE = /^[\x21-\x7e]{1,255}$/;
 
@@ -48,17 +48,9 @@ export type WebhookSettings = z.output<typeof webhookSettingsSchema>;
 
 /** Validates the webhook settings in `env`; the error names each bad variable but never shows the URL or secret. */
 export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
-  const parsed = webhookSettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => issue.message);
-  throw new AppError('CONFIG.INVALID', `Invalid webhook settings:\n  - ${problems.join('\n  - ')}`);
+  return loadSinkSettings(webhookSettingsSchema, env, 'webhook');
 }
 
-export interface TicketSinkOptions {
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}
 
 /** The JSON every delivery carries. Text is raw (JSON is the escaping); `text` is the plain-text ticket. */
 export interface WebhookPayload {
