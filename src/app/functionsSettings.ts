@@ -1,0 +1,143 @@
+import { QueueServiceClient } from '@azure/storage-queue';
+import { z } from 'zod';
+import { isTenantId } from '../config';
+import { AppError } from '../errors';
+
+/** The queue the timer and POST /api/scans write to, and tenantScan reads. */
+export const SCAN_QUEUE = 'sspr-scans';
+/** Where the Functions host moves a message after MAX_DEQUEUE_COUNT failed tries (host.json `maxDequeueCount`). */
+export const SCAN_POISON_QUEUE = `${SCAN_QUEUE}-poison`;
+export const MAX_DEQUEUE_COUNT = 5;
+export const DEFAULT_SCAN_SCHEDULE = '0 */15 * * * *';
+
+/** How the app reaches the queue: a connection string, or a service URL used with the managed identity. */
+export type QueueConnection = { kind: 'connectionString'; value: string } | { kind: 'identity'; queueServiceUrl: string; clientId?: string };
+
+export interface FunctionsSettings {
+  /** The tenants the timer scans and the HTTP endpoints accept, lower case, at least one. */
+  tenants: string[];
+  schedule: string;
+  queue: QueueConnection;
+  /** The state storage (checkpoints, incidents, leases, ssprScans). Required by the Functions app. */
+  stateStorage: string;
+}
+
+export interface SettingProblem {
+  setting: string;
+  message: string;
+}
+
+const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+/** Six-field NCRONTAB (`{second} {minute} {hour} {day} {month} {day-of-week}`) or an `hh:mm:ss` interval. */
+const SCHEDULE = /^(\S+\s+){5}\S+$|^\d{1,2}:\d{2}:\d{2}$/;
+
+const schema = z.object({
+  TENANTS: z.preprocess(blankIsUnset, z.string().optional()),
+  TENANT_ID: z.preprocess(blankIsUnset, z.string().optional()),
+  SCAN_SCHEDULE: z.preprocess(
+    blankIsUnset,
+    z
+      .string({ message: `SCAN_SCHEDULE is not set: the timer needs it. Use a six-field NCRONTAB such as "${DEFAULT_SCAN_SCHEDULE}" (every 15 minutes).` })
+      .trim()
+      .regex(SCHEDULE, { message: `SCAN_SCHEDULE must be a six-field NCRONTAB ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. "${DEFAULT_SCAN_SCHEDULE}".` }),
+  ),
+  STATE_STORAGE: z.preprocess(
+    blankIsUnset,
+    z.string({
+      message: 'STATE_STORAGE is not set: the Functions app keeps checkpoints, incidents, tenant leases and scan status there. Use the same value as AzureWebJobsStorage locally, or the table endpoint of the app\'s storage account.',
+    }),
+  ),
+});
+
+/** Secret-bearing settings are named, never echoed. */
+const HIDDEN = new Set(['AzureWebJobsStorage', 'STATE_STORAGE']);
+function shown(name: string, value: string | undefined): string {
+  return HIDDEN.has(name) && value ? '(value hidden: it may contain a key)' : JSON.stringify(value ?? '');
+}
+
+/**
+ * The settings only the Functions app reads (the rest are in src/config.ts). Returns the problems instead
+ * of throwing, so GET /api/health can name the settings without their values.
+ */
+export function checkFunctionsSettings(env: NodeJS.ProcessEnv): { settings?: FunctionsSettings; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push({ setting: String(issue.path[0]), message: issue.message });
+  }
+  const tenants = tenantsOf(env, problems);
+  const queue = queueConnectionOf(env, problems);
+  if (!parsed.success || problems.length > 0 || !queue) return { problems };
+  return { settings: { tenants, schedule: parsed.data.SCAN_SCHEDULE, queue, stateStorage: parsed.data.STATE_STORAGE }, problems };
+}
+
+/** Throws one CONFIG.INVALID listing each bad setting, its (non-secret) value and the fix, as loadConfig does. */
+export function loadFunctionsSettings(env: NodeJS.ProcessEnv = process.env): FunctionsSettings {
+  const { settings, problems } = checkFunctionsSettings(env);
+  if (settings) return settings;
+  throw new AppError('CONFIG.INVALID', `Invalid settings:\n  - ${problems.map((p) => `${p.setting}=${shown(p.setting, env[p.setting])}: ${p.message}`).join('\n  - ')}`);
+}
+
+function tenantsOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): string[] {
+  const text = blankIsUnset(env.TENANTS) as string | undefined;
+  const setting = text !== undefined ? 'TENANTS' : 'TENANT_ID';
+  const list = (text ?? env.TENANT_ID ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  if (list.length === 0) {
+    problems.push({ setting: 'TENANTS', message: 'Name the tenants to scan: TENANTS=<tenant id>,<tenant id> (directory ids, GUIDs), or TENANT_ID for one.' });
+    return [];
+  }
+  const bad = list.filter((id) => !isTenantId(id));
+  if (bad.length > 0) {
+    problems.push({ setting, message: `${JSON.stringify(bad.join(','))} ${bad.length > 1 ? 'are not tenant ids' : 'is not a tenant id'}. ${setting} is a comma-separated list of directory (tenant) ids, GUIDs.` });
+  }
+  return [...new Set(list.map((id) => id.toLowerCase()))];
+}
+
+/**
+ * The Functions host reads `AzureWebJobsStorage` as a connection string, or, with a managed identity,
+ * `AzureWebJobsStorage__queueServiceUri` / `AzureWebJobsStorage__accountName` (+ `__clientId`): the
+ * same rules here, so the app sends where the queue trigger listens.
+ */
+function queueConnectionOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): QueueConnection | undefined {
+  const connection = blankIsUnset(env.AzureWebJobsStorage) as string | undefined;
+  const clientId = (blankIsUnset(env.AzureWebJobsStorage__clientId) as string | undefined)?.trim();
+  if (connection !== undefined) {
+    if (/^https:\/\//i.test(connection.trim())) {
+      problems.push({
+        setting: 'AzureWebJobsStorage',
+        message: 'The Functions host reads AzureWebJobsStorage as a connection string only. For a managed identity, unset it and set AzureWebJobsStorage__accountName (or AzureWebJobsStorage__queueServiceUri, plus __credential=managedidentity and __clientId).',
+      });
+      return undefined;
+    }
+    try {
+      QueueServiceClient.fromConnectionString(connection);
+      return { kind: 'connectionString', value: connection };
+    } catch {
+      problems.push({ setting: 'AzureWebJobsStorage', message: 'AzureWebJobsStorage must be a storage connection string (UseDevelopmentStorage=true locally, or one with AccountName and AccountKey or a SAS).' });
+      return undefined;
+    }
+  }
+  const serviceUri = (blankIsUnset(env.AzureWebJobsStorage__queueServiceUri) as string | undefined)?.trim();
+  if (serviceUri !== undefined) {
+    if (!/^https:\/\/[^/?#\s]+\/?$/i.test(serviceUri)) {
+      problems.push({ setting: 'AzureWebJobsStorage__queueServiceUri', message: 'AzureWebJobsStorage__queueServiceUri must be the https:// queue endpoint of the account, e.g. https://<account>.queue.core.windows.net.' });
+      return undefined;
+    }
+    return { kind: 'identity', queueServiceUrl: serviceUri.replace(/\/+$/, ''), clientId };
+  }
+  const account = (blankIsUnset(env.AzureWebJobsStorage__accountName) as string | undefined)?.trim();
+  if (account !== undefined) {
+    if (!/^[a-z0-9]{3,24}$/.test(account)) {
+      problems.push({ setting: 'AzureWebJobsStorage__accountName', message: 'AzureWebJobsStorage__accountName must be a storage account name (3-24 lower-case letters and digits). Outside Azure Public, set AzureWebJobsStorage__queueServiceUri instead.' });
+      return undefined;
+    }
+    return { kind: 'identity', queueServiceUrl: `https://${account}.queue.core.windows.net`, clientId };
+  }
+  problems.push({ setting: 'AzureWebJobsStorage', message: 'The Functions host and the scan queue need storage: set AzureWebJobsStorage (UseDevelopmentStorage=true locally) or AzureWebJobsStorage__accountName for a managed identity.' });
+  return undefined;
+}
+
+/** The setting names in a CONFIG.INVALID message (`  - NAME=value: fix`), for reports that must not show values. */
+export function settingNamesIn(message: string): string[] {
+  return [...new Set([...message.matchAll(/^\s*- ([A-Za-z][A-Za-z0-9_]*)=/gm)].map((match) => match[1]))];
+}

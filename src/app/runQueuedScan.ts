@@ -1,0 +1,111 @@
+import type { InvocationContext } from '@azure/functions';
+import { AppError, toAppError } from '../errors';
+import { scanResultJson } from '../report';
+import { MAX_DEQUEUE_COUNT } from './functionsSettings';
+import { publicMessage } from './problem';
+import { reportScanPoisoned } from './scanAlerts';
+import { parseScanMessage, parseIsoTime, saferMode, type ScanMessage } from './scanMessage';
+import { FINAL_STATUSES } from './scanRequests';
+import type { Services } from './services';
+
+export type QueuedScanOutcome = 'succeeded' | 'skipped-busy' | 'duplicate' | 'invalid';
+
+/**
+ * One queue message: mark the scan running, run it in the safer of the asked and the configured mode,
+ * and record the outcome. The tenant lease held by another scan is an answer (`skipped-busy`), not a
+ * failure. Any other error is recorded as `failed` and thrown, so the host retries the message; on the
+ * last try (dequeueCount ≥ MAX_DEQUEUE_COUNT) it is reported as ScanPoisoned before the host moves it
+ * to the poison queue.
+ */
+export async function runQueuedScan(raw: unknown, context: InvocationContext, services: () => Services): Promise<QueuedScanOutcome> {
+  const dequeueCount = dequeueCountOf(context);
+  const parsed = parseScanMessage(raw);
+  if ('problem' in parsed) {
+    // Retrying cannot fix a message that is not ours: report it now and let it go.
+    reportScanPoisoned(context, { source: 'invalid-message', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
+    return 'invalid';
+  }
+  const message = parsed.message;
+  let app: Services | undefined;
+  try {
+    app = services();
+    return await scanOnce(app, message, dequeueCount, context);
+  } catch (err) {
+    const error = toAppError(err);
+    const recorded = { code: error.code, message: publicMessage(error, context.invocationId) };
+    const last = dequeueCount >= MAX_DEQUEUE_COUNT;
+    await app?.scans.failed(message.scanId, message.tenantId, recorded, { poisoned: last }).catch((writeErr) => {
+      context.warn(`could not record scan ${message.scanId} as failed: ${toAppError(writeErr).code}`);
+    });
+    if (last) {
+      reportScanPoisoned(context, { source: 'last-attempt', ...ids(message), dequeueCount, code: error.code, reason: error.message });
+    } else {
+      context.error(`scan ${message.scanId} of tenant ${message.tenantId} failed on try ${dequeueCount} of ${MAX_DEQUEUE_COUNT} (retried): ${error.code}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+async function scanOnce(services: Services, message: ScanMessage, dequeueCount: number, context: InvocationContext): Promise<QueuedScanOutcome> {
+  const known = await services.scans.get(message.scanId);
+  if (known && FINAL_STATUSES.includes(known.status)) {
+    context.log(`scan ${message.scanId} is already ${known.status}: this delivery is a duplicate and is dropped`);
+    return 'duplicate';
+  }
+  const mode = saferMode(message.mode, services.config.actionMode);
+  if (message.mode && mode !== message.mode) context.warn(`scan ${message.scanId} asked for mode ${message.mode}; ACTION_MODE is now ${mode}, so it runs as ${mode}`);
+  context.log(`scan ${message.scanId} of tenant ${message.tenantId} (${message.requestedBy}, mode ${mode}, try ${dequeueCount}) starts`);
+  await services.scans.running(message.scanId, message.tenantId, message.requestedBy, dequeueCount);
+  try {
+    const result = await services.app(mode).scan({ tenantId: message.tenantId, from: at(message.from), to: at(message.to) });
+    await services.scans.succeeded(message.scanId, message.tenantId, scanResultJson(result));
+    const confirmed = result.findings.filter((finding) => finding.verdict === 'confirmed').length;
+    context.log(
+      `scan ${message.scanId} of tenant ${message.tenantId} succeeded: ${result.eventsRead} events, ${result.findings.length} users with failures, ` +
+        `${confirmed} confirmed, ${result.incidents.length} incident(s), ${result.graphRequests.total} Graph requests (${result.graphRequests.throttled} throttled)`,
+    );
+    for (const failure of result.actionErrors) context.warn(`incident ${failure.incidentId}: ${failure.code}: ${failure.message} (retried by the next scan)`);
+    return 'succeeded';
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'SCAN.TENANT_BUSY')) throw err;
+    await services.scans.skippedBusy(message.scanId, message.tenantId, err.message);
+    context.log(`scan ${message.scanId} of tenant ${message.tenantId} skipped-busy: another scan holds the tenant lease`);
+    return 'skipped-busy';
+  }
+}
+
+/**
+ * A message in sspr-scans-poison. The last try normally reported it already; a try that timed out or
+ * whose worker died did not, so this reports it (and marks the row) instead of leaving it silent.
+ */
+export async function handlePoisonedScan(raw: unknown, context: InvocationContext, services: () => Services): Promise<void> {
+  const dequeueCount = dequeueCountOf(context);
+  const parsed = parseScanMessage(raw);
+  if ('problem' in parsed) {
+    reportScanPoisoned(context, { source: 'poison-queue', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
+    return;
+  }
+  const message = parsed.message;
+  const app = services();
+  const known = await app.scans.get(message.scanId);
+  if (known?.poisoned) {
+    context.log(`scan ${message.scanId} reached the poison queue; it was reported as ScanPoisoned on its last try`);
+    return;
+  }
+  const error = known?.error ?? { code: 'QUEUE.POISONED', message: `The last of ${MAX_DEQUEUE_COUNT} tries ended without a result (timed out, or the worker stopped).` };
+  await app.scans.failed(message.scanId, message.tenantId, error, { poisoned: true });
+  reportScanPoisoned(context, { source: 'poison-queue', ...ids(message), dequeueCount, code: error.code, reason: error.message });
+}
+
+function ids(message: ScanMessage) {
+  return { scanId: message.scanId, tenantId: message.tenantId, requestedBy: message.requestedBy };
+}
+
+function dequeueCountOf(context: InvocationContext): number {
+  const count = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  return Number.isFinite(count) && count >= 1 ? count : 1;
+}
+
+function at(text: string | undefined): Date | undefined {
+  return text === undefined ? undefined : parseIsoTime(text);
+}

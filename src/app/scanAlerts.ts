@@ -1,0 +1,28 @@
+import type { InvocationContext } from '@azure/functions';
+
+/** The log line an alert rule looks for (`traces | where message startswith "ScanPoisoned"`). */
+export const SCAN_POISONED = 'ScanPoisoned';
+
+/** A scan the Functions host gave up on. Ids and codes only: no UPNs, tokens or payloads. */
+export interface PoisonedScan {
+  /** `last-attempt`: the fifth try failed here; `poison-queue`: the message reached sspr-scans-poison
+   *  (e.g. the last try timed out or the worker died); `invalid-message`: not a scan message at all. */
+  source: 'last-attempt' | 'poison-queue' | 'invalid-message';
+  scanId: string | null;
+  tenantId: string | null;
+  requestedBy: string | null;
+  dequeueCount: number;
+  code: string;
+  reason: string;
+  invocationId: string;
+}
+
+/**
+ * The one place a poisoned scan is reported: an error-level log line `ScanPoisoned {json}`, so it is
+ * never silent. Telemetry hooks in here (one call site for every path); returns what it reported.
+ */
+export function reportScanPoisoned(context: InvocationContext, scan: Omit<PoisonedScan, 'invocationId'>): PoisonedScan {
+  const reported: PoisonedScan = { ...scan, reason: scan.reason.slice(0, 1000), invocationId: context.invocationId };
+  context.error(`${SCAN_POISONED} ${JSON.stringify(reported)}`);
+  return reported;
+}

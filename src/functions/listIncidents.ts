@@ -1,0 +1,22 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { tenantOf } from '../app/httpScope';
+import { incidentQuerySchema, readQuery } from '../app/httpInput';
+import { answer, json } from '../app/problem';
+import { ROUTES } from '../app/routes';
+import { services } from '../app/services';
+import { incidentJson } from '../report';
+
+/** GET /api/incidents?state=&tenantId=: unresolved incidents of the configured tenants by default. */
+export async function listIncidents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return answer(context, async () => {
+    const query = readQuery(request, incidentQuerySchema);
+    const app = services();
+    const tenants = query.tenantId !== undefined ? [tenantOf(app.settings, query.tenantId)] : app.settings.tenants;
+    const all = query.state === 'resolved';
+    const lists = await Promise.all(tenants.map((tenant) => app.app().state.listIncidents(tenant, { all })));
+    const incidents = lists.flat().filter((incident) => query.state === undefined || incident.state === query.state);
+    return json(200, { incidents: incidents.map(incidentJson) });
+  });
+}
+
+app.http('listIncidents', { ...ROUTES.listIncidents, authLevel: 'function', handler: listIncidents });

@@ -1,0 +1,11 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { SCAN_POISON_QUEUE } from '../app/functionsSettings';
+import { handlePoisonedScan } from '../app/runQueuedScan';
+import { services } from '../app/services';
+
+/** A scan message the host gave up on: reported as ScanPoisoned unless its last try already did. */
+export async function scanPoisoned(message: unknown, context: InvocationContext): Promise<void> {
+  await handlePoisonedScan(message, context, services);
+}
+
+app.storageQueue('scanPoisoned', { queueName: SCAN_POISON_QUEUE, connection: 'AzureWebJobsStorage', handler: scanPoisoned });

@@ -1,0 +1,14 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { SCAN_QUEUE } from '../app/functionsSettings';
+import { runQueuedScan } from '../app/runQueuedScan';
+import { services } from '../app/services';
+
+/**
+ * One message of the scan queue = one scan of one tenant. Busy tenant → `skipped-busy`; other errors
+ * are thrown so the host retries (5 tries, then the poison queue, reported as ScanPoisoned).
+ */
+export async function tenantScan(message: unknown, context: InvocationContext): Promise<void> {
+  await runQueuedScan(message, context, services);
+}
+
+app.storageQueue('tenantScan', { queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage', handler: tenantScan });

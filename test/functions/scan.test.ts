@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { QueueClient } from '@azure/storage-queue';
+import { loadScenario, startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
+import { createLocalCertificate } from '../../emulator/certificate';
+import { startIngestion } from '../../emulator/ingestion/ingestionServer';
+import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
+import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
+import { http, invokeBundle, type Invocation } from './bundleChild';
+
+/**
+ * The triggers end to end, from the bundle, each invocation in its own worker process (trusting the
+ * emulator's certificate), against the HTTPS tenant emulator and a real Azurite. The test plays the
+ * host: it invokes the timer and HTTP functions, takes what they queued from sspr-scans and hands
+ * each message to tenantScan with its dequeue count, as the queue trigger would.
+ */
+let azurite: RunningAzurite;
+const emulators: RunningEmulator[] = [];
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+afterEach(async () => {
+  await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
+});
+
+/** Each test gets its own tenant, so rows and messages in the shared Azurite never mix. */
+async function emulate(change: (scenario: Scenario) => Scenario = (s) => s) {
+  const scenario = { ...change(loadScenario('admin-policy-off')), tenantId: randomUUID() };
+  const emulator = await startEmulator({ scenario });
+  emulators.push(emulator);
+  return { emulator, tenantId: scenario.tenantId };
+}
+
+function appEnv(emulator: RunningEmulator, tenantId: string, extra: Record<string, string> = {}) {
+  return emulatorEnv(emulator, {
+    AzureWebJobsStorage: azurite.connectionString,
+    STATE_STORAGE: azurite.connectionString,
+    TENANTS: tenantId,
+    SCAN_SCHEDULE: '0 */15 * * * *',
+    ...extra,
+  });
+}
+
+/** What the queue trigger would hand over: the decoded JSON of every waiting message of this tenant. */
+async function takeMessages(tenantId: string): Promise<Array<{ message: any; dequeueCount: number }>> {
+  const queue = new QueueClient(azurite.connectionString, 'sspr-scans');
+  const taken: Array<{ message: any; dequeueCount: number }> = [];
+  for (;;) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
+    if (receivedMessageItems.length === 0) return taken;
+    for (const item of receivedMessageItems) {
+      const message = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8'));
+      if (message.tenantId !== tenantId) continue;
+      taken.push({ message, dequeueCount: item.dequeueCount });
+      await queue.deleteMessage(item.messageId, item.popReceipt);
+    }
+  }
+}
+
+const run = (name: string, trigger: Parameters<typeof invokeBundle>[1], env: NodeJS.ProcessEnv) => invokeBundle(name, trigger, env);
+const scanQueued = (message: unknown, env: NodeJS.ProcessEnv, dequeueCount = 1) => run('tenantScan', { kind: 'queue', message, dequeueCount }, env);
+const scanStatus = (scanId: string, env: NodeJS.ProcessEnv) => run('scanStatus', http('GET', `/api/scans/${scanId}`, { params: { id: scanId } }), env);
+const logText = (invocation: Invocation) => invocation.logs.map((line) => `${line.level}: ${line.message}`).join('\n');
+
+describe('timer → queue → tenantScan', () => {
+  test('when the schedule fires, then one message per tenant is queued, and its scan records the incident in state', async () => {
+    const { emulator, tenantId } = await emulate();
+    const env = appEnv(emulator, tenantId);
+
+    const timer = await run('scheduledScan', { kind: 'timer', isPastDue: true }, env);
+    expect(timer.error).toBeUndefined();
+    expect(logText(timer)).toContain('isPastDue=true');
+    const messages = await takeMessages(tenantId);
+    expect(messages).toEqual([{ message: { tenantId, scanId: expect.any(String), requestedBy: 'timer' }, dequeueCount: 1 }]);
+
+    const scan = await scanQueued(messages[0].message, env);
+    expect(scan.error).toBeUndefined();
+    expect(logText(scan)).toMatch(/succeeded: \d+ events, 1 users with failures, 1 confirmed, 1 incident/);
+
+    const incidents = await run('listIncidents', http('GET', '/api/incidents', { query: { state: 'open' } }), env);
+    expect(incidents.response!.json.incidents).toEqual([expect.objectContaining({ tenantId, cause: 'SSPR_009', state: 'open', userIds: ['663c5d4d-ceff-5c07-82ba-6e81b6651f11'] })]);
+    const one = await run('getIncident', http('GET', `/api/incidents/${incidents.response!.json.incidents[0].id}`, { params: { id: incidents.response!.json.incidents[0].id } }), env);
+    expect(one.response).toMatchObject({ status: 200, json: { tenantId, state: 'open' } });
+
+    const health = await run('health', http('GET', '/api/health'), env);
+    expect(health.response!.status).toBe(200);
+    expect(health.response!.json.tenants).toEqual([
+      { tenantId, lastSucceededAt: expect.any(String), lastSucceededScanId: messages[0].message.scanId, lastStatus: 'succeeded', checkpoint: expect.any(String) },
+    ]);
+    expect(health.response!.body).not.toContain(emulator.identityHeader);
+  });
+});
+
+describe('POST /api/scans → tenantScan → GET /api/scans/{id}', () => {
+  test('when a scan is requested over HTTP, then 202 + Location, and the status ends succeeded with the result', async () => {
+    const { emulator, tenantId } = await emulate();
+    const env = appEnv(emulator, tenantId);
+    const asked = await run('startScan', http('POST', '/api/scans', { body: { tenantId, mode: 'report' }, headers: { 'x-ms-client-principal-name': 'ops@contoso.com' } }), env);
+    expect(asked.response).toMatchObject({ status: 202, headers: { location: expect.stringMatching(/^\/api\/scans\/[0-9a-f-]{36}$/) } });
+    const scanId = asked.response!.json.scanId;
+    expect(asked.response!.headers.location).toBe(`/api/scans/${scanId}`);
+    expect((await scanStatus(scanId, env)).response!.json).toMatchObject({ status: 'queued', principal: 'ops@contoso.com' });
+
+    const [queued] = await takeMessages(tenantId);
+    expect(queued.message).toEqual({ tenantId, scanId, requestedBy: 'http', mode: 'report' });
+    expect((await scanQueued(queued.message, env)).error).toBeUndefined();
+
+    const status = (await scanStatus(scanId, env)).response!;
+    expect(status.status).toBe(200);
+    expect(status.json).toMatchObject({ scanId, tenantId, status: 'succeeded', requestedBy: 'http', attempts: 1, error: null, resultTruncated: false });
+    expect(status.json.result).toMatchObject({ tenantId, findings: [expect.objectContaining({ verdict: 'confirmed' })], incidents: [expect.objectContaining({ state: 'open' })] });
+
+    // The same message delivered again (at-least-once queues) does not scan twice.
+    const again = await scanQueued(queued.message, env, 2);
+    expect(logText(again)).toContain('duplicate');
+    expect(emulator.requests.filter((r) => r.path.includes('/auditLogs/directoryAudits')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('one writer per tenant', () => {
+  test('when the timer and an HTTP scan run one tenant at once, then one scans and the other is skipped-busy; one incident', async () => {
+    // The first audit page answers after 4 s, so the first scan surely holds the tenant lease when the second starts.
+    const { emulator, tenantId } = await emulate((s) => ({ ...s, faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'slow', delayMs: 4_000, times: 1 }] } as Scenario));
+    const env = appEnv(emulator, tenantId);
+    await run('scheduledScan', { kind: 'timer' }, env);
+    await run('startScan', http('POST', '/api/scans', { body: {} }), env);
+    const messages = await takeMessages(tenantId);
+    expect(messages.map((m) => m.message.requestedBy).sort()).toEqual(['http', 'timer']);
+    const [first, second] = messages;
+
+    const firstRun = scanQueued(first.message, env);
+    while (!emulator.requests.some((r) => r.path.includes('/auditLogs/directoryAudits'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    const secondRun = await scanQueued(second.message, env);
+    expect(secondRun.error).toBeUndefined();
+    expect(logText(secondRun)).toContain('skipped-busy');
+    expect((await firstRun).error).toBeUndefined();
+
+    expect((await scanStatus(first.message.scanId, env)).response!.json.status).toBe('succeeded');
+    expect((await scanStatus(second.message.scanId, env)).response!.json).toMatchObject({ status: 'skipped-busy', error: { code: 'SCAN.TENANT_BUSY' } });
+    const incidents = await run('listIncidents', http('GET', '/api/incidents'), env);
+    expect(incidents.response!.json.incidents).toHaveLength(1);
+  });
+});
+
+describe('approval over HTTP', () => {
+  test('when an approver signed in through App Service authentication approves, then the fix runs and the incident records them', async () => {
+    const { emulator, tenantId } = await emulate();
+    const env = appEnv(emulator, tenantId, { ACTION_MODE: 'approve', ...emulatorActionEnv(emulator, 'webhook') });
+    await run('startScan', http('POST', '/api/scans', { body: { tenantId } }), env);
+    const [queued] = await takeMessages(tenantId);
+    expect((await scanQueued(queued.message, env)).error).toBeUndefined();
+    const listed = await run('listIncidents', http('GET', '/api/incidents', { query: { state: 'ticketed' } }), env);
+    const [incident] = listed.response!.json.incidents;
+    expect(incident).toMatchObject({ tenantId, state: 'ticketed', approval: null });
+
+    const approved = await run(
+      'approveIncident',
+      http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, body: { by: 'not-me@contoso.com' }, headers: { 'x-ms-client-principal-name': 'ops.lead@contoso.com' } }),
+      env,
+    );
+    expect(approved.response!.status).toBe(200);
+    expect(approved.response!.json).toMatchObject({ id: incident.id, state: 'resolved', approval: { by: 'ops.lead@contoso.com' } });
+    expect(approved.response!.json.transitions.map((t: any) => t.to)).toEqual(['open', 'ticketed', 'approved', 'remediating', 'verifying', 'resolved']);
+    expect(emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)).toHaveLength(1);
+
+    // Approving again is harmless: the first approver stays on record and no second job starts.
+    const twice = await run('approveIncident', http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, body: { by: 'ops@contoso.com' } }), env);
+    expect(twice.response).toMatchObject({ status: 200, json: { state: 'resolved', approval: { by: 'ops.lead@contoso.com' } } });
+    expect(emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)).toHaveLength(1);
+  });
+});
+
+describe('failures and poison messages', () => {
+  const failingGraph = (s: Scenario) => ({ ...s, faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'status', status: 503, times: -1 }] }) as Scenario;
+
+  test('when a scan fails, then it is recorded failed and thrown for a retry; on the last try it is reported as ScanPoisoned', async () => {
+    const { emulator, tenantId } = await emulate(failingGraph);
+    const env = appEnv(emulator, tenantId, { GRAPH_MAX_ATTEMPTS: '1' });
+    await run('scheduledScan', { kind: 'timer' }, env);
+    const [queued] = await takeMessages(tenantId);
+
+    const firstTry = await scanQueued(queued.message, env, 1);
+    expect(firstTry.error).toBeDefined();
+    expect(logText(firstTry)).toMatch(/error: scan .* failed on try 1 of 5 \(retried\)/);
+    expect(logText(firstTry)).not.toContain('ScanPoisoned');
+    expect((await scanStatus(queued.message.scanId, env)).response!.json).toMatchObject({ status: 'failed', attempts: 1, poisoned: false, error: { code: expect.stringMatching(/^GRAPH\./) } });
+
+    const lastTry = await scanQueued(queued.message, env, 5);
+    expect(lastTry.error).toBeDefined();
+    const alert = lastTry.logs.find((line) => line.message.startsWith('ScanPoisoned '));
+    expect(alert?.level).toBe('error');
+    expect(JSON.parse(alert!.message.slice('ScanPoisoned '.length))).toMatchObject({ source: 'last-attempt', scanId: queued.message.scanId, tenantId, dequeueCount: 5, code: expect.stringMatching(/^GRAPH\./) });
+    expect((await scanStatus(queued.message.scanId, env)).response!.json).toMatchObject({ status: 'failed', attempts: 5, poisoned: true });
+
+    // The host then moves it to sspr-scans-poison: already reported, so no second alert.
+    const poisonQueue = await run('scanPoisoned', { kind: 'queue', message: queued.message, dequeueCount: 1 }, env);
+    expect(poisonQueue.error).toBeUndefined();
+    expect(logText(poisonQueue)).not.toContain('ScanPoisoned {');
+  });
+
+  test('when a message reaches the poison queue without a reported last try, or is not a scan message, then ScanPoisoned is logged', async () => {
+    const { emulator, tenantId } = await emulate();
+    const env = appEnv(emulator, tenantId);
+    await run('scheduledScan', { kind: 'timer' }, env);
+    const [queued] = await takeMessages(tenantId);
+    // Its last try timed out: the row still says queued.
+    const poisoned = await run('scanPoisoned', { kind: 'queue', message: queued.message, dequeueCount: 1 }, env);
+    const alert = poisoned.logs.find((line) => line.message.startsWith('ScanPoisoned '));
+    expect(JSON.parse(alert!.message.slice('ScanPoisoned '.length))).toMatchObject({ source: 'poison-queue', scanId: queued.message.scanId, code: 'QUEUE.POISONED' });
+    expect((await scanStatus(queued.message.scanId, env)).response!.json).toMatchObject({ status: 'failed', poisoned: true, error: { code: 'QUEUE.POISONED' } });
+
+    const garbage = await scanQueued('{"hello": "world"}', env);
+    expect(garbage.error).toBeUndefined();
+    expect(garbage.logs.find((line) => line.message.startsWith('ScanPoisoned '))).toMatchObject({ level: 'error', message: expect.stringContaining('"source":"invalid-message"') });
+    expect(emulator.requests.filter((r) => r.path.includes('/auditLogs/'))).toHaveLength(0);
+  });
+});
+
+describe('telemetry from the bundle', () => {
+  test('when APPLICATIONINSIGHTS_CONNECTION_STRING is set, then a failed scan sends ScanFailed through the separately bundled exporter', async () => {
+    // NODE_EXTRA_CA_CERTS can hold only one of the two self-signed certificates (both are CN=localhost,
+    // and OpenSSL takes the first by name): trust the ingestion endpoint's, and let Graph be unreachable.
+    const certificate = await createLocalCertificate();
+    const ingestion = await startIngestion(certificate);
+    try {
+      const { emulator, tenantId } = await emulate();
+      const env = appEnv(emulator, tenantId, {
+        NODE_EXTRA_CA_CERTS: certificate.certPath,
+        GRAPH_ENDPOINT: 'https://127.0.0.1:9',
+        GRAPH_MAX_ATTEMPTS: '1',
+        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=${ingestion.url}`,
+        APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+        APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
+      });
+      await run('scheduledScan', { kind: 'timer' }, env);
+      const [queued] = await takeMessages(tenantId);
+      const scan = await scanQueued(queued.message, env);
+      expect(scan.error?.code).toMatch(/^(GRAPH|AUTH)\./);
+      const failed = ingestion.envelopes.filter((e) => e.data?.baseType === 'EventData' && e.data.baseData?.name === 'ScanFailed' && e.data.baseData.properties?.tenantId === tenantId);
+      expect(failed).toEqual([expect.objectContaining({ data: expect.objectContaining({ baseData: expect.objectContaining({ properties: expect.objectContaining({ code: scan.error!.code }) }) }) })]);
+    } finally {
+      await ingestion.stop();
+      fs.rmSync(certificate.dir, { recursive: true, force: true });
+    }
+  });
+});
