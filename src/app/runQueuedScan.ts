@@ -22,7 +22,7 @@ export async function runQueuedScan(raw: unknown, context: InvocationContext, se
   const parsed = parseScanMessage(raw);
   if ('problem' in parsed) {
     // Retrying cannot fix a message that is not ours: report it now and let it go.
-    reportScanPoisoned(context, { source: 'invalid-message', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
+    await reportScanPoisoned(context, { source: 'invalid-message', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
     return 'invalid';
   }
   const message = parsed.message;
@@ -38,7 +38,7 @@ export async function runQueuedScan(raw: unknown, context: InvocationContext, se
       context.warn(`could not record scan ${message.scanId} as failed: ${toAppError(writeErr).code}`);
     });
     if (last) {
-      reportScanPoisoned(context, { source: 'last-attempt', ...ids(message), dequeueCount, code: error.code, reason: error.message });
+      await reportScanPoisoned(context, { source: 'last-attempt', ...ids(message), dequeueCount, code: error.code, reason: error.message });
     } else {
       context.error(`scan ${message.scanId} of tenant ${message.tenantId} failed on try ${dequeueCount} of ${MAX_DEQUEUE_COUNT} (retried): ${error.code}: ${error.message}`);
     }
@@ -82,7 +82,7 @@ export async function handlePoisonedScan(raw: unknown, context: InvocationContex
   const dequeueCount = dequeueCountOf(context);
   const parsed = parseScanMessage(raw);
   if ('problem' in parsed) {
-    reportScanPoisoned(context, { source: 'poison-queue', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
+    await reportScanPoisoned(context, { source: 'poison-queue', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
     return;
   }
   const message = parsed.message;
@@ -94,7 +94,7 @@ export async function handlePoisonedScan(raw: unknown, context: InvocationContex
   }
   const error = known?.error ?? { code: 'QUEUE.POISONED', message: `The last of ${MAX_DEQUEUE_COUNT} tries ended without a result (timed out, or the worker stopped).` };
   await app.scans.failed(message.scanId, message.tenantId, error, { poisoned: true });
-  reportScanPoisoned(context, { source: 'poison-queue', ...ids(message), dequeueCount, code: error.code, reason: error.message });
+  await reportScanPoisoned(context, { source: 'poison-queue', ...ids(message), dequeueCount, code: error.code, reason: error.message });
 }
 
 function ids(message: ScanMessage) {

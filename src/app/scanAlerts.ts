@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import { createTelemetry, type Telemetry } from '../telemetry/telemetry';
 
 /** The log line an alert rule looks for (`traces | where message startswith "ScanPoisoned"`). */
 export const SCAN_POISONED = 'ScanPoisoned';
@@ -17,12 +18,19 @@ export interface PoisonedScan {
   invocationId: string;
 }
 
+let telemetry: Telemetry | undefined;
+
 /**
- * The one place a poisoned scan is reported: an error-level log line `ScanPoisoned {json}`, so it is
- * never silent. Telemetry hooks in here (one call site for every path); returns what it reported.
+ * The one place a poisoned scan is reported, so it is never silent: an error-level log line
+ * `ScanPoisoned {json}` and the `ScanPoisoned` event the alert rule counts (flushed before returning).
  */
-export function reportScanPoisoned(context: InvocationContext, scan: Omit<PoisonedScan, 'invocationId'>): PoisonedScan {
+export async function reportScanPoisoned(context: InvocationContext, scan: Omit<PoisonedScan, 'invocationId'>): Promise<PoisonedScan> {
   const reported: PoisonedScan = { ...scan, reason: scan.reason.slice(0, 1000), invocationId: context.invocationId };
   context.error(`${SCAN_POISONED} ${JSON.stringify(reported)}`);
+  telemetry ??= createTelemetry(process.env);
+  telemetry
+    .withContext({ invocationId: context.invocationId, tenantId: scan.tenantId ?? undefined })
+    .event('ScanPoisoned', { tenantId: scan.tenantId ?? undefined, code: scan.code }, { dequeueCount: scan.dequeueCount });
+  await telemetry.flush();
   return reported;
 }
