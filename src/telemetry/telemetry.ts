@@ -1,3 +1,4 @@
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { TelemetryClient } from 'applicationinsights';
 import { scrubMeasurements, scrubProperties, secretsFromEnv, type PiiMode, type PropertyValue } from './scrub';
 import { loadTelemetrySettings } from './settings';
@@ -51,6 +52,11 @@ export interface AppInsightsTelemetryOptions {
    * Off, a failed send is dropped.
    */
   offlineStorage?: boolean;
+  /**
+   * Entra credential for ingestion. Needed when the Application Insights resource disables local
+   * (instrumentation key) auth, as our infra does: without it, custom events are refused.
+   */
+  credential?: TokenCredential;
 }
 
 interface Shared {
@@ -127,6 +133,7 @@ function createShared(connectionString: string, options: AppInsightsTelemetryOpt
   // With isolated providers nothing is instrumented anyway; these say so in case a default changes.
   // (enableAutoCollectPreAggregatedMetrics is left alone: setting it writes to process.env.)
   const config = client.config;
+  if (options.credential) config.aadTokenCredential = options.credential;
   config.enableAutoCollectConsole = false;
   config.enableAutoCollectExceptions = false;
   config.enableAutoCollectPerformance = false;
@@ -164,7 +171,11 @@ export function createTelemetry(
 ): Telemetry {
   const settings = loadTelemetrySettings(env);
   if (!settings.connectionString) return new NoTelemetry();
+  // The Functions host's convention (also set by our infra): "Authorization=AAD[;ClientId=<guid>]".
+  const entra = /Authorization=AAD/i.test(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '');
+  const clientId = /ClientId=([0-9a-f-]{36})/i.exec(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')?.[1];
   return new AppInsightsTelemetry(settings.connectionString, {
+    ...(entra ? { credential: clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential() } : {}),
     ...options,
     piiMode: settings.piiMode,
     knownSecrets: [...secretsFromEnv(env), ...(options.knownSecrets ?? [])],

@@ -217,6 +217,20 @@ describe('one writer per tenant', () => {
 });
 
 describe('telemetry', () => {
+  test('when ingestion requires Entra (local auth disabled), then the exporter gets a token for Azure Monitor from the managed identity', async () => {
+    const { emulator, tenantId } = await emulate('admin-policy-off');
+    const env = emulatorEnv(emulator, {
+      APPLICATIONINSIGHTS_CONNECTION_STRING: emulator.telemetryConnectionString,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD',
+      APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+    });
+    const { run } = await scan(tenantId, env);
+    expect(run.code).toBe(0);
+    const tokenResources = emulator.requests.filter((r) => r.path.endsWith('/msi/token')).map((r) => r.query.resource);
+    expect(tokenResources.some((resource) => /monitor\.azure\.com/.test(resource ?? ''))).toBe(true);
+    expect(emulator.telemetry.some((e: any) => e.data?.baseData?.name === 'ScanCompleted')).toBe(true);
+  });
+
   test('when the cycle runs with Application Insights set, then each step arrives as an event, correlated, hashed and free of secrets', async () => {
     const { emulator, tenantId } = await emulate('hardened-tenant');
     const env = actionEnv(emulator, 'remediate', {

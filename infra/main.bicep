@@ -1,0 +1,333 @@
+// sspr-remediator: one `azd up` deploys the Functions app, its storage, monitoring, the Automation
+// runbook, Key Vault for ticket secrets, the workbook and the alerts. docs/DEPLOY.md is the guide.
+// Graph application permissions are not Azure RBAC: infra/scripts/grant-graph-permissions.sh grants
+// them after provisioning (azure.yaml `postprovision`), from infra/graph-permissions.json.
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------------------------
+// Parameters (azd fills them from main.parameters.json; `azd env set NAME value` changes one)
+// ---------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; it names the resource group and seeds every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource. It must offer the Flex Consumption plan: az functionapp list-flexconsumption-locations.')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('National cloud: picks the Microsoft Graph and Resource Manager endpoints of the app and the runbook (DESIGN.md §2). Deploy with the Azure CLI / azd signed in to the same cloud.')
+@allowed([
+  'AzurePublic'
+  'AzureUSGovernment'
+  'AzureUSGovernmentDoD'
+  'AzureChina'
+])
+param cloud string = 'AzurePublic'
+
+@description('ACTION_MODE: report (default, changes nothing outside our own state), ticket, remediate or approve.')
+@allowed([
+  'report'
+  'ticket'
+  'remediate'
+  'approve'
+])
+param actionMode string = 'report'
+
+@description('REMEDIATION_METHOD: runbook (Azure Automation, default) or graph (direct PATCH from the app; then the app itself holds Policy.ReadWrite.Authorization).')
+@allowed([
+  'runbook'
+  'graph'
+])
+param remediationMethod string = 'runbook'
+
+@description('TICKET_SYSTEM; required by ticket, remediate and approve. Empty: none.')
+@allowed([
+  ''
+  'servicenow'
+  'jira'
+  'azuredevops'
+  'github'
+  'webhook'
+])
+param ticketSystem string = ''
+
+@description('The ticket system\'s URL: ServiceNow instance URL, Jira base URL, Azure DevOps organization URL, GitHub API URL (optional, GitHub Enterprise only) or the webhook URL.')
+param ticketUrl string = ''
+
+@description('Jira project key, Azure DevOps project, or GitHub owner/repo.')
+param ticketProject string = ''
+
+@description('ServiceNow user name or Jira e-mail address.')
+param ticketUser string = ''
+
+@secure()
+@description('The ticket system\'s secret (ServiceNow password, Jira API token, Azure DevOps PAT, GitHub token, webhook signing secret). Stored in Key Vault; the app reads it through a Key Vault reference. Empty: leave the secret in Key Vault as it is.')
+param ticketSecret string = ''
+
+@description('TENANTS: comma-separated directory (tenant) ids to scan. Empty: the tenant of this subscription. A managed identity can only sign in to its own tenant.')
+param tenants string = ''
+
+@description('SCAN_SCHEDULE: six-field NCRONTAB for the timer scan.')
+param scanSchedule string = '0 */15 * * * *'
+
+@minValue(1)
+@maxValue(1440)
+@description('Minutes between two scheduled scans (must agree with scanSchedule). The "no successful scan" alert fires after twice this.')
+param scanIntervalMinutes int = 15
+
+@description('ALLOW_REVERTING_HARDENING: let remediate switch admin SSPR back on even when the audit log shows someone switched it off on purpose.')
+param allowRevertingHardening bool = false
+
+@description('PII_MODE: plain or hash (UPNs hashed in logs and telemetry).')
+@allowed([
+  'plain'
+  'hash'
+])
+param piiMode string = 'plain'
+
+@description('Resource id of an existing action group the alerts notify. Empty: a new one is created when alertEmail is set; otherwise the alerts fire without notifying anyone.')
+param actionGroupId string = ''
+
+@description('E-mail address for a new action group (used only when actionGroupId is empty).')
+param alertEmail string = ''
+
+@description('Object id of the person (or pipeline) who operates the deployment: gets Table/Blob data access (CLI approvals, incidents) and Key Vault Secrets Officer. Empty: nobody.')
+param operatorPrincipalId string = ''
+
+@description('Version of the Microsoft.Graph.Authentication and Microsoft.Graph.Identity.SignIns PowerShell modules in the Automation account (PowerShell 7.2 runtime).')
+param graphModuleVersion string = '2.25.0'
+
+@description('Application Insights rejects local (instrumentation key) authentication; telemetry must be sent with an Entra token.')
+param appInsightsDisableLocalAuth bool = true
+
+// ---------------------------------------------------------------------------------------------
+// Names and per-cloud endpoints
+// ---------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  product: 'sspr-remediator'
+}
+var functionAppName = 'func-sspr-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+var automationAccountName = 'aa-sspr-${resourceToken}'
+var runbookName = 'Enable-AdminSspr'
+
+// Endpoints per cloud, as the app knows them (src/config.ts CLOUDS, src/actions/remediation/automationSettings.ts
+// ARM_ENDPOINTS and GRAPH_ENVIRONMENTS); test/infra/templates.test.ts holds the two to each other.
+var cloudEndpoints = {
+  AzurePublic: {
+    graph: 'https://graph.microsoft.com'
+    login: 'https://login.microsoftonline.com'
+    arm: 'https://management.azure.com'
+    graphEnvironment: 'Global'
+  }
+  AzureUSGovernment: {
+    graph: 'https://graph.microsoft.us'
+    login: 'https://login.microsoftonline.us'
+    arm: 'https://management.usgovcloudapi.net'
+    graphEnvironment: 'USGov'
+  }
+  AzureUSGovernmentDoD: {
+    graph: 'https://dod-graph.microsoft.us'
+    login: 'https://login.microsoftonline.us'
+    arm: 'https://management.usgovcloudapi.net'
+    graphEnvironment: 'USGovDoD'
+  }
+  AzureChina: {
+    graph: 'https://microsoftgraph.chinacloudapi.cn'
+    login: 'https://login.chinacloudapi.cn'
+    arm: 'https://management.chinacloudapi.cn'
+    graphEnvironment: 'China'
+  }
+}
+var endpoints = cloudEndpoints[cloud]
+
+// Key Vault secret names per ticket system (Key Vault names allow letters, digits and '-').
+var ticketSecretNames = {
+  servicenow: 'servicenow-password'
+  jira: 'jira-api-token'
+  azuredevops: 'azure-devops-pat'
+  github: 'github-token'
+  webhook: 'ticket-webhook-secret'
+}
+var ticketSecretName = ticketSecretNames[?ticketSystem] ?? ''
+
+var tenantList = empty(trim(tenants)) ? tenant().tenantId : toLower(replace(tenants, ' ', ''))
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    disableLocalAuth: appInsightsDisableLocalAuth
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+// The Function identity's data-plane roles (storage, monitoring) and the operator's; flags as in the quickstart.
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    principalId: api.outputs.principalId
+    enableBlob: true // AzureWebJobsStorage, the Flex deployment package, tenant leases (sspr-leases)
+    enableQueue: true // the scan queue (sspr-scans) and its trigger
+    enableTable: true // state: checkpoints, incidents, events, action journal, scan status
+    operatorPrincipalId: operatorPrincipalId
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    secretReaderPrincipalId: api.outputs.principalId
+    operatorPrincipalId: operatorPrincipalId
+    ticketSecretName: ticketSecretName
+    ticketSecret: ticketSecret
+  }
+}
+
+module automation 'app/automation.bicep' = {
+  name: 'automation'
+  scope: rg
+  params: {
+    name: automationAccountName
+    location: location
+    tags: tags
+    runbookName: runbookName
+    graphModuleVersion: graphModuleVersion
+    // Automation Job Operator on this account only, and only when the runbook is the fix.
+    jobOperatorPrincipalId: remediationMethod == 'runbook' ? api.outputs.principalId : ''
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+// Every app setting in one place, applied after the roles exist (so Key Vault references and
+// identity-based storage resolve on the first start).
+module appSettings 'app/appsettings.bicep' = {
+  name: 'appsettings'
+  scope: rg
+  params: {
+    functionAppName: api.outputs.name
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultUri: keyVault.outputs.uri
+    cloud: cloud
+    graphEndpoint: endpoints.graph
+    armEndpoint: endpoints.arm
+    tenants: tenantList
+    scanSchedule: scanSchedule
+    actionMode: actionMode
+    remediationMethod: remediationMethod
+    ticketSystem: ticketSystem
+    ticketUrl: ticketUrl
+    ticketProject: ticketProject
+    ticketUser: ticketUser
+    ticketSecretName: ticketSecretName
+    webhookSigned: !empty(ticketSecret)
+    allowRevertingHardening: allowRevertingHardening
+    piiMode: piiMode
+    automationAccountName: automation.outputs.name
+    automationRunbookName: automation.outputs.runbookName
+  }
+  dependsOn: [
+    rbac
+  ]
+}
+
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    scanIntervalMinutes: scanIntervalMinutes
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namePrefix: 'sspr-${resourceToken}'
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    actionGroupId: actionGroupId
+    alertEmail: alertEmail
+    tenants: tenantList
+    scanIntervalMinutes: scanIntervalMinutes
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs: azd stores them in the environment; the postprovision hook reads them.
+// ---------------------------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_CLOUD string = cloud
+// The hook grants Graph permissions on this cloud's Graph (az's own default misses US Gov DoD).
+output GRAPH_ENDPOINT string = endpoints.graph
+output SERVICE_API_NAME string = api.outputs.name
+output AZURE_FUNCTION_NAME string = api.outputs.name
+output FUNCTION_PRINCIPAL_ID string = api.outputs.principalId
+output AUTOMATION_ACCOUNT string = automation.outputs.name
+output AUTOMATION_RUNBOOK string = automation.outputs.runbookName
+output RUNBOOK_PRINCIPAL_ID string = automation.outputs.principalId
+output KEY_VAULT_NAME string = keyVault.outputs.name
+output TICKET_SECRET_NAME string = ticketSecretName
+output ACTION_MODE string = actionMode
+output REMEDIATION_METHOD string = remediationMethod
+output TENANTS string = tenantList
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output WORKBOOK_ID string = workbook.outputs.id
