@@ -105,7 +105,12 @@ export class GraphDirectoryReader implements DirectoryReader {
       gaps.push({ text: failureText(answer, permission), transient: isTransient(answer.status) });
       return [];
     }
-    const items: any[] = [...(answer.body?.value ?? [])];
+    if (!Array.isArray(answer.body?.value)) {
+      // An answer without its list is not an empty list: "not an admin" needs both sources in full.
+      gaps.push({ text: `Graph answered ${answer.status} without a readable list (${permission} data)`, transient: true });
+      return [];
+    }
+    const items: any[] = [...answer.body.value];
     const checkNextLink = nextLinkGuard(this.graphOrigin);
     let next: string | undefined = answer.body?.['@odata.nextLink'];
     for (let page = 0; next && page < MAX_ROLE_PAGES; page++) {
@@ -127,7 +132,8 @@ export class GraphDirectoryReader implements DirectoryReader {
 
 /** Throttled, server-side or no answer at all: a later scan may well get through. */
 function isTransient(status: number | undefined): boolean {
-  return status === undefined || status === 0 || status === 429 || status >= 500;
+  // A 2xx here means the answer arrived but could not be read (malformed body).
+  return status === undefined || status === 0 || status === 429 || status >= 500 || (status >= 200 && status < 300);
 }
 
 function syncedState(user: any): boolean | null {

@@ -35,6 +35,7 @@ export function graphCallFailed(err: unknown, what: string, permission: string):
       cause: err,
     });
   }
-  const transient = status === undefined || status >= 500;
+  // A 2xx that failed anyway had a body we could not read (truncated, not JSON): worth another try.
+  const transient = status === undefined || status >= 500 || status < 300;
   return new AppError(transient ? 'GRAPH.UNAVAILABLE' : 'GRAPH.REQUEST_FAILED', `${what}: ${text}.`, { transient, cause: err });
 }

@@ -1,10 +1,13 @@
 /**
  * Client-side pacing for Graph's per-tenant limit on directoryAudits (5 requests per 10 s).
- * A sliding window: a request may start once fewer than `limit` requests started in the last
- * `windowMs`. The small margin absorbs the network jitter between our clock and Graph's.
+ * A sliding window over *answers*: a request may start once fewer than `limit` requests were
+ * answered (or are still in flight) in the last `windowMs`. Graph counts a request when it arrives,
+ * which is before its answer reaches us, so counting from the answer can never undercount, however
+ * late our own sends are delayed (a busy event loop, a slow network). The margin absorbs clock skew.
  */
 export class SlidingWindowPacer {
-  private readonly starts: number[] = [];
+  /** One entry per recent request: the time its answer came back, or Infinity while in flight. */
+  private readonly slots: Array<{ at: number }> = [];
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -13,31 +16,42 @@ export class SlidingWindowPacer {
     private readonly marginMs = 150,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly pollMs = 25,
   ) {}
 
-  /** Resolves when the caller may send; callers are served in order. */
-  acquire(): Promise<void> {
+  /** Resolves when the caller may send, in order; call the returned function when the answer arrives. */
+  acquire(): Promise<() => void> {
     const turn = this.queue.then(() => this.waitForSlot());
-    this.queue = turn.catch(() => undefined);
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   }
 
   /** After a 429 the server's window is full: treat every slot as used from now on. */
   saturate(): void {
     const now = this.now();
-    this.starts.length = 0;
-    for (let i = 0; i < this.limit; i++) this.starts.push(now);
+    this.slots.length = 0;
+    for (let i = 0; i < this.limit; i++) this.slots.push({ at: now });
   }
 
-  private async waitForSlot(): Promise<void> {
+  private async waitForSlot(): Promise<() => void> {
     for (;;) {
       const now = this.now();
-      while (this.starts.length > 0 && this.starts[0] <= now - this.windowMs - this.marginMs) this.starts.shift();
-      if (this.starts.length < this.limit) {
-        this.starts.push(now);
-        return;
+      for (let i = this.slots.length - 1; i >= 0; i--) {
+        if (this.slots[i].at <= now - this.windowMs - this.marginMs) this.slots.splice(i, 1);
       }
-      await this.sleep(this.starts[0] + this.windowMs + this.marginMs - now);
+      if (this.slots.length < this.limit) {
+        const slot = { at: Infinity };
+        this.slots.push(slot);
+        return () => {
+          slot.at = this.now();
+        };
+      }
+      const oldest = Math.min(...this.slots.map((slot) => slot.at));
+      // All slots in flight: poll until one is answered; else wait until the oldest answer ages out.
+      await this.sleep(Number.isFinite(oldest) ? oldest + this.windowMs + this.marginMs - now : this.pollMs);
     }
   }
 }

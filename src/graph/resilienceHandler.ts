@@ -43,14 +43,16 @@ export class ResilienceHandler implements Middleware {
     const { maxAttempts, auditPacer, stats, backoff } = this.options;
     for (let attempt = 0; ; attempt++) {
       const lastAttempt = attempt + 1 >= maxAttempts;
-      if (paced) await auditPacer.acquire();
+      const answered = paced ? await auditPacer.acquire() : undefined;
       stats.total++;
       context.response = undefined;
       // The auth handler appends its header; drop the last attempt's so a retry carries exactly one.
       removeAuthorization(context);
       try {
         await this.next!.execute(context);
+        answered?.();
       } catch (err) {
+        answered?.();
         if (err instanceof AppError) throw err;
         if (isCredentialFailure(err)) throw noToken(err);
         if (lastAttempt || !isConnectionFailure(err)) throw unreachable(err);

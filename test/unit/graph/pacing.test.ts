@@ -13,8 +13,9 @@ describe('SlidingWindowPacer', () => {
     const pacer = new SlidingWindowPacer(5, 10_000, 100, clock.now, clock.sleep);
     const starts: number[] = [];
     for (let i = 0; i < 12; i++) {
-      await pacer.acquire();
+      const answered = await pacer.acquire();
       starts.push(clock.now());
+      answered();
     }
     for (const start of starts) expect(starts.filter((t) => t >= start && t < start + 10_000).length).toBeLessThanOrEqual(5);
     expect(starts.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
@@ -25,7 +26,7 @@ describe('SlidingWindowPacer', () => {
   test('when Graph answered 429, then the next request waits a whole window', async () => {
     const clock = fakeClock();
     const pacer = new SlidingWindowPacer(5, 10_000, 0, clock.now, clock.sleep);
-    await pacer.acquire();
+    (await pacer.acquire())();
     pacer.saturate();
     await pacer.acquire();
     expect(clock.now()).toBe(10_000);
@@ -35,8 +36,33 @@ describe('SlidingWindowPacer', () => {
     const clock = fakeClock();
     const pacer = new SlidingWindowPacer(2, 1_000, 0, clock.now, clock.sleep);
     const order: number[] = [];
-    await Promise.all([0, 1, 2, 3].map((i) => pacer.acquire().then(() => order.push(i))));
+    await Promise.all([0, 1, 2, 3].map((i) => pacer.acquire().then((answered) => (order.push(i), answered()))));
     expect(order).toEqual([0, 1, 2, 3]);
+  });
+
+  test('when an answer comes back late, then the window counts from the answer, not the send', async () => {
+    const clock = fakeClock();
+    const pacer = new SlidingWindowPacer(1, 10_000, 0, clock.now, clock.sleep, 100);
+    const first = await pacer.acquire();
+    clock.sleep(3_000); // the first request takes 3 s to be answered
+    first();
+    await pacer.acquire();
+    expect(clock.now()).toBe(13_000);
+  });
+
+  test('when every slot is still in flight, then the next request waits for that answer, then a window', async () => {
+    let now = 0;
+    let polls = 0;
+    let answerFirst = () => {};
+    // Each poll advances the clock; the 5th poll is when the first answer arrives.
+    const sleep = async (ms: number) => {
+      now += ms;
+      if (++polls === 5) answerFirst();
+    };
+    const pacer = new SlidingWindowPacer(1, 10_000, 0, () => now, sleep, 100);
+    answerFirst = await pacer.acquire();
+    await pacer.acquire();
+    expect(now).toBe(500 + 10_000);
   });
 });
 
