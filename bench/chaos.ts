@@ -7,6 +7,7 @@
  *   CHAOS_SEED=1234 npm run chaos           # replay a run
  *   CHAOS_SEED=1234 CHAOS_ONLY=17 npm run chaos   # replay one trial (comma-separated list allowed)
  *   CHAOS_CONCURRENCY=4                     # trials at once (default 4)
+ *   CHAOS_VERBOSE=1                         # print every scan of every trial (exit, verdicts)
  */
 import { randomInt } from 'node:crypto';
 import { startAzurite } from '../src/local/azurite';

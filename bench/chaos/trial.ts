@@ -272,6 +272,12 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
     }
     violations.push(...leaks(JSON.stringify(emulator.telemetry), 'telemetry envelopes', secrets));
 
+    if (process.env.CHAOS_VERBOSE) {
+      for (const { label, run } of outputs) {
+        const findings = ((jsonOf(run)?.findings ?? []) as { userId: string; verdict: string; reason: string }[]).map((f) => `${f.userId.slice(0, 8)} ${f.verdict}${f.verdict === 'cannot-confirm' ? ` (${f.reason.slice(0, 400)})` : ''}`);
+        process.stdout.write(`    trial ${plan.trial} ${label}: ${describe(run)} after ${run.ms} ms; findings [${findings.join('; ')}]\n`);
+      }
+    }
     const killLabel = plan.kill ? (plan.kill.afterRequests !== undefined ? `after ${plan.kill.afterRequests} requests` : `after ${plan.kill.afterMs} ms`) : 'none';
     return {
       trial: plan.trial,

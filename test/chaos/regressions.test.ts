@@ -5,9 +5,10 @@ import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
 import { jsonOf, runCli } from '../../bench/lib/cli';
 
 /**
- * Bugs the chaos harness found (bench/chaos), each reduced to a deterministic reproduction. They are
- * `test.failing` while the bug stands: each asserts the correct behaviour, so once the bug is fixed
- * jest reports it, and `.failing` must be removed. Found with `npm run chaos` (seed in docs/BENCHMARKS.md).
+ * Bugs the chaos harness found (bench/chaos), each reduced to a deterministic reproduction that asserts
+ * the correct behaviour. Fixed ones are plain regression tests; an open one is `test.failing` while the
+ * bug stands, so once it is fixed jest reports it and `.failing` must be removed. Seeds and trials that
+ * found them are in docs/BENCHMARKS.md.
  */
 let azurite: RunningAzurite;
 const emulators: RunningEmulator[] = [];
@@ -39,9 +40,9 @@ async function storedUserIds(tenantId: string, env: NodeJS.ProcessEnv): Promise<
 }
 
 describe('bugs found by the chaos harness', () => {
-  // src/graph/graphErrors.ts (transient = status undefined or >= 500) and src/graph/directoryReader.ts
-  // isTransient(): a 200 whose body is not JSON (GraphError statusCode 200, code SyntaxError) counts as a
-  // permanent gap, so the admin's events are recorded as settled `cannot-confirm` and never judged again.
+  // Fixed: src/graph/graphErrors.ts and src/graph/directoryReader.ts isTransient() counted a 200 whose
+  // body is not JSON (GraphError statusCode 200, code SyntaxError) as a permanent gap, so the admin's
+  // events were recorded as settled `cannot-confirm` and never judged again.
   test.each([
     ['the policy read', '^/v1\\.0/policies/authorizationPolicy'],
     ['the policy-history read', '^/v1\\.0/auditLogs/directoryAudits\\?\\$filter=activityDisplayName'],
@@ -56,9 +57,9 @@ describe('bugs found by the chaos harness', () => {
     expect(await storedUserIds(tenantId, env)).toEqual([base.users![0].id]);
   });
 
-  // src/graph/directoryReader.ts allItems(): a 200 batch item whose body has no `value` array (an
-  // unreadable answer) is read as an empty list, so "not an admin" is concluded without both sources
-  // having answered in full; a group-based admin becomes `not-admin` and is recorded as settled.
+  // Fixed: src/graph/directoryReader.ts allItems() read a 200 batch item without a `value` array (an
+  // unreadable answer) as an empty list, so "not an admin" was concluded without both sources having
+  // answered in full; a group-based admin became `not-admin` and was recorded as settled.
   test('when the transitiveMemberOf item of a group-based admin is unreadable, then the user is not called not-admin', async () => {
     const tenantId = randomUUID();
     const emulator = await emulate({ ...loadScenario('admin-via-group'), tenantId, faults: [{ match: 'transitiveMemberOf', inBatch: true, kind: 'malformed', times: 1 }] });
