@@ -7,8 +7,8 @@ import type { StateStore, StoredIncident } from '../state/ports';
 import type { Telemetry } from '../telemetry/telemetry';
 import { classifyEvent, groupByUser } from './classify';
 import { planIncident } from './incident';
-import type { AuditEvent, Finding, PolicyFacts, SsprFailure, UserFacts, Window } from './model';
-import { adminSsprSwitches, lastSwitchedOn, type PolicySwitch } from './policyChanges';
+import { SSPR_009, type AuditEvent, type Finding, type PolicyFacts, type SsprFailure, type UserFacts, type Window } from './model';
+import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from './policyChanges';
 import type { Signature } from './signatures';
 import { judgeUser, PROPAGATION_MS } from './verdict';
 import { nextCheckpoint, planWindow } from './window';
@@ -68,13 +68,14 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
     .sort(byVerdictThenUser);
 
   const planned = planIncident(request.tenantId, findings);
-  const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, affectedAdmins(findings, failuresByUser), now));
+  const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, affectedAdmins(confirmedOnly(findings), failuresByUser), now));
   if (incident && incident.openedAt === now.toISOString()) {
     deps.telemetry?.event('IncidentOpened', { tenantId: request.tenantId, incidentId: incident.id, cause: incident.cause }, { admins: incident.userIds.length });
   }
+  const lateJoined = await joinLateAdmins(deps, request.tenantId, findings, failuresByUser, facts, now);
   const acted = deps.actions && deps.actions.mode !== 'report' ? await advanceTenantIncidents(deps.actions, request.tenantId) : undefined;
   const settled = findings.filter((finding) => !isRetryable(finding, facts));
-  await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id));
+  await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id, lateJoined));
   const advanceTo = nextCheckpoint({ ...window, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
   if (advanceTo) await deps.state.advanceCheckpoint(request.tenantId, advanceTo, checkpoint);
 
@@ -168,22 +169,39 @@ function isAdmin(user: UserFacts): boolean {
   return user.kind === 'found' && user.roles.kind === 'known' && user.roles.adminRoles.length > 0;
 }
 
-/** The confirmed admins with the evidence a ticket shows. */
+/**
+ * Admins judged `propagating` or `policy-on` who failed while the switch was still off (say, unreadable
+ * in the scan that fixed it) were blocked by the same outage: they join the incident that covered it, so its record
+ * names everyone affected. Never a new incident or action: the switch is already on.
+ * Returns the incident id each joined admin's events belong to.
+ */
+async function joinLateAdmins(deps: ScanDependencies, tenantId: string, findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, facts: Facts, now: Date) {
+  const failedWhileOff = (userId: string) => failuresByUser.get(userId)!.filter((failure) => !switchValueAt(failure.at, facts.history, true));
+  const late = findings.filter((finding) => (finding.verdict === 'propagating' || finding.verdict === 'policy-on') && failedWhileOff(finding.userId).length > 0);
+  if (late.length === 0) return new Map<string, string>();
+  const since = new Date(Math.min(...late.flatMap((finding) => failedWhileOff(finding.userId).map((failure) => Date.parse(failure.at)))));
+  const incident = await deps.state.joinLatestIncident(tenantId, SSPR_009, affectedAdmins(late, failuresByUser), since, now);
+  return new Map(incident ? late.map((finding) => [finding.userId, incident.id]) : []);
+}
+
+function confirmedOnly(findings: Finding[]): Finding[] {
+  return findings.filter((finding) => finding.verdict === 'confirmed');
+}
+
+/** These admins with the evidence a ticket shows. */
 function affectedAdmins(findings: Finding[], failuresByUser: Map<string, SsprFailure[]>): AffectedAdmin[] {
-  return findings
-    .filter((finding) => finding.verdict === 'confirmed')
-    .map((finding) => {
-      const failures = failuresByUser.get(finding.userId)!;
-      return {
-        userId: finding.userId,
-        userPrincipalName: finding.userPrincipalName,
-        roles: finding.roles,
-        synced: finding.synced,
-        eventIds: finding.eventIds,
-        correlationIds: [...new Set(failures.map((failure) => failure.correlationId).filter((id): id is string => !!id))],
-        lastFailureAt: failures.map((failure) => failure.at).sort().at(-1) ?? null,
-      };
-    });
+  return findings.map((finding) => {
+    const failures = failuresByUser.get(finding.userId)!;
+    return {
+      userId: finding.userId,
+      userPrincipalName: finding.userPrincipalName,
+      roles: finding.roles,
+      synced: finding.synced,
+      eventIds: finding.eventIds,
+      correlationIds: [...new Set(failures.map((failure) => failure.correlationId).filter((id): id is string => !!id))],
+      lastFailureAt: failures.map((failure) => failure.at).sort().at(-1) ?? null,
+    };
+  });
 }
 
 const VERDICT_ORDER = ['confirmed', 'cannot-confirm', 'propagating', 'policy-on', 'not-admin'];
@@ -211,14 +229,14 @@ function holdBefore(findings: Finding[], facts: Facts, failuresByUser: Map<strin
   return times.length > 0 ? new Date(Math.min(...times) - 1) : undefined;
 }
 
-function recordedEvents(findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, incidentId: string | undefined) {
+function recordedEvents(findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, incidentId: string | undefined, lateJoined: Map<string, string>) {
   return findings.flatMap((finding) =>
     failuresByUser.get(finding.userId)!.map((failure) => ({
       eventId: failure.eventId,
       at: failure.at,
       userId: failure.userId,
       verdict: finding.verdict,
-      incidentId: finding.verdict === 'confirmed' ? incidentId : undefined,
+      incidentId: finding.verdict === 'confirmed' ? incidentId : lateJoined.get(finding.userId),
     })),
   );
 }

@@ -64,6 +64,11 @@ export interface StateStore {
   recordedEventIds(tenantId: string, since: Date): Promise<Set<string>>;
   /** Opens the tenant's active incident for this cause, or adds the admins to it. */
   saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident>;
+  /**
+   * Adds admins who failed at or after `failedSince` to the tenant's latest incident for this cause, if
+   * it was still unresolved at that time (whatever its state now); undefined when there is no such incident.
+   */
+  joinLatestIncident(tenantId: string, cause: string, admins: AffectedAdmin[], failedSince: Date, now: Date): Promise<StoredIncident | undefined>;
   getIncident(tenantId: string, incidentId: string): Promise<StoredIncident | undefined>;
   /** Replaces the incident if nobody changed it since it was read (ETag); STATE.CONFLICT otherwise. */
   updateIncident(incident: StoredIncident): Promise<StoredIncident>;

@@ -35,6 +35,10 @@ export class StatelessStore implements StateStore {
     };
   }
 
+  async joinLatestIncident(): Promise<undefined> {
+    return undefined;
+  }
+
   async getIncident(): Promise<undefined> {
     return undefined;
   }

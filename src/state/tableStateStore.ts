@@ -88,6 +88,25 @@ export class TableStateStore implements StateStore {
     throw conflict();
   }
 
+  async joinLatestIncident(tenantId: string, cause: string, admins: AffectedAdmin[], failedSince: Date, now: Date): Promise<StoredIncident | undefined> {
+    await this.ensureTables();
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const latest = (await this.incidentsOf(tenantId, cause)).sort((a, b) => b.sequence - a.sequence)[0];
+      if (!latest) return undefined;
+      const incident = fromEntity(latest);
+      const resolvedAt = incident.state === 'resolved' ? incident.transitions.filter((t) => t.to === 'resolved').at(-1)?.at ?? incident.updatedAt : undefined;
+      // Resolved before these admins failed: their failure belongs to a later outage we never saw.
+      if (resolvedAt && Date.parse(resolvedAt) < failedSince.getTime()) return undefined;
+      try {
+        return await this.addAdmins(incident, admins, now);
+      } catch (err) {
+        if (isConflict(err)) continue;
+        throw storageFailed(err);
+      }
+    }
+    throw conflict();
+  }
+
   async getIncident(tenantId: string, incidentId: string): Promise<StoredIncident | undefined> {
     await this.ensureTables();
     const row = await this.getOrUndefined<IncidentEntity>(this.clients.incidents, tenantId, incidentId);

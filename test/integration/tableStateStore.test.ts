@@ -49,6 +49,28 @@ describe('TableStateStore', () => {
     expect((await s.getIncident(tenant, opened.id))?.state).toBe('ticketed');
   });
 
+  test('when an admin failed before the latest incident was resolved, then the admin joins it and it stays resolved', async () => {
+    const tenant = newTenant();
+    const s = store();
+    const opened = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW);
+    const resolvedAt = new Date(NOW.getTime() + 10 * 60_000).toISOString();
+    await s.updateIncident({ ...opened, state: 'resolved', transitions: [...opened.transitions, { from: 'open', to: 'resolved', at: resolvedAt, actor: 'scan', reason: 'verified' }] });
+    const joined = await s.joinLatestIncident(tenant, 'SSPR_009', [admin('b')], new Date(NOW.getTime() - 5 * 60_000), new Date(NOW.getTime() + 30 * 60_000));
+    expect(joined).toMatchObject({ id: opened.id, state: 'resolved', userIds: ['a', 'b'] });
+    expect((await s.listIncidents(tenant, { all: true })).map((incident) => incident.userIds)).toEqual([['a', 'b']]);
+  });
+
+  test('when an admin failed after the latest incident was resolved, or there is no incident, then nothing is joined', async () => {
+    const tenant = newTenant();
+    const s = store();
+    expect(await s.joinLatestIncident(tenant, 'SSPR_009', [admin('b')], NOW, NOW)).toBeUndefined();
+    const opened = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW);
+    const resolvedAt = new Date(NOW.getTime() + 10 * 60_000);
+    await s.updateIncident({ ...opened, state: 'resolved', transitions: [...opened.transitions, { from: 'open', to: 'resolved', at: resolvedAt.toISOString(), actor: 'scan', reason: 'verified' }] });
+    expect(await s.joinLatestIncident(tenant, 'SSPR_009', [admin('b')], new Date(resolvedAt.getTime() + 1000), NOW)).toBeUndefined();
+    expect((await s.getIncident(tenant, opened.id))?.userIds).toEqual(['a']);
+  });
+
   test('when an action is intended twice, then the second caller sees the first intent, and its result once done', async () => {
     const tenant = newTenant();
     const s = store();
