@@ -188,13 +188,16 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
 
     // Rerun until a scan exits 0. A scan that exits 0 may still hold back users it could not judge
     // (a transient gap: their events stay unrecorded and the checkpoint waits); keep scanning, as the
-    // timer would, until no `cannot-confirm` is left or the faults cannot explain it any more.
+    // timer would, until no `cannot-confirm` is left. Each faulty answer can cost at most one scan
+    // (some, like a malformed 200, are only retried by the next scan), so more scans than faults
+    // means the gap is not transient after all: a violation.
     const holdsBack = (run: CliRun) => ((jsonOf(run)?.findings ?? []) as { verdict: string }[]).some((f) => f.verdict === 'cannot-confirm');
+    const scanBudget = (plan.scenario.faults ?? []).reduce((sum, fault) => sum + Math.max(fault.times ?? 1, 1), 0) + 3;
     let final: CliRun | undefined = first.code === 0 ? first : undefined;
     let settleScans = 0;
-    const deadline = Date.now() + 180_000;
-    while (!final || (holdsBack(final) && settleScans < 8)) {
-      if (failedReruns.length >= 12 || Date.now() > deadline) {
+    const deadline = Date.now() + 240_000;
+    while (!final || holdsBack(final)) {
+      if (failedReruns.length >= 12 || settleScans >= scanBudget || Date.now() > deadline) {
         violations.push(`${final ? 'no scan without cannot-confirm' : 'no scan exited 0'} after ${failedReruns.length} failed reruns (${failedReruns.slice(-3).join('; ')})`);
         break;
       }
