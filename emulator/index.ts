@@ -10,7 +10,7 @@ import type { RequestLogEntry } from './requestLog';
 import { loadScenario, listScenarios, resolveScenario } from './scenarioFiles';
 import type { PolicyState, Scenario, ValidScenario } from './scenarioSchema';
 import { TenantState } from './tenantState';
-import { TOKEN_MARKER } from './tokens';
+import { emulatorSecretsIn, SECRET_MARKER, TOKEN_MARKER } from './tokens';
 import { buildTokenServer } from './tokenServer';
 
 export type { Envelope, PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
@@ -41,7 +41,7 @@ export interface RunningEmulator {
   identityHeader: string;
   /** PEM of the self-signed certificate, for NODE_EXTRA_CA_CERTS or an https `ca` option. */
   caCertPath: string;
-  /** Every issued access_token contains this, so tests can look for leaked tokens. */
+  /** Every issued access_token contains this (and every other emulator secret SECRET_MARKER), so tests can look for leaks. */
   tokenMarker: string;
   now: Date;
   /** Every request received, in order, including $batch items and token requests. */
@@ -55,7 +55,7 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   const scenario = resolveScenario(options.scenario);
   const now = options.now ?? new Date();
   const tenant = new TenantState(scenario, now);
-  const identityHeader = randomBytes(16).toString('hex');
+  const identityHeader = `${SECRET_MARKER}${randomBytes(16).toString('hex')}`;
   const certificate = await createLocalCertificate();
 
   const { app: graph, listeningOn } = buildGraphServer(tenant, certificate);
@@ -99,6 +99,12 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
       stopped = true;
       await Promise.allSettled([...servers.map((server) => server.close()), ingestion!.stop()]);
       fs.rmSync(certificate.dir, { recursive: true, force: true });
+      // Whatever the test asserted, a token or secret in telemetry or in a ticket fails it.
+      const leaked = [
+        ...emulatorSecretsIn(JSON.stringify(ingestion!.envelopes)).map((hit) => `${hit} in telemetry`),
+        ...emulatorSecretsIn(JSON.stringify(tickets.fakes.requests.map((request) => request.body ?? null))).map((hit) => `${hit} in a ticket request body`),
+      ];
+      if (leaked.length > 0) throw new Error(`Secret hygiene: ${leaked.join('; ')}`);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { TableClient, odata } from '@azure/data-tables';
 import { startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
+import { SECRET_MARKER } from '../../emulator/tokens';
 import type { RunningAzurite } from '../../src/local/azurite';
 import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
 import { jsonOf, runCli, sleep, type CliRun } from '../lib/cli';
@@ -131,6 +132,7 @@ export function secretsOf(emulator: RunningEmulator, azurite: RunningAzurite, we
     { name: 'webhook secret', value: webhookSecret },
     { name: 'storage key', value: storageKeyOf(azurite.connectionString) ?? '' },
     { name: 'identity header', value: emulator.identityHeader },
+    { name: 'emulator secret (ticket credential)', value: SECRET_MARKER },
   ];
 }
 

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdoComment, AdoWorkItem, FakeAnswer, FakeRequest, TicketFakeState } from './ticketFakeState';
+import { SECRET_MARKER } from '../tokens';
 
 /** The organisation, project and personal access token the Azure DevOps fake accepts. */
 export const ADO_EMULATOR_ORG = 'contoso';
 export const ADO_EMULATOR_PROJECT = 'Identity';
-export const ADO_EMULATOR_PAT = 'emulator-ado-pat';
+export const ADO_EMULATOR_PAT = `${SECRET_MARKER}ado-pat`;
 
 const SYSTEM = 'azuredevops';
 

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FakeAnswer, FakeRequest, GithubComment, GithubIssue, TicketFakeState } from './ticketFakeState';
+import { SECRET_MARKER } from '../tokens';
 
 /** The token the GitHub fake accepts (any owner/repo). */
-export const GITHUB_EMULATOR_TOKEN = 'emulator-github-token';
+export const GITHUB_EMULATOR_TOKEN = `${SECRET_MARKER}github-token`;
 
 const SYSTEM = 'github';
 const API_VERSION = '2022-11-28';

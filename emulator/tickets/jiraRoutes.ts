@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FakeAnswer, FakeRequest, JiraIssue, TicketFakeState } from './ticketFakeState';
+import { SECRET_MARKER } from '../tokens';
 
 /** The account, API token and project the Jira fake accepts (JIRA_EMAIL / JIRA_API_TOKEN / JIRA_PROJECT_KEY). */
 export const JIRA_EMULATOR_EMAIL = 'sspr@contoso.com';
-export const JIRA_EMULATOR_API_TOKEN = 'emulator-jira-token';
+export const JIRA_EMULATOR_API_TOKEN = `${SECRET_MARKER}jira-token`;
 export const JIRA_EMULATOR_PROJECT = 'SSPR';
 
 const SYSTEM = 'jira';

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FakeAnswer, FakeRequest, ServicenowIncident, TicketFakeState } from './ticketFakeState';
+import { SECRET_MARKER } from '../tokens';
 
 /** The basic-auth user the ServiceNow fake accepts (SERVICENOW_USERNAME / SERVICENOW_PASSWORD). */
 export const SERVICENOW_EMULATOR_USERNAME = 'sspr';
-export const SERVICENOW_EMULATOR_PASSWORD = 'emulator-servicenow-password';
+export const SERVICENOW_EMULATOR_PASSWORD = `${SECRET_MARKER}servicenow-password`;
 
 const SYSTEM = 'servicenow';
 const INCIDENTS = '/api/now/table/incident';

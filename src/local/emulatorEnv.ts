@@ -1,4 +1,8 @@
 import { join } from 'node:path';
+import { ADO_EMULATOR_PAT } from '../../emulator/tickets/azureDevOpsRoutes';
+import { GITHUB_EMULATOR_TOKEN } from '../../emulator/tickets/githubRoutes';
+import { JIRA_EMULATOR_API_TOKEN } from '../../emulator/tickets/jiraRoutes';
+import { SERVICENOW_EMULATOR_PASSWORD } from '../../emulator/tickets/servicenowRoutes';
 import { packageRoot } from './packageRoot';
 
 export interface EmulatorEndpoints {
@@ -22,23 +26,23 @@ export function emulatorActionEnv(emulator: EmulatorActionEndpoints, system: Tic
     servicenow: {
       SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`,
       SERVICENOW_USERNAME: 'sspr',
-      SERVICENOW_PASSWORD: 'emulator-servicenow-password',
+      SERVICENOW_PASSWORD: SERVICENOW_EMULATOR_PASSWORD,
     },
     jira: {
       JIRA_BASE_URL: `${emulator.ticketsUrl}/jira`,
       JIRA_EMAIL: 'sspr@contoso.com',
-      JIRA_API_TOKEN: 'emulator-jira-token',
+      JIRA_API_TOKEN: JIRA_EMULATOR_API_TOKEN,
       JIRA_PROJECT_KEY: 'SSPR',
     },
     azuredevops: {
       AZURE_DEVOPS_ORG_URL: `${emulator.ticketsUrl}/ado/contoso`,
       AZURE_DEVOPS_PROJECT: 'Identity',
-      AZURE_DEVOPS_PAT: 'emulator-ado-pat',
+      AZURE_DEVOPS_PAT: ADO_EMULATOR_PAT,
     },
     github: {
       GITHUB_API_URL: `${emulator.ticketsUrl}/github`,
       GITHUB_REPOSITORY: 'contoso/identity-ops',
-      GITHUB_TOKEN: 'emulator-github-token',
+      GITHUB_TOKEN: GITHUB_EMULATOR_TOKEN,
     },
     webhook: { TICKET_WEBHOOK_URL: `${emulator.ticketsUrl}/webhook/sspr` },
   };

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { childJson, runNode } from '../helpers/nodeChild';
+import { assertNoSecrets } from '../helpers/secretHygiene';
 
 /** The Functions bundle that package.json "main" names; `npm test` builds it before jest. */
 export const BUNDLE = path.resolve(__dirname, '../../dist/bundle/index.js');
@@ -89,24 +90,12 @@ const out = (result) => process.stdout.write(JSON.stringify({ ...result, logs, r
  * emulator's certificate only through NODE_EXTRA_CA_CERTS read at start-up, and because that is how
  * a cold Functions worker starts.
  */
-export function invokeBundle(functionName: string | undefined, trigger: TriggerInput | undefined, env: NodeJS.ProcessEnv, bundle = BUNDLE): Promise<Invocation> {
+export async function invokeBundle(functionName: string | undefined, trigger: TriggerInput | undefined, env: NodeJS.ProcessEnv, bundle = BUNDLE): Promise<Invocation> {
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build (tsc + bundle) first; npm test does.`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', DRIVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        resolve({ ...JSON.parse(stdout), stderr });
-      } catch {
-        reject(new Error(`the worker process printed no JSON (exit ${code}):\n${stdout}\nstderr:\n${stderr}`));
-      }
-    });
-    child.stdin.end(JSON.stringify({ bundle, library: FUNCTIONS_LIBRARY, functionName, trigger }));
-  });
+  const output = await runNode(['-e', DRIVER], { PATH: process.env.PATH ?? '', ...env }, 'the Functions worker', JSON.stringify({ bundle, library: FUNCTIONS_LIBRARY, functionName, trigger }));
+  const invocation = { ...childJson(output, 'the Functions worker'), stderr: output.stderr } as Invocation;
+  assertNoSecrets('the function logs', JSON.stringify(invocation.logs));
+  return invocation;
 }
 
 /** An HTTP call as the host routes it: the function the route names, with the route's parameters. */

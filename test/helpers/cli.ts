@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
 import { cliPath } from '../../src/local/emulatorEnv';
+import { runNode } from './nodeChild';
+import { assertNoSecrets } from './secretHygiene';
 
 export interface CliRun {
   code: number;
@@ -7,17 +8,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI as its own process, the way an operator does. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** Runs the built CLI as its own process, the way an operator does. Nothing it prints may carry a secret. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const output = await runNode([cliPath(), ...args], env, `sspr-remediator ${args[0] ?? ''}`);
+  assertNoSecrets(`the stdout of sspr-remediator ${args[0] ?? ''}`, output.stdout);
+  return { ...output, code: output.code ?? -1 };
 }
 
 /** `scan --json` must print exactly one JSON document; this parses it or fails with what was printed. */

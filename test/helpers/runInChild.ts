@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AffectedAdmin, TicketContent } from '../../src/actions/ports';
+import { childJson, runNode } from './nodeChild';
 
 /** The compiled project; `npm test` builds it before jest runs. */
 export const DIST = path.resolve(__dirname, '../../dist');
@@ -20,7 +20,7 @@ export interface ChildResult<T = any> {
  * NODE_EXTRA_CA_CERTS read at process start, and TLS checks are never to be turned off.
  * The child gets only PATH and `env`: nothing of the test process's environment leaks in.
  */
-export function runInChild<T = any>(body: string, input: unknown, env: Record<string, string>): Promise<ChildResult<T>> {
+export async function runInChild<T = any>(body: string, input: unknown, env: Record<string, string>): Promise<ChildResult<T>> {
   if (!fs.existsSync(path.join(DIST, 'src'))) throw new Error(`${DIST} is missing: run npm run build first (npm test does).`);
   const script = `
     const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
@@ -29,25 +29,8 @@ export function runInChild<T = any>(body: string, input: unknown, env: Record<st
       (value) => process.stdout.write(JSON.stringify({ ok: true, value: value === undefined ? null : value })),
       (err) => process.stdout.write(JSON.stringify({ ok: false, error: { name: err && err.name, code: err && err.code, message: String(err && err.message) } })),
     );`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        resolve({ ...JSON.parse(stdout), stderr });
-      } catch {
-        reject(new Error(`child exited ${code} without a JSON result:\n${stdout}\nstderr:\n${stderr}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(input));
-  });
+  const output = await runNode(['-e', script], { PATH: process.env.PATH ?? '', ...env }, 'a test child', JSON.stringify(input));
+  return { ...childJson(output, 'the test child'), stderr: output.stderr };
 }
 
 /** Which compiled sink to run: its module under dist/src/actions/tickets, class and settings loader. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childJson, runNode } from './nodeChild';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/local/packageRoot';
@@ -62,7 +62,7 @@ const mod = require(process.env.SINK_MODULE);
 `;
 
 /** Runs a ticket sink from dist/ in its own Node process against the emulator's HTTPS fakes. */
-export function runSinkInChild(options: SinkInChildOptions): Promise<SinkRun> {
+export async function runSinkInChild(options: SinkInChildOptions): Promise<SinkRun> {
   const modulePath = join(packageRoot(), 'dist', options.module);
   if (!existsSync(modulePath)) throw new Error(`${modulePath} is missing: run \`npm run build\` before the integration tests.`);
   const env: NodeJS.ProcessEnv = {};
@@ -76,19 +76,6 @@ export function runSinkInChild(options: SinkInChildOptions): Promise<SinkRun> {
     SINK_STEPS: JSON.stringify(options.steps),
     SINK_OPTIONS: JSON.stringify(options.sinkOptions ?? {}),
   });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', DRIVER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        resolve({ results: JSON.parse(stdout), stdout, stderr });
-      } catch {
-        reject(new Error(`the sink process printed no JSON (exit ${code}):\n${stdout}\nstderr:\n${stderr}`));
-      }
-    });
-  });
+  const output = await runNode(['-e', DRIVER], env, 'the sink process');
+  return { results: childJson(output, 'the sink process'), stdout: output.stdout, stderr: output.stderr };
 }
