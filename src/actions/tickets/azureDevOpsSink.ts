@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { AppError } from '../../errors';
-import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { escapeHtml, renderHtml } from './render/html';
 import { ticketDocument } from './ticketDocument';
-import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -82,7 +82,7 @@ export class AzureDevOpsSink implements TicketSink {
 
   constructor(
     private readonly settings: AzureDevOpsSettings,
-    private readonly options: AzureDevOpsSinkOptions = {},
+    options: AzureDevOpsSinkOptions = {},
   ) {
     this.base = `${settings.AZURE_DEVOPS_ORG_URL}/${encodeURIComponent(settings.AZURE_DEVOPS_PROJECT)}`;
     this.http = {
@@ -158,34 +158,8 @@ export class AzureDevOpsSink implements TicketSink {
     }
   }
 
-  /**
-   * One POST that must not happen twice. A POST is not idempotent, so after a failure or a lost
-   * answer `already` looks for what the POST would have made before the next attempt.
-   */
-  private async postOnce<T>(
-    url: string,
-    body: unknown,
-    contentType: string,
-    what: string,
-    already: () => Promise<T | undefined>,
-  ): Promise<{ response: TicketHttpResponse } | { existing: T }> {
-    const attempts = this.options.maxAttempts ?? 4;
-    for (let attempt = 0; ; attempt++) {
-      const last = attempt + 1 >= attempts;
-      let response: TicketHttpResponse | undefined;
-      try {
-        response = await this.call(url, { method: 'POST', body, contentType }, [...RETRYABLE_STATUS], 1);
-      } catch (err) {
-        if (last || !(err instanceof AppError) || !err.transient) throw err;
-      }
-      if (response && !RETRYABLE_STATUS.has(response.status)) return { response };
-      if (response && last) {
-        throw new AppError(CODE, `Azure DevOps answered ${response.status} to ${what} ${attempts} times. Try again later.`, { transient: true });
-      }
-      await this.pause(attempt, response?.headers.get('Retry-After') ?? null);
-      const existing = await already();
-      if (existing !== undefined) return { existing };
-    }
+  private postOnce<T>(url: string, body: unknown, contentType: string, what: string, already: () => Promise<T | undefined>) {
+    return postOnce(() => this.call(url, { method: 'POST', body, contentType }, [...RETRYABLE_STATUS], 1), already, what, this.http);
   }
 
   private async workItem(id: number): Promise<WorkItem | undefined> {
@@ -251,10 +225,6 @@ export class AzureDevOpsSink implements TicketSink {
     return response;
   }
 
-  private pause(attempt: number, retryAfter: string | null): Promise<void> {
-    const ms = retryDelayMs(attempt, retryAfter, { baseMs: this.options.backoffBaseMs ?? 500, capMs: 30_000 });
-    return (this.options.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
-  }
 }
 
 /** The tag that marks the incident's work item; lower case because Azure DevOps compares tags without case. */

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { AppError } from '../../errors';
-import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { renderMarkdown } from './render/markdown';
 import { ticketDocument } from './ticketDocument';
-import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -226,24 +226,8 @@ export class GithubSink implements TicketSink {
    * One POST that must not happen twice. A POST is not idempotent, so after a failure or a lost
    * answer `already` looks for what the POST would have made before the next attempt.
    */
-  private async postOnce<T>(url: string, body: unknown, what: string, already: () => Promise<T | undefined>): Promise<{ response: TicketHttpResponse } | { existing: T }> {
-    const attempts = this.options.maxAttempts ?? 4;
-    for (let attempt = 0; ; attempt++) {
-      const last = attempt + 1 >= attempts;
-      let response: TicketHttpResponse | undefined;
-      try {
-        response = await this.call(url, { method: 'POST', body }, [...RETRYABLE_STATUS], 1);
-      } catch (err) {
-        if (last || !(err instanceof AppError) || !err.transient) throw err;
-      }
-      if (response && !RETRYABLE_STATUS.has(response.status)) return { response };
-      if (response && last) {
-        throw new AppError(CODE, `GitHub answered ${response.status} to ${what} ${attempts} times. Try again later.`, { transient: true });
-      }
-      await this.sleep(retryDelayMs(attempt, response?.headers.get('Retry-After') ?? null, { baseMs: this.options.backoffBaseMs ?? 500, capMs: 30_000 }));
-      const existing = await already();
-      if (existing !== undefined) return { existing };
-    }
+  private postOnce<T>(url: string, body: unknown, what: string, already: () => Promise<T | undefined>) {
+    return postOnce(() => this.call(url, { method: 'POST', body }, [...RETRYABLE_STATUS], 1), already, what, this.http);
   }
 
   /** ticketRequest plus GitHub's 401/403/404/410 turned into advice, and its 403 rate limit waited out once. */

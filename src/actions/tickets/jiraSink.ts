@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { AppError } from '../../errors';
-import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { adfLine, renderAdf, type AdfDoc } from './render/adf';
 import { ticketDocument, type Block } from './ticketDocument';
-import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -59,7 +59,7 @@ export class JiraSink implements TicketSink {
 
   constructor(
     private readonly settings: JiraSettings,
-    private readonly options: TicketSinkOptions = {},
+    options: TicketSinkOptions = {},
   ) {
     this.base = settings.JIRA_BASE_URL;
     this.http = {
@@ -93,37 +93,16 @@ export class JiraSink implements TicketSink {
         labels: [LABEL, incidentLabel(content.incidentId)],
       },
     };
-    const attempts = this.options.maxAttempts ?? 4;
-    for (let attempt = 0; ; attempt++) {
-      const last = attempt + 1 >= attempts;
-      // One attempt per POST: a POST is not idempotent, so a lost answer is followed by a lookup, not a blind retry.
-      let response: TicketHttpResponse;
-      try {
-        response = await this.call(`${this.base}/rest/api/3/issue`, { method: 'POST', body }, [400, ...RETRYABLE_STATUS], 1);
-      } catch (err) {
-        if (last || !(err instanceof AppError) || !err.transient) throw err;
-        await this.pause(attempt, null);
-        const existing = await this.find(content.incidentId);
-        if (existing) return existing;
-        continue;
-      }
-      if (response.status === 400) {
-        throw new AppError(
-          'TICKET.JIRA_FAILED',
-          `jira refused the new issue (400: ${jiraErrors(response.body)}). Check JIRA_PROJECT_KEY and JIRA_ISSUE_TYPE, and that the project's create screen has no other required field.`,
-        );
-      }
-      if (!RETRYABLE_STATUS.has(response.status)) return this.ref(response.body?.key);
-      if (last) {
-        throw new AppError('TICKET.JIRA_FAILED', `jira answered ${response.status} to POST /rest/api/3/issue ${attempts} times. Try again later.`, {
-          transient: true,
-        });
-      }
-      await this.pause(attempt, response.headers.get('Retry-After'));
-      // A 502/504 from a proxy may hide an issue that was stored: look before filing again.
-      const existing = await this.find(content.incidentId);
-      if (existing) return existing;
+    const post = () => this.call(`${this.base}/rest/api/3/issue`, { method: 'POST', body }, [400, ...RETRYABLE_STATUS], 1);
+    const outcome = await postOnce(post, () => this.find(content.incidentId), 'POST /rest/api/3/issue', this.http);
+    if ('existing' in outcome) return outcome.existing;
+    if (outcome.response.status === 400) {
+      throw new AppError(
+        'TICKET.JIRA_FAILED',
+        `jira refused the new issue (400: ${jiraErrors(outcome.response.body)}). Check JIRA_PROJECT_KEY and JIRA_ISSUE_TYPE, and that the project's create screen has no other required field.`,
+      );
     }
+    return this.ref(outcome.response.body?.key);
   }
 
   async update(ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
@@ -180,10 +159,6 @@ export class JiraSink implements TicketSink {
     return response;
   }
 
-  private pause(attempt: number, retryAfter: string | null): Promise<void> {
-    const ms = retryDelayMs(attempt, retryAfter, { baseMs: this.options.backoffBaseMs ?? 500, capMs: 30_000 });
-    return (this.options.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
-  }
 
   private unexpected(what: string): AppError {
     return new AppError('TICKET.JIRA_FAILED', `jira gave an unexpected answer (${what}); check that JIRA_BASE_URL points at the Jira site itself.`);

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { AppError } from '../../errors';
-import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
-import { ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -64,7 +64,7 @@ export class ServicenowSink implements TicketSink {
 
   constructor(
     private readonly settings: ServicenowSettings,
-    private readonly options: TicketSinkOptions = {},
+    options: TicketSinkOptions = {},
   ) {
     this.base = settings.SERVICENOW_INSTANCE_URL;
     this.http = {
@@ -106,34 +106,11 @@ export class ServicenowSink implements TicketSink {
     if (text.length > DESCRIPTION_LIMIT) body.work_notes = text;
     if (this.settings.SERVICENOW_ASSIGNMENT_GROUP) body.assignment_group = this.settings.SERVICENOW_ASSIGNMENT_GROUP;
 
-    const attempts = this.options.maxAttempts ?? 4;
-    for (let attempt = 0; ; attempt++) {
-      const last = attempt + 1 >= attempts;
-      // One attempt per POST: a POST is not idempotent, so a lost answer is followed by a lookup, not a blind retry.
-      let response: TicketHttpResponse;
-      try {
-        response = await this.call(`${this.base}/api/now/table/incident`, { method: 'POST', body }, [...RETRYABLE_STATUS], 1);
-      } catch (err) {
-        if (last || !(err instanceof AppError) || !err.transient) throw err;
-        await this.pause(attempt, null);
-        const existing = await this.find(content.incidentId);
-        if (existing) return existing;
-        continue;
-      }
-      if (!RETRYABLE_STATUS.has(response.status)) {
-        if (!isRecord(response.body?.result)) throw this.unexpected('POST /api/now/table/incident');
-        return this.ref(response.body.result);
-      }
-      if (last) {
-        throw new AppError('TICKET.SERVICENOW_FAILED', `servicenow answered ${response.status} to POST /api/now/table/incident ${attempts} times. Try again later.`, {
-          transient: true,
-        });
-      }
-      await this.pause(attempt, response.headers.get('Retry-After'));
-      // A 502/504 from a proxy may hide an incident that was stored: look before filing again.
-      const existing = await this.find(content.incidentId);
-      if (existing) return existing;
-    }
+    const post = () => this.call(`${this.base}/api/now/table/incident`, { method: 'POST', body }, [...RETRYABLE_STATUS], 1);
+    const outcome = await postOnce(post, () => this.find(content.incidentId), 'POST /api/now/table/incident', this.http);
+    if ('existing' in outcome) return outcome.existing;
+    if (!isRecord(outcome.response.body?.result)) throw this.unexpected('POST /api/now/table/incident');
+    return this.ref(outcome.response.body.result);
   }
 
   async update(ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
@@ -189,10 +166,6 @@ export class ServicenowSink implements TicketSink {
     return response;
   }
 
-  private pause(attempt: number, retryAfter: string | null): Promise<void> {
-    const ms = retryDelayMs(attempt, retryAfter, { baseMs: this.options.backoffBaseMs ?? 500, capMs: 30_000 });
-    return (this.options.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
-  }
 
   private unexpected(what: string): AppError {
     return new AppError('TICKET.SERVICENOW_FAILED', `servicenow gave an unexpected answer (${what}); check that SERVICENOW_INSTANCE_URL points at the instance itself.`);

@@ -70,6 +70,40 @@ export async function ticketRequest(
   }
 }
 
+/**
+ * One POST that must not take effect twice. A POST is not idempotent, so it is sent once per attempt
+ * and, after a failure or a lost answer (a proxy's 502/504 may hide a stored ticket), `already` looks
+ * for what it would have made before the next attempt. `post` must accept RETRYABLE_STATUS answers.
+ * Returns the first answer outside RETRYABLE_STATUS, or what `already` found.
+ */
+export async function postOnce<T>(
+  post: () => Promise<TicketHttpResponse>,
+  already: () => Promise<T | undefined>,
+  what: string,
+  options: TicketHttpOptions,
+): Promise<{ response: TicketHttpResponse } | { existing: T }> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const attempts = options.maxAttempts ?? 4;
+  for (let attempt = 0; ; attempt++) {
+    const last = attempt + 1 >= attempts;
+    let response: TicketHttpResponse | undefined;
+    try {
+      response = await post();
+    } catch (err) {
+      if (last || !(err instanceof AppError) || !err.transient) throw err;
+    }
+    if (response && !RETRYABLE_STATUS.has(response.status)) return { response };
+    if (response && last) {
+      throw new AppError(`TICKET.${options.system.toUpperCase()}_FAILED`, `${options.system} answered ${response.status} to ${what} ${attempts} times. Try again later.`, {
+        transient: true,
+      });
+    }
+    await sleep(retryDelayMs(attempt, response?.headers.get('Retry-After') ?? null, { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 }));
+    const existing = await already();
+    if (existing !== undefined) return { existing };
+  }
+}
+
 function parseBody(text: string): unknown {
   if (text === '') return null;
   try {
