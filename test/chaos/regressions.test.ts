@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { loadScenario, startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
-import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
+import { loadScenario, type Scenario } from '../../emulator';
 import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
 import { jsonOf, runCli } from '../../bench/lib/cli';
+import { useEmulatedWorld } from '../helpers/emulatedWorld';
 
 /**
  * Bugs the chaos harness found (bench/chaos), each reduced to a deterministic reproduction that asserts
@@ -10,23 +10,8 @@ import { jsonOf, runCli } from '../../bench/lib/cli';
  * bug stands, so once it is fixed jest reports it and `.failing` must be removed. Seeds and trials that
  * found them are in docs/BENCHMARKS.md.
  */
-let azurite: RunningAzurite;
-const emulators: RunningEmulator[] = [];
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-afterEach(async () => {
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
-});
-
-async function emulate(scenario: Scenario) {
-  const emulator = await startEmulator({ scenario });
-  emulators.push(emulator);
-  return emulator;
-}
+const world = useEmulatedWorld();
+const emulate = async (scenario: Scenario) => (await world.emulate(scenario, { keepTenantId: true })).emulator;
 
 async function scan(tenantId: string, env: NodeJS.ProcessEnv) {
   const run = await runCli(['scan', '--tenant', tenantId, '--json'], env);
@@ -50,7 +35,7 @@ describe('bugs found by the chaos harness', () => {
     const tenantId = randomUUID();
     const base = loadScenario('admin-policy-off');
     const emulator = await emulate({ ...base, tenantId, faults: [{ match, kind: 'malformed', times: 1 }] });
-    const env = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString });
+    const env = emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString });
     const first = await scan(tenantId, env);
     expect(first.findings.map((f: any) => f.verdict)).toEqual(['cannot-confirm']);
     await scan(tenantId, env);
@@ -86,7 +71,7 @@ describe('bugs found by the chaos harness', () => {
       faults: [{ match: `^/v1\\.0/users/${b}\\?`, inBatch: true, kind: 'status', status: 503, retryAfter: 0, times: 6 }],
       automation: { runForMs: 300 },
     });
-    const env = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString, ACTION_MODE: 'remediate', ...emulatorActionEnv(emulator, 'webhook') });
+    const env = emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString, ACTION_MODE: 'remediate', ...emulatorActionEnv(emulator, 'webhook') });
     const first = await scan(tenantId, env);
     expect(first.incidents[0]).toMatchObject({ state: 'resolved', userIds: [a] });
     await scan(tenantId, env);

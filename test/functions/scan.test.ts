@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { QueueClient } from '@azure/storage-queue';
-import { loadScenario, startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
+import { type RunningEmulator, type Scenario } from '../../emulator';
 import { createLocalCertificate } from '../../emulator/certificate';
 import { startIngestion } from '../../emulator/ingestion/ingestionServer';
-import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
 import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
+import { useEmulatedWorld } from '../helpers/emulatedWorld';
 import { http, invokeBundle, type Invocation } from './bundleChild';
 
 /**
@@ -14,30 +13,13 @@ import { http, invokeBundle, type Invocation } from './bundleChild';
  * host: it invokes the timer and HTTP functions, takes what they queued from sspr-scans and hands
  * each message to tenantScan with its dequeue count, as the queue trigger would.
  */
-let azurite: RunningAzurite;
-const emulators: RunningEmulator[] = [];
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-afterEach(async () => {
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
-});
-
-/** Each test gets its own tenant, so rows and messages in the shared Azurite never mix. */
-async function emulate(change: (scenario: Scenario) => Scenario = (s) => s) {
-  const scenario = { ...change(loadScenario('admin-policy-off')), tenantId: randomUUID() };
-  const emulator = await startEmulator({ scenario });
-  emulators.push(emulator);
-  return { emulator, tenantId: scenario.tenantId };
-}
+const world = useEmulatedWorld();
+const emulate = (change?: (scenario: Scenario) => Scenario) => world.emulate('admin-policy-off', { change });
 
 function appEnv(emulator: RunningEmulator, tenantId: string, extra: Record<string, string> = {}) {
   return emulatorEnv(emulator, {
-    AzureWebJobsStorage: azurite.connectionString,
-    STATE_STORAGE: azurite.connectionString,
+    AzureWebJobsStorage: world.azurite.connectionString,
+    STATE_STORAGE: world.azurite.connectionString,
     TENANTS: tenantId,
     SCAN_SCHEDULE: '0 */15 * * * *',
     ...extra,
@@ -46,7 +28,7 @@ function appEnv(emulator: RunningEmulator, tenantId: string, extra: Record<strin
 
 /** What the queue trigger would hand over: the decoded JSON of every waiting message of this tenant. */
 async function takeMessages(tenantId: string): Promise<Array<{ message: any; dequeueCount: number }>> {
-  const queue = new QueueClient(azurite.connectionString, 'sspr-scans');
+  const queue = new QueueClient(world.azurite.connectionString, 'sspr-scans');
   const taken: Array<{ message: any; dequeueCount: number }> = [];
   for (;;) {
     const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });

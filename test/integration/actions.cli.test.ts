@@ -1,37 +1,19 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { loadScenario, startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
+import { type RunningEmulator, type Scenario } from '../../emulator';
 import { emulatorSecretsIn } from '../../emulator/tokens';
-import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
 import { cliPath, emulatorActionEnv, emulatorEnv, type TicketSystem } from '../../src/local/emulatorEnv';
 import { parseJson, runCli } from '../helpers/cli';
+import { useEmulatedWorld } from '../helpers/emulatedWorld';
 
 /**
  * Modes end to end: the CLI as a process, the HTTPS emulator (Graph, Resource Manager, webhook
  * receiver) and a real Azurite. Asserts what the outside world saw: tickets, comments, jobs, PATCHes.
  */
-let azurite: RunningAzurite;
-const emulators: RunningEmulator[] = [];
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-afterEach(async () => {
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
-});
-
-/** Each test gets its own tenant id, so incidents in the shared Azurite never mix. */
-async function emulate(name: string, change: (scenario: Scenario) => Scenario = (s) => s) {
-  const scenario = { ...change(loadScenario(name)), tenantId: randomUUID() };
-  const emulator = await startEmulator({ scenario });
-  emulators.push(emulator);
-  return { emulator, tenantId: scenario.tenantId };
-}
+const world = useEmulatedWorld();
+const emulate = (name: string, change?: (scenario: Scenario) => Scenario) => world.emulate(name, { change });
 
 function actionEnv(emulator: RunningEmulator, mode: string, extra: Record<string, string> = {}, system: TicketSystem = 'webhook') {
-  return emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString, ACTION_MODE: mode, ...emulatorActionEnv(emulator, system), ...extra });
+  return emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString, ACTION_MODE: mode, ...emulatorActionEnv(emulator, system), ...extra });
 }
 
 const deliveries = (emulator: RunningEmulator) => emulator.tickets.webhook.deliveries.map((d) => (d.body as { event: string }).event);
@@ -252,7 +234,7 @@ describe('telemetry', () => {
     const sent = JSON.stringify(emulator.telemetry);
     expect(sent).not.toContain('woodgrove.com');
     expect(sent).not.toContain(emulator.tokenMarker);
-    expect(sent).not.toContain(azurite.connectionString.match(/AccountKey=([^;]+)/)![1]);
+    expect(sent).not.toContain(world.azurite.connectionString.match(/AccountKey=([^;]+)/)![1]);
     const metrics = emulator.telemetry.filter((e: any) => e.data?.baseType === 'MetricData').flatMap((e: any) => e.data.baseData.metrics.map((m: any) => m.name));
     expect(metrics).toEqual(expect.arrayContaining(['SsprFailures', 'ConfirmedAdmins', 'GraphThrottled']));
   });

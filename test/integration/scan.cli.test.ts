@@ -1,31 +1,14 @@
-import { loadScenario, startEmulator, type RunningEmulator } from '../../emulator';
-import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
+import type { RunningEmulator } from '../../emulator';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { parseJson, runCli } from '../helpers/cli';
+import { useEmulatedWorld } from '../helpers/emulatedWorld';
 
 /**
  * The CLI as its own process against the HTTPS tenant emulator (managed-identity token, Graph wire
  * format) and a real Azurite. Nothing of ours is mocked.
  */
-let azurite: RunningAzurite;
-const emulators: RunningEmulator[] = [];
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-afterEach(async () => {
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
-});
-
-async function emulate(name: string): Promise<{ emulator: RunningEmulator; tenantId: string }> {
-  const scenario = loadScenario(name);
-  const emulator = await startEmulator({ scenario });
-  emulators.push(emulator);
-  return { emulator, tenantId: scenario.tenantId };
-}
+const world = useEmulatedWorld();
+const emulate = (name: string) => world.emulate(name, { keepTenantId: true });
 
 async function scanJson(name: string, extraEnv: Record<string, string | undefined> = {}) {
   const { emulator, tenantId } = await emulate(name);
@@ -136,7 +119,7 @@ describe('sspr-remediator scan --json', () => {
 describe('scans with state in Azure Tables (Azurite)', () => {
   test('when an event arrives late, then the next scan overlaps the last window, finds it, and does not count the first one twice', async () => {
     const { emulator, tenantId } = await emulate('late-events');
-    const env = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString });
+    const env = emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString });
 
     const first = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
     expect(verdicts(first)).toEqual(['confirmed']);
@@ -156,7 +139,7 @@ describe('scans with state in Azure Tables (Azurite)', () => {
 
   test('when the same tenant is scanned twice with nothing new, then the second scan reports nothing and keeps the one incident', async () => {
     const { emulator, tenantId } = await emulate('admin-policy-off');
-    const env = emulatorEnv(emulator, { STATE_STORAGE: azurite.connectionString });
+    const env = emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString });
     const first = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
     const second = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
     expect(first.findings).toHaveLength(1);
