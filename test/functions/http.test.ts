@@ -121,6 +121,16 @@ describe('POST /api/scans', () => {
     ['a tenant not in TENANTS', 422, 'SCAN.UNKNOWN_TENANT', JSON.stringify({ tenantId: OTHER })],
     ['a mode above ACTION_MODE', 403, 'SCAN.MODE_NOT_ALLOWED', JSON.stringify({ ...tenant, mode: 'remediate' })],
     ['approve above ticket', 403, 'SCAN.MODE_NOT_ALLOWED', JSON.stringify({ ...tenant, mode: 'approve' })],
+    ['empty (read as {}: no tenantId while two tenants are served)', 400, 'HTTP.INVALID_REQUEST', ''],
+    ['only whitespace (read as {})', 400, 'HTTP.INVALID_REQUEST', ' \n '],
+    ['JSON with a trailing comma', 400, 'HTTP.BAD_JSON', `{"tenantId":"${TENANT_A}",}`],
+    ['two JSON documents', 400, 'HTTP.BAD_JSON', `{"tenantId":"${TENANT_A}"}{}`],
+    ['a tenantId with a trailing newline', 400, 'HTTP.INVALID_REQUEST', JSON.stringify({ tenantId: `${TENANT_A}\n` })],
+    ['a tenantId with an OData quote', 400, 'HTTP.INVALID_REQUEST', JSON.stringify({ tenantId: `${TENANT_A}' or true or '` })],
+    ['a tenantId of 4,000 characters', 400, 'HTTP.INVALID_REQUEST', JSON.stringify({ tenantId: 'a'.repeat(4_000) })],
+    ['an array nested 2,000 deep', 400, 'HTTP.INVALID_REQUEST', `{"tenantId":${'['.repeat(2_000)}${']'.repeat(2_000)}}`],
+    ['a constructor field', 400, 'HTTP.INVALID_REQUEST', `{"tenantId":"${TENANT_A}","constructor":{"prototype":{}}}`],
+    ['a NUL character in the mode', 400, 'HTTP.INVALID_REQUEST', JSON.stringify({ ...tenant, mode: 'report\u0000' })],
   ])('when the body is %s, then %i problem+json %s', async (_, status, code, body) => {
     const response = await startScan(post('/api/scans', body), context());
     expectProblem(response, status, code);
