@@ -4,6 +4,7 @@ import { type RunningEmulator, type Scenario } from '../../emulator';
 import { createLocalCertificate } from '../../emulator/certificate';
 import { startIngestion } from '../../emulator/ingestion/ingestionServer';
 import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
+import { runCli } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
 import { http, invokeBundle, type Invocation } from './bundleChild';
 
@@ -125,6 +126,44 @@ describe('one writer per tenant', () => {
     const incidents = await run('listIncidents', http('GET', '/api/incidents'), env);
     expect(incidents.response!.json.incidents).toHaveLength(1);
   });
+});
+
+describe('ten scans of one tenant at once, from every entry point', () => {
+  test('when 3 timer, 3 HTTP and 4 CLI scans start together in remediate mode, then one writes, nine are refused busy; one incident, one ticket, one job', async () => {
+    // The runbook job runs 6 s and the first audit page takes 3 s: the writer holds the tenant
+    // lease well past the moment the last of the ten processes asks for it.
+    const { emulator, tenantId } = await emulate((s) => ({
+      ...s,
+      automation: { ...s.automation, runForMs: 6_000 },
+      faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'slow', delayMs: 3_000, times: 1 }],
+    }) as Scenario);
+    const env = appEnv(emulator, tenantId, { ACTION_MODE: 'remediate', ...emulatorActionEnv(emulator, 'webhook') });
+    for (let n = 0; n < 3; n++) {
+      await run('scheduledScan', { kind: 'timer' }, env);
+      await run('startScan', http('POST', '/api/scans', { body: { tenantId } }), env);
+    }
+    const messages = await takeMessages(tenantId);
+    expect(messages.map((m) => m.message.requestedBy).sort()).toEqual(['http', 'http', 'http', 'timer', 'timer', 'timer']);
+
+    const [queued, cli] = await Promise.all([
+      Promise.all(messages.map(({ message }) => scanQueued(message, env))),
+      Promise.all(Array.from({ length: 4 }, () => runCli(['scan', '--tenant', tenantId, '--json'], env))),
+    ]);
+    const statuses = await Promise.all(messages.map(({ message }) => scanStatus(message.scanId, env)));
+    const outcomes = [
+      ...statuses.map((status) => status.response!.json.status as string),
+      ...cli.map((scan) => (scan.code === 0 ? 'succeeded' : /SCAN\.TENANT_BUSY/.test(scan.stderr) ? 'skipped-busy' : `exit ${scan.code}: ${scan.stderr}`)),
+    ];
+    expect(queued.map((invocation) => invocation.error)).toEqual(queued.map(() => undefined));
+    expect(outcomes.filter((outcome) => outcome === 'succeeded')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 'skipped-busy')).toHaveLength(9);
+
+    const resolved = await run('listIncidents', http('GET', '/api/incidents', { query: { state: 'resolved' } }), env);
+    expect(resolved.response!.json.incidents).toEqual([expect.objectContaining({ tenantId, state: 'resolved' })]);
+    expect((await run('listIncidents', http('GET', '/api/incidents'), env)).response!.json.incidents).toEqual([]);
+    expect(emulator.tickets.webhook.deliveries.filter((d) => (d.body as { event: string }).event === 'opened')).toHaveLength(1);
+    expect(emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)).toHaveLength(1);
+  }, 120_000);
 });
 
 describe('approval over HTTP', () => {
