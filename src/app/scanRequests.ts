@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { RestError, TableClient } from '@azure/data-tables';
+import { odata, RestError, TableClient, type TransactionAction } from '@azure/data-tables';
 import { AppError } from '../errors';
 
 export const SCANS_TABLE = 'ssprScans';
@@ -7,6 +7,8 @@ const SCAN_PARTITION = 'scan';
 const TENANT_PARTITION = 'tenant';
 /** A Table string property holds 64 KiB of UTF-16: 32 K characters. Results larger than this are summarised. */
 const MAX_RESULT_CHARS = 30_000;
+/** How long GET /api/scans/{id} can find a scan: the timer forgets older ones. */
+export const SCAN_RECORD_DAYS = 30;
 
 export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped-busy';
 export const FINAL_STATUSES: readonly ScanStatus[] = ['succeeded', 'skipped-busy'];
@@ -160,6 +162,29 @@ export class ScanRequests {
         }
       }),
     );
+  }
+
+  /**
+   * Deletes up to `limit` scan rows not written since `before` (the tenants' last-scan rows stay);
+   * returns how many. By the row's Timestamp, because a row made by a retry may have no queuedAt.
+   */
+  async forgetBefore(before: Date, limit = 1_000): Promise<number> {
+    await this.ensureTable();
+    try {
+      const keys: string[] = [];
+      const rows = this.client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${SCAN_PARTITION} and Timestamp lt ${before}`, select: ['RowKey'] } });
+      for await (const row of rows) {
+        keys.push(row.rowKey!);
+        if (keys.length >= limit) break;
+      }
+      for (let start = 0; start < keys.length; start += 100) {
+        const deletes: TransactionAction[] = keys.slice(start, start + 100).map((rowKey) => ['delete', { partitionKey: SCAN_PARTITION, rowKey }]);
+        await this.client.submitTransaction(deletes);
+      }
+      return keys.length;
+    } catch (err) {
+      throw storageFailed(err);
+    }
   }
 
   /** Reads at most one row: proves the table answers (a table not created yet answers too), for GET /api/health. */

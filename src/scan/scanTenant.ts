@@ -11,7 +11,7 @@ import { SSPR_009, type AuditEvent, type Finding, type PolicyFacts, type SsprFai
 import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from './policyChanges';
 import type { Signature } from './signatures';
 import { judgeUser, PROPAGATION_MS } from './verdict';
-import { nextCheckpoint, planWindow } from './window';
+import { nextCheckpoint, planWindow, RETENTION_MS } from './window';
 
 export interface ScanDependencies {
   auditLog: AuditLogReader;
@@ -78,6 +78,7 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
   await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id, lateJoined));
   const advanceTo = nextCheckpoint({ ...window, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
   if (advanceTo) await deps.state.advanceCheckpoint(request.tenantId, advanceTo, checkpoint);
+  await forgetUnreadableEvents(deps, request.tenantId, now);
 
   recordScan(deps, request.tenantId, window, read, findings, now);
   return {
@@ -91,6 +92,19 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
     actionErrors: acted?.errors ?? [],
     graphRequests: { ...deps.graphStats },
   };
+}
+
+/**
+ * Events older than the audit retention (plus a day) can never be in a window again: forget them, so
+ * the lookup of recorded events each scan makes stays one month long. Best effort: everything this
+ * scan found is already durable, and the next scan tries again.
+ */
+async function forgetUnreadableEvents(deps: ScanDependencies, tenantId: string, now: Date): Promise<void> {
+  try {
+    await deps.state.forgetEventsBefore(tenantId, new Date(now.getTime() - RETENTION_MS - 86_400_000));
+  } catch (err) {
+    deps.progress?.(`could not forget old recorded events (${toAppError(err).code}); the next scan tries again`);
+  }
 }
 
 function recordScan(deps: ScanDependencies, tenantId: string, window: Window, read: { eventsRead: number; failures: SsprFailure[] }, findings: Finding[], started: Date) {

@@ -73,6 +73,8 @@ export interface StateStore {
   /** Replaces the incident if nobody changed it since it was read (ETag); STATE.CONFLICT otherwise. */
   updateIncident(incident: StoredIncident): Promise<StoredIncident>;
   recordEvents(tenantId: string, events: RecordedEvent[]): Promise<void>;
+  /** Deletes up to `limit` recorded events older than `before`; returns how many. */
+  forgetEventsBefore(tenantId: string, before: Date, limit?: number): Promise<number>;
   advanceCheckpoint(tenantId: string, windowEnd: Date, previous: Checkpoint | undefined): Promise<void>;
   /** Incidents not yet resolved (all tenants when none is given); `all` includes resolved ones. */
   listIncidents(tenantId?: string, options?: { all?: boolean }): Promise<StoredIncident[]>;

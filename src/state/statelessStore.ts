@@ -49,6 +49,10 @@ export class StatelessStore implements StateStore {
 
   async recordEvents(): Promise<void> {}
 
+  async forgetEventsBefore(): Promise<number> {
+    return 0;
+  }
+
   async advanceCheckpoint(): Promise<void> {}
 
   async listIncidents(): Promise<StoredIncident[]> {

@@ -167,6 +167,21 @@ export class TableStateStore implements StateStore {
     }
   }
 
+  async forgetEventsBefore(tenantId: string, before: Date, limit = 1_000): Promise<number> {
+    await this.ensureTables();
+    const keys: string[] = [];
+    const rows = this.clients.events.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${tenantId} and at lt ${before}`, select: ['RowKey'] } });
+    for await (const row of storageCall(rows)) {
+      keys.push(row.rowKey!);
+      if (keys.length >= limit) break;
+    }
+    for (let start = 0; start < keys.length; start += TRANSACTION_LIMIT) {
+      const deletes: TransactionAction[] = keys.slice(start, start + TRANSACTION_LIMIT).map((rowKey) => ['delete', { partitionKey: tenantId, rowKey }]);
+      await storageCall(this.clients.events.submitTransaction(deletes));
+    }
+    return keys.length;
+  }
+
   async advanceCheckpoint(tenantId: string, windowEnd: Date, previous: Checkpoint | undefined): Promise<void> {
     await this.ensureTables();
     const entity = { partitionKey: tenantId, rowKey: CHECKPOINT_ROW, windowEnd: windowEnd.toISOString() };

@@ -1,5 +1,7 @@
+import { DefaultAzureCredential } from '@azure/identity';
 import type { RunningEmulator } from '../../emulator';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
+import { TableStateStore } from '../../src/state/tableStateStore';
 import { parseJson, runCli } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
 
@@ -146,6 +148,20 @@ describe('scans with state in Azure Tables (Azurite)', () => {
     expect(second.findings).toEqual([]);
     const listed = parseJson(await runCli(['incidents', '--tenant', tenantId, '--json'], env));
     expect(listed.map((i: any) => i.id)).toEqual([first.incidents[0].id]);
+  });
+});
+
+describe('housekeeping', () => {
+  test('when a recorded event is older than the audit retention, then a scan forgets it and keeps what it recorded itself', async () => {
+    const { emulator, tenantId } = await world.emulate('admin-policy-off');
+    const state = new TableStateStore(world.azurite.connectionString, new DefaultAzureCredential());
+    const ancient = new Date(Date.now() - 45 * 86_400_000).toISOString();
+    await state.recordEvents(tenantId, [{ eventId: 'event-from-45-days-ago', at: ancient, userId: 'u', verdict: 'not-admin' }]);
+    const run = await runCli(['scan', '--tenant', tenantId, '--json'], emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString }));
+    expect(run.code).toBe(0);
+    const kept = await state.recordedEventIds(tenantId, new Date(0));
+    expect(kept.has('event-from-45-days-ago')).toBe(false);
+    expect(kept.size).toBe(parseJson(run).findings.flatMap((finding: { eventIds: string[] }) => finding.eventIds).length);
   });
 });
 

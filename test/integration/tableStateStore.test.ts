@@ -99,6 +99,20 @@ describe('TableStateStore', () => {
     expect(since.has('event-198')).toBe(false);
   });
 
+  test('when events are older than the cut-off, then they are forgotten, at most the limit per call, and newer ones stay', async () => {
+    const tenant = newTenant();
+    const s = store();
+    const at = (daysAgo: number, i: number) => new Date(NOW.getTime() - daysAgo * 86_400_000 + i * 1000).toISOString();
+    const old = Array.from({ length: 130 }, (_, i) => ({ eventId: `old-${i}`, at: at(40, i), userId: 'u', verdict: 'not-admin' as const }));
+    const recent = Array.from({ length: 3 }, (_, i) => ({ eventId: `new-${i}`, at: at(2, i), userId: 'u', verdict: 'not-admin' as const }));
+    await s.recordEvents(tenant, [...old, ...recent]);
+    const cutOff = new Date(NOW.getTime() - 31 * 86_400_000);
+    expect(await s.forgetEventsBefore(tenant, cutOff, 120)).toBe(120);
+    expect(await s.forgetEventsBefore(tenant, cutOff, 120)).toBe(10);
+    expect(await s.forgetEventsBefore(tenant, cutOff, 120)).toBe(0);
+    expect([...(await s.recordedEventIds(tenant, new Date(0)))].sort()).toEqual(['new-0', 'new-1', 'new-2']);
+  });
+
   test('when another scan moved the checkpoint meanwhile, then a stale write neither fails nor moves it back', async () => {
     const tenant = newTenant();
     const a = store();
