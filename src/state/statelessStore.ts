@@ -1,6 +1,7 @@
 import type { AffectedAdmin } from '../actions/ports';
 import { AppError } from '../errors';
 import type { Incident } from '../scan/model';
+import { freshIncident } from './incidentRecord';
 import type { JournalEntry, StateStore, StoredIncident } from './ports';
 
 /** Used when STATE_STORAGE is unset (report mode only): every scan stands alone, nothing is remembered. */
@@ -16,23 +17,7 @@ export class StatelessStore implements StateStore {
   }
 
   async saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
-    const at = now.toISOString();
-    return {
-      ...incident,
-      tenantId,
-      state: 'open',
-      sequence: 1,
-      admins,
-      notifiedUserIds: [],
-      ticket: null,
-      remediation: null,
-      approval: null,
-      disabledBy: null,
-      verifyingSince: null,
-      transitions: [],
-      openedAt: at,
-      updatedAt: at,
-    };
+    return freshIncident(tenantId, incident, admins, 1, now);
   }
 
   async joinLatestIncident(): Promise<undefined> {
