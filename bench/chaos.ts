@@ -58,9 +58,12 @@ async function main(): Promise<number> {
 
     const faults = outcomes.flatMap((o) => o.faults);
     const byKind = new Map<string, number>();
+    const byFamily = new Map<string, number>();
     for (const fault of faults) {
-      const kind = fault.replace(/ x\d+$/, '').replace(/\d+ ms/, 'N ms').replace(/Retry-After \d/, 'Retry-After n');
+      // One admin's lookups are grouped with everyone's: the id is in the per-trial lines above.
+      const kind = fault.replace(/ x\d+$/, '').replace(/\d+ ms/, 'N ms').replace(/Retry-After \d/, 'Retry-After n').replace(/( of)? [0-9a-f]{8}:/, ' (one admin):');
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+      byFamily.set(familyOf(fault), (byFamily.get(familyOf(fault)) ?? 0) + 1);
     }
     const violating = outcomes.filter((o) => o.violations.length > 0);
     const violations = violating.reduce((sum, o) => sum + o.violations.length, 0) + together.violations.length;
@@ -68,9 +71,10 @@ async function main(): Promise<number> {
     process.stdout.write(`\nchaos summary (seed ${seed})\n`);
     process.stdout.write(`  trials: ${outcomes.length} (${outcomes.filter((o) => o.mode === 'ticket').length} ticket, ${outcomes.filter((o) => o.mode === 'remediate').length} remediate)\n`);
     process.stdout.write(`  faults injected: ${faults.length} planned, ${outcomes.reduce((s, o) => s + o.errorAnswers, 0)} 429/5xx answers seen; scans killed with SIGKILL: ${killed}; scans run: ${outcomes.reduce((s, o) => s + o.scans, 0)}\n`);
+    process.stdout.write(`  by family: ${[...byFamily].sort((a, b) => b[1] - a[1]).map(([family, n]) => `${family} ${n}`).join(', ')}; kill -9 ${killed}\n`);
     for (const [kind, n] of [...byKind].sort((a, b) => b[1] - a[1])) process.stdout.write(`    ${String(n).padStart(4)}  ${kind}\n`);
     process.stdout.write(
-      `  secret hygiene: searched ${outcomes.reduce((s, o) => s + o.scans + 1, 0)} CLI outputs and ${outcomes.reduce((s, o) => s + o.telemetryEnvelopes, 0)} telemetry envelopes for the token marker, webhook secret, storage key and identity header\n`,
+      `  secret hygiene: searched ${outcomes.reduce((s, o) => s + o.scans + 1, 0)} CLI outputs and ${outcomes.reduce((s, o) => s + o.telemetryEnvelopes, 0)} telemetry envelopes for the token marker, webhook secret, storage key, identity header and ticket credentials\n`,
     );
     process.stdout.write(`  final states: ${JSON.stringify(Object.fromEntries(countBy(outcomes.map((o) => o.finalState))))}\n`);
     process.stdout.write(`  concurrency: ${together.scans} scans at once → ${together.winners} writer, ${together.refused} SCAN.TENANT_BUSY, ${together.opened} ticket, ${together.jobs} job\n`);
@@ -98,3 +102,17 @@ main().then(
     process.exitCode = 2;
   },
 );
+
+/** The kind of fault, for the summary line: what the issue lists (429 with and without Retry-After, 5xx, …). */
+function familyOf(fault: string): string {
+  if (/^webhook/.test(fault)) return 'ticket system 429/5xx';
+  if (/429 Retry-After/.test(fault)) return '429 with Retry-After';
+  if (/429/.test(fault)) return '429 without Retry-After';
+  if (/: 5\d\d/.test(fault)) return '5xx';
+  if (/reset/.test(fault)) return 'connection reset';
+  if (/slow/.test(fault)) return 'slow answer';
+  if (/malformed/.test(fault)) return 'malformed answer';
+  if (/^runbook/.test(fault)) return 'runbook fails or does nothing';
+  if (/hardened/.test(fault)) return 'switch turned off on purpose';
+  return 'other';
+}
