@@ -224,7 +224,6 @@ export class AzureDevOpsSink implements TicketSink {
     }
     return response;
   }
-
 }
 
 /** The tag that marks the incident's work item; lower case because Azure DevOps compares tags without case. */

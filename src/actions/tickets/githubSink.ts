@@ -222,10 +222,7 @@ export class GithubSink implements TicketSink {
     return undefined;
   }
 
-  /**
-   * One POST that must not happen twice. A POST is not idempotent, so after a failure or a lost
-   * answer `already` looks for what the POST would have made before the next attempt.
-   */
+  /** See postOnce in ticketHttp.ts: a POST that must not take effect twice. */
   private postOnce<T>(url: string, body: unknown, what: string, already: () => Promise<T | undefined>) {
     return postOnce(() => this.call(url, { method: 'POST', body }, [...RETRYABLE_STATUS], 1), already, what, this.http);
   }

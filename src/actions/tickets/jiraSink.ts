@@ -159,7 +159,6 @@ export class JiraSink implements TicketSink {
     return response;
   }
 
-
   private unexpected(what: string): AppError {
     return new AppError('TICKET.JIRA_FAILED', `jira gave an unexpected answer (${what}); check that JIRA_BASE_URL points at the Jira site itself.`);
   }

@@ -166,7 +166,6 @@ export class ServicenowSink implements TicketSink {
     return response;
   }
 
-
   private unexpected(what: string): AppError {
     return new AppError('TICKET.SERVICENOW_FAILED', `servicenow gave an unexpected answer (${what}); check that SERVICENOW_INSTANCE_URL points at the instance itself.`);
   }
