@@ -185,8 +185,8 @@ function isAdmin(user: UserFacts): boolean {
 
 /**
  * Admins judged `propagating` or `policy-on` who failed while the switch was still off (say, unreadable
- * in the scan that fixed it) were blocked by the same outage: they join the incident that covered it, so its record
- * names everyone affected. Never a new incident or action: the switch is already on.
+ * in the scan that fixed it) were blocked by the same outage: they join the incident that covered it,
+ * so its record names everyone affected. Never a new incident or action: the switch is already on.
  * Returns the incident id each joined admin's events belong to.
  */
 async function joinLateAdmins(deps: ScanDependencies, tenantId: string, findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, facts: Facts, now: Date) {

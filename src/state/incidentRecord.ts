@@ -53,4 +53,3 @@ export function mergeAdmins(known: AffectedAdmin[], added: AffectedAdmin[]): Aff
   }
   return [...byId.values()].sort((a, b) => a.userId.localeCompare(b.userId)).slice(0, ADMINS_CAP);
 }
-
