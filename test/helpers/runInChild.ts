@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AffectedAdmin, TicketContent } from '../../src/actions/ports';
 import { childJson, runNode } from './nodeChild';
+import { runSinkInChild } from './runSinkInChild';
 
 /** The compiled project; `npm test` builds it before jest runs. */
 export const DIST = path.resolve(__dirname, '../../dist');
@@ -40,24 +41,18 @@ export interface SinkModule {
   loader: string;
 }
 
-/**
- * Builds the sink from `settings` (validated by its own loader) in a child that trusts `caCertPath`,
- * calls `sink[op](...args)` and returns the result.
- */
-export function runSink<T = any>(
+/** One call `sink[op](...args)` on the sink built from `settings`, in a child that trusts `caCertPath`. */
+export async function runSink<T = any>(
   caCertPath: string,
   sink: SinkModule,
   settings: Record<string, string>,
   op: 'find' | 'create' | 'update',
   args: unknown[],
 ): Promise<ChildResult<T>> {
-  return runInChild<T>(
-    `const mod = dist('src/actions/tickets/' + input.sink.file + '.js');
-     const sink = new mod[input.sink.className](mod[input.sink.loader](input.settings));
-     return sink[input.op](...input.args);`,
-    { sink, settings, op, args },
-    { NODE_EXTRA_CA_CERTS: caCertPath },
-  );
+  const run = await runSinkInChild({ module: `src/actions/tickets/${sink.file}.js`, loader: sink.loader, sinkClass: sink.className, env: settings, caCertPath, steps: [{ op, args }] });
+  const [result] = run.results;
+  const error = result.error ? { code: result.error.code ?? undefined, message: result.error.message } : undefined;
+  return { ok: result.ok === true, value: result.ok ? (result.value ?? null) : undefined, error, stderr: run.stderr };
 }
 
 /** An admin with the given UPN, for ticket content in tests. */

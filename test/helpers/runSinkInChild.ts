@@ -27,14 +27,13 @@ export interface SinkInChildOptions {
   /** The exported settings loader (env → settings) and sink class. */
   loader: string;
   sinkClass: string;
-  /** The sink's settings; ambient variables with the same prefixes are dropped. */
+  /** The sink's settings: with PATH, all the child's environment (nothing ambient leaks in). */
   env: Record<string, string>;
   /** PEM the child trusts at start-up (NODE_EXTRA_CA_CERTS): the only way Node's fetch trusts the emulator. */
   caCertPath: string;
   steps: SinkStep[];
   /** Second constructor argument (retry pacing for tests). */
   sinkOptions?: Record<string, unknown>;
-  dropPrefixes?: RegExp;
 }
 
 // Runs in the child: builds the sink from its env exactly as the app would and runs the steps in order,
@@ -65,17 +64,14 @@ const mod = require(process.env.SINK_MODULE);
 export async function runSinkInChild(options: SinkInChildOptions): Promise<SinkRun> {
   const modulePath = join(packageRoot(), 'dist', options.module);
   if (!existsSync(modulePath)) throw new Error(`${modulePath} is missing: run \`npm run build\` before the integration tests.`);
-  const env: NodeJS.ProcessEnv = {};
-  const drop = options.dropPrefixes ?? /^(GITHUB_|AZURE_DEVOPS_|NODE_OPTIONS$)/;
-  for (const [key, value] of Object.entries(process.env)) if (!drop.test(key)) env[key] = value;
-  Object.assign(env, options.env, {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', ...options.env,
     NODE_EXTRA_CA_CERTS: options.caCertPath,
     SINK_MODULE: modulePath,
     SINK_LOADER: options.loader,
     SINK_CLASS: options.sinkClass,
     SINK_STEPS: JSON.stringify(options.steps),
     SINK_OPTIONS: JSON.stringify(options.sinkOptions ?? {}),
-  });
+  };
   const output = await runNode(['-e', DRIVER], env, 'the sink process');
   return { results: childJson(output, 'the sink process'), stdout: output.stdout, stderr: output.stderr };
 }
