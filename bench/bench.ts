@@ -2,7 +2,7 @@
  * `npm run bench`: the figures in docs/BENCHMARKS.md, each a ratio taken in this run, against the
  * tenant emulator with the real CLI as a child process. Prints a table and writes bench/results.json.
  *
- *   npm run bench                       # everything (about 4 minutes)
+ *   npm run bench                       # everything (about 5 minutes)
  *   npm run bench -- throttle memory    # some of: throttle, economy, memory, load
  *   BENCH_NODE_FLAGS="--max-semi-space-size=1" npm run bench -- memory   # an experiment on the CLI process
  */
