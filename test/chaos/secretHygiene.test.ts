@@ -1,7 +1,7 @@
 import { startEmulator } from '../../emulator';
 import { SECRET_MARKER, TOKEN_MARKER } from '../../emulator/tokens';
 import { runNode } from '../helpers/nodeChild';
-import { takeSecretLeaks } from '../setup/secretHygiene';
+import { echo, takeSecretLeaks } from '../setup/secretHygiene';
 
 /**
  * The three nets that make "no token or secret in logs or telemetry" hold across the whole suite:
@@ -15,8 +15,13 @@ describe('secret hygiene across the test suite', () => {
   });
 
   test('when code in the test process logs a secret, then the hook records it (and would fail the test)', () => {
-    console.warn(`password ${SECRET_MARKER}jira`);
-    process.stderr.write(`header ${SECRET_MARKER}abcd\n`);
+    echo.on = false;
+    try {
+      console.warn(`password ${SECRET_MARKER}jira`);
+      process.stderr.write(`header ${SECRET_MARKER}abcd\n`);
+    } finally {
+      echo.on = true;
+    }
     expect(takeSecretLeaks()).toEqual(expect.arrayContaining([`${SECRET_MARKER}jira… in console.warn`, `${SECRET_MARKER}abcd… in stderr`]));
   });
 
