@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
-import { odata, RestError, TableClient, type TransactionAction } from '@azure/data-tables';
+import { odata, RestError, TableClient } from '@azure/data-tables';
 import { AppError } from '../errors';
+import { deleteRows } from '../state/deleteRows';
 
 export const SCANS_TABLE = 'ssprScans';
 const SCAN_PARTITION = 'scan';
@@ -171,17 +172,7 @@ export class ScanRequests {
   async forgetBefore(before: Date, limit = 1_000): Promise<number> {
     await this.ensureTable();
     try {
-      const keys: string[] = [];
-      const rows = this.client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${SCAN_PARTITION} and Timestamp lt ${before}`, select: ['RowKey'] } });
-      for await (const row of rows) {
-        keys.push(row.rowKey!);
-        if (keys.length >= limit) break;
-      }
-      for (let start = 0; start < keys.length; start += 100) {
-        const deletes: TransactionAction[] = keys.slice(start, start + 100).map((rowKey) => ['delete', { partitionKey: SCAN_PARTITION, rowKey }]);
-        await this.client.submitTransaction(deletes);
-      }
-      return keys.length;
+      return await deleteRows(this.client, SCAN_PARTITION, odata`PartitionKey eq ${SCAN_PARTITION} and Timestamp lt ${before}`, limit);
     } catch (err) {
       throw storageFailed(err);
     }

@@ -3,12 +3,12 @@ import { odata, RestError, TableClient, type TransactionAction } from '@azure/da
 import { AppError } from '../errors';
 import type { AffectedAdmin } from '../actions/ports';
 import type { Incident } from '../scan/model';
+import { deleteRows, TRANSACTION_LIMIT } from './deleteRows';
 import { freshIncident, mergeAdmins } from './incidentRecord';
 import type { Checkpoint, IncidentState, JournalEntry, RecordedEvent, StateStore, StoredIncident } from './ports';
 
 const TABLES = { checkpoints: 'ssprCheckpoints', incidents: 'ssprIncidents', events: 'ssprEvents', journal: 'ssprActions' } as const;
 const CHECKPOINT_ROW = 'auditLog';
-const TRANSACTION_LIMIT = 100;
 const MAX_CONFLICT_RETRIES = 5;
 
 /** The incident row: lists and objects are JSON text (Tables has no nested types). */
@@ -169,17 +169,7 @@ export class TableStateStore implements StateStore {
 
   async forgetEventsBefore(tenantId: string, before: Date, limit = 1_000): Promise<number> {
     await this.ensureTables();
-    const keys: string[] = [];
-    const rows = this.clients.events.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${tenantId} and at lt ${before}`, select: ['RowKey'] } });
-    for await (const row of storageCall(rows)) {
-      keys.push(row.rowKey!);
-      if (keys.length >= limit) break;
-    }
-    for (let start = 0; start < keys.length; start += TRANSACTION_LIMIT) {
-      const deletes: TransactionAction[] = keys.slice(start, start + TRANSACTION_LIMIT).map((rowKey) => ['delete', { partitionKey: tenantId, rowKey }]);
-      await storageCall(this.clients.events.submitTransaction(deletes));
-    }
-    return keys.length;
+    return storageCall(deleteRows(this.clients.events, tenantId, odata`PartitionKey eq ${tenantId} and at lt ${before}`, limit));
   }
 
   async advanceCheckpoint(tenantId: string, windowEnd: Date, previous: Checkpoint | undefined): Promise<void> {
