@@ -4,7 +4,7 @@ import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { escapeHtml, renderHtml } from './render/html';
 import { ticketDocument } from './ticketDocument';
-import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { basicAuth, postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -85,14 +85,8 @@ export class AzureDevOpsSink implements TicketSink {
     options: AzureDevOpsSinkOptions = {},
   ) {
     this.base = `${settings.AZURE_DEVOPS_ORG_URL}/${encodeURIComponent(settings.AZURE_DEVOPS_PROJECT)}`;
-    this.http = {
-      // Becomes the error code TICKET.AZUREDEVOPS_FAILED.
-      system: 'AzureDevOps',
-      headers: { Authorization: `Basic ${Buffer.from(`:${settings.AZURE_DEVOPS_PAT}`).toString('base64')}` },
-      maxAttempts: options.maxAttempts,
-      backoffBaseMs: options.backoffBaseMs,
-      sleep: options.sleep,
-    };
+    // 'AzureDevOps' becomes the error code TICKET.AZUREDEVOPS_FAILED; a PAT goes with an empty user name.
+    this.http = sinkHttp('AzureDevOps', { Authorization: basicAuth('', settings.AZURE_DEVOPS_PAT) }, options);
   }
 
   async find(incidentId: string): Promise<TicketRef | undefined> {

@@ -4,7 +4,7 @@ import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { renderMarkdown } from './render/markdown';
 import { ticketDocument } from './ticketDocument';
-import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -96,19 +96,14 @@ export class GithubSink implements TicketSink {
     this.api = new URL(settings.GITHUB_API_URL);
     const [owner, repo] = settings.GITHUB_REPOSITORY.split('/');
     this.repoUrl = `${settings.GITHUB_API_URL}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
-    this.http = {
-      // Becomes the error code TICKET.GITHUB_FAILED.
-      system: 'GitHub',
-      headers: {
-        Authorization: `Bearer ${settings.GITHUB_TOKEN}`,
-        Accept: 'application/vnd.github+json',
-        'X-GitHub-Api-Version': '2022-11-28',
-        'User-Agent': 'sspr-remediator',
-      },
-      maxAttempts: options.maxAttempts,
-      backoffBaseMs: options.backoffBaseMs,
-      sleep: options.sleep,
+    // 'GitHub' becomes the error code TICKET.GITHUB_FAILED.
+    const headers = {
+      Authorization: `Bearer ${settings.GITHUB_TOKEN}`,
+      Accept: 'application/vnd.github+json',
+      'X-GitHub-Api-Version': '2022-11-28',
+      'User-Agent': 'sspr-remediator',
     };
+    this.http = sinkHttp('GitHub', headers, options);
   }
 
   async find(incidentId: string): Promise<TicketRef | undefined> {

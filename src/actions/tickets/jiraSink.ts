@@ -4,7 +4,7 @@ import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { adfLine, renderAdf, type AdfDoc } from './render/adf';
 import { ticketDocument, type Block } from './ticketDocument';
-import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { basicAuth, postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -51,7 +51,6 @@ export function loadJiraSettings(env: NodeJS.ProcessEnv): JiraSettings {
   return loadSinkSettings(jiraSettingsSchema, env, 'Jira');
 }
 
-
 export class JiraSink implements TicketSink {
   readonly system = 'jira' as const;
   private readonly base: string;
@@ -62,13 +61,7 @@ export class JiraSink implements TicketSink {
     options: TicketSinkOptions = {},
   ) {
     this.base = settings.JIRA_BASE_URL;
-    this.http = {
-      system: 'jira',
-      headers: { Authorization: `Basic ${Buffer.from(`${settings.JIRA_EMAIL}:${settings.JIRA_API_TOKEN}`).toString('base64')}` },
-      maxAttempts: options.maxAttempts,
-      backoffBaseMs: options.backoffBaseMs,
-      sleep: options.sleep,
-    };
+    this.http = sinkHttp('jira', { Authorization: basicAuth(settings.JIRA_EMAIL, settings.JIRA_API_TOKEN) }, options);
   }
 
   async find(incidentId: string): Promise<TicketRef | undefined> {

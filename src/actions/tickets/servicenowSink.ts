@@ -4,7 +4,7 @@ import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
-import { postOnce, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
+import { basicAuth, postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
@@ -67,15 +67,7 @@ export class ServicenowSink implements TicketSink {
     options: TicketSinkOptions = {},
   ) {
     this.base = settings.SERVICENOW_INSTANCE_URL;
-    this.http = {
-      system: 'servicenow',
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${settings.SERVICENOW_USERNAME}:${settings.SERVICENOW_PASSWORD}`).toString('base64')}`,
-      },
-      maxAttempts: options.maxAttempts,
-      backoffBaseMs: options.backoffBaseMs,
-      sleep: options.sleep,
-    };
+    this.http = sinkHttp('servicenow', { Authorization: basicAuth(settings.SERVICENOW_USERNAME, settings.SERVICENOW_PASSWORD) }, options);
   }
 
   async find(incidentId: string): Promise<TicketRef | undefined> {

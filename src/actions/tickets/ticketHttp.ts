@@ -1,5 +1,6 @@
 import { AppError } from '../../errors';
 import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+import type { TicketSinkOptions } from './sinkCommon';
 
 export interface TicketHttpOptions {
   /** Names the system in errors: `TICKET.<SYSTEM>` codes, and messages an operator can act on. */
@@ -15,6 +16,16 @@ export interface TicketHttpResponse {
   status: number;
   headers: Headers;
   body: any;
+}
+
+/** A sink's HTTP options: its name (which makes the error code), its headers, and the retry knobs tests set. */
+export function sinkHttp(system: string, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep }: TicketSinkOptions): TicketHttpOptions {
+  return { system, headers, maxAttempts, backoffBaseMs, sleep };
+}
+
+/** An HTTP Basic Authorization header value. */
+export function basicAuth(user: string, secret: string): string {
+  return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 }
 
 /**

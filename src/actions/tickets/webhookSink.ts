@@ -4,7 +4,7 @@ import { AppError } from '../../errors';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
-import { ticketRequest, type TicketHttpOptions } from './ticketHttp';
+import { sinkHttp, ticketRequest, type TicketHttpOptions } from './ticketHttp';
 import { blankIsUnset, loadSinkSettings, TicketSinkOptions } from './sinkCommon';
 
 /**
@@ -78,7 +78,7 @@ export class WebhookSink implements TicketSink {
     private readonly settings: WebhookSettings,
     options: TicketSinkOptions = {},
   ) {
-    this.http = { system: 'webhook', headers: {}, ...options };
+    this.http = sinkHttp('webhook', {}, options);
   }
 
   async find(): Promise<TicketRef | undefined> {
