@@ -43,7 +43,7 @@ export function registerAzureDevOpsRoutes(app: FastifyInstance, state: TicketFak
     handler: async (request, reply) => {
       const answer = state.answer(SYSTEM, request as FakeRequest, {
         authorize,
-        handle: () => lostAnswerTo(state, request.method, handle(request, state)),
+        handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request, state)),
       });
       return send(reply, adoShaped(answer));
     },
@@ -313,11 +313,4 @@ function send(reply: FastifyReply, answer: Answer): FastifyReply {
   for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value);
   if (answer.body === undefined) return reply.send();
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(answer.body));
-}
-
-/** A request that took effect but whose answer a proxy lost (`loseNextAnswersTo`). */
-function lostAnswerTo(state: TicketFakeState, method: string, answer: FakeAnswer): FakeAnswer {
-  if (answer.status >= 400) return answer;
-  const lost = state.takeLostAnswerTo(SYSTEM, method);
-  return lost ? { status: lost.status, body: { error: { message: `Scripted failure ${lost.status}` } } } : answer;
 }

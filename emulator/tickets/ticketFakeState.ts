@@ -75,14 +75,18 @@ export class TicketFakeState {
     this.lostAnswersByMethod.set(`${system} ${method.toUpperCase()}`, { status, remaining: times });
   }
 
-  /** Used by the fakes after a request took effect: the status to answer instead, if one is pending. */
-  takeLostAnswerTo(system: string, method: string): TicketFakeFailure | undefined {
+  /**
+   * Used by the fakes after a request took effect: a successful answer becomes the scripted failure
+   * when one is pending for this method (`loseNextAnswersTo`), as if a proxy lost it.
+   */
+  loseAnswerIfScripted(system: string, method: string, answer: FakeAnswer): FakeAnswer {
+    if (answer.status >= 400) return answer;
     const key = `${system} ${method.toUpperCase()}`;
     const lost = this.lostAnswersByMethod.get(key);
-    if (!lost || lost.remaining <= 0) return undefined;
+    if (!lost || lost.remaining <= 0) return answer;
     lost.remaining -= 1;
     if (lost.remaining === 0) this.lostAnswersByMethod.delete(key);
-    return lost;
+    return { status: lost.status, body: { error: { message: `Scripted failure ${lost.status}` } } };
   }
 
   /** Used by the fakes: the scripted failure for this request, if one is pending. */
