@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AffectedAdmin, TicketContent } from '../../src/actions/ports';
+import type { AffectedAdmin, TicketContent, TicketEvent } from '../../src/actions/ports';
 import { childJson, runNode } from './nodeChild';
 import { runSinkInChild } from './runSinkInChild';
 
@@ -83,4 +84,9 @@ export function ticketContent(incidentId: string, overrides: Partial<TicketConte
     note: null,
     ...overrides,
   };
+}
+
+/** What a sink is given for `event`: on an update the last admin is the new one; once resolved the switch reads on. */
+export function contentFor(incidentId: string, event: TicketEvent, admins: AffectedAdmin[] = [admin('ada@contoso.com', randomUUID())]): TicketContent {
+  return ticketContent(incidentId, { event, admins, newAdmins: event === 'updated' ? admins.slice(-1) : [], policy: { allowedToUseSSPR: event === 'resolved' } });
 }

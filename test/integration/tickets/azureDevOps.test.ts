@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
 import { ADO_EMULATOR_ORG, ADO_EMULATOR_PAT, ADO_EMULATOR_PROJECT } from '../../../emulator/tickets/azureDevOpsRoutes';
-import type { AffectedAdmin, TicketContent, TicketEvent } from '../../../src/actions/ports';
 import { loadAzureDevOpsSettings } from '../../../src/actions/tickets/azureDevOpsSink';
+import { admin, contentFor } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
 
 /**
@@ -43,32 +43,8 @@ async function run(steps: SinkStep[], extra: Record<string, string> = {}) {
   return result.results;
 }
 
-function admin(upn: string): AffectedAdmin {
-  return {
-    userId: randomUUID(),
-    userPrincipalName: upn,
-    roles: ['Global Administrator'],
-    synced: true,
-    eventIds: [randomUUID()],
-    correlationIds: [randomUUID()],
-    lastFailureAt: '2026-03-01T10:00:00Z',
-  };
-}
-
-function content(incidentId: string, event: TicketEvent, admins = [admin('ada@contoso.com')]): TicketContent {
-  return {
-    incidentId,
-    tenantId: '11111111-2222-3333-4444-555555555555',
-    cause: 'SSPR_009',
-    event,
-    admins,
-    newAdmins: event === 'updated' ? admins.slice(-1) : [],
-    policy: { allowedToUseSSPR: event === 'resolved' },
-    disabledBy: null,
-    remediation: null,
-    note: null,
-  };
-}
+/** A distinct admin for each call, so an update really adds one. */
+const newAdmin = (upn: string) => admin(upn, randomUUID());
 
 const itemsOf = (incidentId: string) =>
   emulator.tickets.azureDevOps.workItems.filter((item) => String(item.fields['System.Tags']).split('; ').includes(`sspr-incident-${incidentId}`));
@@ -79,7 +55,7 @@ describe('Azure DevOps work item sink', () => {
     const incidentId = randomUUID();
     const [missing, created, found] = await run([
       { op: 'find', args: [incidentId] },
-      { op: 'create', args: [content(incidentId, 'opened', [admin('<script>alert(1)</script>@contoso.com')]), `${incidentId}:opened`] },
+      { op: 'create', args: [contentFor(incidentId, 'opened', [newAdmin('<script>alert(1)</script>@contoso.com')]), `${incidentId}:opened`] },
       { op: 'find', args: [incidentId] },
     ]);
     expect(missing).toEqual({ ok: true });
@@ -121,13 +97,13 @@ describe('Azure DevOps work item sink', () => {
 
   test('when an update is sent twice with the same key, then the work item gets one comment; when resolved, then its State is Done', async () => {
     const incidentId = randomUUID();
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
     const ref = created.value;
-    const updated = content(incidentId, 'updated', [admin('ada@contoso.com'), admin('grace@contoso.com')]);
+    const updated = contentFor(incidentId, 'updated', [newAdmin('ada@contoso.com'), newAdmin('grace@contoso.com')]);
     const steps = await run([
       { op: 'update', args: [ref, updated, `${incidentId}:updated:2`] },
       { op: 'update', args: [ref, updated, `${incidentId}:updated:2`] },
-      { op: 'update', args: [ref, content(incidentId, 'resolved'), `${incidentId}:resolved`] },
+      { op: 'update', args: [ref, contentFor(incidentId, 'resolved'), `${incidentId}:resolved`] },
     ]);
     expect(steps.every((step) => step.ok)).toBe(true);
 
@@ -142,8 +118,8 @@ describe('Azure DevOps work item sink', () => {
 
   test('when the closed state does not exist for the type, then the error names AZURE_DEVOPS_DONE_STATE', async () => {
     const incidentId = randomUUID();
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
-    const [failed] = await run([{ op: 'update', args: [created.value, content(incidentId, 'resolved'), `${incidentId}:resolved`] }], {
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [failed] = await run([{ op: 'update', args: [created.value, contentFor(incidentId, 'resolved'), `${incidentId}:resolved`] }], {
       AZURE_DEVOPS_DONE_STATE: 'Closed',
     });
     expect(failed.error).toMatchObject({ code: 'TICKET.AZUREDEVOPS_FAILED' });
@@ -154,7 +130,7 @@ describe('Azure DevOps work item sink', () => {
     const incidentId = randomUUID();
     emulator.tickets.failNext('azuredevops', 503, 1, 0);
     const before = ourRequests().length;
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
     expect(created.ok).toBe(true);
     expect(itemsOf(incidentId)).toHaveLength(1);
     expect(ourRequests().slice(before).map((request) => request.status)).toContain(503);
@@ -163,7 +139,7 @@ describe('Azure DevOps work item sink', () => {
   test('when the answer to a create or a comment is lost (504 after Azure DevOps stored it), then the retry finds it instead of posting again', async () => {
     const incidentId = randomUUID();
     emulator.tickets.loseNextAnswers('azuredevops', 504, 1);
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
     expect(created.ok).toBe(true);
     expect(itemsOf(incidentId)).toHaveLength(1);
     expect(created.value.id).toBe(String(itemsOf(incidentId)[0].id));
@@ -171,7 +147,7 @@ describe('Azure DevOps work item sink', () => {
     // The update reads the comments first; the answer lost is the POST's.
     emulator.tickets.loseNextAnswersTo('azuredevops', 'POST', 504, 1);
     const before = ourRequests().length;
-    const updated = content(incidentId, 'updated', [admin('ada@contoso.com'), admin('grace@contoso.com')]);
+    const updated = contentFor(incidentId, 'updated', [newAdmin('ada@contoso.com'), newAdmin('grace@contoso.com')]);
     const [update] = await run([{ op: 'update', args: [created.value, updated, `${incidentId}:updated:2`] }]);
     expect(update.ok).toBe(true);
     expect(ourRequests().slice(before).find((request) => request.method === 'POST' && request.path.includes('/comments'))?.status).toBe(504);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
 import { GITHUB_EMULATOR_TOKEN } from '../../../emulator/tickets/githubRoutes';
-import type { AffectedAdmin, TicketContent, TicketEvent } from '../../../src/actions/ports';
 import { loadGithubSettings } from '../../../src/actions/tickets/githubSink';
+import { admin, contentFor } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
 
 /**
@@ -40,32 +40,8 @@ async function run(steps: SinkStep[], extra: Record<string, string> = {}, sinkOp
   return result.results;
 }
 
-function admin(upn: string): AffectedAdmin {
-  return {
-    userId: randomUUID(),
-    userPrincipalName: upn,
-    roles: ['Global Administrator'],
-    synced: true,
-    eventIds: [randomUUID()],
-    correlationIds: [randomUUID()],
-    lastFailureAt: '2026-03-01T10:00:00Z',
-  };
-}
-
-function content(incidentId: string, event: TicketEvent, admins = [admin('ada@contoso.com')]): TicketContent {
-  return {
-    incidentId,
-    tenantId: '11111111-2222-3333-4444-555555555555',
-    cause: 'SSPR_009',
-    event,
-    admins,
-    newAdmins: event === 'updated' ? admins.slice(-1) : [],
-    policy: { allowedToUseSSPR: event === 'resolved' },
-    disabledBy: { by: 'baseline@contoso.com', at: '2026-02-01T08:00:00Z' },
-    remediation: null,
-    note: null,
-  };
-}
+/** A distinct admin for each call, so an update really adds one. */
+const newAdmin = (upn: string) => admin(upn, randomUUID());
 
 const issuesOf = (incidentId: string) => emulator.tickets.github.issues.filter((issue) => issue.body?.includes(`incident=${incidentId} -->`));
 const ourRequests = () => emulator.tickets.requests.filter((request) => request.system === 'github');
@@ -75,7 +51,7 @@ describe('GitHub issues sink', () => {
     const incidentId = randomUUID();
     const [missing, created, found] = await run([
       { op: 'find', args: [incidentId] },
-      { op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] },
+      { op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] },
       { op: 'find', args: [incidentId] },
     ]);
     expect(missing).toEqual({ ok: true });
@@ -98,10 +74,10 @@ describe('GitHub issues sink', () => {
 
   test('when more than 100 labelled issues are newer than ours, then find follows the Link pages and still finds it', async () => {
     const incidentId = randomUUID();
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
     const others = Array.from({ length: 120 }, () => randomUUID());
     // Other incidents filed later: the list is newest first, so ours moves to page 2.
-    const seeded = await run(others.map((other) => ({ op: 'create', args: [content(other, 'opened'), `${other}:opened`] }) as SinkStep));
+    const seeded = await run(others.map((other) => ({ op: 'create', args: [contentFor(other, 'opened'), `${other}:opened`] }) as SinkStep));
     expect(seeded.every((step) => step.ok)).toBe(true);
 
     const before = ourRequests().length;
@@ -118,9 +94,9 @@ describe('GitHub issues sink', () => {
   test('when a UPN carries another incident\'s marker, then find for that incident does not take the issue', async () => {
     const victim = randomUUID();
     const attacker = randomUUID();
-    const forged = admin(`<!-- sspr-remediator:incident=${victim} -->`);
+    const forged = newAdmin(`<!-- sspr-remediator:incident=${victim} -->`);
     const [created, found] = await run([
-      { op: 'create', args: [content(attacker, 'opened', [forged]), `${attacker}:opened`] },
+      { op: 'create', args: [contentFor(attacker, 'opened', [forged]), `${attacker}:opened`] },
       { op: 'find', args: [victim] },
     ]);
     expect(created.ok).toBe(true);
@@ -129,13 +105,13 @@ describe('GitHub issues sink', () => {
 
   test('when an update is sent twice with the same key, then the issue gets one comment; when resolved, then it is closed as completed', async () => {
     const incidentId = randomUUID();
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
     const ref = created.value;
-    const updated = content(incidentId, 'updated', [admin('ada@contoso.com'), admin('grace@contoso.com')]);
+    const updated = contentFor(incidentId, 'updated', [newAdmin('ada@contoso.com'), newAdmin('grace@contoso.com')]);
     const steps = await run([
       { op: 'update', args: [ref, updated, `${incidentId}:updated:2`] },
       { op: 'update', args: [ref, updated, `${incidentId}:updated:2`] },
-      { op: 'update', args: [ref, content(incidentId, 'resolved'), `${incidentId}:resolved`] },
+      { op: 'update', args: [ref, contentFor(incidentId, 'resolved'), `${incidentId}:resolved`] },
     ]);
     expect(steps.every((step) => step.ok)).toBe(true);
 
@@ -150,7 +126,7 @@ describe('GitHub issues sink', () => {
     const incidentId = randomUUID();
     emulator.tickets.failNext('github', 503, 1, 0);
     const before = ourRequests().length;
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
     expect(created.ok).toBe(true);
     expect(issuesOf(incidentId)).toHaveLength(1);
     expect(ourRequests().slice(before).map((request) => request.status)).toContain(503);
@@ -159,7 +135,7 @@ describe('GitHub issues sink', () => {
   test('when the answer to a create or a comment is lost (504 after GitHub stored it), then the retry finds it instead of posting again', async () => {
     const incidentId = randomUUID();
     emulator.tickets.loseNextAnswers('github', 504, 1);
-    const [created] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+    const [created] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
     expect(created.ok).toBe(true);
     expect(issuesOf(incidentId)).toHaveLength(1);
     expect(created.value.id).toBe(String(issuesOf(incidentId)[0].number));
@@ -167,7 +143,7 @@ describe('GitHub issues sink', () => {
     // The update reads the comments first; the answer lost is the POST's.
     emulator.tickets.loseNextAnswersTo('github', 'POST', 504, 1);
     const before = ourRequests().length;
-    const updated = content(incidentId, 'updated', [admin('ada@contoso.com'), admin('grace@contoso.com')]);
+    const updated = contentFor(incidentId, 'updated', [newAdmin('ada@contoso.com'), newAdmin('grace@contoso.com')]);
     const [update] = await run([{ op: 'update', args: [created.value, updated, `${incidentId}:updated:2`] }]);
     expect(update.ok).toBe(true);
     expect(ourRequests().slice(before).find((request) => request.method === 'POST')?.status).toBe(504);
@@ -178,7 +154,7 @@ describe('GitHub issues sink', () => {
     const incidentId = randomUUID();
     emulator.tickets.github.dropLabelsOnCreate = true;
     try {
-      const [failed] = await run([{ op: 'create', args: [content(incidentId, 'opened'), `${incidentId}:opened`] }]);
+      const [failed] = await run([{ op: 'create', args: [contentFor(incidentId, 'opened'), `${incidentId}:opened`] }]);
       expect(failed.error).toMatchObject({ code: 'TICKET.GITHUB_FAILED' });
       expect(failed.error!.message).toMatch(/dropped its "sspr-remediator" label[\s\S]*GITHUB_TOKEN/);
     } finally {
