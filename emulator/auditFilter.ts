@@ -39,18 +39,18 @@ function applyClause(filter: AuditFilter, property: string, operator: string, op
     return;
   }
   if (name === 'activitydatetime') {
-    const timeMs = dateTimeLiteral(operand);
-    if (operator === 'ge') filter.fromMs = Math.max(filter.fromMs, timeMs);
-    else if (operator === 'gt') filter.fromMs = Math.max(filter.fromMs, timeMs + 1);
-    else if (operator === 'le') filter.toMs = Math.min(filter.toMs, timeMs);
-    else if (operator === 'lt') filter.toMs = Math.min(filter.toMs, timeMs - 1);
-    else
+    // directoryAudit documents eq, ge and le on activityDateTime; gt and lt are not among them.
+    if (operator !== 'ge' && operator !== 'le' && operator !== 'eq')
       throw new FilterError(
         `Invalid filter clause: operator '${operator}' is not supported on activityDateTime.`,
       );
+    const timeMs = dateTimeLiteral(operand);
+    if (operator !== 'le') filter.fromMs = Math.max(filter.fromMs, timeMs);
+    if (operator !== 'ge') filter.toMs = Math.min(filter.toMs, timeMs);
     return;
   }
-  // Graph refuses result and category, and the emulator supports nothing else the scanner does not send.
+  // result and category are not filterable (directoryAudit documents no $filter on them); the other
+  // documented properties are refused too until the scanner needs them: stricter, never laxer.
   throw new FilterError(`Invalid filter clause: filtering on '${property}' is not supported.`);
 }
 

@@ -8,6 +8,7 @@ import {
 } from './graphReply';
 import { newLogEntry, type RequestLogEntry } from './requestLog';
 import type { TenantState } from './tenantState';
+import { GRAPH_AUDIENCES } from './tokens';
 
 export const BATCH_ITEM_HEADER = 'x-emulator-batch-item';
 const KNOWN_ROOTS = new Set(['auditlogs', 'policies', 'users', 'rolemanagement', '$batch']);
@@ -24,18 +25,23 @@ export function registerGraphHooks(app: FastifyInstance, tenant: TenantState): v
     assignRequestIds(request);
 
     if (await injectFault(tenant, request, reply, batchItem)) return reply;
-    if (!authenticated(tenant, request)) {
+    const token = bearerToken(request);
+    const check = token === undefined ? 'unknown' : tenant.tokens.check(token, GRAPH_AUDIENCES);
+    if (check !== 'valid') {
       reply.header(
         'WWW-Authenticate',
         'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
       );
-      const empty = !request.headers.authorization;
       return sendGraphError(
         request,
         reply,
         401,
         'InvalidAuthenticationToken',
-        empty ? 'Access token is empty.' : 'Access token validation failure. Invalid audience.',
+        !request.headers.authorization
+          ? 'Access token is empty.'
+          : check === 'wrong-audience'
+            ? 'Access token validation failure. Invalid audience.'
+            : 'Access token validation failure.',
       );
     }
   });
@@ -79,9 +85,8 @@ export function registerGraphHooks(app: FastifyInstance, tenant: TenantState): v
   });
 }
 
-function authenticated(tenant: TenantState, request: FastifyRequest): boolean {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  return match !== null && tenant.tokens.isIssued(match[1]);
+function bearerToken(request: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
 /** True when the fault answered (or dropped) the request itself. */

@@ -12,17 +12,41 @@ export function emulatorSecretsIn(text: string): string[] {
   return [...new Set(text.match(/EMULATOR-(?:TOKEN|SECRET)-[\w-]{0,4}/g) ?? [])].map((hit) => `${hit}…`);
 }
 
-/** Access tokens the MSI endpoint issued; Graph accepts only these. */
-export class TokenRegistry {
-  private readonly issued = new Set<string>();
+/**
+ * The audiences (`aud`) Microsoft Graph and Resource Manager accept, in any national cloud (the emulator
+ * stands in for whichever cloud AZURE_CLOUD names), as the resource is asked for. Never the origin of an
+ * endpoint override: Entra issues no token for a resource it does not know.
+ */
+export const GRAPH_AUDIENCES = [
+  'https://graph.microsoft.com',
+  '00000003-0000-0000-c000-000000000000',
+  'https://graph.microsoft.us',
+  'https://dod-graph.microsoft.us',
+  'https://microsoftgraph.chinacloudapi.cn',
+];
+export const ARM_AUDIENCES = [
+  'https://management.azure.com',
+  'https://management.core.windows.net',
+  'https://management.usgovcloudapi.net',
+  'https://management.core.usgovcloudapi.net',
+  'https://management.chinacloudapi.cn',
+  'https://management.core.chinacloudapi.cn',
+];
 
-  issue(): string {
+/** Access tokens the MSI endpoint issued, each for the resource it was asked for; a service accepts only its own. */
+export class TokenRegistry {
+  private readonly issued = new Map<string, string>();
+
+  issue(resource: string): string {
     const token = `${TOKEN_MARKER}${randomBytes(24).toString('hex')}`;
-    this.issued.add(token);
+    this.issued.set(token, resource.replace(/\/+$/, '').toLowerCase());
     return token;
   }
 
-  isIssued(token: string): boolean {
-    return this.issued.has(token);
+  /** 'valid', 'wrong-audience' (issued, but for another resource) or 'unknown' (never issued). */
+  check(token: string, audiences: string[]): 'valid' | 'wrong-audience' | 'unknown' {
+    const audience = this.issued.get(token);
+    if (audience === undefined) return 'unknown';
+    return audiences.includes(audience) ? 'valid' : 'wrong-audience';
   }
 }

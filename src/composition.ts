@@ -48,6 +48,7 @@ export function composeApp(
     const origin = new URL(config.graphEndpoint).origin;
     const client = createGraphClient(credential, {
       graphEndpoint: config.graphEndpoint,
+      audience: config.graphAudience,
       auditRequestsPer10s: config.auditRequestsPer10s,
       maxAttempts: config.graphMaxAttempts,
       stats,

@@ -157,6 +157,12 @@ function shown(name: string, value: string | undefined): string {
 export interface Config {
   cloud: CloudName;
   graphEndpoint: string;
+  /**
+   * The national cloud's Graph, whose `/.default` scope tokens are asked for. Never the origin of a
+   * GRAPH_ENDPOINT override: Entra issues tokens only for resources it knows, and Graph refuses any
+   * other audience (401 "Invalid audience").
+   */
+  graphAudience: string;
   authorityHost: string;
   tenantId?: string;
   lookbackMs: number;
@@ -214,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     cloud: settings.AZURE_CLOUD,
     graphEndpoint: settings.GRAPH_ENDPOINT ?? cloud.graph,
+    graphAudience: cloud.graph,
     authorityHost: cloud.login,
     tenantId: settings.TENANT_ID,
     lookbackMs: settings.SCAN_LOOKBACK,

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { newLogEntry, type RequestLogEntry } from '../requestLog';
 import { stableId } from '../stableIds';
 import type { TenantState } from '../tenantState';
+import { ARM_AUDIENCES } from '../tokens';
 import { sendArmError, sendArmJson, sendProviderError } from './armReply';
 import { EMULATED_RUNBOOK_PARAMETERS, cancelJobTimers, createJob, findJob, type ArmJob } from './automationJobs';
 
@@ -48,7 +49,17 @@ export function buildArmServer(tenant: TenantState, tls: { key: string; cert: st
     tenant.requests.push(entry);
     logEntries.set(request.raw, entry);
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    if (!match || !tenant.tokens.isIssued(match[1])) {
+    const check = match ? tenant.tokens.check(match[1], ARM_AUDIENCES) : 'unknown';
+    if (check === 'wrong-audience') {
+      // Resource Manager's own wording for a token obtained for another resource.
+      return sendArmError(
+        reply,
+        401,
+        'InvalidAuthenticationTokenAudience',
+        `The access token has been obtained for wrong audience or resource. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.`,
+      );
+    }
+    if (check !== 'valid') {
       const missing = !request.headers.authorization;
       reply.header(
         'WWW-Authenticate',

@@ -51,7 +51,7 @@ function batchItems(body: unknown): BatchItem[] | string {
       return 'Invalid batch payload format: every request needs a string id, method and url.';
     }
     const key = item.id.toLowerCase();
-    if (seen.has(key)) return `Batch request contains a duplicate request id '${item.id}'.`;
+    if (seen.has(key)) return `Request Id ${item.id} has to be unique in a batch.`;
     seen.add(key);
     const hasContentType = Object.keys(item.headers ?? {}).some(
       (name) => name.toLowerCase() === 'content-type',

@@ -1,11 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { DirectoryRole as GraphDirectoryRole } from '@microsoft/microsoft-graph-types';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DirectoryRole } from '../directory';
 import { queryOption, sendGraph, sendGraphError } from '../graphReply';
-import { pickProperties, selectedProperties } from '../selectProperties';
+import { pickProperties, refuseUnknownSelect, selectedProperties } from '../selectProperties';
 import { stableId } from '../stableIds';
 import type { TenantState } from '../tenantState';
 import { findUserOr404 } from './userRoutes';
 
 const PRINCIPAL_FILTER = /^\s*principalId\s+eq\s+'([^']+)'\s*$/i;
+/** Any role template: only its record's property names are needed, to judge a $select. */
+const ANY_ROLE = '62e90394-69f5-4237-9190-012177145e10';
 
 export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, version: string): void {
   const base = () => `${tenant.graphUrl}/${version}`;
@@ -46,15 +50,21 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
   app.get<{ Params: { id: string } }>(
     `/${version}/users/:id/transitiveMemberOf/microsoft.graph.directoryRole`,
     async (request, reply) => {
+      if (refuseWithoutAdvancedQuery(request, reply)) return reply;
       const user = findUserOr404(tenant, request, reply);
       if (!user) return reply;
+      const records = tenant.directory.transitiveRoles(user).map(directoryRoleRecord);
+      if (refuseUnknownSelect(request, reply, directoryRoleRecord(tenant.directory.directoryRole(ANY_ROLE)), 'microsoft.graph.directoryRole')) {
+        return reply;
+      }
       const select = selectedProperties(request);
-      const value = tenant.directory.transitiveRoles(user).map((role) => {
-        const record = { '@odata.type': '#microsoft.graph.directoryRole', ...role, deletedDateTime: null };
-        return select ? pickProperties(record, select) : record;
-      });
+      const value = records.map((record) => ({
+        '@odata.type': '#microsoft.graph.directoryRole',
+        ...(select ? pickProperties(record, select) : record),
+      }));
       const context = `${base()}/$metadata#directoryRoles${select ? `(${select.join(',')})` : ''}`;
-      return sendGraph(reply, 200, { '@odata.context': context, value });
+      // With the advanced query parameters Graph counts the collection on the first page.
+      return sendGraph(reply, 200, { '@odata.context': context, '@odata.count': value.length, value });
     },
   );
 
@@ -73,12 +83,37 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
     }));
     const roles = tenant.directory.transitiveRoles(user).map((role) => ({
       '@odata.type': '#microsoft.graph.directoryRole',
-      ...role,
-      deletedDateTime: null,
+      ...directoryRoleRecord(role),
     }));
     return sendGraph(reply, 200, {
       '@odata.context': `${base()}/$metadata#directoryObjects`,
       value: [...groups, ...roles],
     });
   });
+}
+
+/** Every name here must be a property of Graph's directoryRole type: the compiler checks it. */
+function directoryRoleRecord(role: DirectoryRole): Record<string, unknown> {
+  return { ...role, deletedDateTime: null } satisfies { [K in keyof GraphDirectoryRole]?: unknown };
+}
+
+/**
+ * "List a user's memberships" documents `ConsistencyLevel: eventual` and `$count=true` as required with
+ * an OData cast ("Advanced query capabilities on directory objects": OData cast with transitive members
+ * list). Graph answers 400 Request_UnsupportedQuery to advanced queries sent without them; the exact
+ * message for this cast is not documented, so this one follows the documented endsWith example.
+ */
+function refuseWithoutAdvancedQuery(request: FastifyRequest, reply: FastifyReply): boolean {
+  const consistency = request.headers.consistencylevel;
+  const eventual = typeof consistency === 'string' && consistency.trim().toLowerCase() === 'eventual';
+  const counted = queryOption(request, '$count')?.toLowerCase() === 'true';
+  if (eventual && counted) return false;
+  sendGraphError(
+    request,
+    reply,
+    400,
+    'Request_UnsupportedQuery',
+    'OData cast is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information',
+  );
+  return true;
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DirectoryUser } from '../directory';
 import { sendGraph, sendGraphError } from '../graphReply';
-import { pickProperties, selectedProperties } from '../selectProperties';
+import type { User } from '@microsoft/microsoft-graph-types';
+import { pickProperties, refuseUnknownSelect, selectedProperties } from '../selectProperties';
 import { stableId } from '../stableIds';
 import type { TenantState } from '../tenantState';
 
@@ -24,10 +25,12 @@ export function registerUserRoutes(app: FastifyInstance, tenant: TenantState, ve
   app.get<{ Params: { id: string } }>(`/${version}/users/:id`, async (request, reply) => {
     const user = findUserOr404(tenant, request, reply);
     if (!user) return reply;
+    const record = userRecord(tenant, user);
+    if (refuseUnknownSelect(request, reply, record, 'microsoft.graph.user')) return reply;
     const select = selectedProperties(request);
     const body = {
       '@odata.context': `${tenant.graphUrl}/${version}/$metadata#users${select ? `(${select.join(',')})` : ''}/$entity`,
-      ...pickProperties(userRecord(tenant, user), select ?? DEFAULT_PROPERTIES),
+      ...pickProperties(record, select ?? DEFAULT_PROPERTIES),
     };
     return sendGraph(reply, 200, body);
   });
@@ -52,6 +55,7 @@ export function findUserOr404(
   return user;
 }
 
+/** Every name here must be a property of Graph's user type: the compiler checks it. */
 function userRecord(tenant: TenantState, user: DirectoryUser): Record<string, unknown> {
   const synced = user.onPremisesSyncEnabled === true;
   const [givenName, ...rest] = user.displayName.split(' ');
@@ -78,5 +82,5 @@ function userRecord(tenant: TenantState, user: DirectoryUser): Record<string, un
     onPremisesLastSyncDateTime: synced
       ? new Date(tenant.now.getTime() - 30 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
       : null,
-  };
+  } satisfies { [K in keyof User]?: unknown };
 }

@@ -8,6 +8,8 @@ export const BATCH_LIMIT = 20;
 export interface BatchRequest {
   id: string;
   url: string;
+  /** Per-item headers: Graph applies only these to the item, never the outer POST's (json-batching). */
+  headers?: Record<string, string>;
 }
 
 export interface BatchResponse {
@@ -76,7 +78,7 @@ export async function runBatch(client: Client, requests: BatchRequest[], options
 async function sendChunk(client: Client, chunk: BatchRequest[]): Promise<Map<string, WireResponse | { error: string }>> {
   const answers = new Map<string, WireResponse | { error: string }>();
   try {
-    const body = await client.api('/$batch').post({ requests: chunk.map(({ id, url }) => ({ id, method: 'GET', url })) });
+    const body = await client.api('/$batch').post({ requests: chunk.map(({ id, url, headers }) => ({ id, method: 'GET', url, ...(headers && { headers }) })) });
     for (const response of (body?.responses ?? []) as WireResponse[]) answers.set(String(response.id).toLowerCase(), response);
   } catch (err) {
     const { text } = describeGraphFailure(err);

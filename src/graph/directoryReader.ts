@@ -3,6 +3,7 @@ import type { AdminRole, PolicyFacts, UserFacts } from '../scan/model';
 import { adminRole } from './adminRoles';
 import { runBatch, type BatchOptions, type BatchResponse } from './batch';
 import { describeGraphFailure } from './graphErrors';
+import { DIRECTORY_ROLE_FIELDS, USER_FIELDS } from './graphFields';
 import { nextLinkGuard } from './nextLinkGuard';
 import type { DirectoryReader } from './ports';
 
@@ -12,8 +13,14 @@ interface Gap {
   transient: boolean;
 }
 
-const USER_FIELDS = 'id,userPrincipalName,onPremisesSyncEnabled,onPremisesImmutableId';
 const MAX_ROLE_PAGES = 10;
+/**
+ * An OData cast on transitiveMemberOf is an advanced query: Graph documents `ConsistencyLevel: eventual`
+ * and `$count=true` as required ("List a user's memberships", request headers; "Advanced query
+ * capabilities on directory objects"). In `$batch` the header goes in the item; on next pages it must be
+ * sent again, since Graph does not carry it over.
+ */
+const ADVANCED_QUERY = { ConsistencyLevel: 'eventual' };
 
 export class GraphDirectoryReader implements DirectoryReader {
   constructor(
@@ -48,7 +55,11 @@ export class GraphDirectoryReader implements DirectoryReader {
     const requests = ids.flatMap((id, i) => [
       { id: `u${i}`, url: `/users/${encodeURIComponent(id)}?$select=${USER_FIELDS}` },
       { id: `a${i}`, url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${id.replace(/'/g, "''")}'`)}` },
-      { id: `t${i}`, url: `/users/${encodeURIComponent(id)}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId` },
+      {
+        id: `t${i}`,
+        url: `/users/${encodeURIComponent(id)}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=${DIRECTORY_ROLE_FIELDS}`,
+        headers: ADVANCED_QUERY,
+      },
     ]);
     const answers = await runBatch(this.client, requests, this.batch);
     const facts = new Map<string, UserFacts>();
@@ -83,7 +94,7 @@ export class GraphDirectoryReader implements DirectoryReader {
       const role = adminRole(assignment?.roleDefinitionId);
       if (role) found.set(role.templateId, role);
     }
-    const transitiveItems = await this.allItems(transitive, gaps, 'RoleManagement.Read.Directory');
+    const transitiveItems = await this.allItems(transitive, gaps, 'RoleManagement.Read.Directory', ADVANCED_QUERY);
     for (const directoryRole of transitiveItems) {
       // With too narrow a permission Graph returns the object with only id and @odata.type.
       if (!directoryRole?.roleTemplateId) {
@@ -100,7 +111,7 @@ export class GraphDirectoryReader implements DirectoryReader {
     return { kind: 'known', adminRoles: [] };
   }
 
-  private async allItems(answer: BatchResponse, gaps: Gap[], permission: string): Promise<any[]> {
+  private async allItems(answer: BatchResponse, gaps: Gap[], permission: string, headers: Record<string, string> = {}): Promise<any[]> {
     if (answer.status !== 200) {
       gaps.push({ text: failureText(answer, permission), transient: isTransient(answer.status) });
       return [];
@@ -116,7 +127,7 @@ export class GraphDirectoryReader implements DirectoryReader {
     for (let page = 0; next && page < MAX_ROLE_PAGES; page++) {
       try {
         checkNextLink(next);
-        const body = await this.client.api(next).get();
+        const body = await this.client.api(next).headers(headers).get();
         items.push(...(body?.value ?? []));
         next = body?.['@odata.nextLink'];
       } catch (err) {

@@ -6,6 +6,8 @@ import { ResilienceHandler, type GraphStats } from './resilienceHandler';
 
 export interface GraphClientOptions {
   graphEndpoint: string;
+  /** The cloud's Graph origin the token is for (the scope is `{audience}/.default`), whatever graphEndpoint says. */
+  audience: string;
   auditRequestsPer10s: number;
   maxAttempts: number;
   stats: GraphStats;
@@ -19,7 +21,7 @@ export interface GraphClientOptions {
  */
 export function createGraphClient(credential: TokenCredential, options: GraphClientOptions): Client {
   const endpoint = new URL(options.graphEndpoint);
-  const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [`${endpoint.origin}/.default`] });
+  const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [`${new URL(options.audience).origin}/.default`] });
   const resilience = new ResilienceHandler({
     maxAttempts: options.maxAttempts,
     auditPacer: new SlidingWindowPacer(options.auditRequestsPer10s),

@@ -499,9 +499,10 @@ describe('tenant emulator', () => {
       ]);
       const transitive = await graph(
         emulator,
-        `/v1.0/users/${userId}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId`,
-        { token },
+        `/v1.0/users/${userId}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=id,displayName,roleTemplateId`,
+        { token, headers: { ConsistencyLevel: 'eventual' } },
       );
+      expect(transitive.json['@odata.count']).toBe(1);
       expect(transitive.json.value).toEqual([
         {
           '@odata.type': '#microsoft.graph.directoryRole',
@@ -550,6 +551,7 @@ describe('tenant emulator', () => {
         body: { requests },
       });
       expect(answer.status).toBe(400);
+      expect(answer.json.error).toMatchObject({ code: 'BadRequest', message: 'Request Id A has to be unique in a batch.' });
     });
 
     it('when items are batched, then each is answered on its own, out of order, and logged as a batch item', async () => {
@@ -581,6 +583,100 @@ describe('tenant emulator', () => {
       expect(byId.get('missing').body.error.code).toBe('Request_ResourceNotFound');
       expect(emulator.requests.filter((entry) => entry.batchItem)).toHaveLength(requests.length);
       expect(emulator.requests.find((entry) => entry.path === '/v1.0/$batch')?.status).toBe(200);
+    });
+  });
+
+  describe('rules Graph documents, enforced as strictly as the docs say', () => {
+    const castPath = (userId: string, query: string) =>
+      `/v1.0/users/${userId}/transitiveMemberOf/microsoft.graph.directoryRole${query}`;
+
+    it.each([
+      ['neither ConsistencyLevel nor $count (the request the scanner used to send)', '?$select=id,roleTemplateId', {}],
+      ['ConsistencyLevel without $count', '?$select=id,roleTemplateId', { ConsistencyLevel: 'eventual' }],
+      ['$count without ConsistencyLevel', '?$count=true&$select=id,roleTemplateId', {}],
+      ['ConsistencyLevel other than eventual', '?$count=true', { ConsistencyLevel: 'session' }],
+    ])('when the directoryRole cast comes with %s, then Graph answers 400 Request_UnsupportedQuery', async (_label, query, headers) => {
+      const emulator = await start('admin-via-group');
+      const userId = loadScenario('admin-via-group').users[0].id;
+      const answer = await graph(emulator, castPath(userId, query), { token: await issueToken(emulator), headers });
+      expect(answer.status).toBe(400);
+      expect(answer.json.error.code).toBe('Request_UnsupportedQuery');
+      expect(answer.json.error.message).toContain('$count=true query parameter and ConsistencyLevel:eventual header');
+    });
+
+    it('when the cast is batched, then only the item carrying the header in its own headers is answered', async () => {
+      const emulator = await start('admin-via-group');
+      const userId = loadScenario('admin-via-group').users[0].id;
+      const url = `/users/${userId}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=roleTemplateId`;
+      const answer = await graph(emulator, '/v1.0/$batch', {
+        method: 'POST',
+        token: await issueToken(emulator),
+        // The outer POST's header is not the item's: Graph applies only each item's own headers.
+        headers: { ConsistencyLevel: 'eventual' },
+        body: {
+          requests: [
+            { id: 'bare', method: 'GET', url },
+            { id: 'advanced', method: 'GET', url, headers: { ConsistencyLevel: 'eventual' } },
+          ],
+        },
+      });
+      const byId = new Map<string, any>(answer.json.responses.map((response: any) => [response.id, response]));
+      expect(byId.get('bare')).toMatchObject({ status: 400, body: { error: { code: 'Request_UnsupportedQuery' } } });
+      expect(byId.get('advanced')).toMatchObject({
+        status: 200,
+        body: { value: [{ roleTemplateId: '729827e3-9c14-49f7-bb1b-9608f156bbb8' }] },
+      });
+    });
+
+    it.each([
+      ['a user', (userId: string) => `/v1.0/users/${userId}?$select=id,onPremisesSyncEnable`, 'onPremisesSyncEnable', 'microsoft.graph.user', {}],
+      [
+        'a directoryRole cast',
+        (userId: string) => castPath(userId, '?$count=true&$select=id,templateId'),
+        'templateId',
+        'microsoft.graph.directoryRole',
+        { ConsistencyLevel: 'eventual' },
+      ],
+    ])('when $select on %s names a property the type lacks, then Graph answers 400 naming it', async (_label, path, property, type, headers) => {
+      const emulator = await start('admin-via-group');
+      const userId = loadScenario('admin-via-group').users[0].id;
+      const answer = await graph(emulator, path(userId), { token: await issueToken(emulator), headers });
+      expect(answer.status).toBe(400);
+      expect(answer.json.error).toMatchObject({
+        code: 'Request_BadRequest',
+        message: `Could not find a property named '${property}' on type '${type}'.`,
+      });
+    });
+
+    it('when a token issued for Resource Manager is sent to Graph, and one for Graph to Resource Manager, then both answer 401 for the audience', async () => {
+      const emulator = await start('demo');
+      const armToken = (
+        await tokenRequest(emulator, 'resource=https%3A%2F%2Fmanagement.azure.com&api-version=2019-08-01', emulator.identityHeader)
+      ).json.access_token;
+      const toGraph = await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: armToken });
+      expect(toGraph.status).toBe(401);
+      expect(toGraph.json.error).toMatchObject({
+        code: 'InvalidAuthenticationToken',
+        message: 'Access token validation failure. Invalid audience.',
+      });
+
+      // A token asked for the emulator's own origin (a GRAPH_ENDPOINT override) is no Graph token either.
+      const originToken = (
+        await tokenRequest(emulator, `resource=${encodeURIComponent(emulator.graphUrl)}&api-version=2019-08-01`, emulator.identityHeader)
+      ).json.access_token;
+      expect((await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: originToken })).status).toBe(401);
+
+      const toArm = await graph(emulator, `${emulator.armUrl}/subscriptions?api-version=2020-01-01`, { token: await issueToken(emulator) });
+      expect(toArm.status).toBe(401);
+      expect(toArm.json.error.code).toBe('InvalidAuthenticationTokenAudience');
+    });
+
+    it.each(['gt', 'lt'])('when activityDateTime is compared with %s, which directoryAudit does not document, then Graph answers 400', async (operator) => {
+      const emulator = await start('demo');
+      const filter = `${SSPR_FILTER} and activityDateTime ${operator} 2026-03-01T11:20:00Z`;
+      const answer = await graph(emulator, audits(filter), { token: await issueToken(emulator) });
+      expect(answer.status).toBe(400);
+      expect(answer.json.error.message).toContain('Invalid filter clause');
     });
   });
 

@@ -9,7 +9,7 @@ const window = { from: new Date('2026-11-25T10:00:00Z'), to: new Date('2026-11-2
 
 async function firstPage(credential: TokenCredential) {
   const stats = { total: 0, throttled: 0 };
-  const client = createGraphClient(credential, { graphEndpoint: 'https://127.0.0.1:1', auditRequestsPer10s: 5, maxAttempts: 3, stats });
+  const client = createGraphClient(credential, { graphEndpoint: 'https://127.0.0.1:1', audience: 'https://graph.microsoft.com', auditRequestsPer10s: 5, maxAttempts: 3, stats });
   const pages = new GraphAuditLogReader(client, 'https://127.0.0.1:1').ssprEvents(window)[Symbol.asyncIterator]();
   const outcome = await pages.next().catch((err) => err);
   return { outcome, stats };

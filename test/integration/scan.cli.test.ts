@@ -50,6 +50,8 @@ describe('sspr-remediator scan --json', () => {
   test.each([
     ['admin-policy-off', ['confirmed']],
     ['admin-via-group', ['confirmed']],
+    // Needs the transitiveMemberOf cast sent as Graph documents it (ConsistencyLevel + $count).
+    ['global-admin-via-group', ['confirmed', 'not-admin']],
     ['policy-on', ['policy-on']],
     ['propagating', ['propagating']],
     ['policy-absent', ['cannot-confirm']],
@@ -62,6 +64,19 @@ describe('sspr-remediator scan --json', () => {
     expect(verdicts(result)).toEqual(expected);
     expect(result.incidents).toHaveLength(expected.includes('confirmed') ? 1 : 0);
     expect(graphWrites(emulator)).toEqual([]);
+  });
+
+  test('when a Global Administrator holds the role only through a group, then the cast, sent as an advanced query, finds it and the standard user is not-admin', async () => {
+    const { result, emulator } = await scanJson('global-admin-via-group');
+    const byUpn = Object.fromEntries(result.findings.map((f: any) => [f.userPrincipalName, f]));
+    expect(byUpn['megan.bowen@woodgrove.com']).toMatchObject({ verdict: 'confirmed', roles: ['Global Administrator'] });
+    expect(byUpn['joni.sherman@woodgrove.com']).toMatchObject({ verdict: 'not-admin', roles: [] });
+    // The emulator answers the cast only with ConsistencyLevel: eventual and $count=true, as Graph documents.
+    const casts = emulator.requests.filter((r) => r.batchItem && r.path.endsWith('/transitiveMemberOf/microsoft.graph.directoryRole'));
+    expect(casts.map((r) => [r.status, r.query.$count])).toEqual([
+      [200, 'true'],
+      [200, 'true'],
+    ]);
   });
 
   test('when only standard users fail, then every finding is not-admin with its SSPR code and no incident is opened', async () => {

@@ -64,10 +64,11 @@ type ArmCredentials = Exclude<ConstructorParameters<typeof AutomationClient>[0],
 /**
  * ms-rest-js turns a TokenCredential into a scope itself, but only for a hard-coded list of ARM hosts
  * (not even management.azure.com; anything else gets https://management.azure.com/.default). We sign
- * requests ourselves so the audience always follows ARM_ENDPOINT, as the Graph client's follows GRAPH_ENDPOINT.
+ * requests ourselves so the audience is the national cloud's Resource Manager; an ARM_ENDPOINT override
+ * (a proxy, the emulator) changes where requests go, never the audience Entra issues the token for.
  */
-function armCredentials(credential: TokenCredential, armEndpoint: string): ArmCredentials {
-  const scope = `${new URL(armEndpoint).origin}/.default`;
+function armCredentials(credential: TokenCredential, armAudience: string): ArmCredentials {
+  const scope = `${new URL(armAudience).origin}/.default`;
   return {
     async signRequest(request) {
       const token = await credential.getToken(scope);
@@ -92,7 +93,7 @@ export class AutomationRemediator implements Remediator {
     private readonly settings: AutomationSettings,
   ) {
     // 'status' is countType1, a constructor argument the generated client requires but jobs never use.
-    this.client = new AutomationClient(armCredentials(credential, settings.armEndpoint), settings.subscriptionId, 'status', {
+    this.client = new AutomationClient(armCredentials(credential, settings.armAudience), settings.subscriptionId, 'status', {
       baseUri: settings.armEndpoint,
     });
   }

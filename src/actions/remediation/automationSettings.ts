@@ -82,6 +82,8 @@ export interface AutomationSettings {
   runbook: string;
   /** Resource Manager origin, no trailing slash. */
   armEndpoint: string;
+  /** The cloud's Resource Manager, whose `/.default` scope tokens are asked for, whatever ARM_ENDPOINT says. */
+  armAudience: string;
   /** Passed to the runbook as -Environment for Connect-MgGraph. */
   graphEnvironment: GraphEnvironment;
 }
@@ -103,6 +105,7 @@ export function loadAutomationSettings(env: NodeJS.ProcessEnv, cloud: CloudName)
     account: settings.AUTOMATION_ACCOUNT,
     runbook: settings.AUTOMATION_RUNBOOK,
     armEndpoint: settings.ARM_ENDPOINT ?? ARM_ENDPOINTS[cloud],
+    armAudience: ARM_ENDPOINTS[cloud],
     graphEnvironment: GRAPH_ENVIRONMENTS[cloud],
   };
 }

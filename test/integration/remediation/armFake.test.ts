@@ -16,7 +16,7 @@ beforeEach(async () => {
   const base = loadScenario('admin-policy-off');
   tenantId = base.tenantId;
   emulator = await startEmulator({ scenario: { ...base, automation: { ...base.automation, runForMs: 300 } } });
-  token = (await call(`${emulator.tokenEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent(emulator.armUrl)}`, { headers: { 'x-identity-header': emulator.identityHeader } })).json.access_token;
+  token = (await call(`${emulator.tokenEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent('https://management.azure.com')}`, { headers: { 'x-identity-header': emulator.identityHeader } })).json.access_token;
 });
 afterEach(async () => {
   await emulator.stop();
@@ -147,7 +147,8 @@ describe('Resource Manager fake', () => {
     const { job } = await untilTerminal(`${ACCOUNT_PATH}/jobs/${JOB}`);
     expect(job.properties.status).toBe('Failed');
     expect(job.properties.exception).toContain('not 72f988bf-86f1-41af-91ab-2d7cd011db47');
-    const policy = await call(`${emulator.graphUrl}/v1.0/policies/authorizationPolicy`, { headers: { authorization: `Bearer ${token}` } });
+    const graphToken = (await call(`${emulator.tokenEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent('https://graph.microsoft.com')}`, { headers: { 'x-identity-header': emulator.identityHeader } })).json.access_token;
+    const policy = await call(`${emulator.graphUrl}/v1.0/policies/authorizationPolicy`, { headers: { authorization: `Bearer ${graphToken}` } });
     expect(policy.json.allowedToUseSSPR).toBe(false);
   });
 });

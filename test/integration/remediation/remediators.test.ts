@@ -33,7 +33,7 @@ function remediator(kind) {
   const credential = new DefaultAzureCredential();
   if (kind === 'runbook') return new AutomationRemediator(credential, loadAutomationSettings(process.env, process.env.AZURE_CLOUD || 'AzurePublic'));
   const stats = { total: 0, throttled: 0 };
-  return new GraphRemediator(createGraphClient(credential, { graphEndpoint: process.env.GRAPH_ENDPOINT, auditRequestsPer10s: 5, maxAttempts: 2, stats, backoffBaseMs: 10 }));
+  return new GraphRemediator(createGraphClient(credential, { graphEndpoint: process.env.GRAPH_ENDPOINT, audience: 'https://graph.microsoft.com', auditRequestsPer10s: 5, maxAttempts: 2, stats, backoffBaseMs: 10 }));
 }
 
 async function run(target, step) {
@@ -119,7 +119,8 @@ function get(url: string, options: { ca?: string; headers?: Record<string, strin
 
 /** Reads Graph or ARM the way any client does: a managed-identity token, TLS against the emulator's CA. */
 async function emulatorGet(emulator: RunningEmulator, base: string, path: string): Promise<any> {
-  const token = await get(`${emulator.tokenEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent(base)}`, {
+  const audience = base === emulator.armUrl ? 'https://management.azure.com' : 'https://graph.microsoft.com';
+  const token = await get(`${emulator.tokenEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent(audience)}`, {
     headers: { 'x-identity-header': emulator.identityHeader },
   });
   const answer = await get(`${base}${path}`, {
@@ -147,9 +148,9 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
     expect(puts).toHaveLength(1);
     expect(puts[0]).toMatchObject({ status: 201, query: { 'api-version': '2017-05-15-preview' } });
     expect(puts[0].path).toBe(jobPath(first.ok.jobName));
-    // The token was asked for Resource Manager's audience (here the fake's origin), not Graph's.
+    // The token was asked for Resource Manager's audience, not Graph's, and not the ARM_ENDPOINT override's origin.
     const tokenResources = emulator.requests.filter((r) => r.path === '/msi/token').map((r) => r.query.resource);
-    expect(tokenResources).toEqual([emulator.armUrl]);
+    expect(tokenResources).toEqual(['https://management.azure.com']);
 
     // A new process, as after a crash: the same job name, a refused PUT, then a GET of the existing job.
     const [again] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }]);
@@ -236,7 +237,7 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
     expect(result.error!.message).toContain('AUTOMATION_ACCOUNT');
   });
 
-  test('when the app runs in US Gov, then the runbook is asked for the USGov Graph environment', async () => {
+  test('when the app runs in US Gov, then the token is for US Gov Resource Manager and the runbook is asked for the USGov Graph environment', async () => {
     const { emulator, tenantId } = await emulate({ outcome: 'fixes' });
     const [, done] = await runChild(
       emulator,
@@ -249,6 +250,8 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
     );
     expect(done.ok).toMatchObject({ status: 'Completed', succeeded: true });
     expect((await armJob(emulator, jobNameFor(tenantId, INCIDENT))).properties.parameters.Environment).toBe('USGov');
+    const tokenResources = emulator.requests.filter((r) => r.path === '/msi/token').map((r) => r.query.resource);
+    expect([...new Set(tokenResources)]).toEqual(['https://management.usgovcloudapi.net', 'https://management.azure.com']);
   });
 });
 
