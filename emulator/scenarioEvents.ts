@@ -90,6 +90,7 @@ function eventEntry(
           resultReason: event.resultReason,
           initiator,
           targetUserId: event.target,
+          correlationId: event.flow === undefined ? undefined : stableId(scenario.tenantId, scenario.name, 'flow', event.flow),
         },
         directory,
       ),

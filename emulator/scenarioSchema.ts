@@ -50,6 +50,8 @@ const eventSchema = z
     initiator: z.union([guid, z.literal('anonymous'), z.null()]).optional(),
     service: z.string().min(1).default('Self-service Password Management'),
     late: z.boolean().default(false),
+    // Events naming the same flow share one correlationId, as the steps of one reset do.
+    flow: z.string().min(1).optional(),
   })
   .strict();
 

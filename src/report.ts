@@ -9,6 +9,7 @@ export function scanResultJson(result: ScanResult) {
     clippedToRetention: result.clippedToRetention,
     eventsRead: result.eventsRead,
     unattributedFailures: result.unattributedFailures,
+    unmatchedReasons: result.unmatchedReasons,
     findings: result.findings.map((finding) => ({
       userId: finding.userId,
       userPrincipalName: finding.userPrincipalName,
@@ -61,6 +62,13 @@ export function scanResultText(result: ScanResult): string {
   else lines.push(findingsTable(result), '', 'Why:', ...result.findings.map((f) => `  ${f.userPrincipalName ?? f.userId}: ${f.reason}`));
   for (const incident of result.incidents) {
     lines.push('', ...incidentText(incident));
+  }
+  if (result.unmatchedReasons.length > 0) {
+    lines.push(
+      '',
+      'Failure texts no rule knows (read as failures without a code; add a rule with SSPR_SIGNATURES, and please report them):',
+      ...result.unmatchedReasons.map(({ reason, count }) => `  ${count} × ${JSON.stringify(reason)}`),
+    );
   }
   return lines.join('\n');
 }

@@ -1,16 +1,17 @@
 import { ANONYMOUS_ID, type AuditEvent, type SsprFailure } from './model';
-import { codeInText, matchSignature, normalizeReason, type Signature } from './signatures';
+import { codeInText, decidesByActivity, matchSignature, normalizeReason, showsPastAdminGate, type Signature } from './signatures';
 
 export type Classification =
-  | { kind: 'failure'; failure: SsprFailure }
-  | { kind: 'unattributed-failure'; eventId: string }
-  | { kind: 'not-a-failure' };
+  | { kind: 'failure'; failure: SsprFailure; unmatched: boolean }
+  | { kind: 'unattributed-failure'; eventId: string; unmatched: boolean }
+  | { kind: 'not-a-failure'; pastAdminGate: boolean };
 
 /**
  * Decides whether one SSPR audit event is a failed reset and whose it is. The first matching rule
- * wins (operator rules come first; built-in failure rules precede benign ones), so a "user canceled"
- * failure is benign. An SSPR error code written in the text always makes it a failure; otherwise
- * Graph's `result` decides.
+ * wins (operator rules come first), whatever Graph's `result` says: whether the service logs an
+ * abandoned flow as a failure is not documented. An SSPR error code written in the text makes it a
+ * failure unless a rule decides the whole activity (a signed-in password change is never a reset). A
+ * text no rule knows falls back to `result` and is flagged `unmatched`, so operators can report it.
  */
 export function classifyEvent(event: AuditEvent, rules: Signature[]): Classification {
   const rawReason = event.resultReason ?? '';
@@ -18,13 +19,19 @@ export function classifyEvent(event: AuditEvent, rules: Signature[]): Classifica
   const rule = matchSignature(rules, event.activityDisplayName, reason);
   const codeWritten = codeInText(reason);
   const code = rule?.code ?? codeWritten ?? null;
-  const failed = codeWritten !== undefined || (rule ? rule.effect === 'failure' : event.result?.toLowerCase() === 'failure');
-  if (!failed) return { kind: 'not-a-failure' };
+  const failed = rule
+    ? rule.effect === 'failure' || (codeWritten !== undefined && !decidesByActivity(rule))
+    : codeWritten !== undefined || event.result?.toLowerCase() === 'failure';
+  // A signed-in change (an activity decided as a whole) is no reset flow and says nothing about its gate.
+  const pastAdminGate = !(rule && decidesByActivity(rule)) && showsPastAdminGate(rules, event.activityDisplayName, reason);
+  if (!failed) return { kind: 'not-a-failure', pastAdminGate };
 
+  const unmatched = rule === undefined && codeWritten === undefined;
   const user = identifyUser(event);
-  if (!user) return { kind: 'unattributed-failure', eventId: event.id };
+  if (!user) return { kind: 'unattributed-failure', eventId: event.id, unmatched };
   return {
     kind: 'failure',
+    unmatched,
     failure: {
       eventId: event.id,
       at: event.activityDateTime,
@@ -34,8 +41,19 @@ export function classifyEvent(event: AuditEvent, rules: Signature[]): Classifica
       errorCode: code,
       rawReason,
       correlationId: event.correlationId ?? null,
+      pastAdminGate,
     },
   };
+}
+
+/**
+ * A failure in a flow (one correlation id) that also went past the admin gate was not stopped by the
+ * admin policy: the policy stops an administrator before any verification option is offered.
+ */
+export function markFlowsPastAdminGate(failures: SsprFailure[], flowsPastAdminGate: ReadonlySet<string>): void {
+  for (const failure of failures) {
+    if (failure.correlationId && flowsPastAdminGate.has(failure.correlationId.toLowerCase())) failure.pastAdminGate = true;
+  }
 }
 
 /** The target resource of type User first (the account being reset), then the initiator. Never the all-zero id. */

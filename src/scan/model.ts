@@ -40,6 +40,11 @@ export interface SsprFailure {
   errorCode: string | null;
   rawReason: string;
   correlationId: string | null;
+  /**
+   * The flow went past the admin gate (verification options offered, a method used, a new password
+   * chosen), so the admin policy did not stop this attempt: never evidence of SSPR_009.
+   */
+  pastAdminGate: boolean;
 }
 
 export interface AdminRole {

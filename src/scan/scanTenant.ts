@@ -5,7 +5,7 @@ import type { GraphStats } from '../graph/resilienceHandler';
 import { toAppError } from '../errors';
 import type { StateStore, StoredIncident } from '../state/ports';
 import type { Telemetry } from '../telemetry/telemetry';
-import { classifyEvent, groupByUser } from './classify';
+import { classifyEvent, groupByUser, markFlowsPastAdminGate } from './classify';
 import { planIncident } from './incident';
 import { SSPR_009, type AuditEvent, type Finding, type PolicyFacts, type SsprFailure, type UserFacts, type Window } from './model';
 import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from './policyChanges';
@@ -28,6 +28,15 @@ export interface ScanDependencies {
   telemetry?: Telemetry;
 }
 
+export interface UnmatchedReason {
+  reason: string;
+  count: number;
+}
+
+/** At most this many distinct unknown texts are listed, each cut to this length: output stays bounded. */
+const MAX_UNMATCHED_REASONS = 20;
+const MAX_REASON_CHARS = 300;
+
 export interface ScanRequest {
   tenantId: string;
   from?: Date;
@@ -42,6 +51,11 @@ export interface ScanResult {
   eventsRead: number;
   /** Failures that name no user (anonymous or all-zero initiator, no target): counted, never looked up. */
   unattributedFailures: number;
+  /**
+   * Failure texts no rule knows (read as failures with no code, since Graph said so), with how often
+   * each came: worth a rule in SSPR_SIGNATURES, and worth reporting.
+   */
+  unmatchedReasons: UnmatchedReason[];
   findings: Finding[];
   incidents: StoredIncident[];
   /** Actions that failed this time (they are retried on the next scan). */
@@ -87,6 +101,7 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
     clippedToRetention: window.clippedToRetention,
     eventsRead: read.eventsRead,
     unattributedFailures: read.unattributed,
+    unmatchedReasons: read.unmatchedReasons,
     findings,
     incidents: acted?.incidents ?? (incident ? [incident] : []),
     actionErrors: acted?.errors ?? [],
@@ -126,22 +141,40 @@ function recordScan(deps: ScanDependencies, tenantId: string, window: Window, re
   deps.telemetry?.metric('GraphThrottled', deps.graphStats.throttled, { tenantId });
 }
 
-/** Streams the audit pages and keeps only new failures: memory grows with failures, not with events. */
+/**
+ * Streams the audit pages and keeps only new failures, and the flows (correlation ids) that went past the
+ * admin gate: memory grows with failures and such flows, not with events.
+ */
 async function readFailures(deps: ScanDependencies, window: Window, alreadyRecorded: Set<string>) {
   const failures: SsprFailure[] = [];
+  const flowsPastAdminGate = new Set<string>();
+  const unmatched = new Map<string, number>();
   let eventsRead = 0;
   let unattributed = 0;
   for await (const page of deps.auditLog.ssprEvents(window)) {
     eventsRead += page.length;
     for (const event of page) {
-      if (alreadyRecorded.has(event.id)) continue;
-      const verdict = classifyEvent(event, deps.signatures);
-      if (verdict.kind === 'failure') failures.push(verdict.failure);
-      else if (verdict.kind === 'unattributed-failure') unattributed++;
+      const reading = classifyEvent(event, deps.signatures);
+      // Recorded events still show where their flow went; only their failures are not new.
+      if (reading.kind === 'not-a-failure' ? reading.pastAdminGate : reading.kind === 'failure' && reading.failure.pastAdminGate) {
+        if (event.correlationId) flowsPastAdminGate.add(event.correlationId.toLowerCase());
+      }
+      if (alreadyRecorded.has(event.id) || reading.kind === 'not-a-failure') continue;
+      if (reading.unmatched) countUnmatched(unmatched, event.resultReason);
+      if (reading.kind === 'failure') failures.push(reading.failure);
+      else unattributed++;
     }
     deps.progress?.(`read ${eventsRead} audit events, ${failures.length} failures so far`);
   }
-  return { failures, eventsRead, unattributed };
+  markFlowsPastAdminGate(failures, flowsPastAdminGate);
+  const unmatchedReasons = [...unmatched].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
+  return { failures, eventsRead, unattributed, unmatchedReasons };
+}
+
+function countUnmatched(unmatched: Map<string, number>, resultReason: string | null | undefined): void {
+  const reason = (resultReason ?? '').trim().slice(0, MAX_REASON_CHARS);
+  if (!unmatched.has(reason) && unmatched.size >= MAX_UNMATCHED_REASONS) return;
+  unmatched.set(reason, (unmatched.get(reason) ?? 0) + 1);
 }
 
 interface Facts {
@@ -190,7 +223,8 @@ function isAdmin(user: UserFacts): boolean {
  * Returns the incident id each joined admin's events belong to.
  */
 async function joinLateAdmins(deps: ScanDependencies, tenantId: string, findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, facts: Facts, now: Date) {
-  const failedWhileOff = (userId: string) => failuresByUser.get(userId)!.filter((failure) => !switchValueAt(failure.at, facts.history, true));
+  const failedWhileOff = (userId: string) =>
+    failuresByUser.get(userId)!.filter((failure) => !failure.pastAdminGate && !switchValueAt(failure.at, facts.history, true));
   const late = findings.filter((finding) => (finding.verdict === 'propagating' || finding.verdict === 'policy-on') && failedWhileOff(finding.userId).length > 0);
   if (late.length === 0) return new Map<string, string>();
   const since = new Date(Math.min(...late.flatMap((finding) => failedWhileOff(finding.userId).map((failure) => Date.parse(failure.at)))));

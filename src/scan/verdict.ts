@@ -46,8 +46,17 @@ function decide(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], n
         reason: `The user is an administrator, but the admin SSPR switch (allowedToUseSSPR) could not be read: ${policy.reason}`,
       };
     case 'off': {
+      // A flow that went past the admin gate was not stopped by the admin policy, whatever else it logged.
+      const stoppable = failures.filter((failure) => !failure.pastAdminGate);
+      if (stoppable.length === 0) {
+        return {
+          verdict: 'cannot-confirm',
+          reason:
+            'The user is an administrator and SSPR for administrators is off, yet their reset went past the admin gate (verification was offered), which the admin policy would have prevented: that failure has another cause, or the user was not an administrator then.',
+        };
+      }
       // Judge each failure by the switch as it stood then: an old failure may predate a recent switch-off.
-      if (failures.some((failure) => !switchValueAt(failure.at, history, false))) {
+      if (stoppable.some((failure) => !switchValueAt(failure.at, history, false))) {
         return {
           verdict: 'confirmed',
           reason: 'The user is an administrator and SSPR for administrators (allowedToUseSSPR) is off: this is SSPR_009.',

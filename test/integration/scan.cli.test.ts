@@ -79,6 +79,19 @@ describe('sspr-remediator scan --json', () => {
     ]);
   });
 
+  test('when administrators abandon, contact an admin or change to a banned password while admin SSPR is off, then none of them is confirmed and an unknown text is counted', async () => {
+    const { result } = await scanJson('admins-past-the-gate');
+    const byUpn = Object.fromEntries(result.findings.map((f: any) => [f.userPrincipalName, f]));
+    // Only the administrator blocked outright is confirmed; abandoning, contacting an admin and a signed-in change are no failures.
+    expect(Object.keys(byUpn).sort()).toEqual(['lynne.robbins@fabrikam.com', 'pradeep.gupta@fabrikam.com']);
+    expect(byUpn['pradeep.gupta@fabrikam.com'].verdict).toBe('confirmed');
+    // An unknown failure text in a flow that had already passed verification is not SSPR_009.
+    expect(byUpn['lynne.robbins@fabrikam.com']).toMatchObject({ verdict: 'cannot-confirm', reason: expect.stringContaining('admin gate') });
+    expect(result.incidents).toHaveLength(1);
+    expect(result.incidents[0].userIds).toEqual([byUpn['pradeep.gupta@fabrikam.com'].userId]);
+    expect(result.unmatchedReasons).toEqual([{ reason: 'The reset could not be completed (code 0x5A)', count: 1 }]);
+  });
+
   test('when only standard users fail, then every finding is not-admin with its SSPR code and no incident is opened', async () => {
     const { result } = await scanJson('not-admin');
     expect(result.findings.length).toBeGreaterThan(0);

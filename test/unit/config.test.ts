@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       authorityHost: 'https://login.microsoftonline.us',
     });
     expect(loadConfig({ AZURE_CLOUD: 'AzureChina', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' }).graphEndpoint).toBe('https://127.0.0.1:8443');
+    // An override moves the requests, never the audience: Entra issues tokens only for the cloud's Graph.
+    expect(loadConfig({ AZURE_CLOUD: 'AzureChina', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' }).graphAudience).toBe('https://microsoftgraph.chinacloudapi.cn');
   });
 
   test('when durations are written as 90m, 2h, 7d or PT10M, then they are all understood', () => {

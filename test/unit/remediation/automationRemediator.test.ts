@@ -78,6 +78,7 @@ describe('loadAutomationSettings', () => {
       account: 'aa-sspr',
       runbook: 'Enable-AdminSspr',
       armEndpoint: 'https://management.azure.com',
+      armAudience: 'https://management.azure.com',
       graphEnvironment: 'Global',
     });
     expect(loadAutomationSettings(VALID, 'AzureUSGovernmentDoD')).toMatchObject({ armEndpoint: ARM_ENDPOINTS.AzureUSGovernmentDoD, graphEnvironment: 'USGovDoD' });
@@ -87,6 +88,8 @@ describe('loadAutomationSettings', () => {
   test('when ARM_ENDPOINT is given with a trailing slash, then it overrides the cloud default without it', () => {
     expect(loadAutomationSettings({ ...VALID, ARM_ENDPOINT: 'https://127.0.0.1:8444/' }, 'AzureUSGovernment')).toMatchObject({
       armEndpoint: 'https://127.0.0.1:8444',
+      // Where requests go changes; the audience tokens are asked for stays the cloud's Resource Manager.
+      armAudience: 'https://management.usgovcloudapi.net',
       graphEnvironment: 'USGov',
     });
   });

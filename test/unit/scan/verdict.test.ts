@@ -6,7 +6,7 @@ import { judgeUser } from '../../../src/scan/verdict';
 const NOW = new Date('2026-11-25T12:00:00Z');
 const TENANT = 'aaaaaaaa-0000-0000-0000-000000000001';
 const failures: SsprFailure[] = [
-  { eventId: 'e1', at: '2026-11-25T11:00:00Z', userId: 'u1', userPrincipalName: 'a@contoso.com', activity: 'Reset password (self-service)', errorCode: 'SSPR_0011', rawReason: 'x', correlationId: null },
+  { eventId: 'e1', at: '2026-11-25T11:00:00Z', userId: 'u1', userPrincipalName: 'a@contoso.com', activity: 'Reset password (self-service)', errorCode: 'SSPR_0011', rawReason: 'x', correlationId: null, pastAdminGate: false },
 ];
 const admin: UserFacts = {
   kind: 'found', id: 'u1', userPrincipalName: 'a@contoso.com', synced: true,
@@ -19,6 +19,15 @@ describe('judgeUser', () => {
   test('when an admin fails while admin SSPR is off, then it is confirmed as SSPR_0009 whatever the text', () => {
     const finding = judgeUser(admin, off, failures, NOW);
     expect(finding).toMatchObject({ verdict: 'confirmed', errorCode: 'SSPR_0009', roles: ['Global Administrator'], synced: true, eventIds: ['e1'] });
+  });
+
+  test("when an admin's only failures come from flows that went past the admin gate, then it is cannot-confirm, never confirmed", () => {
+    const pastGate = failures.map((failure) => ({ ...failure, pastAdminGate: true }));
+    const finding = judgeUser(admin, off, pastGate, NOW);
+    expect(finding.verdict).toBe('cannot-confirm');
+    expect(finding.reason).toContain('went past the admin gate');
+    const alsoStopped = [...pastGate, { ...failures[0], eventId: 'e2', pastAdminGate: false }];
+    expect(judgeUser(admin, off, alsoStopped, NOW).verdict).toBe('confirmed');
   });
 
   test('when a standard user fails, then it is not-admin and keeps the code its text carried', () => {
