@@ -6,6 +6,20 @@ import { renderMarkdown } from './render/markdown';
 import { ticketDocument } from './ticketDocument';
 import { postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
 import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, TicketSinkOptions, truncate } from './sinkCommon';
+import type { operations } from '@octokit/openapi-types';
+
+/**
+ * Request bodies and queries as GitHub's OpenAPI description (@octokit/openapi-types, a dev dependency
+ * erased at build) defines each operation: a field GitHub does not know fails `npm run typecheck`.
+ */
+type GitHubBody<Op extends keyof operations> = NonNullable<operations[Op] extends { requestBody?: infer B } ? B : never> extends {
+  content: { 'application/json': infer J };
+}
+  ? J
+  : never;
+type GitHubQuery<Op extends keyof operations> = NonNullable<operations[Op] extends { parameters: { query?: infer Q } } ? Q : never>;
+/** URLSearchParams takes strings; the spec's numbers are written as text. */
+type AsText<T> = { [K in keyof T]: T[K] extends number | undefined ? string : T[K] };
 
 /**
  * GitHub issues through the REST API (version 2022-11-28), with a bearer token.
@@ -108,7 +122,7 @@ export class GithubSink implements TicketSink {
 
   async find(incidentId: string): Promise<TicketRef | undefined> {
     const marker = incidentMarker(incidentId);
-    const query = new URLSearchParams({ labels: LABEL, state: 'all', per_page: '100' });
+    const query = new URLSearchParams({ labels: LABEL, state: 'all', per_page: '100' } satisfies AsText<GitHubQuery<'issues/list-for-repo'>>);
     let found: TicketRef | undefined;
     await this.eachPage(`${this.repoUrl}/issues?${query}`, 'GET issues', (issues) => {
       // The list holds pull requests too; only issues carry our marker legitimately.
@@ -130,7 +144,7 @@ export class GithubSink implements TicketSink {
       title: truncate(doc.title, TITLE_LIMIT),
       body: `${truncate(renderMarkdown(doc.blocks), BODY_LIMIT)}\n\n${marker}\n`,
       labels: [LABEL],
-    };
+    } satisfies GitHubBody<'issues/create'>;
     const outcome = await this.postOnce(`${this.repoUrl}/issues`, body, 'POST issues', () => this.find(content.incidentId));
     if ('existing' in outcome) return outcome.existing;
     const created = outcome.response.body;
@@ -145,14 +159,16 @@ export class GithubSink implements TicketSink {
     }
     const issueUrl = `${this.repoUrl}/issues/${ticket.id}`;
     const marker = updateMarker(idempotencyKey);
-    const body = { body: `${truncate(renderMarkdown(ticketDocument(content).blocks), BODY_LIMIT)}\n\n${marker}\n` };
+    const body = {
+      body: `${truncate(renderMarkdown(ticketDocument(content).blocks), BODY_LIMIT)}\n\n${marker}\n`,
+    } satisfies GitHubBody<'issues/create-comment'>;
     const posted = () => this.hasComment(issueUrl, marker);
     if (!(await posted())) {
       await this.postOnce(`${issueUrl}/comments`, body, 'POST issues/{number}/comments', async () => ((await posted()) ? true : undefined));
     }
     if (content.event === 'resolved') {
       // Closing a closed issue is accepted, so a repeat of this step is harmless.
-      await this.call(issueUrl, { method: 'PATCH', body: { state: 'closed', state_reason: 'completed' } });
+      await this.call(issueUrl, { method: 'PATCH', body: { state: 'closed', state_reason: 'completed' } satisfies GitHubBody<'issues/update'> });
     }
   }
 
@@ -164,7 +180,7 @@ export class GithubSink implements TicketSink {
     const labels = Array.isArray(issue.labels) ? issue.labels : [];
     if (labels.some((label) => (isRecord(label) ? label.name : label) === LABEL)) return;
     try {
-      await this.call(`${this.repoUrl}/issues/${issue.number}/labels`, { method: 'POST', body: { labels: [LABEL] } });
+      await this.call(`${this.repoUrl}/issues/${issue.number}/labels`, { method: 'POST', body: { labels: [LABEL] } satisfies GitHubBody<'issues/add-labels'> });
     } catch (err) {
       throw new AppError(
         CODE,
