@@ -46,6 +46,10 @@ export function classifyEvent(event: AuditEvent, rules: Signature[]): Classifica
   };
 }
 
+export function wentPastAdminGate(reading: Classification): boolean {
+  return reading.kind === 'not-a-failure' ? reading.pastAdminGate : reading.kind === 'failure' && reading.failure.pastAdminGate;
+}
+
 /**
  * A failure in a flow (one correlation id) that also went past the admin gate was not stopped by the
  * admin policy: the policy stops an administrator before any verification option is offered.

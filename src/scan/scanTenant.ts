@@ -5,7 +5,7 @@ import type { GraphStats } from '../graph/resilienceHandler';
 import { toAppError } from '../errors';
 import type { StateStore, StoredIncident } from '../state/ports';
 import type { Telemetry } from '../telemetry/telemetry';
-import { classifyEvent, groupByUser, markFlowsPastAdminGate } from './classify';
+import { classifyEvent, groupByUser, markFlowsPastAdminGate, wentPastAdminGate } from './classify';
 import { planIncident } from './incident';
 import { SSPR_009, type AuditEvent, type Finding, type PolicyFacts, type SsprFailure, type UserFacts, type Window } from './model';
 import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from './policyChanges';
@@ -156,9 +156,7 @@ async function readFailures(deps: ScanDependencies, window: Window, alreadyRecor
     for (const event of page) {
       const reading = classifyEvent(event, deps.signatures);
       // Recorded events still show where their flow went; only their failures are not new.
-      if (reading.kind === 'not-a-failure' ? reading.pastAdminGate : reading.kind === 'failure' && reading.failure.pastAdminGate) {
-        if (event.correlationId) flowsPastAdminGate.add(event.correlationId.toLowerCase());
-      }
+      if (event.correlationId && wentPastAdminGate(reading)) flowsPastAdminGate.add(event.correlationId.toLowerCase());
       if (alreadyRecorded.has(event.id) || reading.kind === 'not-a-failure') continue;
       if (reading.unmatched) countUnmatched(unmatched, event.resultReason);
       if (reading.kind === 'failure') failures.push(reading.failure);
