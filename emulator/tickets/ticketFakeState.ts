@@ -13,6 +13,8 @@ export interface TicketFakeFailure {
   status: number;
   remaining: number;
   retryAfterSeconds?: number;
+  /** With a 3xx: where the redirect points. */
+  location?: string;
 }
 
 /** An Azure DevOps work item as the fake keeps it; `fields` holds reference names such as System.Title. */
@@ -63,6 +65,30 @@ export class TicketFakeState {
   /** The next `times` requests to `system` answer `status` (with `Retry-After` when given) and change nothing. */
   failNext(system: string, status: number, times: number, retryAfterSeconds?: number): void {
     this.failures.set(system, { status, remaining: times, retryAfterSeconds });
+  }
+
+  /**
+   * The next `times` requests to `system` are redirected (307, which tells a client to re-send the same
+   * method and body) to `location`, as a misconfigured proxy or a hostile DNS answer might.
+   */
+  redirectNext(system: string, location: string, times = 1): void {
+    this.failures.set(system, { status: 307, remaining: times, location });
+  }
+
+  /** Systems whose next `n` requests get no answer at all until the server stops (a hung backend). */
+  readonly silences = new Map<string, number>();
+
+  silenceNext(system: string, times = 1): void {
+    this.silences.set(system, times);
+  }
+
+  /** Used by the server: whether this request to `system` is one to leave unanswered. */
+  takeSilence(system: string): boolean {
+    const remaining = this.silences.get(system) ?? 0;
+    if (remaining <= 0) return false;
+    if (remaining === 1) this.silences.delete(system);
+    else this.silences.set(system, remaining - 1);
+    return true;
   }
 
   readonly lostAnswersByMethod = new Map<string, TicketFakeFailure>();
@@ -173,7 +199,10 @@ function scriptedFailure(failure: TicketFakeFailure): FakeAnswer {
   return {
     status: failure.status,
     body: { error: { message: `Scripted failure ${failure.status}` } },
-    headers: failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) },
+    headers: {
+      ...(failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) }),
+      ...(failure.location === undefined ? {} : { Location: failure.location }),
+    },
   };
 }
 

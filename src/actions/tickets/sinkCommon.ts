@@ -7,6 +7,8 @@ export interface TicketSinkOptions {
   maxAttempts?: number;
   backoffBaseMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** How long one attempt may wait for an answer; only tests shorten it. */
+  attemptTimeoutMs?: number;
 }
 
 /** Our incident ids are UUIDs; anything else could break out of a query (JQL, WIQL, sysparm_query) or a label. */

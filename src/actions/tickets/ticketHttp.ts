@@ -10,7 +10,15 @@ export interface TicketHttpOptions {
   maxAttempts?: number;
   backoffBaseMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  attemptTimeoutMs?: number;
 }
+
+/**
+ * One attempt waits at most this long (Node's fetch would wait 300 s): four attempts and their back-off
+ * stay well inside the Functions timeout (host.json, 10 minutes), so a journal row is never left
+ * "intended" by a host that killed the invocation.
+ */
+export const TICKET_ATTEMPT_TIMEOUT_MS = 30_000;
 
 export interface TicketHttpResponse {
   status: number;
@@ -19,8 +27,8 @@ export interface TicketHttpResponse {
 }
 
 /** A sink's HTTP options: its name (which makes the error code), its headers, and the retry knobs tests set. */
-export function sinkHttp(system: string, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep }: TicketSinkOptions): TicketHttpOptions {
-  return { system, headers, maxAttempts, backoffBaseMs, sleep };
+export function sinkHttp(system: string, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs }: TicketSinkOptions): TicketHttpOptions {
+  return { system, headers, maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs };
 }
 
 /** An HTTP Basic Authorization header value. */
@@ -29,9 +37,11 @@ export function basicAuth(user: string, secret: string): string {
 }
 
 /**
- * One HTTP call to a ticket system with retries on 429/5xx/connection failures (Retry-After first).
- * Answers other than 2xx come back to the caller when listed in `accept` (e.g. 404 for "not found"),
- * and become TICKET.<SYSTEM>_FAILED otherwise, with the status and what to check but no secrets.
+ * One HTTP call to a ticket system with retries on 429/5xx/connection failures and timeouts
+ * (Retry-After first). Answers other than 2xx come back to the caller when listed in `accept` (e.g. 404
+ * for "not found"), and become TICKET.<SYSTEM>_FAILED otherwise, with the status and what to check but
+ * no secrets. Redirects are never followed: a 307 would re-send the body, the credentials, the
+ * signature and the idempotency key to wherever the Location points.
  */
 export async function ticketRequest(
   url: string,
@@ -55,10 +65,23 @@ export async function ticketRequest(
           ...init.extraHeaders,
         },
         body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+        redirect: 'error',
+        signal: AbortSignal.timeout(options.attemptTimeoutMs ?? TICKET_ATTEMPT_TIMEOUT_MS),
       });
     } catch (err) {
+      if (isRedirect(err)) {
+        throw new AppError(
+          code,
+          `${options.system} answered ${init.method} ${new URL(url).pathname} with a redirect, which is not followed (it would send the credentials elsewhere). Set the ${options.system} URL to the address that answers directly.`,
+          { transient: false },
+        );
+      }
       if (last) {
-        throw new AppError(code, `${options.system} could not be reached at ${new URL(url).origin} (${(err as Error).message}).`, {
+        const why =
+          (err as Error).name === 'TimeoutError'
+            ? `no answer within ${options.attemptTimeoutMs ?? TICKET_ATTEMPT_TIMEOUT_MS} ms, ${attempts} times`
+            : (err as Error).message;
+        throw new AppError(code, `${options.system} could not be reached at ${new URL(url).origin} (${why}).`, {
           transient: true,
           cause: err,
         });
@@ -113,6 +136,12 @@ export async function postOnce<T>(
     const existing = await already();
     if (existing !== undefined) return { existing };
   }
+}
+
+/** Undici refuses a 3xx under `redirect: 'error'` with a TypeError whose cause says so. */
+function isRedirect(err: unknown): boolean {
+  const cause = (err as { cause?: { message?: unknown } } | undefined)?.cause;
+  return err instanceof TypeError && typeof cause?.message === 'string' && /redirect/i.test(cause.message);
 }
 
 function parseBody(text: string): unknown {

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { startEmulator, type RunningEmulator } from '../../emulator';
+import { GITHUB_EMULATOR_TOKEN } from '../../emulator/tickets/githubRoutes';
+import { runSinkInChild } from '../helpers/runSinkInChild';
+import { ticketContent } from '../helpers/runInChild';
+
+/**
+ * Issue 11, finding 5: every outbound ticket request has a per-attempt timeout and never follows a
+ * redirect. Each sink runs in its own process against the HTTPS ticket fakes, as the app would.
+ */
+const SECRET = 'webhook-secret-0123456789abcdef';
+const WEBHOOK = { module: 'src/actions/tickets/webhookSink.js', loader: 'loadWebhookSettings', sinkClass: 'WebhookSink' };
+const GITHUB = { module: 'src/actions/tickets/githubSink.js', loader: 'loadGithubSettings', sinkClass: 'GithubSink' };
+
+describe('outbound ticket requests', () => {
+  let emulator: RunningEmulator;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ scenario: 'admin-policy-off' });
+    emulator.tickets.webhook.secret = SECRET;
+  });
+  afterAll(() => emulator?.stop());
+
+  const webhookEnv = () => ({ TICKET_WEBHOOK_URL: `${emulator.ticketsUrl}/webhook/hooks/sspr`, TICKET_WEBHOOK_SECRET: SECRET });
+  const requestsTo = (system: string) => emulator.tickets.requests.filter((request) => request.system === system);
+
+  test('when the webhook answers a POST with a 307 to another host, then the body, signature and key are not re-sent and the error says why', async () => {
+    const incidentId = randomUUID();
+    // Another listener of the same fake stands in for the other host: anything re-sent would land there.
+    emulator.tickets.redirectNext('webhook', `${emulator.ticketsUrl}/github/repos/contoso/identity-ops/issues`);
+    const before = requestsTo('github').length;
+    const run = await runSinkInChild({
+      ...WEBHOOK,
+      env: webhookEnv(),
+      caCertPath: emulator.caCertPath,
+      steps: [{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }],
+      sinkOptions: { backoffBaseMs: 10 },
+    });
+
+    expect(run.results[0].error).toMatchObject({ code: 'TICKET.WEBHOOK_FAILED', transient: false });
+    expect(run.results[0].error!.message).toContain('redirect');
+    expect(requestsTo('github')).toHaveLength(before);
+    // Not retried either: one request, the redirected one.
+    expect(requestsTo('webhook').filter((request) => request.path.endsWith('/hooks/sspr') && request.status === 307)).toHaveLength(1);
+    expect(emulator.tickets.webhook.deliveries.filter((delivery) => (delivery.body as any).incidentId === incidentId)).toEqual([]);
+  });
+
+  test('when the ticket system never answers, then each attempt gives up after its timeout and the error says so', async () => {
+    const incidentId = randomUUID();
+    emulator.tickets.silenceNext('webhook', 2);
+    const run = await runSinkInChild({
+      ...WEBHOOK,
+      env: webhookEnv(),
+      caCertPath: emulator.caCertPath,
+      steps: [{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }],
+      sinkOptions: { backoffBaseMs: 10, maxAttempts: 2, attemptTimeoutMs: 300 },
+    });
+
+    expect(run.results[0].error).toMatchObject({ code: 'TICKET.WEBHOOK_FAILED', transient: true });
+    expect(run.results[0].error!.message).toContain('no answer within 300 ms, 2 times');
+    expect(requestsTo('webhook').filter((request) => request.status === 0)).toHaveLength(2);
+  });
+
+  test('when a hung attempt is followed by an answer, then the retry delivers exactly once', async () => {
+    const incidentId = randomUUID();
+    emulator.tickets.silenceNext('github', 1);
+    const run = await runSinkInChild({
+      ...GITHUB,
+      env: { GITHUB_API_URL: `${emulator.ticketsUrl}/github`, GITHUB_REPOSITORY: 'contoso/identity-ops', GITHUB_TOKEN: GITHUB_EMULATOR_TOKEN },
+      caCertPath: emulator.caCertPath,
+      steps: [{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }],
+      sinkOptions: { backoffBaseMs: 10, attemptTimeoutMs: 300 },
+    });
+
+    expect(run.results[0].ok).toBe(true);
+    expect(emulator.tickets.github.issues.filter((issue) => issue.body?.includes(incidentId))).toHaveLength(1);
+  });
+});
