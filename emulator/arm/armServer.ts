@@ -48,6 +48,13 @@ export function buildArmServer(tenant: TenantState, tls: { key: string; cert: st
     const entry = newLogEntry(request.method, request.url, false);
     tenant.requests.push(entry);
     logEntries.set(request.raw, entry);
+    // Scenario faults whose pattern matches a Resource Manager path: a slow or throttled front door.
+    const fault = tenant.faults.take(request.url, false);
+    if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.kind === 'status') {
+      if (fault.retryAfter !== undefined) reply.header('Retry-After', String(fault.retryAfter));
+      return sendArmError(reply, fault.status ?? 503, fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', 'Scripted failure.');
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     const check = match ? tenant.tokens.check(match[1], ARM_AUDIENCES) : 'unknown';
     if (check === 'wrong-audience') {

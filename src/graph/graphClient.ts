@@ -13,6 +13,8 @@ export interface GraphClientOptions {
   stats: GraphStats;
   /** Only tests of the retry policy shorten this; production keeps the default. */
   backoffBaseMs?: number;
+  /** Only tests shorten this; production keeps GRAPH_ATTEMPT_TIMEOUT_MS. */
+  attemptTimeoutMs?: number;
 }
 
 /**
@@ -27,6 +29,7 @@ export function createGraphClient(credential: TokenCredential, options: GraphCli
     auditPacer: new SlidingWindowPacer(options.auditRequestsPer10s),
     stats: options.stats,
     backoff: { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 },
+    attemptTimeoutMs: options.attemptTimeoutMs,
   });
   return Client.initWithMiddleware({
     baseUrl: endpoint.origin,

@@ -16,7 +16,15 @@ export interface ResilienceOptions {
   stats: GraphStats;
   backoff: BackoffOptions;
   sleep?: (ms: number) => Promise<void>;
+  /** How long one attempt may wait for Graph's answer; only tests shorten it. */
+  attemptTimeoutMs?: number;
 }
+
+/**
+ * One Graph attempt waits at most this long (Node's fetch would wait 300 s), then counts as a lost
+ * connection and is retried: a hung request never holds a scan, and its lease, past the Functions timeout.
+ */
+export const GRAPH_ATTEMPT_TIMEOUT_MS = 60_000;
 
 const AUDIT_PATH = /\/auditlogs\/directoryaudits/i;
 
@@ -48,6 +56,7 @@ export class ResilienceHandler implements Middleware {
       context.response = undefined;
       // The auth handler appends its header; drop the last attempt's so a retry carries exactly one.
       removeAuthorization(context);
+      context.options = { ...context.options, signal: AbortSignal.timeout(this.options.attemptTimeoutMs ?? GRAPH_ATTEMPT_TIMEOUT_MS) };
       try {
         await this.next!.execute(context);
         answered?.();
@@ -81,10 +90,14 @@ function removeAuthorization(context: Context): void {
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/** Undici's `fetch failed` (the cause says why), or a socket error code: worth another try. */
+/** Undici's `fetch failed` (the cause says why), a socket error code, or our attempt timeout: worth another try. */
 function isConnectionFailure(err: unknown): boolean {
   const code = (err as { cause?: { code?: string }; code?: string })?.cause?.code ?? (err as { code?: string })?.code;
-  return (err instanceof TypeError && err.message === 'fetch failed') || (code !== undefined && NETWORK_CODES.has(code));
+  return (
+    (err instanceof TypeError && err.message === 'fetch failed') ||
+    (code !== undefined && NETWORK_CODES.has(code)) ||
+    (err as { name?: unknown })?.name === 'TimeoutError'
+  );
 }
 
 /** @azure/identity's errors: retrying the request does not help, signing in does. */

@@ -76,3 +76,43 @@ describe('outbound ticket requests', () => {
     expect(emulator.tickets.github.issues.filter((issue) => issue.body?.includes(incidentId))).toHaveLength(1);
   });
 });
+
+describe('outbound Graph requests', () => {
+  test('when Graph never answers an attempt, then it is abandoned after its timeout and retried, and the scan reads on', async () => {
+    const { createServer } = await import('node:http');
+    const { createGraphClient } = await import('../../src/graph/graphClient');
+    const { GraphAuditLogReader } = await import('../../src/graph/auditLogReader');
+    // Graph's wire format for an empty audit page; the first request hangs, as a stuck backend would.
+    let requests = 0;
+    const server = createServer((request, response) => {
+      requests++;
+      if (requests === 1) return;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ '@odata.context': 'x', value: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const stats = { total: 0, throttled: 0 };
+      const credential = { getToken: async () => ({ token: 'unused-over-plain-http', expiresOnTimestamp: Date.now() + 60_000 }) };
+      const client = createGraphClient(credential, {
+        graphEndpoint: origin,
+        audience: 'https://graph.microsoft.com',
+        auditRequestsPer10s: 100,
+        maxAttempts: 3,
+        stats,
+        backoffBaseMs: 10,
+        attemptTimeoutMs: 300,
+      });
+      const pages = [];
+      for await (const page of new GraphAuditLogReader(client, origin).ssprEvents({ from: new Date('2026-11-25T10:00:00Z'), to: new Date('2026-11-25T11:00:00Z') })) {
+        pages.push(page);
+      }
+      expect(pages).toEqual([[]]);
+      expect(stats.total).toBe(2);
+      expect(requests).toBe(2);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -60,6 +60,31 @@ export function parseRunbookResult(output: string): RemediationProgress['result'
 
 // The SDK's legacy credential shape (ms-rest-js ServiceClientCredentials), taken from its own signature.
 type ArmCredentials = Exclude<ConstructorParameters<typeof AutomationClient>[0], TokenCredential>;
+// ms-rest-js's request policy shape, likewise taken from the client's own options.
+type ArmPolicyFactories = NonNullable<NonNullable<ConstructorParameters<typeof AutomationClient>[3]>['requestPolicyFactories']>;
+type ArmPolicyFactory = Extract<ArmPolicyFactories, unknown[]>[number];
+
+/**
+ * One Resource Manager attempt waits at most this long (ms-rest-js sets no timeout): a start or poll
+ * never holds an invocation, and its journal row, past the Functions timeout.
+ */
+export const ARM_ATTEMPT_TIMEOUT_MS = 30_000;
+
+/**
+ * An abort signal rather than ms-rest-js's own `timeout`: that one arms a timer it never clears, which
+ * kept the CLI alive for the whole timeout after its last call. AbortSignal.timeout's timer does not.
+ */
+function perAttemptTimeout(timeoutMs: number): ArmPolicyFactory {
+  return {
+    create: (next) => ({
+      sendRequest: (request) => {
+        // Node's AbortSignal is an AbortSignalLike at run time; the declared types differ only in `this`.
+        request.abortSignal = AbortSignal.timeout(timeoutMs) as unknown as typeof request.abortSignal;
+        return next.sendRequest(request);
+      },
+    }),
+  };
+}
 
 /**
  * ms-rest-js turns a TokenCredential into a scope itself, but only for a hard-coded list of ARM hosts
@@ -91,10 +116,14 @@ export class AutomationRemediator implements Remediator {
   constructor(
     credential: TokenCredential,
     private readonly settings: AutomationSettings,
+    /** Only tests shorten the per-attempt timeout. */
+    options: { attemptTimeoutMs?: number } = {},
   ) {
     // 'status' is countType1, a constructor argument the generated client requires but jobs never use.
     this.client = new AutomationClient(armCredentials(credential, settings.armAudience), settings.subscriptionId, 'status', {
       baseUri: settings.armEndpoint,
+      // First in the chain, so every retry ms-rest-js makes carries the same bound.
+      requestPolicyFactories: (defaults) => [perAttemptTimeout(options.attemptTimeoutMs ?? ARM_ATTEMPT_TIMEOUT_MS), ...defaults],
     });
   }
 

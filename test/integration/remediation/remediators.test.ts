@@ -31,7 +31,10 @@ const { createGraphClient } = require(path.join(dist, 'graph/graphClient.js'));
 
 function remediator(kind) {
   const credential = new DefaultAzureCredential();
-  if (kind === 'runbook') return new AutomationRemediator(credential, loadAutomationSettings(process.env, process.env.AZURE_CLOUD || 'AzurePublic'));
+  if (kind === 'runbook') {
+    const options = process.env.TEST_ATTEMPT_TIMEOUT_MS ? { attemptTimeoutMs: Number(process.env.TEST_ATTEMPT_TIMEOUT_MS) } : {};
+    return new AutomationRemediator(credential, loadAutomationSettings(process.env, process.env.AZURE_CLOUD || 'AzurePublic'), options);
+  }
   const stats = { total: 0, throttled: 0 };
   return new GraphRemediator(createGraphClient(credential, { graphEndpoint: process.env.GRAPH_ENDPOINT, audience: 'https://graph.microsoft.com', auditRequestsPer10s: 5, maxAttempts: 2, stats, backoffBaseMs: 10 }));
 }
@@ -67,9 +70,9 @@ afterEach(async () => {
   await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
 });
 
-async function emulate(automation: Partial<NonNullable<Scenario['automation']>> = {}, policy: Scenario['policy'] = false) {
+async function emulate(automation: Partial<NonNullable<Scenario['automation']>> = {}, policy: Scenario['policy'] = false, faults: Scenario['faults'] = []) {
   const base = loadScenario('admin-policy-off');
-  const scenario: Scenario = { ...base, policy, automation: { ...base.automation, runForMs: 400, ...automation } };
+  const scenario: Scenario = { ...base, policy, faults, automation: { ...base.automation, runForMs: 400, ...automation } };
   const emulator = await startEmulator({ scenario });
   emulators.push(emulator);
   return { emulator, tenantId: base.tenantId, automation: { ...base.automation, ...automation } };
@@ -235,6 +238,19 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
     const [result] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }], { AUTOMATION_ACCOUNT: 'aa-missing' });
     expect(result.error).toMatchObject({ code: 'REMEDIATION.RUNBOOK_FAILED', status: 404 });
     expect(result.error!.message).toContain('AUTOMATION_ACCOUNT');
+  });
+
+  test('when Resource Manager does not answer the job PUT in time, then the start gives up with a retryable error and the next start finds the one job', async () => {
+    // Issue 11, finding 5: ms-rest-js sets no timeout of its own, so a hung PUT held the invocation.
+    const { emulator, tenantId } = await emulate({ outcome: 'fixes' }, false, [{ match: '/jobs/[^/?]+\\?', kind: 'slow', delayMs: 2_000, times: 1 }]);
+    const [hung] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }], { TEST_ATTEMPT_TIMEOUT_MS: '300' });
+    expect(hung.error).toMatchObject({ code: 'REMEDIATION.RUNBOOK_FAILED', message: expect.stringContaining('retry later') });
+
+    // The next scan starts again: the same job name, so whichever PUT lands second is refused and found.
+    const [again] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }]);
+    expect(again.ok).toEqual({ method: 'runbook', jobName: jobNameFor(tenantId, INCIDENT) });
+    // The abandoned PUT was never answered (0); exactly one PUT started the job.
+    expect(jobPuts(emulator).map((put) => put.status).sort()).toEqual([0, 201]);
   });
 
   test('when the app runs in US Gov, then the token is for US Gov Resource Manager and the runbook is asked for the USGov Graph environment', async () => {
