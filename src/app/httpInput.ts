@@ -74,12 +74,15 @@ export async function readJsonBody<T extends z.ZodType>(request: HttpRequest, sc
   return validate(schema, value);
 }
 
-/** The query string as an object; a repeated parameter is a mistake, not a list. */
+/**
+ * The query string as an object; a repeated parameter is a mistake, not a list. The object has no
+ * prototype, so `?__proto__=` or `?constructor=` is just an unknown parameter, never "given twice".
+ */
 export function readQuery<T extends z.ZodType>(request: HttpRequest, schema: T, ignore: string[] = ['code']): z.infer<T> {
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
   for (const [name, value] of request.query) {
     if (ignore.includes(name)) continue;
-    if (name in query) throw httpError('HTTP.INVALID_REQUEST', `The query parameter ${JSON.stringify(name.slice(0, 50))} is given twice.`);
+    if (Object.hasOwn(query, name)) throw httpError('HTTP.INVALID_REQUEST', `The query parameter ${JSON.stringify(name.slice(0, 50))} is given twice.`);
     query[name] = value;
   }
   return validate(schema, query);
