@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { composeApp } from './composition';
 import { ACTION_MODES, isTenantId, loadConfig, type Config } from './config';
 import { AppError, toAppError } from './errors';
+import { HIDDEN_CHARACTER } from './hiddenCharacters';
 import { incidentJson, incidentsTable, scanResultJson, scanResultText } from './report';
 
 const USAGE = `Usage:
@@ -88,6 +89,7 @@ async function approve(args: string[]): Promise<number> {
   if (!incidentId || positionals.length > 1) throw usage('Name one incident: approve <incident id> --by <name>.');
   const by = (values.by as string | undefined)?.trim();
   if (!by) throw usage('Say who approves: --by <name or UPN> (kept in the incident history and the ticket).');
+  if (HIDDEN_CHARACTER.test(by)) throw usage('--by must not contain control or invisible formatting characters (such as U+202E): type the name plainly.');
   const config = loadConfig();
   const tenantId = tenantOf(values.tenant as string | undefined, config);
   const app = composeApp(config);

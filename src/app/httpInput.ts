@@ -1,6 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { isTenantId } from '../config';
+import { HIDDEN_CHARACTER } from '../hiddenCharacters';
 import type { IncidentState } from '../state/ports';
 import { isoTime, modeSchema, parseIsoTime, tenantIdSchema } from './scanMessage';
 import { httpError } from './problem';
@@ -37,7 +38,7 @@ export const approvalSchema = z
       .trim()
       .min(1, { message: 'by must not be empty.' })
       .max(256, { message: 'by must be at most 256 characters.' })
-      .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), { message: 'by must not contain control characters.' })
+      .refine((text) => !HIDDEN_CHARACTER.test(text), { message: 'by must not contain control or invisible formatting characters (such as U+202E).' })
       .optional(),
   })
   .strict();

@@ -47,18 +47,23 @@ describe('outbound ticket requests', () => {
 
   test('when the ticket system never answers, then each attempt gives up after its timeout and the error says so', async () => {
     const incidentId = randomUUID();
-    emulator.tickets.silenceNext('webhook', 2);
-    const run = await runSinkInChild({
-      ...WEBHOOK,
-      env: webhookEnv(),
-      caCertPath: emulator.caCertPath,
-      steps: [{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }],
-      sinkOptions: { backoffBaseMs: 10, maxAttempts: 2, attemptTimeoutMs: 300 },
-    });
+    // More silences than attempts: however slow this machine is, no attempt is ever answered.
+    emulator.tickets.silenceNext('webhook', 100);
+    try {
+      const run = await runSinkInChild({
+        ...WEBHOOK,
+        env: webhookEnv(),
+        caCertPath: emulator.caCertPath,
+        steps: [{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }],
+        sinkOptions: { backoffBaseMs: 10, maxAttempts: 2, attemptTimeoutMs: 1_000 },
+      });
 
-    expect(run.results[0].error).toMatchObject({ code: 'TICKET.WEBHOOK_FAILED', transient: true });
-    expect(run.results[0].error!.message).toContain('no answer within 300 ms, 2 times');
-    expect(requestsTo('webhook').filter((request) => request.status === 0)).toHaveLength(2);
+      expect(run.results[0].error).toMatchObject({ code: 'TICKET.WEBHOOK_FAILED', transient: true });
+      expect(run.results[0].error!.message).toContain('no answer within 1000 ms');
+      expect(emulator.tickets.webhook.deliveries.filter((delivery) => (delivery.body as any).incidentId === incidentId)).toEqual([]);
+    } finally {
+      emulator.tickets.silences.delete('webhook');
+    }
   });
 
   test('when a hung attempt is followed by an answer, then the retry delivers exactly once', async () => {
@@ -69,7 +74,7 @@ describe('outbound ticket requests', () => {
       env: { GITHUB_API_URL: `${emulator.ticketsUrl}/github`, GITHUB_REPOSITORY: 'contoso/identity-ops', GITHUB_TOKEN: GITHUB_EMULATOR_TOKEN },
       caCertPath: emulator.caCertPath,
       steps: [{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }],
-      sinkOptions: { backoffBaseMs: 10, attemptTimeoutMs: 300 },
+      sinkOptions: { backoffBaseMs: 10, attemptTimeoutMs: 1_000 },
     });
 
     expect(run.results[0].ok).toBe(true);
@@ -101,15 +106,16 @@ describe('outbound Graph requests', () => {
         maxAttempts: 3,
         stats,
         backoffBaseMs: 10,
-        attemptTimeoutMs: 300,
+        attemptTimeoutMs: 1_000,
       });
       const pages = [];
       for await (const page of new GraphAuditLogReader(client, origin).ssprEvents({ from: new Date('2026-11-25T10:00:00Z'), to: new Date('2026-11-25T11:00:00Z') })) {
         pages.push(page);
       }
       expect(pages).toEqual([[]]);
-      expect(stats.total).toBe(2);
-      expect(requests).toBe(2);
+      // At least the hung attempt and one answered; a slow machine may abandon more, each one counted.
+      expect(requests).toBeGreaterThanOrEqual(2);
+      expect(stats.total).toBe(requests);
     } finally {
       server.closeAllConnections();
       server.close();

@@ -26,7 +26,7 @@ export interface AdfDoc {
 }
 
 // C0 and C1 controls (line feed handled apart), DEL, and bidi embeddings/overrides/isolates.
-const INVISIBLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const INVISIBLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}]/gu;
 
 export function renderAdf(blocks: Block[]): AdfDoc {
   return { type: 'doc', version: 1, content: blocks.map(renderBlock) };

@@ -1,3 +1,4 @@
+import { withoutFormatCharacters } from '../../../hiddenCharacters';
 import type { Block } from '../ticketDocument';
 
 /**
@@ -10,7 +11,7 @@ export function renderHtml(blocks: Block[]): string {
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char]);
+  return withoutFormatCharacters(text).replace(/[&<>"']/g, (char) => HTML_ENTITIES[char]);
 }
 
 const HTML_ENTITIES: Record<string, string> = {

@@ -1,3 +1,4 @@
+import { withoutFormatCharacters } from '../../../hiddenCharacters';
 import type { Block } from '../ticketDocument';
 
 /**
@@ -24,7 +25,7 @@ const ZWJ = '\u200D';
 export function escapeMarkdown(text: string): string {
   // One line: a line break inside a table cell would end the row, and inside a paragraph a
   // following line could begin a list, a heading or an indented code block.
-  const line = text.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const line = withoutFormatCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim();
   let out = '';
   let i = 0;
   const start = LINE_START.exec(line);
@@ -59,7 +60,7 @@ export function escapeMarkdown(text: string): string {
 export function fencedCode(text: string): string {
   // Code is shown verbatim, so it cannot be escaped; a zero-width joiner inside `<!--` keeps even a
   // code line from ever reading as the sink's hidden marker (our code blocks never contain one).
-  const code = text.replace(/\r\n?/g, '\n').replace(/<!--/g, `<${ZWJ}!--`);
+  const code = withoutFormatCharacters(text).replace(/\r\n?/g, '\n').replace(/<!--/g, `<${ZWJ}!--`);
   const longestRun = Math.max(0, ...(code.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longestRun + 1));
   return `${fence}\n${code}\n${fence}`;

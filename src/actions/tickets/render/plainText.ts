@@ -12,7 +12,7 @@ export function renderPlainText(blocks: Block[]): string {
 }
 
 // C0 and C1 controls, DEL, and the bidi embeddings/overrides/isolates of "Trojan Source" fame.
-const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\p{Cf}]/gu;
 // `[code]`, `[/code]`, also with inner spaces or other case: ServiceNow's journal markup for raw HTML.
 const CODE_TAG = /\[(\s*\/?\s*code\s*)\]/gi;
 
