@@ -38,6 +38,17 @@ export function createActionAdapters(config: Config, homeCredential: TokenCreden
   };
 }
 
+/**
+ * Each group of settings the mode needs (the ticket system's, the runbook's), loaded on its own without
+ * building anything, so a report can name every bad setting rather than the first.
+ */
+export function actionSettingChecks(config: Config): Array<() => unknown> {
+  if (config.actionMode === 'report') return [];
+  const fixes = config.actionMode === 'remediate' || config.actionMode === 'approve';
+  const runbook = fixes && config.remediationMethod === 'runbook';
+  return [() => ticketSink(config), ...(runbook ? [() => loadAutomationSettings(config.env, config.cloud)] : [])];
+}
+
 function automationRemediator(config: Config, credential: TokenCredential): AutomationRemediator {
   return new AutomationRemediator(credential, loadAutomationSettings(config.env, config.cloud));
 }

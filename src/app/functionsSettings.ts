@@ -137,7 +137,11 @@ function queueConnectionOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): 
   return undefined;
 }
 
-/** The setting names in a CONFIG.INVALID message (`  - NAME=value: fix`), for reports that must not show values. */
+/**
+ * The setting names in a CONFIG.INVALID message, for reports that must not show values: lines of the
+ * form `  - NAME=value: fix`, or the ticket sinks' `  - NAME must …` (an upper-case name of two or more).
+ */
 export function settingNamesIn(message: string): string[] {
-  return [...new Set([...message.matchAll(/^\s*- ([A-Za-z][A-Za-z0-9_]*)=/gm)].map((match) => match[1]))];
+  const names = [...message.matchAll(/^\s*- (?:([A-Za-z][A-Za-z0-9_]*)=|([A-Z][A-Z0-9_]+)\s)/gm)].map((match) => match[1] ?? match[2]);
+  return [...new Set(names)];
 }

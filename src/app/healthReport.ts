@@ -1,4 +1,6 @@
+import { actionSettingChecks } from '../actions/adapters';
 import { loadConfig } from '../config';
+import { loadTelemetrySettings } from '../telemetry/settings';
 import { AppError, toAppError } from '../errors';
 import { checkFunctionsSettings, settingNamesIn } from './functionsSettings';
 import type { Services } from './services';
@@ -70,14 +72,24 @@ export async function healthReport(env: NodeJS.ProcessEnv, services: () => Servi
   };
 }
 
+/**
+ * Every bad setting by name: the Functions and scan settings, then those of the mode's ticket system
+ * and remediation, and telemetry's. Each would otherwise surface only as a 500 when first used.
+ */
 function configProblems(env: NodeJS.ProcessEnv): string[] {
   const names = checkFunctionsSettings(env).problems.map((problem) => problem.setting);
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (!(err instanceof AppError && err.code === 'CONFIG.INVALID')) throw err;
-    names.push(...settingNamesIn(err.message));
-  }
+  const collect = <T>(check: () => T): T | undefined => {
+    try {
+      return check();
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'CONFIG.INVALID')) throw err;
+      names.push(...settingNamesIn(err.message));
+      return undefined;
+    }
+  };
+  const config = collect(() => loadConfig(env));
+  if (config) for (const check of actionSettingChecks(config)) collect(check);
+  collect(() => loadTelemetrySettings(env));
   return [...new Set(names)];
 }
 

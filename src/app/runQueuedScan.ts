@@ -47,6 +47,17 @@ export async function runQueuedScan(raw: unknown, context: InvocationContext, se
 }
 
 async function scanOnce(services: Services, message: ScanMessage, dequeueCount: number, context: InvocationContext): Promise<QueuedScanOutcome> {
+  // Anyone who can write to the queue can name any tenant: only the configured ones are scanned.
+  if (!services.settings.tenants.some((tenant) => tenant.toLowerCase() === message.tenantId.toLowerCase())) {
+    await reportScanPoisoned(context, {
+      source: 'invalid-message',
+      ...ids(message),
+      dequeueCount,
+      code: 'SCAN.UNKNOWN_TENANT',
+      reason: `Tenant ${message.tenantId} is not in TENANTS: the message is dropped, not scanned. Add the tenant to TENANTS if it should be.`,
+    });
+    return 'invalid';
+  }
   const known = await services.scans.get(message.scanId);
   if (known && FINAL_STATUSES.includes(known.status)) {
     context.log(`scan ${message.scanId} is already ${known.status}: this delivery is a duplicate and is dropped`);

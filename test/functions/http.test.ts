@@ -211,11 +211,13 @@ describe('routes', () => {
     expect(parsed(response).headers.get('allow')).toBe(allow);
   });
 
-  test('when the host hands a known route to the fallback, then the route\'s own handler answers, with its parameters', async () => {
-    const unknown = '00000000-0000-4000-8000-000000000321';
-    expectProblem(await unmatchedRoute(request('GET', `/api/scans/${unknown}`), context()), 404, 'SCAN.NOT_FOUND');
-    const queued = parsed(await unmatchedRoute(request('POST', '/API/Scans', { body: JSON.stringify({ tenantId: TENANT_A }), headers: { 'content-type': 'application/json' } }), context()));
-    expect(queued).toMatchObject({ status: 202, body: { tenantId: TENANT_A, status: 'queued' } });
+  test('when a known route and method reach the fallback, then it answers 404 and runs no handler (issue 11: it used to dispatch, approve included)', async () => {
+    const incident = '00000000-0000-4000-8000-000000000321';
+    expectProblem(await unmatchedRoute(request('POST', `/api/incidents/${incident}/approve`, { body: '{"by":"mallory"}', headers: { 'content-type': 'application/json' } }), context()), 404, 'HTTP.NOT_FOUND');
+    const before = await new QueueClient(azurite.connectionString, 'sspr-scans').getProperties().then((p) => p.approximateMessagesCount).catch(() => 0);
+    expectProblem(await unmatchedRoute(request('POST', '/API/Scans', { body: JSON.stringify({ tenantId: TENANT_A }), headers: { 'content-type': 'application/json' } }), context()), 404, 'HTTP.NOT_FOUND');
+    const after = await new QueueClient(azurite.connectionString, 'sspr-scans').getProperties().then((p) => p.approximateMessagesCount).catch(() => 0);
+    expect(after).toBe(before);
   });
 });
 

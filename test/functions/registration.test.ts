@@ -54,6 +54,10 @@ describe('the Functions bundle', () => {
       expect({ name, route: trigger.route, methods: trigger.methods, authLevel: trigger.authLevel }).toEqual({ name, route, methods, authLevel: 'function' });
       expect(byName[name]).toContainEqual(expect.objectContaining({ type: 'http', direction: 'out' }));
     }
+    // The host tries HTTP routes in the alphabetical order of function names (azure-functions-host#9876),
+    // so the catch-all must sort last, or it would answer 404 for routes that exist.
+    const httpNames = registered.filter((fn) => Object.values(fn.bindings).some((binding: any) => binding.type === 'httpTrigger')).map((fn) => fn.name);
+    expect([...httpNames].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })).at(-1)).toBe('unmatchedRoute');
   });
 
   test('when host.json is read, then the queue and route settings match what the code assumes', () => {
