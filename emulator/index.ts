@@ -12,8 +12,9 @@ import type { PolicyState, Scenario, ValidScenario } from './scenarioSchema';
 import { TenantState } from './tenantState';
 import { emulatorSecretsIn, SECRET_MARKER, TOKEN_MARKER } from './tokens';
 import { buildTokenServer } from './tokenServer';
+import { buildLoginServer, type ApiTokenRequest } from './login/loginServer';
 
-export type { Envelope, PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
+export type { ApiTokenRequest, Envelope, PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
 export { loadScenario, listScenarios };
 
 export interface StartOptions {
@@ -37,6 +38,10 @@ export interface RunningEmulator {
   telemetry: Envelope[];
   /** App Service style managed-identity endpoint (plain http). */
   tokenEndpoint: string;
+  /** 'https://127.0.0.1:<port>': the sign-in endpoint's key set and OpenID configuration, for API_AUTHORITY_HOST. */
+  loginUrl: string;
+  /** An access token for the app's own API, as Entra ID would issue it to a caller (roles, oid, tenant). */
+  signApiToken(request: ApiTokenRequest): Promise<string>;
   /** The value clients must send in X-IDENTITY-HEADER. */
   identityHeader: string;
   /** PEM of the self-signed certificate, for NODE_EXTRA_CA_CERTS or an https `ca` option. */
@@ -62,7 +67,8 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   const token = buildTokenServer(tenant, identityHeader);
   const arm = buildArmServer(tenant, certificate);
   const tickets = buildTicketServer(certificate);
-  const servers = [graph, token, arm, tickets.app];
+  const login = buildLoginServer(tenant, certificate);
+  const servers = [graph, token, arm, tickets.app, login.app];
   let ingestion: Awaited<ReturnType<typeof startIngestion>> | undefined;
   try {
     for (const server of servers) await server.listen({ host: '127.0.0.1', port: 0 });
@@ -75,6 +81,8 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   const graphPort = (graph.server.address() as AddressInfo).port;
   listeningOn(graphPort);
   tenant.graphUrl = `https://127.0.0.1:${graphPort}`;
+  const loginUrl = `https://127.0.0.1:${(login.app.server.address() as AddressInfo).port}`;
+  login.setUrl(loginUrl);
 
   let stopped = false;
   return {
@@ -86,6 +94,8 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     telemetry: ingestion.envelopes,
     tokenEndpoint: `http://127.0.0.1:${(token.server.address() as AddressInfo).port}/msi/token`,
     identityHeader,
+    loginUrl,
+    signApiToken: (request) => login.signApiToken(request),
     caCertPath: certificate.certPath,
     tokenMarker: TOKEN_MARKER,
     now,

@@ -14,8 +14,9 @@ const USAGE = `Usage:
       --tenant defaults to TENANT_ID.
   sspr-remediator incidents [--tenant <id>] [--all] [--json]
       Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).
-  sspr-remediator approve <incident id> --by <name> [--tenant <id>] [--json]
-      Records who approved the fix of an incident (ACTION_MODE=approve) and runs it.
+  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
+      Records who approved the fix of an incident (ACTION_MODE=approve) and runs it. When the audit log
+      shows admin SSPR was switched off on purpose, --override-hardening says you mean to revert that.
   sspr-remediator demo
       Runs a scan against the built-in tenant emulator and a local Azurite. No Azure account needed.
 
@@ -81,7 +82,7 @@ async function scan(args: string[]): Promise<number> {
 async function approve(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { tenant: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { tenant: { type: 'string' }, by: { type: 'string' }, 'override-hardening': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true,
   });
@@ -93,7 +94,8 @@ async function approve(args: string[]): Promise<number> {
   const config = loadConfig();
   const tenantId = tenantOf(values.tenant as string | undefined, config);
   const app = composeApp(config);
-  const incident = await app.approve(tenantId, incidentId.toLowerCase(), by).finally(() => app.close());
+  const overrideHardening = values['override-hardening'] === true;
+  const incident = await app.approve(tenantId, incidentId.toLowerCase(), by, { overrideHardening }).finally(() => app.close());
   process.stdout.write(values.json ? `${JSON.stringify(incidentJson(incident), null, 2)}\n` : `${incidentsTable([incident])}\n`);
   return EXIT.ok;
 }

@@ -21,7 +21,8 @@ import { TenantLease } from './state/tenantLease';
 export interface App {
   state: StateStore;
   scan(request: ScanRequest, progress?: (message: string) => void): Promise<ScanResult>;
-  approve(tenantId: string, incidentId: string, by: string): Promise<StoredIncident>;
+  /** `overrideHardening`: revert a deliberate switch-off the audit log shows (otherwise INCIDENT.HARDENING_HOLD). */
+  approve(tenantId: string, incidentId: string, by: string, options?: { overrideHardening?: boolean }): Promise<StoredIncident>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
 }
@@ -126,8 +127,8 @@ export function composeApp(
       ));
     },
     close: () => telemetry.shutdown(),
-    approve(tenantId, incidentId, by) {
-      return exclusively(tenantId, () => approveIncident(tenantGraph(tenantId).actions, tenantId, incidentId, by));
+    approve(tenantId, incidentId, by, options = {}) {
+      return exclusively(tenantId, () => approveIncident(tenantGraph(tenantId).actions, tenantId, incidentId, by, options.overrideHardening ?? false));
     },
   };
 }

@@ -88,8 +88,11 @@ export async function advanceTenantIncidents(deps: ActionDependencies, tenantId:
   return outcome;
 }
 
-/** Records who approved the fix (approve mode) and runs it. */
-export async function approveIncident(deps: ActionDependencies, tenantId: string, incidentId: string, by: string): Promise<StoredIncident> {
+/**
+ * Records who approved the fix (approve mode) and runs it. When admin SSPR was switched off on purpose
+ * (the audit log names who), an approval must say it overrides that decision, and the ticket says so.
+ */
+export async function approveIncident(deps: ActionDependencies, tenantId: string, incidentId: string, by: string, overrideHardening = false): Promise<StoredIncident> {
   const incident = await deps.state.getIncident(tenantId, incidentId);
   if (!incident) throw new AppError('INCIDENT.NOT_FOUND', `No incident ${incidentId} in tenant ${tenantId}. List them with: sspr-remediator incidents`);
   if (deps.mode !== 'approve') {
@@ -99,10 +102,21 @@ export async function approveIncident(deps: ActionDependencies, tenantId: string
   if (!['open', 'ticketed'].includes(incident.state)) {
     throw new AppError('INCIDENT.NOT_APPROVABLE', `Incident ${incidentId} is ${incident.state}; only open or ticketed incidents can be approved.`);
   }
+  // Opening the ticket looked the switch-off up; an incident without a ticket yet has not.
+  const disabledBy = incident.disabledBy ?? (incident.ticket ? null : await whoDisabledIt(deps));
+  if (disabledBy && !deps.allowRevertingHardening && !overrideHardening) {
+    throw new AppError(
+      'INCIDENT.HARDENING_HOLD',
+      `Admin SSPR was switched off on purpose by ${disabledBy.by ?? 'an unknown principal'} at ${disabledBy.at}. To revert that decision, approve again with overrideHardening: true (CLI: --override-hardening).`,
+    );
+  }
   const now = clock(deps);
-  const approved = await save(deps, { ...incident, approval: { by, at: now.toISOString() } }, 'approved', by, 'fix approved');
+  const overriding = Boolean(disabledBy && !deps.allowRevertingHardening && overrideHardening);
+  const approval = { by, at: now.toISOString(), ...(overriding ? { overrideHardening: true } : {}) };
+  const approved = await save(deps, { ...incident, disabledBy, approval }, 'approved', by, overriding ? 'fix approved, overriding the hardening decision' : 'fix approved');
   emit(deps, approved, 'ApprovalRecorded', { approverUpn: by });
-  await tell(deps, approved, 'ticket:approved', 'updated', false, `The fix was approved by ${by} at ${now.toISOString()}.`);
+  const overrideNote = overriding ? ` It overrides the decision of ${disabledBy!.by ?? 'an unknown principal'}, who switched admin SSPR off at ${disabledBy!.at}.` : '';
+  await tell(deps, approved, 'ticket:approved', 'updated', false, `The fix was approved by ${by} at ${now.toISOString()}.${overrideNote}`);
   return advanceIncident(deps, approved);
 }
 
@@ -140,7 +154,7 @@ async function startRemediation(deps: ActionDependencies, incident: StoredIncide
   const remediator = deps.remediator;
   // The ticket is the record of what we do: no fix without one.
   if (!remediator || (deps.tickets && !incident.ticket)) return incident;
-  if (incident.disabledBy && !deps.allowRevertingHardening && !incident.approval) {
+  if (incident.disabledBy && !deps.allowRevertingHardening && !incident.approval?.overrideHardening) {
     // Switched off on purpose (hardening baselines recommend it): a person decides, not us.
     await tell(deps, incident, 'ticket:hardening', 'updated', null,
       `Not fixed automatically: admin SSPR was switched off by ${incident.disabledBy.by ?? 'an unknown principal'} at ${incident.disabledBy.at}. ` +

@@ -20,6 +20,16 @@ export interface FunctionsSettings {
   queue: QueueConnection;
   /** The state storage (checkpoints, incidents, leases, ssprScans). Required by the Functions app. */
   stateStorage: string;
+  /** Who may call the API with an Entra token (approvals need it); absent: approvals over HTTP are off. */
+  api?: ApiAuthSettings;
+}
+
+/** The API's app registration: tokens must be v2, issued in `tenantId`, for one of `audiences`. */
+export interface ApiAuthSettings {
+  audiences: string[];
+  tenantId: string;
+  /** The sign-in host whose published keys sign the tokens; the cloud's unless API_AUTHORITY_HOST. */
+  authorityHost?: string;
 }
 
 export interface SettingProblem {
@@ -67,8 +77,9 @@ export function checkFunctionsSettings(env: NodeJS.ProcessEnv): { settings?: Fun
   }
   const tenants = tenantsOf(env, problems);
   const queue = queueConnectionOf(env, problems);
+  const api = apiAuthOf(env, tenants, problems);
   if (!parsed.success || problems.length > 0 || !queue) return { problems };
-  return { settings: { tenants, schedule: parsed.data.SCAN_SCHEDULE, queue, stateStorage: parsed.data.STATE_STORAGE }, problems };
+  return { settings: { tenants, schedule: parsed.data.SCAN_SCHEDULE, queue, stateStorage: parsed.data.STATE_STORAGE, api }, problems };
 }
 
 /** Throws one CONFIG.INVALID listing each bad setting, its (non-secret) value and the fix, as loadConfig does. */
@@ -76,6 +87,35 @@ export function loadFunctionsSettings(env: NodeJS.ProcessEnv = process.env): Fun
   const { settings, problems } = checkFunctionsSettings(env);
   if (settings) return settings;
   throw new AppError('CONFIG.INVALID', `Invalid settings:\n  - ${problems.map((p) => `${p.setting}=${shown(p.setting, env[p.setting])}: ${p.message}`).join('\n  - ')}`);
+}
+
+/**
+ * API_AUDIENCE: the client id of the API's app registration (v2 tokens carry it as `aud`), and its
+ * Application ID URI if you like, comma-separated. API_TENANT_ID: where that registration lives
+ * (defaults to the one tenant of TENANTS). API_AUTHORITY_HOST: only to point at another sign-in host.
+ */
+function apiAuthOf(env: NodeJS.ProcessEnv, tenants: string[], problems: SettingProblem[]): ApiAuthSettings | undefined {
+  const audienceText = blankIsUnset(env.API_AUDIENCE) as string | undefined;
+  const tenantText = (blankIsUnset(env.API_TENANT_ID) as string | undefined)?.trim();
+  const hostText = (blankIsUnset(env.API_AUTHORITY_HOST) as string | undefined)?.trim();
+  if (audienceText === undefined) {
+    if (tenantText !== undefined || hostText !== undefined) {
+      problems.push({ setting: 'API_AUDIENCE', message: 'API_TENANT_ID or API_AUTHORITY_HOST is set but API_AUDIENCE is not: set it to the client id of the API app registration, or unset the others.' });
+    }
+    return undefined;
+  }
+  const audiences = audienceText.split(',').map((item) => item.trim()).filter(Boolean);
+  if (audiences.length === 0 || audiences.some((item) => !isTenantId(item) && !/^api:\/\/\S+$/i.test(item))) {
+    problems.push({ setting: 'API_AUDIENCE', message: 'API_AUDIENCE must be the client id (a GUID) of the API app registration, optionally with its Application ID URI (api://…), comma-separated.' });
+  }
+  const tenantId = tenantText ?? (tenants.length === 1 ? tenants[0] : undefined);
+  if (tenantId === undefined || !isTenantId(tenantId)) {
+    problems.push({ setting: 'API_TENANT_ID', message: 'API_TENANT_ID must be the tenant id (GUID) where the API app registration lives; it is required when TENANTS names more than one tenant.' });
+  }
+  if (hostText !== undefined && !/^https:\/\/[^/?#\s]+\/?$/i.test(hostText)) {
+    problems.push({ setting: 'API_AUTHORITY_HOST', message: 'API_AUTHORITY_HOST must be an https:// sign-in host without a path, e.g. https://login.microsoftonline.us.' });
+  }
+  return { audiences, tenantId: (tenantId ?? '').toLowerCase(), authorityHost: hostText?.replace(/\/+$/, '') };
 }
 
 function tenantsOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): string[] {

@@ -1,7 +1,6 @@
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { isTenantId } from '../config';
-import { HIDDEN_CHARACTER } from '../hiddenCharacters';
 import type { IncidentState } from '../state/ports';
 import { isoTime, modeSchema, parseIsoTime, tenantIdSchema } from './scanMessage';
 import { httpError } from './problem';
@@ -29,19 +28,18 @@ export const scanRequestSchema = z
     path: ['from'],
   });
 
-/** POST /api/incidents/{id}/approve */
+/**
+ * POST /api/incidents/{id}/approve. The approver is the caller's validated Entra ID identity, never a
+ * field: `by` is refused here (it stays for the CLI, run by a local operator).
+ */
 export const approvalSchema = z
   .object({
     tenantId: tenantIdSchema.optional(),
-    by: z
-      .string({ message: 'by must be a string: the name or UPN of who approves.' })
-      .trim()
-      .min(1, { message: 'by must not be empty.' })
-      .max(256, { message: 'by must be at most 256 characters.' })
-      .refine((text) => !HIDDEN_CHARACTER.test(text), { message: 'by must not contain control or invisible formatting characters (such as U+202E).' })
-      .optional(),
+    overrideHardening: z.boolean({ message: 'overrideHardening must be true or false.' }).optional(),
+    by: z.undefined({ message: 'by is not accepted over HTTP: the approver is the caller signed in with Entra ID (Authorization: Bearer).' }).optional(),
   })
   .strict();
+
 
 /** GET /api/incidents?state=&tenantId= */
 export const incidentQuerySchema = z

@@ -28,11 +28,17 @@ const STATUS_BY_CODE: Record<string, number> = {
   'INCIDENT.NOT_FOUND': 404,
   'INCIDENT.NOT_APPROVABLE': 409,
   'CONFIG.INVALID': 500,
+  'AUTH.UNAUTHENTICATED': 401,
+  'AUTH.FORBIDDEN': 403,
+  'AUTH.NOT_CONFIGURED': 503,
+  'AUTH.UNAVAILABLE': 503,
+  'INCIDENT.HARDENING_HOLD': 409,
   INTERNAL: 500,
 };
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -74,6 +80,9 @@ export function problemFor(err: unknown, context: InvocationContext): HttpRespon
   if (status >= 500) context.error(`${error.code}: ${error.message}`);
   else context.log(`answered ${status} ${error.code}`);
   const headers: Record<string, string> = error.transient || error.code === 'SCAN.TENANT_BUSY' ? { 'Retry-After': '30' } : {};
+  // RFC 6750: a 401 names the scheme; a 403 for a missing role says why in the same place.
+  if (error.code === 'AUTH.UNAUTHENTICATED') headers['WWW-Authenticate'] = 'Bearer error="invalid_token"';
+  if (error.code === 'AUTH.FORBIDDEN') headers['WWW-Authenticate'] = 'Bearer error="insufficient_scope"';
   return problem(status, error.code, publicMessage(error, context.invocationId), context.invocationId, headers);
 }
 

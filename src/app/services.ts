@@ -3,6 +3,7 @@ import type { ActionMode } from '../actions/incidentActions';
 import { composeApp, type App } from '../composition';
 import { loadConfig, type Config } from '../config';
 import { AppError } from '../errors';
+import { ApiCallerVerifier } from './apiCaller';
 import { loadFunctionsSettings, type FunctionsSettings } from './functionsSettings';
 import { ScanQueue } from './scanQueue';
 import { ScanRequests } from './scanRequests';
@@ -16,6 +17,8 @@ export interface Services {
   app(mode?: ActionMode): App;
   scans: ScanRequests;
   queue: ScanQueue;
+  /** Checks Entra ID bearer tokens; absent when API_AUDIENCE is not set (approvals over HTTP are then off). */
+  apiCallers?: ApiCallerVerifier;
 }
 
 /**
@@ -50,6 +53,7 @@ export function buildServices(env: NodeJS.ProcessEnv = process.env): Services {
     },
     scans: new ScanRequests(settings.stateStorage, new DefaultAzureCredential({ authorityHost: configured.authorityHost })),
     queue: new ScanQueue(settings.queue, configured.authorityHost),
+    apiCallers: settings.api ? new ApiCallerVerifier(settings.api, configured.authorityHost) : undefined,
   };
 }
 

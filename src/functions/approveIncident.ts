@@ -1,25 +1,31 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { findIncident, principalOf } from '../app/httpScope';
+import { API_ROLES } from '../app/apiCaller';
+import { findIncident } from '../app/httpScope';
 import { approvalSchema, guidParam, readJsonBody } from '../app/httpInput';
-import { answer, httpError, json } from '../app/problem';
+import { answer, json } from '../app/problem';
 import { ROUTES } from '../app/routes';
 import { services } from '../app/services';
+import { AppError } from '../errors';
 import { incidentJson } from '../report';
 
 /**
- * POST /api/incidents/{id}/approve {tenantId?, by?}: records the approver and runs the fix. The
- * approver is the App Service authentication principal when there is one, else `by`.
+ * POST /api/incidents/{id}/approve {tenantId?, overrideHardening?}: an Entra ID caller with the
+ * Incidents.Approve app role approves the fix, which then runs. The approver recorded is the token's
+ * identity (name and object id); no header or body field can name someone else.
  */
 export async function approveIncident(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return answer(context, async () => {
     const incidentId = guidParam(request);
-    const body = await readJsonBody(request, approvalSchema);
-    const by = principalOf(request) ?? body.by;
-    if (!by) throw httpError('HTTP.APPROVER_REQUIRED', 'Say who approves: sign in through App Service authentication, or send {"by": "<name or UPN>"}.');
     const app = services();
+    if (!app.apiCallers) {
+      throw new AppError('AUTH.NOT_CONFIGURED', 'Approvals over HTTP need an Entra ID app registration for the API: set API_AUDIENCE (docs/DEPLOY.md, "Calling the API"). Until then approve with the CLI: sspr-remediator approve <incident id> --by <name>.');
+    }
+    const caller = await app.apiCallers.require(request, API_ROLES.approve);
+    const body = await readJsonBody(request, approvalSchema);
     const incident = await findIncident(app, incidentId, body.tenantId);
-    context.log(`approval of incident ${incidentId} in tenant ${incident.tenantId} recorded`);
-    return json(200, incidentJson(await app.app().approve(incident.tenantId, incidentId, by)));
+    const by = `${caller.name} (${caller.oid})`;
+    context.log(`approval of incident ${incidentId} in tenant ${incident.tenantId} by object ${caller.oid}${body.overrideHardening ? ', overriding the hardening decision' : ''}`);
+    return json(200, incidentJson(await app.app().approve(incident.tenantId, incidentId, by, { overrideHardening: body.overrideHardening })));
   });
 }
 

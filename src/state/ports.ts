@@ -31,7 +31,8 @@ export interface StoredIncident extends Incident {
   notifiedUserIds: string[];
   ticket: TicketRef | null;
   remediation: { method: RemediationMethod; jobName: string | null; status: string; startedAt: string } | null;
-  approval: { by: string; at: string } | null;
+  /** `overrideHardening`: the approver chose to revert a deliberate switch-off (the hardening guard). */
+  approval: { by: string; at: string; overrideHardening?: boolean } | null;
   /** Who switched admin SSPR off and when, from the audit log; null when it does not show it. */
   disabledBy: { by: string | null; at: string } | null;
   verifyingSince: string | null;

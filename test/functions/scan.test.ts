@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import { QueueClient } from '@azure/storage-queue';
 import { type RunningEmulator, type Scenario } from '../../emulator';
 import { createLocalCertificate } from '../../emulator/certificate';
 import { startIngestion } from '../../emulator/ingestion/ingestionServer';
 import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
 import { runCli } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
+import { takeMessages as takeQueued } from '../helpers/scanQueue';
 import { http, invokeBundle, type Invocation } from './bundleChild';
 
 /**
@@ -27,21 +27,7 @@ function appEnv(emulator: RunningEmulator, tenantId: string, extra: Record<strin
   });
 }
 
-/** What the queue trigger would hand over: the decoded JSON of every waiting message of this tenant. */
-async function takeMessages(tenantId: string): Promise<Array<{ message: any; dequeueCount: number }>> {
-  const queue = new QueueClient(world.azurite.connectionString, 'sspr-scans');
-  const taken: Array<{ message: any; dequeueCount: number }> = [];
-  for (;;) {
-    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
-    if (receivedMessageItems.length === 0) return taken;
-    for (const item of receivedMessageItems) {
-      const message = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8'));
-      if (message.tenantId !== tenantId) continue;
-      taken.push({ message, dequeueCount: item.dequeueCount });
-      await queue.deleteMessage(item.messageId, item.popReceipt);
-    }
-  }
-}
+const takeMessages = (tenantId: string) => takeQueued(world.azurite.connectionString, tenantId);
 
 const run = (name: string, trigger: Parameters<typeof invokeBundle>[1], env: NodeJS.ProcessEnv) => invokeBundle(name, trigger, env);
 const scanQueued = (message: unknown, env: NodeJS.ProcessEnv, dequeueCount = 1) => run('tenantScan', { kind: 'queue', message, dequeueCount }, env);
@@ -167,9 +153,12 @@ describe('ten scans of one tenant at once, from every entry point', () => {
 });
 
 describe('approval over HTTP', () => {
-  test('when an approver signed in through App Service authentication approves, then the fix runs and the incident records them', async () => {
+  test('when an approver with an Entra ID token and the Incidents.Approve role approves, then the fix runs and the incident records them', async () => {
     const { emulator, tenantId } = await emulate();
-    const env = appEnv(emulator, tenantId, { ACTION_MODE: 'approve', ...emulatorActionEnv(emulator, 'webhook') });
+    const audience = '5e1f3c2a-0000-4000-8000-00000000a9e1';
+    const env = appEnv(emulator, tenantId, { ACTION_MODE: 'approve', API_AUDIENCE: audience, API_AUTHORITY_HOST: emulator.loginUrl, ...emulatorActionEnv(emulator, 'webhook') });
+    const oid = '0b5e9e4c-0000-4000-8000-0000000000a1';
+    const token = await emulator.signApiToken({ audience, roles: ['Incidents.Approve'], oid, preferredUsername: 'ops.lead@contoso.com' });
     await run('startScan', http('POST', '/api/scans', { body: { tenantId } }), env);
     const [queued] = await takeMessages(tenantId);
     expect((await scanQueued(queued.message, env)).error).toBeUndefined();
@@ -179,17 +168,19 @@ describe('approval over HTTP', () => {
 
     const approved = await run(
       'approveIncident',
-      http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, body: { by: 'not-me@contoso.com' }, headers: { 'x-ms-client-principal-name': 'ops.lead@contoso.com' } }),
+      // A forged App Service principal header is ignored: only the token speaks for the caller.
+      http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, headers: { authorization: `Bearer ${token}`, 'x-ms-client-principal-name': 'not-me@contoso.com' } }),
       env,
     );
     expect(approved.response!.status).toBe(200);
-    expect(approved.response!.json).toMatchObject({ id: incident.id, state: 'resolved', approval: { by: 'ops.lead@contoso.com' } });
+    expect(approved.response!.json).toMatchObject({ id: incident.id, state: 'resolved', approval: { by: `ops.lead@contoso.com (${oid})` } });
     expect(approved.response!.json.transitions.map((t: any) => t.to)).toEqual(['open', 'ticketed', 'approved', 'remediating', 'verifying', 'resolved']);
     expect(emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)).toHaveLength(1);
 
     // Approving again is harmless: the first approver stays on record and no second job starts.
-    const twice = await run('approveIncident', http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, body: { by: 'ops@contoso.com' } }), env);
-    expect(twice.response).toMatchObject({ status: 200, json: { state: 'resolved', approval: { by: 'ops.lead@contoso.com' } } });
+    const other = await emulator.signApiToken({ audience, roles: ['Incidents.Approve'], preferredUsername: 'ops@contoso.com' });
+    const twice = await run('approveIncident', http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, headers: { authorization: `Bearer ${other}` } }), env);
+    expect(twice.response).toMatchObject({ status: 200, json: { state: 'resolved', approval: { by: `ops.lead@contoso.com (${oid})` } } });
     expect(emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)).toHaveLength(1);
   });
 });

@@ -1,0 +1,98 @@
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { exportJWK, SignJWT } from 'jose';
+import { newLogEntry } from '../requestLog';
+import type { TenantState } from '../tenantState';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a test asks the emulated Entra ID to put in an access token for the app's own API. */
+export interface ApiTokenRequest {
+  /** `aud`: the API app registration's client id (v2 tokens carry the client id). */
+  audience: string;
+  /** `tid` and the issuer's tenant; defaults to the scenario's tenant. */
+  tenantId?: string;
+  /** App roles assigned to the caller (the `roles` claim). */
+  roles?: string[];
+  oid?: string;
+  /** `preferred_username` (a user) ; absent for an application caller. */
+  preferredUsername?: string;
+  /** `app_displayname`-like name of a calling application, when no user signs in. */
+  appName?: string;
+  expiresInSeconds?: number;
+  /** Sign with a key the published key set does not hold: a forged token. */
+  forged?: boolean;
+}
+
+export interface LoginServer {
+  app: FastifyInstance;
+  signApiToken(request: ApiTokenRequest): Promise<string>;
+  /** Set once listening: 'https://127.0.0.1:<port>'. */
+  setUrl(url: string): void;
+}
+
+/**
+ * The sign-in endpoint's public side, as a resource server uses it: the OpenID configuration and the
+ * signing keys per tenant (v2.0). Tokens are minted here for tests, signed RS256 with a key published
+ * under its `kid`, issuer `{host}/{tenant}/v2.0`, as Entra ID issues v2 access tokens.
+ */
+export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: string }): LoginServer {
+  const app = Fastify({ https: tls, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+  const kid = randomUUID();
+  const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  let url = '';
+
+  app.addHook('onRequest', async (request) => {
+    tenant.requests.push(newLogEntry(request.method, request.url, false));
+  });
+
+  app.get<{ Params: { tenant: string } }>('/:tenant/discovery/v2.0/keys', async (request, reply) => {
+    if (!GUID.test(request.params.tenant)) return unknownTenant(reply, request.params.tenant);
+    const jwk = await exportJWK(signing.publicKey);
+    return reply.send({ keys: [{ ...jwk, kid, use: 'sig', alg: 'RS256' }] });
+  });
+
+  app.get<{ Params: { tenant: string } }>('/:tenant/v2.0/.well-known/openid-configuration', async (request, reply) => {
+    const id = request.params.tenant;
+    if (!GUID.test(id)) return unknownTenant(reply, id);
+    return reply.send({
+      issuer: `${url}/${id}/v2.0`,
+      jwks_uri: `${url}/${id}/discovery/v2.0/keys`,
+      token_endpoint: `${url}/${id}/oauth2/v2.0/token`,
+      authorization_endpoint: `${url}/${id}/oauth2/v2.0/authorize`,
+      id_token_signing_alg_values_supported: ['RS256'],
+    });
+  });
+
+  return {
+    app,
+    setUrl: (value) => {
+      url = value;
+    },
+    signApiToken: async (token) => {
+      const tid = token.tenantId ?? tenant.scenario.tenantId;
+      const oid = token.oid ?? randomUUID();
+      const key: KeyObject = token.forged ? forger.privateKey : signing.privateKey;
+      const claims: Record<string, unknown> = { tid, oid, ver: '2.0', azp: randomUUID(), roles: token.roles ?? [] };
+      if (token.preferredUsername) claims.preferred_username = token.preferredUsername;
+      if (token.appName) claims.app_displayname = token.appName;
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+        .setIssuer(`${url}/${tid}/v2.0`)
+        .setAudience(token.audience)
+        .setSubject(oid)
+        .setIssuedAt()
+        .setNotBefore('0s')
+        .setExpirationTime(`${token.expiresInSeconds ?? 3600}s`)
+        .sign(key);
+    },
+  };
+}
+
+function unknownTenant(reply: import('fastify').FastifyReply, id: string) {
+  return reply.code(400).send({
+    error: 'invalid_tenant',
+    error_description: `AADSTS90002: Tenant '${id.slice(0, 64)}' not found.`,
+  });
+}

@@ -1,0 +1,17 @@
+import { QueueClient } from '@azure/storage-queue';
+
+/** What the queue trigger would hand over: the decoded JSON of every waiting message of this tenant (taken off the queue). */
+export async function takeMessages(connectionString: string, tenantId: string): Promise<Array<{ message: any; dequeueCount: number }>> {
+  const queue = new QueueClient(connectionString, 'sspr-scans');
+  const taken: Array<{ message: any; dequeueCount: number }> = [];
+  for (;;) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
+    if (receivedMessageItems.length === 0) return taken;
+    for (const item of receivedMessageItems) {
+      const message = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8'));
+      if (message.tenantId !== tenantId) continue;
+      taken.push({ message, dequeueCount: item.dequeueCount });
+      await queue.deleteMessage(item.messageId, item.popReceipt);
+    }
+  }
+}
