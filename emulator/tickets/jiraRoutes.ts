@@ -25,7 +25,7 @@ const STATUSES: Array<{ transitionId: string; name: string; category: JiraIssue[
  */
 export function registerJiraRoutes(app: FastifyInstance, state: TicketFakeState): void {
   const route = (handle: (request: FastifyRequest) => FakeAnswer) => async (request: FastifyRequest, reply: FastifyReply) =>
-    send(reply, state.answer(SYSTEM, request as FakeRequest, { authorize, handle: () => handle(request) }));
+    send(reply, state.answer(SYSTEM, request as FakeRequest, { authorize, handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request)) }));
   const withIssue = (then: (issue: JiraIssue, request: FastifyRequest) => FakeAnswer) => (request: FastifyRequest) => {
     const { key } = request.params as { key: string };
     const issue = state.jira.issues.find((candidate) => candidate.key === key || candidate.id === key);
@@ -96,14 +96,23 @@ function authorize(request: FakeRequest): FakeAnswer | undefined {
 }
 
 function search(state: TicketFakeState, body: unknown, base: string): FakeAnswer {
-  const { jql, maxResults } = (body ?? {}) as { jql?: unknown; maxResults?: unknown };
+  const { jql, maxResults, reconcileIssues } = (body ?? {}) as { jql?: unknown; maxResults?: unknown; reconcileIssues?: unknown };
   if (typeof jql !== 'string') return errors(400, ['The JQL query is required.']);
   const parsed = parseJql(jql);
   if (typeof parsed === 'string') return errors(400, [parsed]);
   if (parsed.length === 0) return errors(400, ['Unbounded JQL queries are not allowed here. Please add a search restriction to your query.']);
-  const found = state.jira.issues.filter((issue) =>
-    parsed.every(([field, value]) => (field === 'project' ? issue.projectKey === value : issue.labels.includes(value))),
+  if (reconcileIssues !== undefined && (!Array.isArray(reconcileIssues) || reconcileIssues.length > 50 || !reconcileIssues.every(Number.isInteger))) {
+    return errors(400, ['reconcileIssues must be a list of at most 50 issue ids.']);
+  }
+  const reconciled = new Set((reconcileIssues as number[] | undefined)?.map(String) ?? []);
+  // Eventually consistent, as on Jira Cloud: an issue the index has not caught up with is left out
+  // unless the caller names it in reconcileIssues. Every search brings the index one step closer.
+  const found = state.jira.issues.filter(
+    (issue) =>
+      (!issue.hiddenFromSearches || reconciled.has(issue.id)) &&
+      parsed.every(([field, value]) => (field === 'project' ? issue.projectKey === value : issue.labels.includes(value))),
   );
+  for (const issue of state.jira.issues) if (issue.hiddenFromSearches) issue.hiddenFromSearches -= 1;
   const limit = typeof maxResults === 'number' ? maxResults : 50;
   return { status: 200, body: { issues: found.slice(0, limit).map((issue) => issueView(issue, base)), isLast: found.length <= limit } };
 }
@@ -152,6 +161,7 @@ function create(state: TicketFakeState, body: unknown, base: string): FakeAnswer
     status: { name: STATUSES[0].name, category: STATUSES[0].category },
     comments: [],
     created: new Date().toISOString(),
+    hiddenFromSearches: state.jira.searchLagRequests,
   };
   state.jira.issues.push(issue);
   return { status: 201, body: { id, key: issue.key, self: `${base}${API}/issue/${id}` } };

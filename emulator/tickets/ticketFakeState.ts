@@ -95,7 +95,7 @@ export class TicketFakeState {
 
   /**
    * Like `loseNextAnswers`, for requests with one HTTP method only (e.g. the POST of a comment after
-   * the GET that looks for it). Honoured by the Azure DevOps and GitHub fakes.
+   * the GET that looks for it). Honoured by the Azure DevOps, GitHub, Jira and ServiceNow fakes.
    */
   loseNextAnswersTo(system: string, method: string, status = 504, times = 1): void {
     this.lostAnswersByMethod.set(`${system} ${method.toUpperCase()}`, { status, remaining: times });
@@ -126,8 +126,12 @@ export class TicketFakeState {
 
   // ServiceNow, Jira and webhook fakes (servicenowRoutes.ts, jiraRoutes.ts, webhookRoutes.ts).
   readonly servicenow = { incidents: [] as ServicenowIncident[], nextNumber: 10001 };
-  /** `projects`: the keys the Jira fake accepts (an unknown key answers 400, as Jira does). */
-  readonly jira = { projects: ['SSPR'], issues: [] as JiraIssue[], nextId: 10001, nextCommentId: 10001 };
+  /**
+   * `projects`: the keys the Jira fake accepts (an unknown key answers 400, as Jira does).
+   * `searchLagRequests`: JQL search is eventually consistent on Jira Cloud; a new issue stays out of the
+   * next n searches unless its id is in the search's `reconcileIssues` (0: found at once).
+   */
+  readonly jira = { projects: ['SSPR'], issues: [] as JiraIssue[], nextId: 10001, nextCommentId: 10001, searchLagRequests: 0 };
   /** `secret`: when set, the receiver verifies X-Signature-256 and answers 401 on a mismatch. */
   readonly webhook = { secret: null as string | null, deliveries: [] as WebhookDelivery[] };
   readonly lostAnswers = new Map<string, TicketFakeFailure>();
@@ -226,6 +230,8 @@ export interface JiraIssue {
   status: { name: string; category: 'new' | 'indeterminate' | 'done' };
   comments: JiraComment[];
   created: string;
+  /** How many more searches leave this issue out (the search index has not caught up yet). */
+  hiddenFromSearches?: number;
 }
 
 export interface JiraComment {

@@ -14,8 +14,11 @@ import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, req
  * - TicketRef: `id` is the record's `sys_id` (stable; what PATCH needs), `url` opens the form
  *   (`{instance}/nav_to.do?uri=incident.do%3Fsys_id%3D…`). The INC number is for people and is only shown there.
  * - Updates are work notes; `resolved` also sets state 6 (Resolved) with a close code and close notes,
- *   which ServiceNow's data policy requires. Each note ends with `(sspr-remediator <idempotency key>)`;
- *   before writing, the journal is read (work_notes display value) so a retry never adds the note twice.
+ *   which ServiceNow's data policy requires. Each note ends with the line `<sspr-remediator <key>>`.
+ *   renderPlainText turns every `<` of user text into `‹`, so no UPN or approver note can make that
+ *   line, and a note counts as written only when its journal has the whole line. The journal (work_notes
+ *   display value) is read before the PATCH, which is sent once per attempt and, after a lost answer
+ *   (502/503/504, timeout), the journal is read again before it is retried.
  */
 
 const CORRELATION_DISPLAY = 'sspr-remediator';
@@ -113,23 +116,28 @@ export class ServicenowSink implements TicketSink {
     const note = `${renderPlainText(ticketDocument(content).blocks)}\n\n${marker(idempotencyKey)}`;
 
     // `all` gives each field as {value, display_value}; the display value of a journal field is its history.
-    const current = await this.call(`${recordUrl}?${new URLSearchParams({ sysparm_fields: 'state,work_notes', sysparm_display_value: 'all' })}`, {
-      method: 'GET',
-    });
-    const fields = current.body?.result;
-    if (!isRecord(fields)) throw this.unexpected('GET /api/now/table/incident/{sys_id}');
-    const journal = String(fieldValue(fields.work_notes, 'display_value') ?? '');
-    if (journal.includes(marker(idempotencyKey))) return;
+    const read = async () => {
+      // `all` gives each field as {value, display_value}; the display value of a journal field is its history.
+      const current = await this.call(`${recordUrl}?${new URLSearchParams({ sysparm_fields: 'state,work_notes', sysparm_display_value: 'all' })}`, {
+        method: 'GET',
+      });
+      const fields = current.body?.result;
+      if (!isRecord(fields)) throw this.unexpected('GET /api/now/table/incident/{sys_id}');
+      return { written: hasLine(String(fieldValue(fields.work_notes, 'display_value') ?? ''), marker(idempotencyKey)), state: String(fieldValue(fields.state, 'value') ?? '') };
+    };
+    const { written, state } = await read();
+    if (written) return;
 
     const patch: Record<string, string> = { work_notes: note };
-    const state = String(fieldValue(fields.state, 'value') ?? '');
     // Someone may have resolved or closed it by hand; moving a closed incident back to Resolved would reopen it.
     if (content.event === 'resolved' && !CLOSED_STATES.has(state)) {
       patch.state = RESOLVED;
       patch.close_code = this.settings.SERVICENOW_CLOSE_CODE;
       patch.close_notes = 'sspr-remediator re-read the authorization policy: allowedToUseSSPR is true, administrators can reset their password again.';
     }
-    await this.call(recordUrl, { method: 'PATCH', body: patch });
+    // A journal entry is appended by every PATCH that carries it: never sent again without looking.
+    const send = () => this.call(recordUrl, { method: 'PATCH', body: patch }, [...RETRYABLE_STATUS], 1);
+    await postOnce(send, async () => ((await read()).written ? true : undefined), 'PATCH /api/now/table/incident/{sys_id}', this.http);
   }
 
   private ref(record: IncidentRecord): TicketRef {
@@ -163,9 +171,17 @@ export class ServicenowSink implements TicketSink {
   }
 }
 
-/** Written into every note and description, so a repeat of the same update can be recognised. */
+/**
+ * The last line of every note and description, so a repeat of the same update can be recognised. It
+ * starts with `<`, which renderPlainText never leaves in user text, so user text cannot make this line.
+ */
 function marker(idempotencyKey: string): string {
-  return `(sspr-remediator ${plainTextLine(idempotencyKey)})`;
+  return `<sspr-remediator ${plainTextLine(idempotencyKey)}>`;
+}
+
+/** Whether one whole line of `text` is `line` (not a substring: a note may hold the same words). */
+function hasLine(text: string, line: string): boolean {
+  return text.split(/\r?\n/).some((candidate) => candidate.trim() === line);
 }
 
 function checkIncidentId(incidentId: string): string {

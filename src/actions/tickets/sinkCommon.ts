@@ -9,6 +9,11 @@ export interface TicketSinkOptions {
   sleep?: (ms: number) => Promise<void>;
   /** How long one attempt may wait for an answer; only tests shorten it. */
   attemptTimeoutMs?: number;
+  /**
+   * Jira only: the waits between searches for an issue whose create answer was lost (the search is
+   * eventually consistent). Defaults to JIRA_SEARCH_SETTLE_WAITS_MS; only tests shorten it.
+   */
+  searchSettleWaitsMs?: number[];
 }
 
 /** Our incident ids are UUIDs; anything else could break out of a query (JQL, WIQL, sysparm_query) or a label. */

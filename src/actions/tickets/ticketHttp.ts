@@ -107,12 +107,14 @@ export async function ticketRequest(
 /**
  * One POST that must not take effect twice. A POST is not idempotent, so it is sent once per attempt
  * and, after a failure or a lost answer (a proxy's 502/504 may hide a stored ticket), `already` looks
- * for what it would have made before the next attempt. `post` must accept RETRYABLE_STATUS answers.
+ * for what it would have made before the next attempt (given the failed answer, or undefined after a
+ * connection failure or timeout). `post` must accept RETRYABLE_STATUS answers. Used for every
+ * non-idempotent ticket write: creates, comments, work notes, transitions.
  * Returns the first answer outside RETRYABLE_STATUS, or what `already` found.
  */
 export async function postOnce<T>(
   post: () => Promise<TicketHttpResponse>,
-  already: () => Promise<T | undefined>,
+  already: (failed: TicketHttpResponse | undefined) => Promise<T | undefined>,
   what: string,
   options: TicketHttpOptions,
 ): Promise<{ response: TicketHttpResponse } | { existing: T }> {
@@ -133,7 +135,7 @@ export async function postOnce<T>(
       });
     }
     await sleep(retryDelayMs(attempt, response?.headers.get('Retry-After') ?? null, { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 }));
-    const existing = await already();
+    const existing = await already(response);
     if (existing !== undefined) return { existing };
   }
 }

@@ -11,6 +11,8 @@ import type { Block } from '../ticketDocument';
 export interface AdfText {
   type: 'text';
   text: string;
+  /** Never set on user text (see above); the Jira sink's update marker is the one marked text. */
+  marks?: Array<{ type: string }>;
 }
 
 export interface AdfNode {
