@@ -38,6 +38,18 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
     tags: union(tags, { 'azd-service-name': 'api' })
     serverFarmResourceId: plan.outputs.resourceId
     httpsOnly: true
+    // No FTP and no basic-auth (user name + password) publishing to the SCM site: deployments authenticate
+    // with Entra ID (azd, the GitHub workflow's OIDC login), so a leaked publish profile deploys nothing.
+    basicPublishingCredentialsPolicies: [
+      {
+        name: 'ftp'
+        allow: false
+      }
+      {
+        name: 'scm'
+        allow: false
+      }
+    ]
     managedIdentities: {
       systemAssigned: true
     }
