@@ -23,10 +23,13 @@ module vault 'br/public:avm/res/key-vault/vault:0.13.3' = {
     tags: tags
     sku: 'standard'
     enableRbacAuthorization: true
+    // Soft delete plus purge protection: a deleted vault (and the ticket secret in it) can be recovered for
+    // softDeleteRetentionInDays and purged by nobody, not even an Owner, before that. Purge protection cannot
+    // be switched off again once on; `azd down --purge` then leaves the vault soft-deleted until the
+    // retention ends (docs/DEPLOY.md "The undo").
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
-    // Off so that `azd down --purge` can remove the vault and the environment can be recreated.
-    enablePurgeProtection: false
+    enablePurgeProtection: true
     enableVaultForDeployment: false
     enableVaultForDiskEncryption: false
     enableVaultForTemplateDeployment: false

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readBicep } from './lib/bicep';
-import { basicPublishingPolicies } from './lib/hardening';
+import { basicPublishingPolicies, moduleSetting } from './lib/hardening';
 import { scan } from './lib/source';
 
 /**
@@ -30,3 +30,19 @@ describe('hardening: publishing', () => {
 });
 
 
+
+describe('hardening: Key Vault', () => {
+  test('when the vault is declared, then soft delete and purge protection are on', () => {
+    const vault = read('app/keyvault.bicep');
+    expect(moduleSetting(vault, 'vault', 'enableSoftDelete')).toBe('true');
+    expect(moduleSetting(vault, 'vault', 'enablePurgeProtection')).toBe('true');
+  });
+
+  test('when purge protection is switched off or only mentioned in a comment, then the reading shows it', () => {
+    const vault = read('app/keyvault.bicep');
+    const off = fromText(vault.file, vault.text.replace('enablePurgeProtection: true', 'enablePurgeProtection: false'));
+    expect(moduleSetting(off, 'vault', 'enablePurgeProtection')).toBe('false');
+    const commented = fromText(vault.file, vault.text.replace('enablePurgeProtection: true', '// enablePurgeProtection: true'));
+    expect(moduleSetting(commented, 'vault', 'enablePurgeProtection')).toBeUndefined();
+  });
+});
