@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readBicep } from './lib/bicep';
-import { basicPublishingPolicies, moduleSetting } from './lib/hardening';
+import { activityLogAlerts, basicPublishingPolicies, moduleSetting } from './lib/hardening';
 import { scan } from './lib/source';
 
 /**
@@ -44,5 +44,40 @@ describe('hardening: Key Vault', () => {
     expect(moduleSetting(off, 'vault', 'enablePurgeProtection')).toBe('false');
     const commented = fromText(vault.file, vault.text.replace('enablePurgeProtection: true', '// enablePurgeProtection: true'));
     expect(moduleSetting(commented, 'vault', 'enablePurgeProtection')).toBeUndefined();
+  });
+});
+
+describe('hardening: the activity-log alert on writes that can change what writes to the tenant', () => {
+  const WATCHED = [
+    'Microsoft.Automation/automationAccounts/write',
+    'Microsoft.Automation/automationAccounts/runbooks/write',
+    'Microsoft.Automation/automationAccounts/runbooks/draft/write',
+    'Microsoft.Automation/automationAccounts/runbooks/publish/action',
+    'Microsoft.Authorization/roleAssignments/write',
+    'Microsoft.Authorization/roleAssignments/delete',
+    'Microsoft.Web/sites/write',
+    'Microsoft.Web/sites/config/write',
+  ];
+
+  test('when the alerts are declared, then one activity-log alert (global) on the resource group watches the runbook, the account, the app and role assignments, and notifies the action group', () => {
+    const alerts = read('app/alerts.bicep');
+    const found = activityLogAlerts(alerts);
+    expect(found).toHaveLength(1);
+    const [alert] = found;
+    expect(alert.location).toBe('global');
+    expect(alert.scopes).toMatch(/resourceGroup\(\)\.id/);
+    expect(alert.category).toBe('Administrative');
+    expect(alert.operationNames).toEqual(expect.arrayContaining(WATCHED));
+    expect(new Set(alert.operationNames).size).toBe(alert.operationNames.length);
+    // The same action group the log alerts use (an existing one, or the one made for alertEmail).
+    expect(alert.actionGroups).toMatch(/\bactionGroupIds\b/);
+    expect(alerts.text).toMatch(/^var actionGroupIds = /m);
+  });
+
+  test('when a watched operation is dropped or commented out, then the reading misses it', () => {
+    const alerts = read('app/alerts.bicep');
+    const dropped = fromText(alerts.file, alerts.text.replace("equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'", "// equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'"));
+    expect(activityLogAlerts(dropped)[0].operationNames).not.toContain('Microsoft.Automation/automationAccounts/runbooks/draft/write');
+    expect(activityLogAlerts(fromText(alerts.file, "// resource a 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {}\n"))).toEqual([]);
   });
 });

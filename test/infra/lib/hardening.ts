@@ -62,11 +62,16 @@ export function activityLogAlerts(bicep: BicepFile): Array<{ location?: string; 
     const end = matchingClose(bicep.masked, open) + 1;
     const text = bicep.text.slice(open, end);
     const masked = bicep.masked.slice(open, end);
+    // Leaf conditions `{ field: '…', equals: '…' }`; positions from the masked text (code only), values from the text.
     const leaf = (field: string) =>
       [...masked.matchAll(/\{([^{}]*)\}/g)]
-        .map((m) => text.slice(m.index!, m.index! + m[0].length))
-        .filter((body) => new RegExp(`field:\\s*'${field}'`).test(body))
-        .map((body) => /equals:\s*'([^']*)'/.exec(body)?.[1])
+        .filter((m) => new RegExp(`field:\\s*'${field}'`).test(m[0]))
+        .map((m) => {
+          const equals = /equals:\s*'/.exec(m[0]);
+          if (!equals) return undefined;
+          const start = m.index! + equals.index + equals[0].length;
+          return text.slice(start, text.indexOf("'", start));
+        })
         .filter((value): value is string => value !== undefined);
     alerts.push({
       location: /^\s{2}location:\s*'([^']*)'/m.exec(text)?.[1],
