@@ -10,6 +10,8 @@ param instanceMemoryMB int = 2048
 @minValue(40)
 @description('Flex Consumption scale limit (40 is the lowest the plan accepts). Scans of one tenant never overlap anyway (tenant lease).')
 param maximumInstanceCount int = 40
+@description('Subnet for outbound VNet integration (delegated to Microsoft.App/environments, as Flex Consumption requires). Empty: no VNet integration.')
+param virtualNetworkSubnetId string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -50,6 +52,7 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
         allow: false
       }
     ]
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     managedIdentities: {
       systemAssigned: true
     }

@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { readBicep } from './lib/bicep';
-import { activityLogAlerts, basicPublishingPolicies, moduleSetting } from './lib/hardening';
+import { moduleReferences, paramDefault, readBicep } from './lib/bicep';
+import { activityLogAlerts, basicPublishingPolicies, moduleCondition, moduleSetting } from './lib/hardening';
 import { scan } from './lib/source';
 
 /**
@@ -79,5 +80,65 @@ describe('hardening: the activity-log alert on writes that can change what write
     const dropped = fromText(alerts.file, alerts.text.replace("equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'", "// equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'"));
     expect(activityLogAlerts(dropped)[0].operationNames).not.toContain('Microsoft.Automation/automationAccounts/runbooks/draft/write');
     expect(activityLogAlerts(fromText(alerts.file, "// resource a 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {}\n"))).toEqual([]);
+  });
+});
+
+describe('hardening: opt-in private networking', () => {
+  const main = () => read('main.bicep');
+
+  /** Lines of main.bicep outside the blocks of the given modules that use `network`'s outputs. */
+  function networkUsesOutside(bicep: ReturnType<typeof read>, gated: string[]): string[] {
+    const lines = bicep.text.split('\n');
+    const inside = new Set<number>();
+    for (const symbol of gated) {
+      const start = lines.findIndex((line) => new RegExp(`^module\\s+${symbol}\\s`).test(line));
+      for (let i = start; i >= 0 && i < lines.length; i++) {
+        inside.add(i);
+        if (lines[i] === '}') break;
+      }
+    }
+    return lines.filter((line, i) => !inside.has(i) && /\bnetwork!?\.outputs\./.test(line));
+  }
+
+  test('when main.bicep is read, then privateNetworking defaults to false, azd passes it, and it gates the network and private-endpoint modules', () => {
+    expect(paramDefault(main(), 'privateNetworking')).toBe('false');
+    const parameters = JSON.parse(fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8'));
+    expect(parameters.parameters.privateNetworking).toEqual({ value: '${PRIVATE_NETWORKING=false}' });
+    const modules = moduleReferences(main());
+    expect(modules.find((m) => m.symbol === 'network')?.source).toBe('app/network.bicep');
+    expect(modules.find((m) => m.symbol === 'privateEndpoints')?.source).toBe('app/private-endpoints.bicep');
+    expect(moduleCondition(main(), 'network')).toBe('privateNetworking');
+    expect(moduleCondition(main(), 'privateEndpoints')).toBe('privateNetworking');
+  });
+
+  test('when privateNetworking is false, then nothing else changes: every other use of the network is behind it, and public access stays Enabled', () => {
+    const bicep = main();
+    expect(networkUsesOutside(bicep, ['privateEndpoints'])).toEqual(["    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''"]);
+    expect(bicep.text).toMatch(/^var publicNetworkAccess = privateNetworking \? 'Disabled' : 'Enabled'$/m);
+    for (const symbol of ['storage', 'keyVault', 'automation']) expect([symbol, moduleSetting(bicep, symbol, 'publicNetworkAccess')]).toEqual([symbol, 'publicNetworkAccess']);
+    for (const file of ['app/storage.bicep', 'app/keyvault.bicep', 'app/automation.bicep']) {
+      expect([file, paramDefault(read(file), 'publicNetworkAccess')]).toEqual([file, "'Enabled'"]);
+    }
+    const api = read('app/api.bicep');
+    expect(paramDefault(api, 'virtualNetworkSubnetId')).toBe("''");
+    expect(moduleSetting(api, 'site', 'virtualNetworkSubnetId')).toBe('empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId');
+  });
+
+  test('when a network output is used outside the gate, or a module is ungated, then the checks show it', () => {
+    const bicep = main();
+    const leaked = fromText(bicep.file, bicep.text.replace("virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''", 'virtualNetworkSubnetId: network!.outputs.appSubnetId'));
+    expect(networkUsesOutside(leaked, ['privateEndpoints'])).toEqual(['    virtualNetworkSubnetId: network!.outputs.appSubnetId']);
+    const ungated = fromText(bicep.file, bicep.text.replace("module network 'app/network.bicep' = if (privateNetworking) {", "module network 'app/network.bicep' = {"));
+    expect(moduleCondition(ungated, 'network')).toBeUndefined();
+  });
+
+  test('when private networking is on, then the app subnet is delegated for Flex Consumption and storage (blob, queue, table) and Key Vault get endpoints in their private DNS zones', () => {
+    const network = read('app/network.bicep');
+    expect(network.text).toMatch(/serviceName: 'Microsoft\.App\/environments'/);
+    for (const zone of ['privatelink.blob.', 'privatelink.queue.', 'privatelink.table.']) expect(network.text).toContain(`'${zone}\${environment().suffixes.storage}'`);
+    expect(network.text).toContain(".vaultcore.");
+    const endpoints = read('app/private-endpoints.bicep');
+    expect([...endpoints.text.matchAll(/groupId: '(\w+)'/g)].map((m) => m[1])).toEqual(['blob', 'queue', 'table', 'vault']);
+    expect(endpoints.text).toMatch(/privateDnsZoneId: e\.zoneId/);
   });
 });
