@@ -100,6 +100,9 @@ param operatorPrincipalId string = ''
 @description('Version of the Microsoft.Graph.Authentication and Microsoft.Graph.Identity.SignIns PowerShell modules in the Automation account (PowerShell 7.2 runtime).')
 param graphModuleVersion string = '2.25.0'
 
+@description('Opt-in private networking: a virtual network, the Function App\'s outbound VNet integration, private endpoints (and private DNS) for storage and Key Vault, and public network access switched off on storage, Key Vault and the Automation account. Off (default): nothing of this is deployed. docs/DEPLOY.md "Private networking" says what changes for operators.')
+param privateNetworking bool = false
+
 @description('Application Insights rejects local (instrumentation key) authentication; telemetry must be sent with an Entra token.')
 param appInsightsDisableLocalAuth bool = true
 
@@ -157,6 +160,9 @@ var ticketSecretNames = {
 }
 var ticketSecretName = ticketSecretNames[?ticketSystem] ?? ''
 
+// With privateNetworking, storage, Key Vault and Automation answer only on private endpoints.
+var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
+
 var tenantList = empty(trim(tenants)) ? tenant().tenantId : toLower(replace(tenants, ' ', ''))
 
 // ---------------------------------------------------------------------------------------------
@@ -189,6 +195,36 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    publicNetworkAccess: publicNetworkAccess
+  }
+}
+
+// Only with privateNetworking: the network, its subnets and private DNS zones (network.bicep), and the private
+// endpoints of storage and Key Vault (private-endpoints.bicep). Without it, nothing below changes.
+module network 'app/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module privateEndpoints 'app/private-endpoints.bicep' = if (privateNetworking) {
+  name: 'private-endpoints'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namePrefix: 'pe-${resourceToken}'
+    endpointSubnetId: network!.outputs.endpointSubnetId
+    storageAccountId: storage.outputs.resourceId
+    keyVaultId: keyVault.outputs.resourceId
+    blobZoneId: network!.outputs.blobZoneId
+    queueZoneId: network!.outputs.queueZoneId
+    tableZoneId: network!.outputs.tableZoneId
+    vaultZoneId: network!.outputs.vaultZoneId
   }
 }
 
@@ -202,6 +238,7 @@ module api 'app/api.bicep' = {
     tags: tags
     storageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
+    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
   }
 }
 
@@ -231,6 +268,7 @@ module keyVault 'app/keyvault.bicep' = {
     operatorPrincipalId: operatorPrincipalId
     ticketSecretName: ticketSecretName
     ticketSecret: ticketSecret
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -246,6 +284,7 @@ module automation 'app/automation.bicep' = {
     // Automation Job Operator on this account only, and only when the runbook is the fix.
     jobOperatorPrincipalId: remediationMethod == 'runbook' ? api.outputs.principalId : ''
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 

@@ -25,6 +25,29 @@ Settings come from environment variables; see README.md.`;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/**
+ * The demo runs the tenant emulator (fastify, selfsigned) and Azurite: development dependencies, left out
+ * of a production install (`npm ci --omit=dev`, NODE_ENV=production). Missing ones are named, not a stack trace.
+ */
+export const DEMO_PACKAGES = ['azurite', 'fastify', 'selfsigned'] as const;
+
+export function assertDemoPackages(resolve: (id: string) => string = require.resolve): void {
+  const missing = DEMO_PACKAGES.filter((name) => {
+    try {
+      resolve(`${name}/package.json`);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    throw new AppError(
+      'CLI.DEMO_UNAVAILABLE',
+      `The demo needs the development dependencies ${missing.join(', ')}, which this install left out (npm ci --omit=dev or NODE_ENV=production). In a clone of the repository, run npm ci (with dev dependencies), then npm run demo.`,
+    );
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -37,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
         return await approve(rest);
       case 'demo':
         // Loaded on demand: the emulator and its HTTPS server are not part of a real scan.
+        assertDemoPackages();
         return await (await import('./local/demo')).runDemo();
       case undefined:
       case 'help':

@@ -138,3 +138,90 @@ module rule 'br/public:avm/res/insights/scheduled-query-rule:0.6.0' = [
 ]
 
 output ruleNames array = [for (r, i) in rules: rule[i].outputs.name]
+
+// Control-plane writes that can change what the fix does or who may run it. Whoever can rewrite the runbook,
+// its modules, the app's code or settings, or the role assignments in this resource group can make the
+// Automation account's identity (Graph Policy.ReadWrite.Authorization) or the app's rewrite the tenant's
+// authorization policy: an Azure RBAC role becomes an Entra change. This alert makes each such write seen;
+// docs/DEPLOY.md "Who can make it write" says who can do them and what else stops them. A deployment
+// (azd provision / deploy) fires it too: expected, and a record of who deployed.
+// Operation names are the resource type paths plus /write, /delete or /action, as the activity log writes them.
+resource controlPlaneAlert 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {
+  name: '${namePrefix}-control-plane-writes'
+  location: 'global'
+  tags: tags
+  properties: {
+    enabled: true
+    description: 'sspr-remediator: someone changed the runbook, the Automation account, the Function App, its storage or Key Vault, or a role assignment in this resource group. Each of these can change what writes to the tenant\'s authorization policy. See docs/DEPLOY.md "Who can make it write".'
+    scopes: [
+      resourceGroup().id
+    ]
+    condition: {
+      allOf: [
+        {
+          field: 'category'
+          equals: 'Administrative'
+        }
+        {
+          anyOf: [
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Automation/automationAccounts/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Automation/automationAccounts/runbooks/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Automation/automationAccounts/runbooks/publish/action'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Automation/automationAccounts/powerShell72Modules/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Authorization/roleAssignments/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Authorization/roleAssignments/delete'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Web/sites/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Web/sites/config/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Web/sites/extensions/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Web/sites/basicPublishingCredentialsPolicies/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.Storage/storageAccounts/write'
+            }
+            {
+              field: 'operationName'
+              equals: 'Microsoft.KeyVault/vaults/write'
+            }
+          ]
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [for id in actionGroupIds: { actionGroupId: id }]
+    }
+  }
+}

@@ -10,6 +10,8 @@ param instanceMemoryMB int = 2048
 @minValue(40)
 @description('Flex Consumption scale limit (40 is the lowest the plan accepts). Scans of one tenant never overlap anyway (tenant lease).')
 param maximumInstanceCount int = 40
+@description('Subnet for outbound VNet integration (delegated to Microsoft.App/environments, as Flex Consumption requires). Empty: no VNet integration.')
+param virtualNetworkSubnetId string = ''
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -38,6 +40,19 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
     tags: union(tags, { 'azd-service-name': 'api' })
     serverFarmResourceId: plan.outputs.resourceId
     httpsOnly: true
+    // No FTP and no basic-auth (user name + password) publishing to the SCM site: deployments authenticate
+    // with Entra ID (azd, the GitHub workflow's OIDC login), so a leaked publish profile deploys nothing.
+    basicPublishingCredentialsPolicies: [
+      {
+        name: 'ftp'
+        allow: false
+      }
+      {
+        name: 'scm'
+        allow: false
+      }
+    ]
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     managedIdentities: {
       systemAssigned: true
     }

@@ -13,6 +13,12 @@ param graphModuleVersion string
 @description('The Function App\'s identity, granted Automation Job Operator on this account only. Empty: no grant.')
 param jobOperatorPrincipalId string = ''
 param logAnalyticsWorkspaceId string = ''
+@description('Enabled, or Disabled when main.bicep privateNetworking is on (webhooks and hybrid workers, which this deployment does not use; jobs are started through Resource Manager).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
 
 var automationJobOperator = '4fe576fe-1146-4730-92eb-48519fa6bf9f'
 var galleryPackages = 'https://www.powershellgallery.com/api/v2/package'
@@ -28,7 +34,7 @@ module account 'br/public:avm/res/automation/automation-account:0.19.2' = {
       systemAssigned: true
     }
     disableLocalAuth: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     // Connect-MgGraph lives here; Microsoft.Graph.Identity.SignIns depends on it and is imported after it (below).
     powershell72Modules: [
       {

@@ -11,6 +11,12 @@ param ticketSecretName string = ''
 @secure()
 @description('Its value; empty: leave whatever is in the vault.')
 param ticketSecret string = ''
+@description('Enabled, or Disabled when main.bicep privateNetworking is on (reached only through private endpoints).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
 
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -23,14 +29,17 @@ module vault 'br/public:avm/res/key-vault/vault:0.13.3' = {
     tags: tags
     sku: 'standard'
     enableRbacAuthorization: true
+    // Soft delete plus purge protection: a deleted vault (and the ticket secret in it) can be recovered for
+    // softDeleteRetentionInDays and purged by nobody, not even an Owner, before that. Purge protection cannot
+    // be switched off again once on; `azd down --purge` then leaves the vault soft-deleted until the
+    // retention ends (docs/DEPLOY.md "The undo").
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
-    // Off so that `azd down --purge` can remove the vault and the environment can be recreated.
-    enablePurgeProtection: false
+    enablePurgeProtection: true
     enableVaultForDeployment: false
     enableVaultForDiskEncryption: false
     enableVaultForTemplateDeployment: false
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     roleAssignments: concat(
       [
         {
@@ -68,4 +77,5 @@ resource ticketSecretResource 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = i
 }
 
 output name string = vault.outputs.name
+output resourceId string = vault.outputs.resourceId
 output uri string = vault.outputs.uri

@@ -6,6 +6,12 @@ param name string
 param location string
 param tags object
 param deploymentContainerName string
+@description('Enabled, or Disabled when main.bicep privateNetworking is on (reached only through private endpoints).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
 
 module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
   name: 'storage-account'
@@ -21,9 +27,9 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     allowCrossTenantReplication: false
     dnsEndpointType: 'Standard'
     minimumTlsVersion: 'TLS1_2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess == 'Disabled' ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
     blobServices: {

@@ -47,6 +47,8 @@ describe('templates: Bicep files', () => {
       'infra/app/automation.bicep',
       'infra/app/keyvault.bicep',
       'infra/app/monitoring.bicep',
+      'infra/app/network.bicep',
+      'infra/app/private-endpoints.bicep',
       'infra/app/rbac.bicep',
       'infra/app/storage.bicep',
       'infra/app/workbook.bicep',
@@ -63,7 +65,7 @@ describe('templates: Bicep files', () => {
   );
 
   test('when main.bicep calls its modules, then every required module parameter is passed and nothing unknown is', () => {
-    expect(moduleParamsPassed(main, 'storage')).toEqual(['name', 'location', 'tags', 'deploymentContainerName']);
+    expect(moduleParamsPassed(main, 'storage')).toEqual(['name', 'location', 'tags', 'deploymentContainerName', 'publicNetworkAccess']);
     for (const bicep of bicepFiles) expect(moduleParamProblems(bicep, ROOT, readBicep)).toEqual([]);
   });
 
@@ -300,7 +302,7 @@ describe('templates: the checks fail on broken copies', () => {
   });
 
   test('when main.bicep stops passing a required module parameter, then the module check names it', () => {
-    const broken = readBicepText(main.text.replace(/\n {4}deploymentContainerName: deploymentContainerName\n(?= {2}\}\n\}\n\nmodule api)/, '\n'));
+    const broken = readBicepText(main.text.replace(/\n {4}deploymentContainerName: deploymentContainerName\n(?= {4}publicNetworkAccess: publicNetworkAccess\n {2}\}\n\}\n)/, '\n'));
     expect(broken.text).not.toEqual(main.text);
     expect(moduleParamProblems({ ...broken, file: main.file }, ROOT, readBicep)).toEqual([
       'infra/main.bicep: module storage does not pass required param deploymentContainerName of app/storage.bicep.',
