@@ -88,6 +88,12 @@ param allowRevertingHardening bool = false
 ])
 param piiMode string = 'plain'
 
+@description('API_AUDIENCE: client id of the API app registration whose Incidents.Approve role may approve fixes over HTTP (docs/DEPLOY.md, "Calling the API"). Empty: approvals over HTTP are off; the CLI still approves.')
+param apiAudience string = ''
+
+@description('API_TENANT_ID: tenant of that app registration; empty means the one tenant of TENANTS.')
+param apiTenantId string = ''
+
 @description('Resource id of an existing action group the alerts notify. Empty: a new one is created when alertEmail is set; otherwise the alerts fire without notifying anyone.')
 param actionGroupId string = ''
 
@@ -313,6 +319,8 @@ module appSettings 'app/appsettings.bicep' = {
     webhookSigned: !empty(ticketSecret)
     allowRevertingHardening: allowRevertingHardening
     piiMode: piiMode
+    apiAudience: apiAudience
+    apiTenantId: apiTenantId
     automationAccountName: automation.outputs.name
     automationRunbookName: automation.outputs.runbookName
   }

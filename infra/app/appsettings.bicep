@@ -25,6 +25,9 @@ param ticketSecretName string
 param webhookSigned bool
 param allowRevertingHardening bool
 param piiMode string
+@description('API_AUDIENCE and API_TENANT_ID: who may approve over HTTP; empty turns approvals over HTTP off.')
+param apiAudience string
+param apiTenantId string
 param automationAccountName string
 param automationRunbookName string
 @description('Keep settings added by hand (true), or make this list the whole truth (false).')
@@ -69,6 +72,8 @@ var appSettings = {
   TICKET_SYSTEM: ticketSystem
   ALLOW_REVERTING_HARDENING: allowRevertingHardening ? 'true' : 'false'
   PII_MODE: piiMode
+  API_AUDIENCE: apiAudience
+  API_TENANT_ID: apiTenantId
   AUTOMATION_SUBSCRIPTION_ID: subscription().subscriptionId
   AUTOMATION_RESOURCE_GROUP: resourceGroup().name
   AUTOMATION_ACCOUNT: automationAccountName

@@ -173,6 +173,8 @@ const SAMPLE_VALUES: Record<string, string> = {
   STATE_STORAGE: 'https://stsample.table.core.windows.net',
   ALLOW_REVERTING_HARDENING: 'false',
   PII_MODE: 'plain',
+  API_AUDIENCE: '5e1f3c2a-0000-4000-8000-00000000a9e4',
+  API_TENANT_ID: '',
   REMEDIATION_METHOD: 'runbook',
   AUTOMATION_SUBSCRIPTION_ID: '00000000-0000-4000-8000-0000000000bb',
   AUTOMATION_RESOURCE_GROUP: 'rg-sspr',
