@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import { type RunningEmulator, type Scenario } from '../../emulator';
 import { createLocalCertificate } from '../../emulator/certificate';
 import { startIngestion } from '../../emulator/ingestion/ingestionServer';
-import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
+import { emulatorActionEnv } from '../../src/local/emulatorEnv';
 import { runCli } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
-import { takeMessages as takeQueued } from '../helpers/scanQueue';
+import { functionsEnv, takeMessages as takeQueued } from '../helpers/scanQueue';
 import { http, invokeBundle, type Invocation } from './bundleChild';
 
 /**
@@ -17,15 +17,8 @@ import { http, invokeBundle, type Invocation } from './bundleChild';
 const world = useEmulatedWorld();
 const emulate = (change?: (scenario: Scenario) => Scenario) => world.emulate('admin-policy-off', { change });
 
-function appEnv(emulator: RunningEmulator, tenantId: string, extra: Record<string, string> = {}) {
-  return emulatorEnv(emulator, {
-    AzureWebJobsStorage: world.azurite.connectionString,
-    STATE_STORAGE: world.azurite.connectionString,
-    TENANTS: tenantId,
-    SCAN_SCHEDULE: '0 */15 * * * *',
-    ...extra,
-  });
-}
+const appEnv = (emulator: RunningEmulator, tenantId: string, extra: Record<string, string> = {}) =>
+  functionsEnv(emulator, world.azurite.connectionString, tenantId, extra);
 
 const takeMessages = (tenantId: string) => takeQueued(world.azurite.connectionString, tenantId);
 

@@ -1,4 +1,6 @@
 import { QueueClient } from '@azure/storage-queue';
+import type { RunningEmulator } from '../../emulator';
+import { emulatorEnv } from '../../src/local/emulatorEnv';
 
 /** What the queue trigger would hand over: the decoded JSON of every waiting message of this tenant (taken off the queue). */
 export async function takeMessages(connectionString: string, tenantId: string): Promise<Array<{ message: any; dequeueCount: number }>> {
@@ -14,4 +16,15 @@ export async function takeMessages(connectionString: string, tenantId: string): 
       await queue.deleteMessage(item.messageId, item.popReceipt);
     }
   }
+}
+
+/** The Functions app's environment against the emulator and a real Azurite, scanning `tenants`. */
+export function functionsEnv(emulator: RunningEmulator, storage: string, tenants: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return emulatorEnv(emulator, {
+    AzureWebJobsStorage: storage,
+    STATE_STORAGE: storage,
+    TENANTS: tenants,
+    SCAN_SCHEDULE: '0 */15 * * * *',
+    ...extra,
+  });
 }

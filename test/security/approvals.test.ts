@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RunningEmulator } from '../../emulator';
-import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
+import { emulatorActionEnv } from '../../src/local/emulatorEnv';
 import { http, invokeBundle } from '../functions/bundleChild';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
-import { takeMessages } from '../helpers/scanQueue';
+import { functionsEnv, takeMessages } from '../helpers/scanQueue';
 
 /**
  * Issue 11, finding 1: only a caller Entra ID vouches for, holding the Incidents.Approve app role, can
@@ -14,11 +14,7 @@ const world = useEmulatedWorld();
 const AUDIENCE = '5e1f3c2a-0000-4000-8000-00000000a9e2';
 
 function appEnv(emulator: RunningEmulator, tenantId: string, extra: Record<string, string> = {}) {
-  return emulatorEnv(emulator, {
-    AzureWebJobsStorage: world.azurite.connectionString,
-    STATE_STORAGE: world.azurite.connectionString,
-    TENANTS: tenantId,
-    SCAN_SCHEDULE: '0 */15 * * * *',
+  return functionsEnv(emulator, world.azurite.connectionString, tenantId, {
     ACTION_MODE: 'approve',
     API_AUDIENCE: AUDIENCE,
     API_AUTHORITY_HOST: emulator.loginUrl,

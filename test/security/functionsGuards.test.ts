@@ -3,9 +3,9 @@ import '../functions/quietTestMode';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { resetServices } from '../../src/app/services';
 import { health } from '../../src/functions/health';
-import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { invokeBundle } from '../functions/bundleChild';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
+import { functionsEnv } from '../helpers/scanQueue';
 
 /** Issue 11, finding 6: the queue trigger and the health endpoint. */
 const world = useEmulatedWorld();
@@ -14,12 +14,7 @@ describe('the scan queue', () => {
   test('when a message names a tenant that is not in TENANTS, then it is dropped and reported, and that tenant is never read', async () => {
     const { emulator, tenantId } = await world.emulate('admin-policy-off');
     // Someone with write access to the queue names a tenant the operator did not configure.
-    const env = emulatorEnv(emulator, {
-      AzureWebJobsStorage: world.azurite.connectionString,
-      STATE_STORAGE: world.azurite.connectionString,
-      TENANTS: randomUUID(),
-      SCAN_SCHEDULE: '0 */15 * * * *',
-    });
+    const env = functionsEnv(emulator, world.azurite.connectionString, randomUUID());
     const message = { tenantId, scanId: randomUUID(), requestedBy: 'http' };
 
     const invocation = await invokeBundle('tenantScan', { kind: 'queue', message, dequeueCount: 1 }, env);
