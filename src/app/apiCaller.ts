@@ -5,7 +5,7 @@ import { HIDDEN_CHARACTER } from '../hiddenCharacters';
 import type { ApiAuthSettings } from './functionsSettings';
 
 /** The app roles declared on the API's app registration (docs/DEPLOY.md says how to assign them). */
-export const API_ROLES = { approve: 'Incidents.Approve' } as const;
+export const API_ROLES = { approve: 'Incidents.Approve', runScans: 'Scans.Run', read: 'Incidents.Read' } as const;
 
 /** A caller Entra ID vouched for: its object id, and the name it signed in with (a UPN, or an app's name). */
 export interface ApiCaller {
@@ -83,4 +83,13 @@ function verificationFailure(err: unknown): AppError {
     return new AppError('AUTH.UNAVAILABLE', 'The sign-in keys could not be read to check the token; try again in a minute.', { transient: true, cause: err });
   }
   return unauthenticated('The access token is malformed or not a JWT signed with RS256.');
+}
+
+/**
+ * Scans and reads: with an app registration for the API (API_AUDIENCE), they need a token with
+ * `role` too; without one, the function key is all they need (a scan runs in ACTION_MODE or a safer
+ * mode, so a key cannot make the app act more than the operator configured).
+ */
+export async function callerIfConfigured(verifier: ApiCallerVerifier | undefined, request: HttpRequest, role: string): Promise<ApiCaller | undefined> {
+  return verifier ? verifier.require(request, role) : undefined;
 }

@@ -1,4 +1,3 @@
-import type { HttpRequest } from '@azure/functions';
 import { AppError } from '../errors';
 import type { StoredIncident } from '../state/ports';
 import type { FunctionsSettings } from './functionsSettings';
@@ -27,14 +26,4 @@ export async function findIncident(services: Services, incidentId: string, tenan
   const found = (await Promise.all(tenants.map((tenant) => state.getIncident(tenant, incidentId)))).find((incident) => incident !== undefined);
   if (!found) throw new AppError('INCIDENT.NOT_FOUND', `No incident ${incidentId} in ${tenantId ? `tenant ${tenantId}` : 'the configured tenants'}. GET /api/incidents lists them.`);
   return found;
-}
-
-/**
- * The signed-in caller as App Service authentication (Easy Auth) names it. Only trustworthy when that
- * authentication is on: it then strips the header from what clients send and sets it itself.
- */
-export function principalOf(request: HttpRequest): string | undefined {
-  const name = request.headers.get('x-ms-client-principal-name')?.trim();
-  if (!name || name.length > 256 || /[\u0000-\u001f\u007f]/.test(name)) return undefined;
-  return name;
 }

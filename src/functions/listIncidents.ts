@@ -1,4 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { API_ROLES, callerIfConfigured } from '../app/apiCaller';
 import { tenantOf } from '../app/httpScope';
 import { incidentQuerySchema, readQuery } from '../app/httpInput';
 import { answer, json } from '../app/problem';
@@ -9,8 +10,9 @@ import { incidentJson } from '../report';
 /** GET /api/incidents?state=&tenantId=: unresolved incidents of the configured tenants by default. */
 export async function listIncidents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return answer(context, async () => {
-    const query = readQuery(request, incidentQuerySchema);
     const app = services();
+    await callerIfConfigured(app.apiCallers, request, API_ROLES.read);
+    const query = readQuery(request, incidentQuerySchema);
     const tenants = query.tenantId !== undefined ? [tenantOf(app.settings, query.tenantId)] : app.settings.tenants;
     const all = query.state === 'resolved';
     const lists = await Promise.all(tenants.map((tenant) => app.app().state.listIncidents(tenant, { all })));

@@ -1,6 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { enqueueScan } from '../app/enqueueScan';
-import { principalOf, tenantOf } from '../app/httpScope';
+import { API_ROLES, callerIfConfigured } from '../app/apiCaller';
+import { tenantOf } from '../app/httpScope';
 import { readJsonBody, scanRequestSchema } from '../app/httpInput';
 import { answer, json } from '../app/problem';
 import { ROUTE_PREFIX, ROUTES } from '../app/routes';
@@ -9,11 +10,12 @@ import { services } from '../app/services';
 import { AppError } from '../errors';
 import { planWindow } from '../scan/window';
 
-/** POST /api/scans {tenantId?, from?, to?, mode?} → 202, Location: /api/scans/{id}. */
+/** POST /api/scans {tenantId?, from?, to?, mode?} → 202, Location: /api/scans/{id}. Scans.Run when API_AUDIENCE is set. */
 export async function startScan(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return answer(context, async () => {
-    const body = await readJsonBody(request, scanRequestSchema);
     const app = services();
+    const caller = await callerIfConfigured(app.apiCallers, request, API_ROLES.runScans);
+    const body = await readJsonBody(request, scanRequestSchema);
     const tenantId = tenantOf(app.settings, body.tenantId);
     const configured = app.config.actionMode;
     if (body.mode && modeRisk(body.mode) > modeRisk(configured)) {
@@ -21,7 +23,7 @@ export async function startScan(request: HttpRequest, context: InvocationContext
     }
     // The scan's own window rules (not in the future, not past the retention), before anything is queued.
     if (body.from || body.to) planWindow({ now: new Date(), from: at(body.from), to: at(body.to), lookbackMs: app.config.lookbackMs, overlapMs: app.config.overlapMs });
-    const scanId = await enqueueScan(app, { tenantId, requestedBy: 'http', principal: principalOf(request), mode: body.mode, from: body.from, to: body.to });
+    const scanId = await enqueueScan(app, { tenantId, requestedBy: 'http', principal: caller && `${caller.name} (${caller.oid})`, mode: body.mode, from: body.from, to: body.to });
     const location = `/${ROUTE_PREFIX}/scans/${scanId}`;
     context.log(`queued scan ${scanId} of tenant ${tenantId} for an HTTP request`);
     return json(202, { scanId, tenantId, status: 'queued', location }, { Location: location });

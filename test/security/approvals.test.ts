@@ -23,24 +23,26 @@ function appEnv(emulator: RunningEmulator, tenantId: string, extra: Record<strin
   });
 }
 
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
 /** A scan in approve mode: one ticketed incident waiting for its approval. */
 async function ticketedIncident(scenario: string, extra: Record<string, string> = {}) {
   const { emulator, tenantId } = await world.emulate(scenario);
   const env = appEnv(emulator, tenantId, extra);
-  await invokeBundle('startScan', http('POST', '/api/scans', { body: { tenantId } }), env);
+  const reader = bearer(await emulator.signApiToken({ audience: AUDIENCE, roles: ['Incidents.Read'], preferredUsername: 'reader@contoso.com' }));
+  await invokeBundle('startScan', http('POST', '/api/scans', { body: { tenantId }, headers: bearer(await emulator.signApiToken({ audience: AUDIENCE, roles: ['Scans.Run'] })) }), env);
   const [queued] = await takeMessages(world.azurite.connectionString, tenantId);
   expect((await invokeBundle('tenantScan', { kind: 'queue', message: queued.message, dequeueCount: 1 }, env)).error).toBeUndefined();
-  const listed = await invokeBundle('listIncidents', http('GET', '/api/incidents', { query: { state: 'ticketed' } }), env);
+  const listed = await invokeBundle('listIncidents', http('GET', '/api/incidents', { query: { state: 'ticketed' }, headers: reader }), env);
   const [incident] = listed.response!.json.incidents;
   expect(incident).toMatchObject({ state: 'ticketed', approval: null });
   const approve = (headers: Record<string, string>, body?: unknown, envOverride = env) =>
     invokeBundle('approveIncident', http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, headers, body }), envOverride);
-  const current = async () => (await invokeBundle('getIncident', http('GET', `/api/incidents/${incident.id}`, { params: { id: incident.id } }), env)).response!.json;
+  const current = async () => (await invokeBundle('getIncident', http('GET', `/api/incidents/${incident.id}`, { params: { id: incident.id }, headers: reader }), env)).response!.json;
   const jobsStarted = () => emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201).length;
   return { emulator, tenantId, env, incident, approve, current, jobsStarted };
 }
 
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('approving a fix over HTTP', () => {
   test('when callers without a valid token and role try, then each is refused with problem+json and nothing is approved', async () => {
@@ -74,6 +76,25 @@ describe('approving a fix over HTTP', () => {
     const off = await approve(bearer(await emulator.signApiToken(approver)), undefined, withoutApi);
     expect(off.response).toMatchObject({ status: 503, json: { code: 'AUTH.NOT_CONFIGURED' } });
     expect(await current()).toMatchObject({ tenantId, state: 'ticketed', approval: null });
+  });
+
+  test('when the API has an app registration, then scans need Scans.Run and reads Incidents.Read, and the scan records who asked', async () => {
+    const { emulator, tenantId, env } = await ticketedIncident('admin-policy-off');
+    const token = (roles: string[]) => emulator.signApiToken({ audience: AUDIENCE, roles, oid: '0b5e9e4c-0000-4000-8000-0000000000b2', preferredUsername: 'scanner@contoso.com' });
+    const ask = async (headers: Record<string, string>) => invokeBundle('startScan', http('POST', '/api/scans', { body: { tenantId, mode: 'report' }, headers }), env);
+    const list = async (headers: Record<string, string>) => invokeBundle('listIncidents', http('GET', '/api/incidents', { headers }), env);
+
+    expect((await ask({ 'x-ms-client-principal-name': 'ops@contoso.com' })).response).toMatchObject({ status: 401, json: { code: 'AUTH.UNAUTHENTICATED' } });
+    expect((await ask(bearer(await token(['Incidents.Read'])))).response).toMatchObject({ status: 403, json: { code: 'AUTH.FORBIDDEN' } });
+    const asked = await ask(bearer(await token(['Scans.Run'])));
+    expect(asked.response!.status).toBe(202);
+    const scanId = asked.response!.json.scanId;
+    const status = await invokeBundle('scanStatus', http('GET', `/api/scans/${scanId}`, { params: { id: scanId }, headers: bearer(await token(['Incidents.Read'])) }), env);
+    expect(status.response!.json).toMatchObject({ status: 'queued', principal: 'scanner@contoso.com (0b5e9e4c-0000-4000-8000-0000000000b2)' });
+
+    expect((await list({})).response).toMatchObject({ status: 401 });
+    expect((await list(bearer(await token(['Scans.Run'])))).response).toMatchObject({ status: 403 });
+    expect((await list(bearer(await token(['Incidents.Read'])))).response).toMatchObject({ status: 200, json: { incidents: [expect.objectContaining({ tenantId })] } });
   });
 
   test('when admin SSPR was switched off on purpose, then an approval must say it overrides that, and the ticket says so', async () => {
