@@ -5,7 +5,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { renderMarkdown } from './render/markdown';
 import { ticketDocument } from './ticketDocument';
 import { postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
-import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, TicketSinkOptions, truncate } from './sinkCommon';
+import { blankIsUnset, hasLine, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, TicketSinkOptions, truncate } from './sinkCommon';
 import type { operations } from '@octokit/openapi-types';
 
 /**
@@ -298,14 +298,6 @@ export function incidentMarker(incidentId: string): string {
 function updateMarker(idempotencyKey: string): string {
   // Encoded so no key can end the HTML comment early (`>` becomes %3E).
   return `<!-- sspr-remediator:update=${encodeURIComponent(idempotencyKey)} -->`;
-}
-
-/**
- * Whether one whole line is `line`. A line, not a substring: escaped user text can hold the words of
- * the marker (as `&lt;!-- …`) but never a line that starts with `<!--`.
- */
-function hasLine(text: unknown, line: string): boolean {
-  return typeof text === 'string' && text.split(/\r?\n/).some((candidate) => candidate.trim() === line);
 }
 
 /** How long GitHub asks us to wait on a 403, or undefined when the 403 is not a rate limit. */

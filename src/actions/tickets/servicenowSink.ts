@@ -5,7 +5,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
 import { basicAuth, postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
-import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
+import { blankIsUnset, hasLine, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
 
 /**
  * ServiceNow incidents through the Table API (`/api/now/table/incident`), basic auth.
@@ -115,7 +115,6 @@ export class ServicenowSink implements TicketSink {
     const recordUrl = `${this.base}/api/now/table/incident/${ticket.id}`;
     const note = `${renderPlainText(ticketDocument(content).blocks)}\n\n${marker(idempotencyKey)}`;
 
-    // `all` gives each field as {value, display_value}; the display value of a journal field is its history.
     const read = async () => {
       // `all` gives each field as {value, display_value}; the display value of a journal field is its history.
       const current = await this.call(`${recordUrl}?${new URLSearchParams({ sysparm_fields: 'state,work_notes', sysparm_display_value: 'all' })}`, {
@@ -177,11 +176,6 @@ export class ServicenowSink implements TicketSink {
  */
 function marker(idempotencyKey: string): string {
   return `<sspr-remediator ${plainTextLine(idempotencyKey)}>`;
-}
-
-/** Whether one whole line of `text` is `line` (not a substring: a note may hold the same words). */
-function hasLine(text: string, line: string): boolean {
-  return text.split(/\r?\n/).some((candidate) => candidate.trim() === line);
 }
 
 function checkIncidentId(incidentId: string): string {

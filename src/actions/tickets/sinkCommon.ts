@@ -49,3 +49,12 @@ export function isRecord(value: unknown): value is Record<string, any> {
 export function truncate(text: string, limit: number, suffix = '…'): string {
   return text.length <= limit ? text : `${text.slice(0, limit - suffix.length)}${suffix}`;
 }
+
+/**
+ * Whether one whole line of `text` is `line`. A line, not a substring: the sinks' markers are lines
+ * their renderers never let user text form (GitHub's `<!--`, ServiceNow's `<…>`), though escaped user
+ * text may hold the same words.
+ */
+export function hasLine(text: unknown, line: string): boolean {
+  return typeof text === 'string' && text.split(/\r?\n/).some((candidate) => candidate.trim() === line);
+}

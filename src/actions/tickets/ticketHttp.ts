@@ -52,6 +52,7 @@ export async function ticketRequest(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = options.maxAttempts ?? 4;
   const code = `TICKET.${options.system.toUpperCase()}_FAILED`;
+  const timeoutMs = options.attemptTimeoutMs ?? TICKET_ATTEMPT_TIMEOUT_MS;
   for (let attempt = 0; ; attempt++) {
     const last = attempt + 1 >= attempts;
     let response: Response;
@@ -66,7 +67,7 @@ export async function ticketRequest(
         },
         body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
         redirect: 'error',
-        signal: AbortSignal.timeout(options.attemptTimeoutMs ?? TICKET_ATTEMPT_TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       if (isRedirect(err)) {
@@ -79,7 +80,7 @@ export async function ticketRequest(
       if (last) {
         const why =
           (err as Error).name === 'TimeoutError'
-            ? `no answer within ${options.attemptTimeoutMs ?? TICKET_ATTEMPT_TIMEOUT_MS} ms, ${attempts} times`
+            ? `no answer within ${timeoutMs} ms, ${attempts} times`
             : (err as Error).message;
         throw new AppError(code, `${options.system} could not be reached at ${new URL(url).origin} (${why}).`, {
           transient: true,
