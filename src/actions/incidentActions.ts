@@ -104,18 +104,19 @@ export async function approveIncident(deps: ActionDependencies, tenantId: string
   }
   // Opening the ticket looked the switch-off up; an incident without a ticket yet has not.
   const disabledBy = incident.disabledBy ?? (incident.ticket ? null : await whoDisabledIt(deps));
-  if (disabledBy && !deps.allowRevertingHardening && !overrideHardening) {
+  // The switch-off this approval would revert, unless the operator allows reverting hardening anyway.
+  const overridden = deps.allowRevertingHardening ? null : disabledBy;
+  if (overridden && !overrideHardening) {
     throw new AppError(
       'INCIDENT.HARDENING_HOLD',
-      `Admin SSPR was switched off on purpose by ${disabledBy.by ?? 'an unknown principal'} at ${disabledBy.at}. To revert that decision, approve again with overrideHardening: true (CLI: --override-hardening).`,
+      `Admin SSPR was switched off on purpose by ${overridden.by ?? 'an unknown principal'} at ${overridden.at}. To revert that decision, approve again with overrideHardening: true (CLI: --override-hardening).`,
     );
   }
   const now = clock(deps);
-  const overriding = Boolean(disabledBy && !deps.allowRevertingHardening && overrideHardening);
-  const approval = { by, at: now.toISOString(), ...(overriding ? { overrideHardening: true } : {}) };
-  const approved = await save(deps, { ...incident, disabledBy, approval }, 'approved', by, overriding ? 'fix approved, overriding the hardening decision' : 'fix approved');
+  const approval = { by, at: now.toISOString(), ...(overridden ? { overrideHardening: true } : {}) };
+  const approved = await save(deps, { ...incident, disabledBy, approval }, 'approved', by, overridden ? 'fix approved, overriding the hardening decision' : 'fix approved');
   emit(deps, approved, 'ApprovalRecorded', { approverUpn: by });
-  const overrideNote = overriding ? ` It overrides the decision of ${disabledBy!.by ?? 'an unknown principal'}, who switched admin SSPR off at ${disabledBy!.at}.` : '';
+  const overrideNote = overridden ? ` It overrides the decision of ${overridden.by ?? 'an unknown principal'}, who switched admin SSPR off at ${overridden.at}.` : '';
   await tell(deps, approved, 'ticket:approved', 'updated', false, `The fix was approved by ${by} at ${now.toISOString()}.${overrideNote}`);
   return advanceIncident(deps, approved);
 }
