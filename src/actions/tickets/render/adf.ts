@@ -27,7 +27,7 @@ export interface AdfDoc {
   content: AdfNode[];
 }
 
-// C0 and C1 controls (line feed handled apart), DEL, and bidi embeddings/overrides/isolates.
+// C0 and C1 controls (line feed handled apart), DEL, and every Unicode format character (\p{Cf}: bidi controls, zero-width).
 const INVISIBLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}]/gu;
 
 export function renderAdf(blocks: Block[]): AdfDoc {

@@ -11,7 +11,7 @@ export function renderPlainText(blocks: Block[]): string {
   return blocks.map(renderBlock).join('\n\n');
 }
 
-// C0 and C1 controls, DEL, and the bidi embeddings/overrides/isolates of "Trojan Source" fame.
+// C0 and C1 controls, DEL, and every Unicode format character (\p{Cf}), the bidi controls of "Trojan Source" fame among them.
 const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\p{Cf}]/gu;
 // `[code]`, `[/code]`, also with inner spaces or other case: ServiceNow's journal markup for raw HTML.
 const CODE_TAG = /\[(\s*\/?\s*code\s*)\]/gi;
