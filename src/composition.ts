@@ -3,6 +3,7 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { ActionDependencies } from './actions/incidentActions';
 import { approveIncident } from './actions/incidentActions';
 import { createActionAdapters } from './actions/adapters';
+import { TICKET_ATTEMPT_TIMEOUT_MS } from './actions/tickets/ticketHttp';
 import { TenantBoundCredential } from './auth/tenantBoundCredential';
 import type { Config } from './config';
 import { AppError, toAppError } from './errors';
@@ -16,7 +17,15 @@ import { BUILT_IN_SIGNATURES } from './scan/signatures';
 import type { StateStore, StoredIncident } from './state/ports';
 import { StatelessStore } from './state/statelessStore';
 import { TableStateStore } from './state/tableStateStore';
-import { TenantLease } from './state/tenantLease';
+import { FencedStateStore } from './state/fence';
+import { TenantLease, type Lease } from './state/tenantLease';
+
+/**
+ * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt
+ * (the longest non-idempotent write we send) plus a margin for a slow server. Runbook jobs are PUT
+ * under a deterministic name and the Graph fix is idempotent, so only tickets set this.
+ */
+const IN_FLIGHT_MS = TICKET_ATTEMPT_TIMEOUT_MS + 15_000;
 
 export interface App {
   state: StateStore;
@@ -42,8 +51,12 @@ export function composeApp(
   const adapters = createActionAdapters(config, homeCredential);
   const telemetry = createTelemetry(config.env);
 
-  /** Graph readers for one tenant, with fresh counters and pacing, so each result reports its own requests. */
-  function tenantGraph(tenantId: string) {
+  /**
+   * Graph readers and actions for one tenant, with fresh counters and pacing, so each result reports its
+   * own requests. With a lease, every state write and ticket request is fenced by it.
+   */
+  function tenantGraph(tenantId: string, lease?: Lease) {
+    const fenced = lease ? new FencedStateStore(state, lease) : state;
     const credential = new TenantBoundCredential(credentialFor(tenantId), tenantId);
     const stats: GraphStats = { total: 0, throttled: 0 };
     const origin = new URL(config.graphEndpoint).origin;
@@ -58,10 +71,10 @@ export function composeApp(
     const directory = new GraphDirectoryReader(client, origin, { maxAttempts: config.graphMaxAttempts, stats, backoff: { baseMs: 500, capMs: 30_000 } });
     const actions: ActionDependencies = {
       mode: config.actionMode,
-      state,
+      state: fenced,
       directory,
       auditLog,
-      tickets: adapters.tickets,
+      tickets: adapters.ticketsFor(lease),
       remediator: adapters.remediatorFor(client),
       remediators: adapters.remediatorsFor(client),
       allowRevertingHardening: config.allowRevertingHardening,
@@ -69,6 +82,7 @@ export function composeApp(
       verifyForMs: config.verifyForMs,
       pollIntervalMs: 2_000,
       telemetry: telemetry.withContext({ tenantId }),
+      writer: lease && { id: `${lease.owner}#${lease.leaseId}`, since: lease.acquiredAt, inFlightMs: IN_FLIGHT_MS },
     };
     return { stats, auditLog, directory, actions };
   }
@@ -78,8 +92,8 @@ export function composeApp(
         durationSeconds: config.tenantLeaseSeconds,
         renewEveryMs: Math.floor((config.tenantLeaseSeconds * 1000) / 3),
       }) : undefined;
-  async function exclusively<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
-    if (!leases) return reported(tenantId, work);
+  async function exclusively<T>(tenantId: string, work: (lease?: Lease) => Promise<T>): Promise<T> {
+    if (!leases) return reported(tenantId, () => work());
     const lease = await leases.acquire(tenantId, `${hostname()}:${process.pid}`);
     if (!lease) {
       throw new AppError('SCAN.TENANT_BUSY', `Another scan of tenant ${tenantId} holds its lease; it ends within a minute of finishing or dying. Try again then.`, {
@@ -87,7 +101,7 @@ export function composeApp(
       });
     }
     try {
-      return await reported(tenantId, work);
+      return await reported(tenantId, () => work(lease));
     } finally {
       await lease.release().catch(() => undefined);
     }
@@ -108,27 +122,27 @@ export function composeApp(
   return {
     state,
     scan(request, progress) {
-      const graph = tenantGraph(request.tenantId);
-      return exclusively(request.tenantId, () => scanTenant(
-        {
+      return exclusively(request.tenantId, (lease) => {
+        const graph = tenantGraph(request.tenantId, lease);
+        const dependencies = {
           auditLog: graph.auditLog,
           directory: graph.directory,
-          state,
+          state: graph.actions.state,
           // Operator rules first: they may refine or override the built-in ones.
           signatures: [...config.extraSignatures, ...BUILT_IN_SIGNATURES],
           graphStats: graph.stats,
           lookbackMs: config.lookbackMs,
           overlapMs: config.overlapMs,
           progress,
-          actions: graph.actions,
+          actions: { ...graph.actions, progress },
           telemetry: graph.actions.telemetry,
-        },
-        request,
-      ));
+        };
+        return scanTenant(dependencies, request);
+      });
     },
     close: () => telemetry.shutdown(),
     approve(tenantId, incidentId, by, options = {}) {
-      return exclusively(tenantId, () => approveIncident(tenantGraph(tenantId).actions, tenantId, incidentId, by, options.overrideHardening ?? false));
+      return exclusively(tenantId, (lease) => approveIncident(tenantGraph(tenantId, lease).actions, tenantId, incidentId, by, options.overrideHardening ?? false));
     },
   };
 }

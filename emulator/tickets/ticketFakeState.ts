@@ -91,6 +91,30 @@ export class TicketFakeState {
     return true;
   }
 
+  /** `<system> <METHOD>` → how many more such requests take effect only when their client gives up. */
+  readonly lateRequests = new Map<string, number>();
+  /** How many requests are being held by `lateNext` right now (tests wait for one to arrive). */
+  held = 0;
+
+  /**
+   * The next `times` requests with this method to `system` get no answer, and take effect only when the
+   * client gives up on them (its timeout closes the connection): a backend that stored the record at
+   * the last moment, the latest a write sent before a lease was lost can land.
+   */
+  lateNext(system: string, method: string, times = 1): void {
+    this.lateRequests.set(`${system} ${method.toUpperCase()}`, times);
+  }
+
+  /** Used by the server: whether this request is one to hold until its client gives up. */
+  takeLate(system: string, method: string): boolean {
+    const key = `${system} ${method.toUpperCase()}`;
+    const remaining = this.lateRequests.get(key) ?? 0;
+    if (remaining <= 0) return false;
+    if (remaining === 1) this.lateRequests.delete(key);
+    else this.lateRequests.set(key, remaining - 1);
+    return true;
+  }
+
   readonly lostAnswersByMethod = new Map<string, TicketFakeFailure>();
 
   /**

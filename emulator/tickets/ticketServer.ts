@@ -32,6 +32,15 @@ export function buildTicketServer(tls: { key: string; cert: string }): { app: Fa
     reply.hijack();
     return reply;
   });
+  // A late request (lateNext) is parsed, then held unanswered until the client closes the connection,
+  // and only then handled: its effect lands, its answer goes nowhere.
+  app.addHook('preHandler', async (request, reply) => {
+    const system = SYSTEM_BY_PREFIX[request.url.split('/')[1] ?? ''];
+    if (system === undefined || !state.takeLate(system, request.method)) return;
+    state.held += 1;
+    await new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
+    state.held -= 1;
+  });
   app.register(async (scope) => registerServicenowRoutes(scope, state), { prefix: '/servicenow' });
   app.register(async (scope) => registerJiraRoutes(scope, state), { prefix: '/jira' });
   app.register(async (scope) => registerAzureDevOpsRoutes(scope, state), { prefix: '/ado' });

@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Config } from '../config';
+import type { Fence } from '../state/ports';
 import type { RemediationMethod, Remediator, TicketSink } from './ports';
 import { AutomationRemediator } from './remediation/automationRemediator';
 import { loadAutomationSettings } from './remediation/automationSettings';
@@ -9,10 +10,12 @@ import { AzureDevOpsSink, loadAzureDevOpsSettings } from './tickets/azureDevOpsS
 import { GithubSink, loadGithubSettings } from './tickets/githubSink';
 import { JiraSink, loadJiraSettings } from './tickets/jiraSink';
 import { loadServicenowSettings, ServicenowSink } from './tickets/servicenowSink';
+import type { TicketSinkOptions } from './tickets/sinkCommon';
 import { loadWebhookSettings, WebhookSink } from './tickets/webhookSink';
 
 export interface ActionAdapters {
-  tickets?: TicketSink;
+  /** The ticket sink, for one scan: every request it sends first checks that scan's tenant lease. */
+  ticketsFor(fence?: Fence): TicketSink | undefined;
   /** The remediator for new fixes, for one tenant's Graph client (the PATCH must go to that tenant). */
   remediatorFor(graph: Client): Remediator | undefined;
   /** Every remediator whose settings are present, to follow a fix started under another mode or method. */
@@ -24,15 +27,15 @@ export interface ActionAdapters {
  * start-up (CONFIG.INVALID naming each variable), not at the first incident months later.
  */
 export function createActionAdapters(config: Config, homeCredential: TokenCredential): ActionAdapters {
-  if (config.actionMode === 'report') return { remediatorFor: () => undefined, remediatorsFor: () => ({}) };
-  const tickets = ticketSink(config);
+  if (config.actionMode === 'report') return { ticketsFor: () => undefined, remediatorFor: () => undefined, remediatorsFor: () => ({}) };
+  ticketSink(config); // now, so a bad ticket setting stops start-up
   const fixes = config.actionMode === 'remediate' || config.actionMode === 'approve';
   // Required when new fixes use it; otherwise built only if its settings are there (to follow a job).
   const automation =
     fixes && config.remediationMethod === 'runbook' ? automationRemediator(config, homeCredential) : optional(() => automationRemediator(config, homeCredential));
   const remediatorsFor = (graph: Client) => ({ graph: new GraphRemediator(graph), ...(automation ? { runbook: automation } : {}) });
   return {
-    tickets,
+    ticketsFor: (fence) => ticketSink(config, { fence }),
     remediatorsFor,
     remediatorFor: (graph) => (fixes ? remediatorsFor(graph)[config.remediationMethod] : undefined),
   };
@@ -61,19 +64,19 @@ function optional<T>(build: () => T): T | undefined {
   }
 }
 
-function ticketSink(config: Config): TicketSink | undefined {
+function ticketSink(config: Config, options: TicketSinkOptions = {}): TicketSink | undefined {
   const env = config.env;
   switch (config.ticketSystem) {
     case 'servicenow':
-      return new ServicenowSink(loadServicenowSettings(env));
+      return new ServicenowSink(loadServicenowSettings(env), options);
     case 'jira':
-      return new JiraSink(loadJiraSettings(env));
+      return new JiraSink(loadJiraSettings(env), options);
     case 'azuredevops':
-      return new AzureDevOpsSink(loadAzureDevOpsSettings(env));
+      return new AzureDevOpsSink(loadAzureDevOpsSettings(env), options);
     case 'github':
-      return new GithubSink(loadGithubSettings(env));
+      return new GithubSink(loadGithubSettings(env), options);
     case 'webhook':
-      return new WebhookSink(loadWebhookSettings(env));
+      return new WebhookSink(loadWebhookSettings(env), options);
     case undefined:
       return undefined;
   }

@@ -29,9 +29,24 @@ export interface ActionDependencies {
   /** How long a fix may take to show in the policy before the incident is failed (60 minutes). */
   verifyForMs: number;
   pollIntervalMs: number;
+  /** This run's tenant lease, as the journal knows it; absent where no lease is taken (unit tests). */
+  writer?: JournalWriter;
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   telemetry?: Telemetry;
+  progress?: (message: string) => void;
+}
+
+export interface JournalWriter {
+  /** `owner#leaseId`: written on every `intended` row, so a later holder knows the row is not its own. */
+  id: string;
+  /** When this run got the tenant lease: the former holder stopped sending before then. */
+  since: Date;
+  /**
+   * How long a request the former holder sent just before it lost the lease may still land: one
+   * attempt's timeout plus a margin. A row it left is redone only once this much has passed since `since`.
+   */
+  inFlightMs: number;
 }
 
 /**
@@ -162,7 +177,8 @@ async function startRemediation(deps: ActionDependencies, incident: StoredIncide
         'Set ALLOW_REVERTING_HARDENING=true, or switch it on by hand, if that change was not intended.');
     return incident;
   }
-  const ref = await once<RemediationRef>(deps, incident, 'remediation:start', () => remediator.start(incident.tenantId, incident.id));
+  // Idempotent (a PUT under a deterministic job name, or a PATCH to true): no need to wait out a former holder.
+  const ref = await once<RemediationRef>(deps, incident, 'remediation:start', () => remediator.start(incident.tenantId, incident.id), { idempotent: true });
   emit(deps, incident, 'RemediationStarted', {
     method: ref.method,
     jobName: ref.jobName ?? undefined,
@@ -258,13 +274,43 @@ async function whoDisabledIt(deps: ActionDependencies): Promise<StoredIncident['
   return off ? { by: off.by, at: off.at } : null;
 }
 
-/** Journal first, act, journal the result: the action's idempotency key is `<incident>:<key>`. */
-async function once<T>(deps: ActionDependencies, incident: StoredIncident, key: string, perform: (idempotencyKey: string) => Promise<T>): Promise<T> {
-  const entry = await deps.state.intend(incident.tenantId, incident.id, key, clock(deps));
+/**
+ * Journal first, act, journal the result: the action's idempotency key is `<incident>:<key>`.
+ * An `intended` row left by another writer (a holder that died or lost the tenant lease) may have a
+ * request still in flight: wait until it can no longer land, then take the row over and redo the
+ * action, which looks before it writes. A failed action removes its own row, so the next scan need not wait.
+ */
+async function once<T>(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+  key: string,
+  perform: (idempotencyKey: string) => Promise<T>,
+  { idempotent = false } = {},
+): Promise<T> {
+  const { tenantId, id } = incident;
+  const writer = deps.writer;
+  const entry = await deps.state.intend(tenantId, id, key, clock(deps), writer?.id);
   if (entry.status === 'done') return entry.result as T;
-  const result = await perform(`${incident.id}:${key}`);
-  await deps.state.complete(incident.tenantId, incident.id, key, result, clock(deps));
+  if (writer && entry.writer !== writer.id) {
+    if (!idempotent) await formerWriterSettled(deps, writer, key, entry.writer);
+    await deps.state.takeOver(tenantId, id, key, clock(deps), writer.id);
+  }
+  let result: T;
+  try {
+    result = await perform(`${id}:${key}`);
+  } catch (err) {
+    if (writer) await deps.state.abandon(tenantId, id, key, writer.id).catch(() => undefined);
+    throw err;
+  }
+  await deps.state.complete(tenantId, id, key, result, clock(deps));
   return result;
+}
+
+async function formerWriterSettled(deps: ActionDependencies, writer: JournalWriter, key: string, former: string | undefined): Promise<void> {
+  const waitMs = writer.since.getTime() + writer.inFlightMs - clock(deps).getTime();
+  if (waitMs <= 0) return;
+  deps.progress?.(`${key} was begun by ${former ?? 'an earlier scan'}, which no longer holds the tenant; waiting ${Math.ceil(waitMs / 1000)} s for anything it sent to land before looking again`);
+  await sleep(deps, waitMs);
 }
 
 /**

@@ -55,6 +55,16 @@ export interface JournalEntry {
   status: 'intended' | 'done';
   result: unknown;
   at: string;
+  /** Who wrote the `intended` row: the lease holder (`owner#leaseId`); absent on rows from before leases were recorded. */
+  writer?: string;
+}
+
+/**
+ * What a tenant lease holder checks before each write (fencing): `assertHeld` throws STATE.LEASE_LOST
+ * once the lease may be someone else's, so a holder that lost it stops instead of racing the new one.
+ */
+export interface Fence {
+  assertHeld(): void;
 }
 
 /** Where a scan keeps what must survive it. Writes are idempotent: a rerun after a crash repeats them safely. */
@@ -79,7 +89,15 @@ export interface StateStore {
   advanceCheckpoint(tenantId: string, windowEnd: Date, previous: Checkpoint | undefined): Promise<void>;
   /** Incidents not yet resolved (all tenants when none is given); `all` includes resolved ones. */
   listIncidents(tenantId?: string, options?: { all?: boolean }): Promise<StoredIncident[]>;
-  /** The journal entry for this action, writing it as `intended` if there is none yet. */
-  intend(tenantId: string, incidentId: string, key: string, now: Date): Promise<JournalEntry>;
+  /** The journal entry for this action, writing it as `intended` by `writer` if there is none yet. */
+  intend(tenantId: string, incidentId: string, key: string, now: Date, writer?: string): Promise<JournalEntry>;
+  /** Rewrites an `intended` row another writer left (it lost the tenant or died) as this writer's. */
+  takeOver(tenantId: string, incidentId: string, key: string, now: Date, writer: string): Promise<void>;
+  /**
+   * Deletes the `intended` row if it is still this writer's: the action failed and nothing of it is in
+   * flight any more, so the next holder need not wait for it. Safe without the lease, as it only ever
+   * removes the caller's own claim.
+   */
+  abandon(tenantId: string, incidentId: string, key: string, writer: string): Promise<void>;
   complete(tenantId: string, incidentId: string, key: string, result: unknown, now: Date): Promise<void>;
 }

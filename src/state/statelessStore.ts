@@ -51,6 +51,14 @@ export class StatelessStore implements StateStore {
   async complete(): Promise<void> {
     throw stateRequired();
   }
+
+  async takeOver(): Promise<void> {
+    throw stateRequired();
+  }
+
+  async abandon(): Promise<void> {
+    throw stateRequired();
+  }
 }
 
 function stateRequired(): AppError {

@@ -125,25 +125,60 @@ export class TableStateStore implements StateStore {
     }
   }
 
-  async intend(tenantId: string, incidentId: string, key: string, now: Date): Promise<JournalEntry> {
+  async intend(tenantId: string, incidentId: string, key: string, now: Date, writer?: string): Promise<JournalEntry> {
     await this.ensureTables();
     const rowKey = journalKey(incidentId, key);
-    const entity = { partitionKey: tenantId, rowKey, key, status: 'intended', result: 'null', at: now.toISOString() };
+    const entity = { partitionKey: tenantId, rowKey, key, status: 'intended', result: 'null', at: now.toISOString(), writer: writer ?? '' };
     try {
       await this.clients.journal.createEntity(entity);
-      return { key, status: 'intended', result: null, at: entity.at };
+      return { key, status: 'intended', result: null, at: entity.at, writer };
     } catch (err) {
       if (!isConflict(err)) throw storageFailed(err);
     }
-    const row = await this.getOrUndefined<{ key: string; status: 'intended' | 'done'; result: string; at: string }>(this.clients.journal, tenantId, rowKey);
+    const row = await this.journalRow(tenantId, rowKey);
     if (!row) throw conflict();
-    return { key: row.key, status: row.status, result: JSON.parse(row.result), at: row.at };
+    return { key: row.key, status: row.status, result: JSON.parse(row.result), at: row.at, writer: row.writer || undefined };
+  }
+
+  async takeOver(tenantId: string, incidentId: string, key: string, now: Date, writer: string): Promise<void> {
+    await this.ensureTables();
+    const rowKey = journalKey(incidentId, key);
+    const entity = { partitionKey: tenantId, rowKey, key, status: 'intended', result: 'null', at: now.toISOString(), writer };
+    const row = await this.journalRow(tenantId, rowKey);
+    // Done meanwhile: never turn a result back into an intention.
+    if (row?.status === 'done') throw conflict();
+    try {
+      // Gone: the former writer gave its claim up (abandon), so this one is new.
+      if (!row) await this.clients.journal.createEntity(entity);
+      else await this.clients.journal.updateEntity(entity, 'Replace', { etag: row.etag });
+    } catch (err) {
+      if (isConflict(err)) throw conflict();
+      throw storageFailed(err);
+    }
+  }
+
+  async abandon(tenantId: string, incidentId: string, key: string, writer: string): Promise<void> {
+    await this.ensureTables();
+    const rowKey = journalKey(incidentId, key);
+    const row = await this.journalRow(tenantId, rowKey);
+    if (!row || row.status !== 'intended' || row.writer !== writer) return;
+    try {
+      await this.clients.journal.deleteEntity(tenantId, rowKey, { etag: row.etag });
+    } catch (err) {
+      // Changed or gone since we read it: it is no longer our claim to remove.
+      if (isConflict(err) || isNotFound(err)) return;
+      throw storageFailed(err);
+    }
   }
 
   async complete(tenantId: string, incidentId: string, key: string, result: unknown, now: Date): Promise<void> {
     await this.ensureTables();
-    const entity = { partitionKey: tenantId, rowKey: journalKey(incidentId, key), key, status: 'done', result: JSON.stringify(result ?? null), at: now.toISOString() };
+    const entity = { partitionKey: tenantId, rowKey: journalKey(incidentId, key), key, status: 'done', result: JSON.stringify(result ?? null), at: now.toISOString(), writer: '' };
     await storageCall(this.clients.journal.upsertEntity(entity, 'Replace'));
+  }
+
+  private journalRow(tenantId: string, rowKey: string) {
+    return this.getOrUndefined<{ key: string; status: 'intended' | 'done'; result: string; at: string; writer?: string; etag: string }>(this.clients.journal, tenantId, rowKey);
   }
 
   async recordEvents(tenantId: string, events: RecordedEvent[]): Promise<void> {
@@ -236,7 +271,7 @@ export class TableStateStore implements StateStore {
     try {
       return await client.getEntity<T>(partitionKey, rowKey);
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw storageFailed(err);
     }
   }
@@ -292,6 +327,10 @@ function journalKey(incidentId: string, key: string): string {
 
 function isConflict(err: unknown): boolean {
   return err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof RestError && err.statusCode === 404;
 }
 
 function conflict(): AppError {

@@ -163,7 +163,8 @@ describe('a crash at any step', () => {
     }, 2);
     await exited;
     clearInterval(watcher);
-    // The killed scan's tenant lease (15 s here) must expire first, as it would for the next timer run.
+    // The killed scan's tenant lease (15 s here) must expire first, as it would for the next timer run;
+    // the rerun then waits out whatever the killed scan may still have had in flight (ARCHITECTURE.md).
     for (;;) {
       const rerun = await runCli(['scan', '--tenant', tenantId, '--json'], env);
       if (!rerun.stderr.includes('SCAN.TENANT_BUSY')) return { run: rerun, result: parseJson(rerun) };
@@ -182,7 +183,8 @@ describe('a crash at any step', () => {
     expect(result.incidents[0]?.state ?? 'resolved-by-first-run').toMatch(/resolved/);
     expect(deliveries(emulator).filter((event) => event === 'opened')).toHaveLength(1);
     expect(jobsCreated(emulator)).toHaveLength(1);
-  });
+    // Up to a lease period for the killed scan's lease, then up to 45 s for its request in flight.
+  }, 240_000);
 });
 
 describe('one writer per tenant', () => {
@@ -196,7 +198,8 @@ describe('one writer per tenant', () => {
     expect(runs.filter((run) => run.code === 0).length).toBeGreaterThanOrEqual(1);
     expect(deliveries(emulator).filter((event) => event === 'opened')).toHaveLength(1);
     expect(jobsCreated(emulator)).toHaveLength(1);
-  });
+    // Up to a lease period for the killed scan's lease, then up to 45 s for its request in flight.
+  }, 240_000);
 });
 
 describe('telemetry', () => {

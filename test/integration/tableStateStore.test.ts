@@ -1,6 +1,8 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
 import { incidentId } from '../../src/scan/incident';
+import { AppError } from '../../src/errors';
+import { FencedStateStore } from '../../src/state/fence';
 import { TableStateStore } from '../../src/state/tableStateStore';
 
 /** The state store against a real Azurite: races, idempotent reruns and the checkpoint rules. */
@@ -78,6 +80,60 @@ describe('TableStateStore', () => {
     expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'intended' });
     await s.complete(tenant, 'inc', 'ticket:opened', { id: 'INC001' }, NOW);
     expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'done', result: { id: 'INC001' } });
+  });
+
+  test('when a writer intends an action, then its row names it, a second writer sees that, takes it over, and only the owner can abandon it', async () => {
+    const tenant = newTenant();
+    const s = store();
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-a:1#lease-a')).toMatchObject({ status: 'intended', writer: 'host-a:1#lease-a' });
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-b:2#lease-b')).toMatchObject({ status: 'intended', writer: 'host-a:1#lease-a' });
+
+    await s.takeOver(tenant, 'inc', 'ticket:opened', NOW, 'host-b:2#lease-b');
+    await s.abandon(tenant, 'inc', 'ticket:opened', 'host-a:1#lease-a'); // no longer A's claim: kept
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-c:3#lease-c')).toMatchObject({ writer: 'host-b:2#lease-b' });
+
+    await s.abandon(tenant, 'inc', 'ticket:opened', 'host-b:2#lease-b');
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-c:3#lease-c')).toMatchObject({ status: 'intended', writer: 'host-c:3#lease-c' });
+  });
+
+  test('when an action is done, then taking it over is refused and abandoning it keeps the result', async () => {
+    const tenant = newTenant();
+    const s = store();
+    await s.intend(tenant, 'inc', 'remediation:start', NOW, 'host-a:1#lease-a');
+    await s.complete(tenant, 'inc', 'remediation:start', { jobName: 'j' }, NOW);
+    await expect(s.takeOver(tenant, 'inc', 'remediation:start', NOW, 'host-b:2#lease-b')).rejects.toMatchObject({ code: 'STATE.CONFLICT' });
+    await s.abandon(tenant, 'inc', 'remediation:start', 'host-a:1#lease-a');
+    expect(await s.intend(tenant, 'inc', 'remediation:start', NOW, 'host-b:2#lease-b')).toMatchObject({ status: 'done', result: { jobName: 'j' } });
+  });
+
+  test('when the lease behind a fenced store is lost, then every write is refused before it reaches storage, and reads and abandon still work', async () => {
+    const tenant = newTenant();
+    const s = store();
+    await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'me');
+    let held = true;
+    const fenced = new FencedStateStore(s, {
+      assertHeld: () => {
+        if (!held) throw new AppError('STATE.LEASE_LOST', 'lost', { transient: true });
+      },
+    });
+    await fenced.advanceCheckpoint(tenant, NOW, undefined);
+    held = false;
+
+    const writes = [
+      fenced.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW),
+      fenced.joinLatestIncident(tenant, 'SSPR_009', [admin('a')], NOW, NOW),
+      fenced.recordEvents(tenant, [{ eventId: 'e', at: NOW.toISOString(), userId: 'a', verdict: 'confirmed' }]),
+      fenced.forgetEventsBefore(tenant, NOW),
+      fenced.advanceCheckpoint(tenant, new Date(NOW.getTime() + 1000), undefined),
+      fenced.intend(tenant, 'inc', 'ticket:other', NOW, 'me'),
+      fenced.takeOver(tenant, 'inc', 'ticket:opened', NOW, 'me'),
+      fenced.complete(tenant, 'inc', 'ticket:opened', {}, NOW),
+    ];
+    for (const write of writes) await expect(write).rejects.toMatchObject({ code: 'STATE.LEASE_LOST' });
+    expect(await s.listIncidents(tenant)).toEqual([]);
+    expect((await fenced.readCheckpoint(tenant))?.windowEnd).toEqual(NOW);
+    await fenced.abandon(tenant, 'inc', 'ticket:opened', 'me');
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'next')).toMatchObject({ writer: 'next' });
   });
 
   test('when more than one transaction of events is recorded, then all are found from the given time on', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../errors';
+import type { Fence } from '../../state/ports';
 
 /** What every ticket sink shares: settings parsing, retry knobs, and small guards. */
 
@@ -14,6 +15,11 @@ export interface TicketSinkOptions {
    * eventually consistent). Defaults to JIRA_SEARCH_SETTLE_WAITS_MS; only tests shorten it.
    */
   searchSettleWaitsMs?: number[];
+  /**
+   * The tenant lease of the scan that uses this sink, checked before every request: a holder that lost
+   * the tenant stops at once, so at most the attempt already sent can land after a new holder started.
+   */
+  fence?: Fence;
 }
 
 /** Our incident ids are UUIDs; anything else could break out of a query (JQL, WIQL, sysparm_query) or a label. */

@@ -1,5 +1,6 @@
 import { AppError } from '../../errors';
 import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
+import type { Fence } from '../../state/ports';
 import type { TicketSinkOptions } from './sinkCommon';
 
 export interface TicketHttpOptions {
@@ -11,6 +12,8 @@ export interface TicketHttpOptions {
   backoffBaseMs?: number;
   sleep?: (ms: number) => Promise<void>;
   attemptTimeoutMs?: number;
+  /** Checked before every attempt: an instance that lost its tenant lease sends nothing more. */
+  fence?: Fence;
 }
 
 /**
@@ -27,8 +30,8 @@ export interface TicketHttpResponse {
 }
 
 /** A sink's HTTP options: its name (which makes the error code), its headers, and the retry knobs tests set. */
-export function sinkHttp(system: string, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs }: TicketSinkOptions): TicketHttpOptions {
-  return { system, headers, maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs };
+export function sinkHttp(system: string, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence }: TicketSinkOptions): TicketHttpOptions {
+  return { system, headers, maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence };
 }
 
 /** An HTTP Basic Authorization header value. */
@@ -55,6 +58,7 @@ export async function ticketRequest(
   const timeoutMs = options.attemptTimeoutMs ?? TICKET_ATTEMPT_TIMEOUT_MS;
   for (let attempt = 0; ; attempt++) {
     const last = attempt + 1 >= attempts;
+    options.fence?.assertHeld();
     let response: Response;
     try {
       response = await fetch(url, {
