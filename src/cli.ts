@@ -5,25 +5,44 @@ import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './hiddenCharacters';
 import { incidentJson, incidentsTable, scanResultJson, scanResultText } from './report';
 
-const USAGE = `Usage:
-  sspr-remediator scan [--tenant <id>] [--from <ISO time>] [--to <ISO time>] [--mode <mode>] [--json]
+/** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
+const COMMANDS = {
+  scan: `  sspr-remediator scan [--tenant <id>] [--from <ISO time>] [--to <ISO time>] [--mode <mode>] [--json]
       Reads the tenant's SSPR audit events in the window, gives each user who failed a verdict,
       and records an SSPR_009 incident when administrators are blocked because admin SSPR is off.
       Then acts as the mode says (--mode overrides ACTION_MODE): report (default: changes nothing),
       ticket, remediate (ticket + fix + verify), approve (ticket; the fix waits for approval).
-      --tenant defaults to TENANT_ID.
-  sspr-remediator incidents [--tenant <id>] [--all] [--json]
-      Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).
-  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
+      --tenant defaults to TENANT_ID.`,
+  incidents: `  sspr-remediator incidents [--tenant <id>] [--all] [--json]
+      Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).`,
+  approve: `  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
       Records who approved the fix of an incident (ACTION_MODE=approve) and runs it. When the audit log
-      shows admin SSPR was switched off on purpose, --override-hardening says you mean to revert that.
-  sspr-remediator demo
-      Runs a scan against the built-in tenant emulator and a local Azurite. No Azure account needed.
+      shows admin SSPR was switched off on purpose, --override-hardening says you mean to revert that.`,
+  demo: `  sspr-remediator demo
+      Runs a scan against the built-in tenant emulator and a local Azurite. No Azure account needed
+      (needs the development dependencies: run it from a clone after npm ci).`,
+} as const;
+type Command = keyof typeof COMMANDS;
 
-Exit codes: 0 the command ran (whatever it found), 1 it failed, 2 usage or settings error.
+const FOOTER = `Exit codes: 0 the command ran (whatever it found), 1 it failed, 2 usage or settings error.
 Settings come from environment variables; see README.md.`;
 
+const USAGE = `Usage:
+${Object.values(COMMANDS).join('\n')}
+  sspr-remediator help [<command>]
+
+${FOOTER}`;
+
+function commandUsage(command: Command): string {
+  return `Usage:\n${COMMANDS[command]}\n\n${FOOTER}`;
+}
+
+const isCommand = (name: string | undefined): name is Command => name !== undefined && Object.hasOwn(COMMANDS, name);
+const isHelp = (arg: string) => arg === '--help' || arg === '-h';
+
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Errors the operator fixes by changing the command line or a setting, not by retrying: exit 2. */
+const USAGE_ERRORS = new Set(['CLI.USAGE', 'CONFIG.INVALID']);
 
 /**
  * The demo runs the tenant emulator (fastify, selfsigned) and Azurite: development dependencies, left out
@@ -51,6 +70,8 @@ export function assertDemoPackages(resolve: (id: string) => string = require.res
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Asking for help is never a usage error, wherever the flag stands among the command's options.
+    if (isCommand(command) && rest.some(isHelp)) return help(command);
     switch (command) {
       case 'scan':
         return await scan(rest);
@@ -59,23 +80,33 @@ export async function main(argv: string[]): Promise<number> {
       case 'approve':
         return await approve(rest);
       case 'demo':
+        parse(rest, {});
         // Loaded on demand: the emulator and its HTTPS server are not part of a real scan.
         assertDemoPackages();
         return await (await import('./local/demo')).runDemo();
-      case undefined:
       case 'help':
+        if (rest.length > 1 || (rest[0] !== undefined && !isCommand(rest[0]))) throw usage(`help takes one command name, one of ${Object.keys(COMMANDS).join(', ')}.`);
+        return help(rest[0] as Command | undefined);
       case '--help':
       case '-h':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? EXIT.usage : EXIT.ok;
+        return help();
+      case undefined:
+        throw usage('Name a command.');
       default:
         throw usage(`Unknown command "${command}".`);
     }
   } catch (err) {
     const error = toAppError(err);
-    process.stderr.write(`error ${error.code}: ${error.message}\n`);
-    return error.code === 'CONFIG.INVALID' || error.code === 'CLI.USAGE' ? EXIT.usage : EXIT.failed;
+    // A command line that cannot work is followed by how to write it: that command's usage if one was named.
+    const how = error.code === 'CLI.USAGE' ? `\n\n${isCommand(command) ? commandUsage(command) : USAGE}` : '';
+    process.stderr.write(`error ${error.code}: ${error.message}${how}\n`);
+    return USAGE_ERRORS.has(error.code) ? EXIT.usage : EXIT.failed;
   }
+}
+
+function help(command?: Command): number {
+  process.stdout.write(`${command ? commandUsage(command) : USAGE}\n`);
+  return EXIT.ok;
 }
 
 async function scan(args: string[]): Promise<number> {
@@ -104,12 +135,11 @@ async function scan(args: string[]): Promise<number> {
 }
 
 async function approve(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parse(
     args,
-    options: { tenant: { type: 'string' }, by: { type: 'string' }, 'override-hardening': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
-    allowPositionals: true,
-    strict: true,
-  });
+    { tenant: { type: 'string' }, by: { type: 'string' }, 'override-hardening': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    { positionals: true },
+  );
   const incidentId = positionals[0];
   if (!incidentId || positionals.length > 1) throw usage('Name one incident: approve <incident id> --by <name>.');
   const by = (values.by as string | undefined)?.trim();
@@ -135,9 +165,9 @@ async function incidents(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, { positionals = false } = {}) {
   try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true });
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
   } catch (err) {
     throw usage((err as Error).message);
   }
@@ -157,6 +187,7 @@ function isoTime(flag: string, text: string | undefined): Date | undefined {
   return at;
 }
 
+/** main() prints the usage of the command after the message. */
 function usage(message: string): AppError {
-  return new AppError('CLI.USAGE', `${message}\n\n${USAGE}`);
+  return new AppError('CLI.USAGE', message);
 }
