@@ -1,9 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseIsoTime } from './app/scanMessage';
 import { composeApp } from './composition';
 import { ACTION_MODES, isTenantId, loadConfig, type Config } from './config';
 import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './hiddenCharacters';
 import { incidentJson, incidentsTable, scanResultJson, scanResultText } from './report';
+import { planWindow } from './scan/window';
 
 /** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
 const COMMANDS = {
@@ -12,7 +14,9 @@ const COMMANDS = {
       and records an SSPR_009 incident when administrators are blocked because admin SSPR is off.
       Then acts as the mode says (--mode overrides ACTION_MODE): report (default: changes nothing),
       ticket, remediate (ticket + fix + verify), approve (ticket; the fix waits for approval).
-      --tenant defaults to TENANT_ID.`,
+      --tenant defaults to TENANT_ID. --from/--to: a date (2026-11-25, midnight UTC) or a date-time
+      with its time zone (2026-11-25T08:00:00Z, 2026-11-25T09:00:00+01:00), within the last 30 days;
+      without them the window runs from the last scan (or SCAN_LOOKBACK ago) to now.`,
   incidents: `  sspr-remediator incidents [--tenant <id>] [--all] [--json]
       Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).`,
   approve: `  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
@@ -42,7 +46,7 @@ const isHelp = (arg: string) => arg === '--help' || arg === '-h';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 /** Errors the operator fixes by changing the command line or a setting, not by retrying: exit 2. */
-const USAGE_ERRORS = new Set(['CLI.USAGE', 'CONFIG.INVALID']);
+const USAGE_ERRORS = new Set(['CLI.USAGE', 'CONFIG.INVALID', 'SCAN.WINDOW_INVALID']);
 
 /**
  * The demo runs the tenant emulator (fastify, selfsigned) and Azurite: development dependencies, left out
@@ -125,6 +129,8 @@ async function scan(args: string[]): Promise<number> {
   const tenantId = tenantOf(values.tenant as string | undefined, config);
   const from = isoTime('--from', values.from as string | undefined);
   const to = isoTime('--to', values.to as string | undefined);
+  // The scan's own window rules (not in the future, not wholly past the retention), before anything is read.
+  if (from || to) planWindow({ now: new Date(), from, to, lookbackMs: config.lookbackMs, overlapMs: config.overlapMs });
   const app = composeApp(config);
   const progress = values.json || !process.stderr.isTTY ? undefined : (message: string) => process.stderr.write(`\r${message}\x1b[K`);
   const result = await app.scan({ tenantId, from, to }, progress).finally(() => app.close());
@@ -180,11 +186,15 @@ function tenantOf(flag: string | undefined, config: Config): string {
   return tenant.toLowerCase();
 }
 
+/** The HTTP API's rule: a date, or a date-time with its zone. A time without one would be this machine's local time. */
 function isoTime(flag: string, text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
-  const at = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw usage(`${flag} "${text}" is not an ISO 8601 time. Use e.g. 2026-11-25T08:00:00Z.`);
-  return at;
+  const at = parseIsoTime(text);
+  if (at) return at;
+  if (parseIsoTime(`${text}Z`)) {
+    throw usage(`${flag} "${text}" has no time zone, so it would be read as this computer's local time. Add one: ${text}Z for UTC, or an offset such as ${text}+01:00.`);
+  }
+  throw usage(`${flag} "${text}" is not a valid ISO 8601 date or time. Use a date (2026-11-25) or a date-time with its time zone (2026-11-25T08:00:00Z).`);
 }
 
 /** main() prints the usage of the command after the message. */

@@ -49,3 +49,24 @@ describe('help', () => {
     expect(run.stderr).toContain('Usage:');
   });
 });
+
+describe('the scan window', () => {
+  test.each(['--from', '--to'])('when %s is a time without a time zone, then it is refused with exit 2, naming the option, the value and how to add the zone', async (flag) => {
+    const run = await runCli(['scan', '--tenant', TENANT, flag, '2026-11-25T08:00'], offline);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error CLI.USAGE: ${flag} "2026-11-25T08:00" has no time zone`);
+    expect(run.stderr).toContain('2026-11-25T08:00Z');
+  });
+
+  test.each([
+    ['wholly older than the audit retention', ['--from', '2020-01-01', '--to', '2020-01-02'], 'Ask for a window that ends after'],
+    ['ending in the future', ['--to', '2999-01-01T00:00:00Z'], 'in the future'],
+    ['ending before it starts', ['--from', '2026-11-25T08:00:00Z', '--to', '2026-11-24T08:00:00Z'], 'must be before its end'],
+    ['not a calendar date', ['--from', '2026-02-30'], 'is not a valid ISO 8601 date or time'],
+  ])('when the window is %s, then the scan exits 2 (usage), like every invalid window, and says what to do', async (_what, window, fix) => {
+    const run = await runCli(['scan', '--tenant', TENANT, ...window], offline);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error (SCAN\.WINDOW_INVALID|CLI\.USAGE): /);
+    expect(run.stderr).toContain(fix);
+  });
+});
