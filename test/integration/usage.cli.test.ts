@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { runCli } from '../helpers/cli';
 
@@ -68,5 +73,44 @@ describe('the scan window', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error (SCAN\.WINDOW_INVALID|CLI\.USAGE): /);
     expect(run.stderr).toContain(fix);
+  });
+});
+
+describe('settings and credentials', () => {
+  test('when REMEDIATION_WAIT is "forever", then the limit reads as people write durations (30m), not as a fraction of a day', async () => {
+    const run = await runCli(['scan', '--tenant', TENANT], { ...offline, REMEDIATION_WAIT: 'forever' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('REMEDIATION_WAIT="forever": REMEDIATION_WAIT must be a positive duration up to 30m');
+    expect(run.stderr).not.toMatch(/\d\.\d+ days/);
+  });
+
+  test('when no credential gives a token, then AUTH.NO_TOKEN names each credential DefaultAzureCredential tried, and no word is cut', async () => {
+    // A managed-identity endpoint that refuses at once; no az, pwsh or azd on PATH; an empty home.
+    const refusing = createServer((_request, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'invalid_request', error_description: 'no identity here' }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const home = mkdtempSync(join(tmpdir(), 'sspr-no-credential-'));
+    try {
+      const env = {
+        PATH: '/nonexistent',
+        HOME: home,
+        IDENTITY_ENDPOINT: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/msi/token`,
+        IDENTITY_HEADER: 'x',
+      };
+      const run = await runCli(['scan', '--tenant', TENANT], env);
+      expect(run.code).toBe(1);
+      const message = /^error AUTH\.NO_TOKEN: (.*)$/m.exec(run.stderr)?.[1] ?? run.stderr;
+      for (const credential of ['EnvironmentCredential', 'ManagedIdentityCredential', 'Azure CLI']) expect(message).toContain(credential);
+      expect(message).toContain('run az login');
+      // Each credential's clause ends where its sentence does, never inside a word.
+      const tried = /Tried: (.*?)\. Use /.exec(message);
+      expect(tried).not.toBeNull();
+      for (const clause of tried![1].split('; ')) expect(clause).toMatch(/\w…?$/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 });
