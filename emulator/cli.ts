@@ -1,4 +1,6 @@
-import { listScenarios, startEmulator } from './index';
+import path from 'node:path';
+import { listScenarios, loadScenario, startEmulator } from './index';
+import { projectRoot } from './projectRoot';
 
 const USAGE = `Usage: npm run emulator -- [scenario-name-or-path] [--now <ISO date-time>]
 Scenarios: ${listScenarios().join(', ')}`;
@@ -21,18 +23,36 @@ async function main(args: string[]): Promise<number> {
   );
   const scenario = positional[0] ?? 'demo';
 
-  const emulator = await startEmulator({ scenario, now });
-  console.log(`Emulating scenario '${scenario}' (Ctrl+C to stop). Point the app at it with:`);
-  console.log(`  GRAPH_ENDPOINT=${emulator.graphUrl}`);
-  console.log(`  IDENTITY_ENDPOINT=${emulator.tokenEndpoint}`);
-  console.log(`  IDENTITY_HEADER=${emulator.identityHeader}`);
-  console.log(`  NODE_EXTRA_CA_CERTS=${emulator.caCertPath}`);
+  const resolved = loadScenario(scenario);
+  const emulator = await startEmulator({ scenario: resolved, now });
+  const settings = {
+    GRAPH_ENDPOINT: emulator.graphUrl,
+    IDENTITY_ENDPOINT: emulator.tokenEndpoint,
+    IDENTITY_HEADER: emulator.identityHeader,
+    NODE_EXTRA_CA_CERTS: emulator.caCertPath,
+  };
+  const env = Object.entries(settings).map(([name, value]) => `${name}=${shellQuote(value)}`);
+  const cli = shellQuote(path.join(projectRoot(), 'bin', 'sspr-remediator.js'));
+  console.log(`Emulating scenario '${resolved.name}' (Ctrl+C to stop): ${resolved.description}`);
+  console.log(`Tenant id: ${resolved.tenantId}`);
+  console.log(`\nPoint the app (or curl) at it with:`);
+  for (const line of env) console.log(`  ${line}`);
+  console.log(`\nScan it from another terminal:`);
+  console.log(`  ${env.join(' ')} node ${cli} scan --tenant ${resolved.tenantId}`);
+  // DefaultAzureCredential tries these before a managed identity: the scan would sign in to a real tenant instead.
+  const ambient = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE'].filter((name) => process.env[name]);
+  if (ambient.length > 0) console.log(`  (first unset ${ambient.join(', ')}: DefaultAzureCredential would use it before the emulator's managed identity)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await emulator.stop();
   return 0;
+}
+
+/** A value as a POSIX shell reads it back unchanged, quoted only when it has to be. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 main(process.argv.slice(2)).then(

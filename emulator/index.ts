@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createLocalCertificate } from './certificate';
-import { buildArmServer } from './arm/armServer';
+import { armJobs, buildArmServer, type ArmJob } from './arm/armServer';
 import { buildGraphServer } from './graphServer';
 import { startIngestion, type Envelope } from './ingestion/ingestionServer';
 import { buildTicketServer, type TicketFakes } from './tickets/ticketServer';
@@ -14,7 +14,7 @@ import { emulatorSecretsIn, SECRET_MARKER, TOKEN_MARKER } from './tokens';
 import { buildTokenServer } from './tokenServer';
 import { buildLoginServer, type ApiTokenRequest } from './login/loginServer';
 
-export type { ApiTokenRequest, Envelope, PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
+export type { ApiTokenRequest, ArmJob, Envelope, PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
 export { loadScenario, listScenarios };
 
 export interface StartOptions {
@@ -32,6 +32,8 @@ export interface RunningEmulator {
   /** 'https://127.0.0.1:<port>': ServiceNow, Jira, Azure DevOps, GitHub and webhook fakes under their own path prefixes. */
   ticketsUrl: string;
   tickets: TicketFakes;
+  /** Every runbook job the Automation fake created, in creation order. */
+  automationJobs(): ArmJob[];
   /** An Application Insights connection string whose IngestionEndpoint is the emulator's fake. */
   telemetryConnectionString: string;
   /** Every telemetry envelope the app sent there. */
@@ -90,6 +92,7 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     armUrl: `https://127.0.0.1:${(arm.server.address() as AddressInfo).port}`,
     ticketsUrl: `https://127.0.0.1:${(tickets.app.server.address() as AddressInfo).port}`,
     tickets: tickets.fakes,
+    automationJobs: () => armJobs(tenant),
     telemetryConnectionString: `InstrumentationKey=00000000-0000-4000-8000-0000000000a1;IngestionEndpoint=${ingestion.url}`,
     telemetry: ingestion.envelopes,
     tokenEndpoint: `http://127.0.0.1:${(token.server.address() as AddressInfo).port}/msi/token`,

@@ -1,29 +1,52 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseIsoTime } from './app/scanMessage';
 import { composeApp } from './composition';
 import { ACTION_MODES, isTenantId, loadConfig, type Config } from './config';
 import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './hiddenCharacters';
 import { incidentJson, incidentsTable, scanResultJson, scanResultText } from './report';
+import { planWindow } from './scan/window';
 
-const USAGE = `Usage:
-  sspr-remediator scan [--tenant <id>] [--from <ISO time>] [--to <ISO time>] [--mode <mode>] [--json]
+/** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
+const COMMANDS = {
+  scan: `  sspr-remediator scan [--tenant <id>] [--from <ISO time>] [--to <ISO time>] [--mode <mode>] [--json]
       Reads the tenant's SSPR audit events in the window, gives each user who failed a verdict,
       and records an SSPR_009 incident when administrators are blocked because admin SSPR is off.
       Then acts as the mode says (--mode overrides ACTION_MODE): report (default: changes nothing),
       ticket, remediate (ticket + fix + verify), approve (ticket; the fix waits for approval).
-      --tenant defaults to TENANT_ID.
-  sspr-remediator incidents [--tenant <id>] [--all] [--json]
-      Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).
-  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
+      --tenant defaults to TENANT_ID. --from/--to: a date (2026-11-25, midnight UTC) or a date-time
+      with its time zone (2026-11-25T08:00:00Z, 2026-11-25T09:00:00+01:00), within the last 30 days;
+      without them the window runs from the last scan (or SCAN_LOOKBACK ago) to now.`,
+  incidents: `  sspr-remediator incidents [--tenant <id>] [--all] [--json]
+      Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).`,
+  approve: `  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
       Records who approved the fix of an incident (ACTION_MODE=approve) and runs it. When the audit log
-      shows admin SSPR was switched off on purpose, --override-hardening says you mean to revert that.
-  sspr-remediator demo
-      Runs a scan against the built-in tenant emulator and a local Azurite. No Azure account needed.
+      shows admin SSPR was switched off on purpose, --override-hardening says you mean to revert that.`,
+  demo: `  sspr-remediator demo
+      Runs a scan against the built-in tenant emulator and a local Azurite. No Azure account needed
+      (needs the development dependencies: run it from a clone after npm ci).`,
+} as const;
+type Command = keyof typeof COMMANDS;
 
-Exit codes: 0 the command ran (whatever it found), 1 it failed, 2 usage or settings error.
+const FOOTER = `Exit codes: 0 the command ran (whatever it found), 1 it failed, 2 usage or settings error.
 Settings come from environment variables; see README.md.`;
 
+const USAGE = `Usage:
+${Object.values(COMMANDS).join('\n')}
+  sspr-remediator help [<command>]
+
+${FOOTER}`;
+
+function commandUsage(command: Command): string {
+  return `Usage:\n${COMMANDS[command]}\n\n${FOOTER}`;
+}
+
+const isCommand = (name: string | undefined): name is Command => name !== undefined && Object.hasOwn(COMMANDS, name);
+const isHelp = (arg: string) => arg === '--help' || arg === '-h';
+
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Errors the operator fixes by changing the command line or a setting, not by retrying: exit 2. */
+const USAGE_ERRORS = new Set(['CLI.USAGE', 'CONFIG.INVALID', 'SCAN.WINDOW_INVALID']);
 
 /**
  * The demo runs the tenant emulator (fastify, selfsigned) and Azurite: development dependencies, left out
@@ -51,6 +74,8 @@ export function assertDemoPackages(resolve: (id: string) => string = require.res
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Asking for help is never a usage error, wherever the flag stands among the command's options.
+    if (isCommand(command) && rest.some(isHelp)) return help(command);
     switch (command) {
       case 'scan':
         return await scan(rest);
@@ -59,23 +84,33 @@ export async function main(argv: string[]): Promise<number> {
       case 'approve':
         return await approve(rest);
       case 'demo':
+        parse(rest, {});
         // Loaded on demand: the emulator and its HTTPS server are not part of a real scan.
         assertDemoPackages();
         return await (await import('./local/demo')).runDemo();
-      case undefined:
       case 'help':
+        if (rest.length > 1 || (rest[0] !== undefined && !isCommand(rest[0]))) throw usage(`help takes one command name, one of ${Object.keys(COMMANDS).join(', ')}.`);
+        return help(rest[0] as Command | undefined);
       case '--help':
       case '-h':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? EXIT.usage : EXIT.ok;
+        return help();
+      case undefined:
+        throw usage('Name a command.');
       default:
         throw usage(`Unknown command "${command}".`);
     }
   } catch (err) {
     const error = toAppError(err);
-    process.stderr.write(`error ${error.code}: ${error.message}\n`);
-    return error.code === 'CONFIG.INVALID' || error.code === 'CLI.USAGE' ? EXIT.usage : EXIT.failed;
+    // A command line that cannot work is followed by how to write it: that command's usage if one was named.
+    const how = error.code === 'CLI.USAGE' ? `\n\n${isCommand(command) ? commandUsage(command) : USAGE}` : '';
+    process.stderr.write(`error ${error.code}: ${error.message}${how}\n`);
+    return USAGE_ERRORS.has(error.code) ? EXIT.usage : EXIT.failed;
   }
+}
+
+function help(command?: Command): number {
+  process.stdout.write(`${command ? commandUsage(command) : USAGE}\n`);
+  return EXIT.ok;
 }
 
 async function scan(args: string[]): Promise<number> {
@@ -94,6 +129,8 @@ async function scan(args: string[]): Promise<number> {
   const tenantId = tenantOf(values.tenant as string | undefined, config);
   const from = isoTime('--from', values.from as string | undefined);
   const to = isoTime('--to', values.to as string | undefined);
+  // The scan's own window rules (not in the future, not wholly past the retention), before anything is read.
+  if (from || to) planWindow({ now: new Date(), from, to, lookbackMs: config.lookbackMs, overlapMs: config.overlapMs });
   const app = composeApp(config);
   const progress = values.json || !process.stderr.isTTY ? undefined : (message: string) => process.stderr.write(`\r${message}\x1b[K`);
   const result = await app.scan({ tenantId, from, to }, progress).finally(() => app.close());
@@ -104,12 +141,11 @@ async function scan(args: string[]): Promise<number> {
 }
 
 async function approve(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parse(
     args,
-    options: { tenant: { type: 'string' }, by: { type: 'string' }, 'override-hardening': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
-    allowPositionals: true,
-    strict: true,
-  });
+    { tenant: { type: 'string' }, by: { type: 'string' }, 'override-hardening': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    { positionals: true },
+  );
   const incidentId = positionals[0];
   if (!incidentId || positionals.length > 1) throw usage('Name one incident: approve <incident id> --by <name>.');
   const by = (values.by as string | undefined)?.trim();
@@ -135,9 +171,9 @@ async function incidents(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, { positionals = false } = {}) {
   try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true });
+    return parseArgs({ args, options, allowPositionals: positionals, strict: true });
   } catch (err) {
     throw usage((err as Error).message);
   }
@@ -150,13 +186,18 @@ function tenantOf(flag: string | undefined, config: Config): string {
   return tenant.toLowerCase();
 }
 
+/** The HTTP API's rule: a date, or a date-time with its zone. A time without one would be this machine's local time. */
 function isoTime(flag: string, text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
-  const at = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw usage(`${flag} "${text}" is not an ISO 8601 time. Use e.g. 2026-11-25T08:00:00Z.`);
-  return at;
+  const at = parseIsoTime(text);
+  if (at) return at;
+  if (parseIsoTime(`${text}Z`)) {
+    throw usage(`${flag} "${text}" has no time zone, so it would be read as this computer's local time. Add one: ${text}Z for UTC, or an offset such as ${text}+01:00.`);
+  }
+  throw usage(`${flag} "${text}" is not a valid ISO 8601 date or time. Use a date (2026-11-25) or a date-time with its time zone (2026-11-25T08:00:00Z).`);
 }
 
+/** main() prints the usage of the command after the message. */
 function usage(message: string): AppError {
-  return new AppError('CLI.USAGE', `${message}\n\n${USAGE}`);
+  return new AppError('CLI.USAGE', message);
 }

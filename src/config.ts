@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 import { AppError } from './errors';
 import { signatureFileSchema, type Signature } from './scan/signatures';
 
@@ -31,10 +31,10 @@ function duration(name: string, fallback: string, max: number, min = 1) {
       .transform((text, ctx) => {
         const ms = parseDuration(text);
         if (ms === undefined || ms < min || ms > max) {
-          const floor = min > 1 ? `at least ${min / 60_000} minutes and ` : 'a positive duration ';
+          const range = min > 1 ? `a duration from ${formatDuration(min)} to ${formatDuration(max)}` : `a positive duration up to ${formatDuration(max)}`;
           ctx.addIssue({
             code: 'custom',
-            message: `${name} must be ${floor}up to ${max / DAY_MS} days, such as 30m, 24h, 7d or PT10M.`,
+            message: `${name} must be ${range}, written as a number and s, m, h or d (90s, 30m, 2h, 1d) or in ISO 8601 (PT10M).`,
           });
           return z.NEVER;
         }

@@ -12,3 +12,14 @@ export function parseDuration(text: string): number | undefined {
   const [, d, h, m, s] = iso.map((part) => Number(part ?? 0));
   return d * UNIT_MS.d + h * UNIT_MS.h + m * UNIT_MS.m + s * UNIT_MS.s;
 }
+
+/**
+ * A duration as people write it and as parseDuration reads it back: `30m`, `2h`, `1d`, `90s`. The
+ * largest unit that divides it exactly, so 90 minutes stays `90m` rather than becoming `1.5h`.
+ */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -22,3 +22,15 @@ export function toAppError(err: unknown, code = 'INTERNAL'): AppError {
   const message = err instanceof Error ? err.message : String(err);
   return new AppError(code, message, { cause: err });
 }
+
+/**
+ * Shortens a text for a message at a space, marked with …: a word cut in half reads as a typo or a
+ * different word (`…Visua`). Whitespace runs, newlines included, become one space.
+ */
+export function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > 0 ? cut.slice(0, space) : cut).replace(/[\s,;:]+$/, '')}…`;
+}

@@ -1,3 +1,4 @@
+import { SSPR_009 } from './scan/model';
 import type { ScanResult } from './scan/scanTenant';
 import type { StoredIncident } from './state/ports';
 
@@ -60,6 +61,9 @@ export function scanResultText(result: ScanResult): string {
   ];
   if (result.findings.length === 0) lines.push('No new failed self-service password resets in this window.');
   else lines.push(findingsTable(result), '', 'Why:', ...result.findings.map((f) => `  ${f.userPrincipalName ?? f.userId}: ${f.reason}`));
+  if (result.findings.some((f) => f.errorCode === CATALOG_SSPR_009)) {
+    lines.push('', `(${SSPR_009} is written ${CATALOG_SSPR_009} in --json errorCode, as in Microsoft's SSPR troubleshooting catalog.)`);
+  }
   for (const incident of result.incidents) {
     lines.push('', ...incidentText(incident));
   }
@@ -73,6 +77,13 @@ export function scanResultText(result: ScanResult): string {
   return lines.join('\n');
 }
 
+/**
+ * Microsoft's SSPR troubleshooting catalog numbers its codes with four digits (SSPR_0009…SSPR_0030), and
+ * findings keep that form in JSON. People meet this one as SSPR_009 (the reset page, Microsoft's article
+ * on it, our incidents and tickets), so text output writes it that way only.
+ */
+const CATALOG_SSPR_009 = 'SSPR_0009';
+
 function findingsTable(result: ScanResult): string {
   return table(
     ['USER', 'VERDICT', 'ROLES', 'SYNCED', 'CODE', 'EVENTS'],
@@ -81,7 +92,7 @@ function findingsTable(result: ScanResult): string {
       f.verdict,
       f.roles.join(', ') || '-',
       f.synced === null ? '?' : f.synced ? 'yes' : 'no',
-      f.errorCode ?? '-',
+      f.errorCode === CATALOG_SSPR_009 ? SSPR_009 : (f.errorCode ?? '-'),
       String(f.eventIds.length),
     ]),
   );

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatDuration } from '../duration';
 import { AppError, toAppError } from '../errors';
 import type { AuditLogReader, DirectoryReader } from '../graph/ports';
 import type { AuditEvent } from '../scan/model';
@@ -205,7 +206,7 @@ async function followRemediation(deps: ActionDependencies, incident: StoredIncid
       return fail(deps, current, `the ${started.method} fix ended ${progress.status}${progress.detail ? `: ${progress.detail}` : ''}`, false);
     }
     if (!progress.terminal && clock(deps).getTime() - Date.parse(started.startedAt) > deps.verifyForMs) {
-      return fail(deps, current, `the ${started.method} job is still ${progress.status} ${Math.round(deps.verifyForMs / 60_000)} minutes after it started`, false);
+      return fail(deps, current, `the ${started.method} job is still ${progress.status} ${formatDuration(deps.verifyForMs)} after it started (VERIFY_FOR)`, false);
     }
     if (progress.terminal) {
       emit(deps, current, 'RemediationSucceeded', { method: started.method, jobName: started.jobName ?? undefined });
@@ -229,7 +230,7 @@ async function verify(deps: ActionDependencies, incident: StoredIncident): Promi
   }
   if (waitedMs < deps.verifyForMs) return incident;
   emit(deps, incident, 'VerificationFailed', { code: policy.kind === 'off' ? 'POLICY.STILL_OFF' : 'POLICY.UNKNOWN' }, { waitedMs });
-  return fail(deps, incident, `allowedToUseSSPR still not true ${Math.round(deps.verifyForMs / 60_000)} minutes after the fix`, policy.kind === 'off' ? false : null);
+  return fail(deps, incident, `allowedToUseSSPR still not true ${formatDuration(deps.verifyForMs)} after the fix (VERIFY_FOR)`, policy.kind === 'off' ? false : null);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { isTenantId } from '../config';
+import { clip } from '../errors';
 import type { IncidentState } from '../state/ports';
 import { isoTime, modeSchema, parseIsoTime, tenantIdSchema } from './scanMessage';
 import { httpError } from './problem';
@@ -68,7 +69,7 @@ export async function readJsonBody<T extends z.ZodType>(request: HttpRequest, sc
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw httpError('HTTP.BAD_JSON', `The body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+    throw httpError('HTTP.BAD_JSON', `The body is not valid JSON: ${clip((err as Error).message, 200)}`);
   }
   return validate(schema, value);
 }

@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import { clip } from '../errors';
 import { createTelemetry, type Telemetry } from '../telemetry/telemetry';
 
 /** The log line an alert rule looks for (`traces | where message startswith "ScanPoisoned"`). */
@@ -25,7 +26,7 @@ let telemetry: Telemetry | undefined;
  * `ScanPoisoned {json}` and the `ScanPoisoned` event the alert rule counts (flushed before returning).
  */
 export async function reportScanPoisoned(context: InvocationContext, scan: Omit<PoisonedScan, 'invocationId'>): Promise<PoisonedScan> {
-  const reported: PoisonedScan = { ...scan, reason: scan.reason.slice(0, 1000), invocationId: context.invocationId };
+  const reported: PoisonedScan = { ...scan, reason: clip(scan.reason, 1000), invocationId: context.invocationId };
   context.error(`${SCAN_POISONED} ${JSON.stringify(reported)}`);
   telemetry ??= createTelemetry(process.env);
   telemetry

@@ -16,8 +16,9 @@ export function saferMode(requested: ActionMode | undefined, configured: ActionM
 
 /**
  * ISO 8601: a date, or a date-time with a time zone (`2026-11-25`, `2026-11-25T08:00:00Z`,
- * `2026-11-25T09:00:00+01:00`). Like the CLI's --from/--to, except that a time must name its zone:
- * a server's local time is nobody's. Calendar dates are checked (no 30 February).
+ * `2026-11-25T09:00:00+01:00`), for requests and the CLI's --from/--to alike. A time must name its
+ * zone: a server's local time is nobody's, and an operator's differs from the tenant's. Calendar dates
+ * are checked (no 30 February).
  */
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 

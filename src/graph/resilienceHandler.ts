@@ -1,4 +1,5 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { credentialsTried, isCredentialFailure } from '../auth/credentialFailure';
 import { AppError } from '../errors';
 import type { SlidingWindowPacer } from './pacer';
 import { RETRYABLE_STATUS, retryDelayMs, type BackoffOptions } from './retryPolicy';
@@ -100,16 +101,10 @@ function isConnectionFailure(err: unknown): boolean {
   );
 }
 
-/** @azure/identity's errors: retrying the request does not help, signing in does. */
-function isCredentialFailure(err: unknown): boolean {
-  return err instanceof Error && /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError)$/.test(err.name);
-}
-
 function noToken(err: unknown): AppError {
-  const detail = (err as Error).message.replace(/\s+/g, ' ').trim().slice(0, 400);
   const error = new AppError(
     'AUTH.NO_TOKEN',
-    `No token for Microsoft Graph (${detail}). Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a secret or certificate.`,
+    `No token for Microsoft Graph. Tried: ${credentialsTried(err)}. Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a secret or certificate.`,
     { cause: err },
   );
   error.name = error.code;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { loadScenario, startEmulator } from '../../emulator';
+import { loadScenario, startEmulator, type RunningEmulator } from '../../emulator';
 import { startAzurite } from './azurite';
 import { cliPath, emulatorActionEnv, emulatorEnv } from './emulatorEnv';
 
@@ -26,26 +26,45 @@ export async function runDemo(): Promise<number> {
     const writes = emulator.requests.filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path.endsWith('/$batch')));
     say(`\nWrites to the tenant so far: ${writes.length}.`);
 
-    say(`\n2. Remediate mode: one ticket, the Enable-AdminSspr runbook, the policy re-read, the ticket resolved:\n`);
-    say(`$ ACTION_MODE=remediate TICKET_SYSTEM=webhook sspr-remediator scan --tenant ${tenantId}\n`);
+    say(
+      `\n2. Remediate mode acts on the incident step 1 recorded (kept in Azurite). Step 1 already read the failures, so this\n` +
+        `   scan finds none new; it files one ticket, starts the Enable-AdminSspr runbook, re-reads the policy and resolves the ticket:\n`,
+    );
+    const command = `$ ACTION_MODE=remediate TICKET_SYSTEM=webhook sspr-remediator scan --tenant ${tenantId}\n`;
+    say(command);
     const remediated = await runCli(['scan', '--tenant', tenantId], remediate);
     if (remediated !== 0) return remediated;
+    const afterFix = seenByFakes(emulator);
+    say(`\nSeen by the fakes: ${seenText(afterFix)}.`);
 
-    const events = emulator.tickets.webhook.deliveries.map((delivery) => (delivery.body as { event: string }).event);
-    const jobs = emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201).length;
-    say(`\nSeen by the fakes: webhook events [${events.join(', ')}], runbook jobs started: ${jobs}.`);
-    say(`\n3. Running it again changes nothing: no second ticket, no second job.\n\n$ sspr-remediator incidents --all --tenant ${tenantId}\n`);
-    const rerun = await runCli(['scan', '--tenant', tenantId, '--json'], remediate, 'ignore');
+    say(`\n3. The same scan again, to show nothing is done twice: the incident is resolved and every action is in the journal.\n`);
+    say(command);
+    const rerun = await runCli(['scan', '--tenant', tenantId], remediate);
     if (rerun !== 0) return rerun;
+    const afterRerun = seenByFakes(emulator);
+    const nothingTwice = afterRerun.tickets === afterFix.tickets && afterRerun.jobs === afterFix.jobs;
+    say(`\nSeen by the fakes after both scans: ${seenText(afterRerun)}.${nothingTwice ? ' No second ticket, no second job.' : ''}`);
+
+    say(`\n$ sspr-remediator incidents --all --tenant ${tenantId}\n`);
     return await runCli(['incidents', '--all', '--tenant', tenantId], remediate);
   } finally {
     await Promise.all([emulator.stop(), azurite.stop()]);
   }
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv, stdout: 'inherit' | 'ignore' = 'inherit'): Promise<number> {
+/** What the emulator's webhook receiver and Automation account recorded: the demo's claims are read from them. */
+function seenByFakes(emulator: RunningEmulator) {
+  const events = emulator.tickets.webhook.deliveries.map((delivery) => (delivery.body as { event: string }).event);
+  return { events, tickets: events.filter((event) => event === 'opened').length, jobs: emulator.automationJobs().length };
+}
+
+function seenText({ events, tickets, jobs }: ReturnType<typeof seenByFakes>): string {
+  return `tickets created: ${tickets} (webhook events: ${events.join(', ')}), runbook jobs started: ${jobs}`;
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: ['ignore', stdout, 'inherit'] });
+    const child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
   });

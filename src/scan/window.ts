@@ -31,11 +31,16 @@ export function planWindow(request: WindowRequest): PlannedWindow {
     throw new AppError('SCAN.WINDOW_INVALID', `The window start (${from.toISOString()}) must be before its end (${to.toISOString()}).`);
   }
   if (to.getTime() > request.now.getTime() + 60_000) {
-    throw new AppError('SCAN.WINDOW_INVALID', `The window end (${to.toISOString()}) is in the future.`);
+    throw new AppError('SCAN.WINDOW_INVALID', `The window end (${to.toISOString()}) is in the future. Give an end up to now, or none: the window then ends now.`);
   }
   const oldest = request.now.getTime() - RETENTION_MS;
   if (to.getTime() <= oldest) {
-    throw new AppError('SCAN.WINDOW_INVALID', `The window ends (${to.toISOString()}) before the oldest audit event Graph keeps (30 days).`);
+    const since = new Date(oldest).toISOString();
+    throw new AppError(
+      'SCAN.WINDOW_INVALID',
+      `The window ends (${to.toISOString()}) before the oldest audit event Graph still has (${since}: Entra keeps audit logs 30 days). ` +
+        `Ask for a window that ends after ${since}. Older events can only be read where the tenant exports its audit logs (a diagnostic setting to Log Analytics or a storage account), if it does.`,
+    );
   }
   if (from.getTime() < oldest) return { from: new Date(oldest), to, clippedToRetention: true };
   return { from, to, clippedToRetention: false };

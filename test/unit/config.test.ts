@@ -49,9 +49,9 @@ describe('loadConfig', () => {
     ['GRAPH_ENDPOINT', 'https://graph.microsoft.com/v1.0', 'without a path'],
     ['TENANT_ID', 'contoso.onmicrosoft.com', 'GUID'],
     ['SCAN_LOOKBACK', 'yesterday', 'duration'],
-    ['SCAN_LOOKBACK', '90d', 'up to 30 days'],
-    ['SCAN_OVERLAP', '-5m', 'such as 30m'],
-    ['SCAN_OVERLAP', '1m', 'at least 5 minutes'],
+    ['SCAN_LOOKBACK', '90d', 'up to 30d'],
+    ['SCAN_OVERLAP', '-5m', 'written as a number and s, m, h or d'],
+    ['SCAN_OVERLAP', '1m', 'from 5m to 1d'],
     ['AUDIT_REQUESTS_PER_10S', '0x5', 'whole number'],
     ['AUDIT_REQUESTS_PER_10S', '0', 'from 1 to 122'],
     ['AUDIT_REQUESTS_PER_10S', 'fast', 'whole number'],
@@ -63,14 +63,17 @@ describe('loadConfig', () => {
     ['REMEDIATION_METHOD', 'msol', 'runbook (Azure Automation, default) or graph'],
     ['TICKET_SYSTEM', 'bugzilla', 'servicenow, jira, azuredevops, github, webhook'],
     ['ALLOW_REVERTING_HARDENING', 'yes', 'true or false'],
-    ['REMEDIATION_WAIT', '2 minutes', 'such as 30m'],
-    ['VERIFY_FOR', '0m', 'positive duration'],
+    ['REMEDIATION_WAIT', '2 minutes', '(90s, 30m, 2h, 1d)'],
+    ['REMEDIATION_WAIT', 'forever', 'up to 30m'],
+    ['VERIFY_FOR', '0m', 'positive duration up to 1d'],
     ['TENANT_LEASE_SECONDS', '5', 'from 15 to 60'],
   ])('when %s=%s, then the error names the setting, its value and the fix', (name, value, fix) => {
     const error = configError({ [name]: value });
     expect(error.code).toBe('CONFIG.INVALID');
     expect(error.message).toContain(`${name}=${JSON.stringify(value)}`);
     expect(error.message).toContain(fix);
+    // A limit reads as people write durations (30m, 1d), never as a fraction of a day.
+    expect(error.message).not.toMatch(/\d\.\d+ days/);
   });
 
   test.each([

@@ -2,7 +2,8 @@ import { AutomationClient, type AutomationModels } from '@azure/arm-automation';
 import type { TokenCredential } from '@azure/identity';
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
-import { AppError } from '../../errors';
+import { credentialsTried, isCredentialFailure } from '../../auth/credentialFailure';
+import { AppError, clip } from '../../errors';
 import type { RemediationProgress, RemediationRef, Remediator } from '../ports';
 import type { AutomationSettings } from './automationSettings';
 
@@ -194,8 +195,7 @@ export class AutomationRemediator implements Remediator {
   private failure(err: unknown, what: string): AppError {
     if (err instanceof AppError) return err;
     if (isCredentialFailure(err)) {
-      const detail = (err as Error).message.replace(/\s+/g, ' ').trim().slice(0, 300);
-      return new AppError('AUTH.NO_TOKEN', `${what}: no token for Azure Resource Manager (${detail}). Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID.`);
+      return new AppError('AUTH.NO_TOKEN', `${what}: no token for Azure Resource Manager. Tried: ${credentialsTried(err)}. Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID.`);
     }
     const { subscriptionId, resourceGroup, account, runbook } = this.settings;
     const rest = restFailure(err);
@@ -247,11 +247,7 @@ function restFailure(err: unknown): { status: number | undefined; code: string |
   const status = typeof e?.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
   const code = typeof e?.body?.code === 'string' ? e.body.code : typeof e?.code === 'string' ? e.code : undefined;
   const raw = typeof e?.body?.message === 'string' ? e.body.message : typeof e?.message === 'string' ? e.message : undefined;
-  return { status, code, message: raw?.replace(/\s+/g, ' ').trim().slice(0, 400) };
-}
-
-function isCredentialFailure(err: unknown): boolean {
-  return err instanceof Error && /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError)$/.test(err.name);
+  return { status, code, message: raw === undefined ? undefined : clip(raw, 400) };
 }
 
 function stripJsonQuotes(value: string): string {
@@ -259,7 +255,7 @@ function stripJsonQuotes(value: string): string {
 }
 
 function nonEmpty(text: string | undefined | null): string | null {
-  return text && text !== 'None' ? text.slice(0, 500) : null;
+  return text && text !== 'None' ? clip(text, 500) : null;
 }
 
 function describe(status: string, result: RemediationProgress['result'], said: string | undefined | null): string | null {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../errors';
+import { AppError, clip } from '../../errors';
 import { RETRYABLE_STATUS } from '../../graph/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../ports';
 import { adfLine, renderAdf, type AdfDoc, type AdfNode } from './render/adf';
@@ -258,5 +258,5 @@ function hasMarker(node: unknown, idempotencyKey: string): boolean {
 function jiraErrors(body: any): string {
   const messages: string[] = Array.isArray(body?.errorMessages) ? body.errorMessages.map(String) : [];
   const fields = typeof body?.errors === 'object' && body.errors !== null ? Object.entries(body.errors).map(([field, message]) => `${field}: ${String(message)}`) : [];
-  return [...messages, ...fields].join('; ').slice(0, 500) || 'no detail';
+  return clip([...messages, ...fields].join('; '), 500) || 'no detail';
 }
