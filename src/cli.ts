@@ -45,8 +45,6 @@ const isCommand = (name: string | undefined): name is Command => name !== undefi
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-/** Errors the operator fixes by changing the command line or a setting, not by retrying: exit 2. */
-const USAGE_ERRORS = new Set(['CLI.USAGE', 'CONFIG.INVALID', 'SCAN.WINDOW_INVALID']);
 
 /**
  * The demo runs the tenant emulator (fastify, selfsigned) and Azurite: development dependencies, left out
@@ -104,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     // A command line that cannot work is followed by how to write it: that command's usage if one was named.
     const how = error.code === 'CLI.USAGE' ? `\n\n${isCommand(command) ? commandUsage(command) : USAGE}` : '';
     process.stderr.write(`error ${error.code}: ${error.message}${how}\n`);
-    return USAGE_ERRORS.has(error.code) ? EXIT.usage : EXIT.failed;
+    return error.exitCode;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
-import { AppError, toAppError } from '../errors';
+import { AppError, toAppError, type ErrorCode } from '../errors';
 
 /** RFC 9457 problem details, plus our stable `code` and the invocation id to find the log lines. */
 export interface Problem {
@@ -10,31 +10,6 @@ export interface Problem {
   code: string;
   invocationId?: string;
 }
-
-/** Errors with their own HTTP status; every other AppError is mapped by `statusFor`. */
-const STATUS_BY_CODE: Record<string, number> = {
-  'HTTP.BAD_JSON': 400,
-  'HTTP.INVALID_REQUEST': 400,
-  'HTTP.APPROVER_REQUIRED': 400,
-  'HTTP.NOT_FOUND': 404,
-  'HTTP.METHOD_NOT_ALLOWED': 405,
-  'HTTP.PAYLOAD_TOO_LARGE': 413,
-  'HTTP.UNSUPPORTED_MEDIA_TYPE': 415,
-  'SCAN.MODE_NOT_ALLOWED': 403,
-  'SCAN.NOT_FOUND': 404,
-  'SCAN.UNKNOWN_TENANT': 422,
-  'SCAN.WINDOW_INVALID': 400,
-  'SCAN.TENANT_BUSY': 409,
-  'INCIDENT.NOT_FOUND': 404,
-  'INCIDENT.NOT_APPROVABLE': 409,
-  'CONFIG.INVALID': 500,
-  'AUTH.UNAUTHENTICATED': 401,
-  'AUTH.FORBIDDEN': 403,
-  'AUTH.NOT_CONFIGURED': 503,
-  'AUTH.UNAVAILABLE': 503,
-  'INCIDENT.HARDENING_HOLD': 409,
-  INTERNAL: 500,
-};
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -51,11 +26,6 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Transient errors (throttling, storage or Graph unreachable, a lost race) are worth retrying: 503; the rest of the outside world failing: 502. */
-export function statusFor(error: AppError): number {
-  return STATUS_BY_CODE[error.code] ?? (error.transient ? 503 : 502);
-}
-
 /**
  * What the caller may read. CONFIG.INVALID names setting values and INTERNAL may hold anything, so
  * both get a fixed sentence; the full text goes to the function log only. AppError messages are
@@ -67,7 +37,7 @@ export function publicMessage(error: AppError, invocationId: string): string {
   return error.message;
 }
 
-export function problem(status: number, code: string, detail: string, invocationId?: string, headers: Record<string, string> = {}): HttpResponseInit {
+export function problem(status: number, code: ErrorCode, detail: string, invocationId?: string, headers: Record<string, string> = {}): HttpResponseInit {
   const body: Problem = { type: `urn:sspr-remediator:problem:${code.toLowerCase()}`, title: TITLES[status] ?? 'Error', status, detail, code };
   if (invocationId) body.invocationId = invocationId;
   return { status, headers: { 'Content-Type': 'application/problem+json', ...headers }, body: JSON.stringify(body) };
@@ -76,7 +46,7 @@ export function problem(status: number, code: string, detail: string, invocation
 /** An error as problem+json. Server-side errors are logged with their code; 4xx are the caller's and logged at info. */
 export function problemFor(err: unknown, context: InvocationContext): HttpResponseInit {
   const error = err instanceof AppError ? err : toAppError(err);
-  const status = statusFor(error);
+  const status = error.httpStatus;
   if (status >= 500) context.error(`${error.code}: ${error.message}`);
   else context.log(`answered ${status} ${error.code}`);
   const headers: Record<string, string> = error.transient || error.code === 'SCAN.TENANT_BUSY' ? { 'Retry-After': '30' } : {};
@@ -99,6 +69,6 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, jsonBody: body, headers: { 'Content-Type': 'application/json', ...headers } };
 }
 
-export function httpError(code: string, message: string): AppError {
+export function httpError(code: ErrorCode, message: string): AppError {
   return new AppError(code, message);
 }

@@ -1,11 +1,12 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import { AppError } from '../errors';
+import { AppError, isErrorCode } from '../errors';
 
 /** Our own middleware errors come back wrapped by the SDK (status -1, our code as `code`): unwrap them. */
 function ownError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  if (err instanceof GraphError && err.statusCode === -1 && /^(GRAPH|AUTH)\./.test(err.code ?? '')) {
-    return new AppError(err.code!, err.message, { transient: err.code!.startsWith('GRAPH.'), cause: err });
+  const code = err instanceof GraphError && err.statusCode === -1 ? err.code : undefined;
+  if (code && /^(GRAPH|AUTH)\./.test(code) && isErrorCode(code)) {
+    return new AppError(code, (err as GraphError).message, { transient: code.startsWith('GRAPH.'), cause: err });
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import { checkFunctionsSettings, loadFunctionsSettings, settingNamesIn } from '.
 import { matchRoute } from '../../src/app/routes';
 import { parseIsoTime, parseScanMessage, saferMode } from '../../src/app/scanMessage';
 import { problemFor } from '../../src/app/problem';
-import { AppError } from '../../src/errors';
+import { AppError, type ErrorCode } from '../../src/errors';
 import { InvocationContext } from '@azure/functions';
 
 /** The pure pieces the triggers share: settings, modes, times, routes, messages, error mapping. */
@@ -103,7 +103,7 @@ describe('errors as HTTP', () => {
     return { status: response.status, headers: response.headers, body: JSON.parse(String(response.body)) };
   };
 
-  test.each([
+  test.each<[ErrorCode, boolean, number]>([
     ['INCIDENT.NOT_FOUND', false, 404],
     ['INCIDENT.NOT_APPROVABLE', false, 409],
     ['SCAN.TENANT_BUSY', true, 409],

@@ -1,11 +1,21 @@
-import { AppError } from '../../errors';
+import { AppError, type ErrorCode } from '../../errors';
 import { RETRYABLE_STATUS, retryDelayMs } from '../../graph/retryPolicy';
 import type { Fence } from '../../state/ports';
 import type { TicketSinkOptions } from './sinkCommon';
 
+/** Each ticket system as its messages name it, and the code its failures carry. */
+const FAILED_CODE = {
+  servicenow: 'TICKET.SERVICENOW_FAILED',
+  jira: 'TICKET.JIRA_FAILED',
+  AzureDevOps: 'TICKET.AZUREDEVOPS_FAILED',
+  GitHub: 'TICKET.GITHUB_FAILED',
+  webhook: 'TICKET.WEBHOOK_FAILED',
+} as const satisfies Record<string, ErrorCode>;
+export type TicketHttpSystem = keyof typeof FAILED_CODE;
+
 export interface TicketHttpOptions {
-  /** Names the system in errors: `TICKET.<SYSTEM>` codes, and messages an operator can act on. */
-  system: string;
+  /** Names the system in errors: `TICKET.<SYSTEM>_FAILED` codes, and messages an operator can act on. */
+  system: TicketHttpSystem;
   /** Authorization and other headers. Never logged, never put in an error. */
   headers: Record<string, string>;
   maxAttempts?: number;
@@ -30,7 +40,7 @@ export interface TicketHttpResponse {
 }
 
 /** A sink's HTTP options: its name (which makes the error code), its headers, and the retry knobs tests set. */
-export function sinkHttp(system: string, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence }: TicketSinkOptions): TicketHttpOptions {
+export function sinkHttp(system: TicketHttpSystem, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence }: TicketSinkOptions): TicketHttpOptions {
   return { system, headers, maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence };
 }
 
@@ -54,7 +64,7 @@ export async function ticketRequest(
 ): Promise<TicketHttpResponse> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = options.maxAttempts ?? 4;
-  const code = `TICKET.${options.system.toUpperCase()}_FAILED`;
+  const code = FAILED_CODE[options.system];
   const timeoutMs = options.attemptTimeoutMs ?? TICKET_ATTEMPT_TIMEOUT_MS;
   for (let attempt = 0; ; attempt++) {
     const last = attempt + 1 >= attempts;
@@ -135,7 +145,7 @@ export async function postOnce<T>(
     }
     if (response && !RETRYABLE_STATUS.has(response.status)) return { response };
     if (response && last) {
-      throw new AppError(`TICKET.${options.system.toUpperCase()}_FAILED`, `${options.system} answered ${response.status} to ${what} ${attempts} times. Try again later.`, {
+      throw new AppError(FAILED_CODE[options.system], `${options.system} answered ${response.status} to ${what} ${attempts} times. Try again later.`, {
         transient: true,
       });
     }
