@@ -91,7 +91,7 @@ export class AppInsightsTelemetry implements Telemetry {
     this.shared.client.trackEvent({
       name,
       properties: this.scrub(all),
-      measurements: scrubMeasurements(measurements as Record<string, number | undefined>),
+      measurements: scrubMeasurements(measurements),
     });
   }
 
