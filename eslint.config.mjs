@@ -34,12 +34,22 @@ export default defineConfig(
       // `const { omitted: _omitted, ...rest } = x` is how a key is left out; `_` marks a name unused on purpose.
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+        {
+          ignoreRestSiblings: true,
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+        },
       ],
       // URLSearchParams (declared by @types/node here, not by lib) stringifies to its query string.
       '@typescript-eslint/restrict-template-expressions': [
         'error',
-        { allow: [{ name: ['Error', 'URL', 'URLSearchParams'], from: 'lib' }, { name: ['URLSearchParams', 'URL'], from: 'package', package: 'url' }] },
+        {
+          allow: [
+            { name: ['Error', 'URL', 'URLSearchParams'], from: 'lib' },
+            { name: ['URLSearchParams', 'URL'], from: 'package', package: 'url' },
+          ],
+        },
       ],
       // A catch block handing its caught value to reject() passes on what was thrown, which only-throw-error checks.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
@@ -72,7 +82,13 @@ export default defineConfig(
     files: ['**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
     },
   },
 );
