@@ -11,7 +11,7 @@ import type { TenantState } from './tenantState';
 export interface GraphServer {
   app: FastifyInstance;
   /** Tells the $batch dispatcher where the server listens, once it does. */
-  listeningOn(port: number): void;
+  listeningOn: (port: number) => void;
 }
 
 export function buildGraphServer(tenant: TenantState, tls: { key: string; cert: string }): GraphServer {

@@ -110,11 +110,11 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await Promise.allSettled([...servers.map((server) => server.close()), ingestion!.stop()]);
+      await Promise.allSettled([...servers.map((server) => server.close()), ingestion.stop()]);
       fs.rmSync(certificate.dir, { recursive: true, force: true });
       // Whatever the test asserted, a token or secret in telemetry or in a ticket fails it.
       const leaked = [
-        ...emulatorSecretsIn(JSON.stringify(ingestion!.envelopes)).map((hit) => `${hit} in telemetry`),
+        ...emulatorSecretsIn(JSON.stringify(ingestion.envelopes)).map((hit) => `${hit} in telemetry`),
         ...emulatorSecretsIn(JSON.stringify(tickets.fakes.requests.map((request) => request.body ?? null))).map((hit) => `${hit} in a ticket request body`),
       ];
       if (leaked.length > 0) throw new Error(`Secret hygiene: ${leaked.join('; ')}`);

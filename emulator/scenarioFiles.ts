@@ -19,7 +19,7 @@ export function loadScenario(nameOrPath: string): ValidScenario {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`Scenario file ${file} could not be read as JSON: ${(err as Error).message}`);
+    throw new Error(`Scenario file ${file} could not be read as JSON: ${(err as Error).message}`, { cause: err });
   }
   return validateScenario(raw, `Scenario file ${file}`);
 }

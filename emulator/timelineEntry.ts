@@ -7,7 +7,7 @@ export interface TimelineEntry {
   service: string;
   activity: string;
   late: boolean;
-  render(): DirectoryAudit;
+  render: () => DirectoryAudit;
 }
 
 export const SSPR_SERVICE = 'Self-service Password Management';

@@ -88,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./local/demo')).runDemo();
       case 'help':
         if (rest.length > 1 || (rest[0] !== undefined && !isCommand(rest[0]))) throw usage(`help takes one command name, one of ${Object.keys(COMMANDS).join(', ')}.`);
-        return help(rest[0] as Command | undefined);
+        return help(rest[0]);
       case '--help':
       case '-h':
         return help();

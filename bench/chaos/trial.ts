@@ -336,7 +336,7 @@ export async function runTrials(
           errorAnswers: 0,
           telemetryEnvelopes: 0,
           finalState: 'harness error',
-          violations: [`harness error: ${(err as Error).stack ?? err}`],
+          violations: [`harness error: ${(err as Error).stack ?? String(err)}`],
           ms: 0,
         };
       }

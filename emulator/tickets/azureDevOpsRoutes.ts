@@ -41,7 +41,7 @@ export function registerAzureDevOpsRoutes(app: FastifyInstance, state: TicketFak
     url: '/*',
     // The shared path scripts failures and lost answers (failNext, loseNextAnswers) and logs the request.
     handler: async (request, reply) => {
-      const answer = state.answer(SYSTEM, request as FakeRequest, {
+      const answer = state.answer(SYSTEM, request, {
         authorize,
         handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request, state)),
       });
@@ -61,7 +61,7 @@ function authorize(request: FakeRequest): Answer | undefined {
 function adoShaped(answer: FakeAnswer): FakeAnswer {
   const scripted = (answer.body as { error?: { message?: unknown } } | undefined)?.error?.message;
   if (typeof scripted !== 'string') return answer;
-  return { ...answer, body: (error(answer.status, `${scripted} (emulator).`) as FakeAnswer).body };
+  return { ...answer, body: error(answer.status, `${scripted} (emulator).`).body };
 }
 
 function handle(request: FastifyRequest, state: TicketFakeState): Answer {
@@ -221,7 +221,7 @@ function createWorkItem(state: TicketFakeState, request: FastifyRequest, typeNam
   };
   const problem = applyPatch(item, request.body);
   if (problem) return problem;
-  if (typeof item.fields['System.Title'] !== 'string' || (item.fields['System.Title'] as string).trim() === '') {
+  if (typeof item.fields['System.Title'] !== 'string' || item.fields['System.Title'].trim() === '') {
     return error(400, 'TF401320: Rule Error for field Title. Error code: Required, HasValues, LimitedToValues, AllowsOldValue, InvalidEmpty.');
   }
   item.id = state.azureDevOps.nextId++;

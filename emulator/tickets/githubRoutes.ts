@@ -24,7 +24,7 @@ export function registerGithubRoutes(app: FastifyInstance, state: TicketFakeStat
     url: '/*',
     // The shared path scripts failures and lost answers (failNext, loseNextAnswers) and logs the request.
     handler: async (request, reply) => {
-      const answer = state.answer(SYSTEM, request as FakeRequest, {
+      const answer = state.answer(SYSTEM, request, {
         authorize,
         handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request, state)),
       });

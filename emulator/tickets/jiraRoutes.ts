@@ -25,7 +25,7 @@ const STATUSES: Array<{ transitionId: string; name: string; category: JiraIssue[
  */
 export function registerJiraRoutes(app: FastifyInstance, state: TicketFakeState): void {
   const route = (handle: (request: FastifyRequest) => FakeAnswer) => async (request: FastifyRequest, reply: FastifyReply) =>
-    send(reply, state.answer(SYSTEM, request as FakeRequest, { authorize, handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request)) }));
+    send(reply, state.answer(SYSTEM, request, { authorize, handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request)) }));
   const withIssue = (then: (issue: JiraIssue, request: FastifyRequest) => FakeAnswer) => (request: FastifyRequest) => {
     const { key } = request.params as { key: string };
     const issue = state.jira.issues.find((candidate) => candidate.key === key || candidate.id === key);

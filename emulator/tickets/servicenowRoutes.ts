@@ -35,7 +35,7 @@ const JOURNAL = new Set(['work_notes', 'comments']);
  */
 export function registerServicenowRoutes(app: FastifyInstance, state: TicketFakeState): void {
   const route = (handle: (request: FastifyRequest) => FakeAnswer) => async (request: FastifyRequest, reply: FastifyReply) =>
-    send(reply, state.answer(SYSTEM, request as FakeRequest, { authorize, handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request)) }));
+    send(reply, state.answer(SYSTEM, request, { authorize, handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request)) }));
 
   app.get(INCIDENTS, route((request) => list(state, query(request))));
   app.post(INCIDENTS, route((request) => create(state, request.body, query(request))));

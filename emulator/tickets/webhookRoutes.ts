@@ -18,7 +18,7 @@ export function registerWebhookRoutes(app: FastifyInstance, state: TicketFakeSta
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const parsed = parseJson(raw);
-    const answer = state.answer(SYSTEM, request as FakeRequest, {
+    const answer = state.answer(SYSTEM, request, {
       authorize: () => verify(state, request, raw),
       handle: () => deliver(state, request, parsed),
       loggedBody: parsed === undefined ? raw.toString('utf8') : parsed,

@@ -263,7 +263,7 @@ async function tell(deps: ActionDependencies, incident: StoredIncident, key: str
 }
 
 function emit<N extends EventName>(deps: ActionDependencies, incident: StoredIncident, name: N, properties: EventProperties<N>, measurements?: EventMeasurements<N>) {
-  deps.telemetry?.event(name, { tenantId: incident.tenantId, incidentId: incident.id, ...properties } as EventProperties<N>, measurements);
+  deps.telemetry?.event(name, { tenantId: incident.tenantId, incidentId: incident.id, ...properties }, measurements);
 }
 
 /** The last switch-off of admin SSPR in the audit log's retention, if it shows one. */

@@ -110,7 +110,7 @@ export class TableStateStore implements StateStore {
   async getIncident(tenantId: string, incidentId: string): Promise<StoredIncident | undefined> {
     await this.ensureTables();
     const row = await this.getOrUndefined<IncidentEntity>(this.clients.incidents, tenantId, incidentId);
-    return row ? fromEntity(row as IncidentEntity & { etag: string }) : undefined;
+    return row ? fromEntity(row) : undefined;
   }
 
   async updateIncident(incident: StoredIncident): Promise<StoredIncident> {
@@ -228,7 +228,7 @@ export class TableStateStore implements StateStore {
     const rows = this.clients.incidents.listEntities<IncidentEntity>({ queryOptions: { filter } });
     const incidents: StoredIncident[] = [];
     for await (const row of storageCall(rows)) {
-      if (options.all || row.state !== 'resolved') incidents.push(fromEntity(row as IncidentEntity & { etag: string }));
+      if (options.all || row.state !== 'resolved') incidents.push(fromEntity(row));
     }
     return incidents;
   }
@@ -238,7 +238,7 @@ export class TableStateStore implements StateStore {
       queryOptions: { filter: odata`PartitionKey eq ${tenantId} and cause eq ${cause}` },
     });
     const found: Array<IncidentEntity & { etag: string }> = [];
-    for await (const row of storageCall(rows)) found.push(row as IncidentEntity & { etag: string });
+    for await (const row of storageCall(rows)) found.push(row);
     return found;
   }
 

@@ -100,7 +100,7 @@ describe('errors as HTTP', () => {
   const context = () => new InvocationContext({ invocationId: 'inv-1', logHandler: () => undefined });
   const answer = (err: unknown) => {
     const response = problemFor(err, context());
-    return { status: response.status, headers: response.headers, body: JSON.parse(String(response.body)) };
+    return { status: response.status, headers: response.headers, body: JSON.parse(response.body as string) };
   };
 
   test.each<[ErrorCode, boolean, number]>([

@@ -51,7 +51,7 @@ function graph(
     const request = https.request(
       url,
       { method: options.method ?? 'GET', headers, ca: fs.readFileSync(emulator.caCertPath), agent: false },
-      (response) => read(response).then(resolve, reject),
+      (response) => void read(response).then(resolve, reject),
     );
     request.on('error', reject);
     request.end(payload);
@@ -63,7 +63,7 @@ function tokenRequest(emulator: RunningEmulator, query: string, identityHeader?:
     const headers: Record<string, string> = identityHeader ? { 'X-IDENTITY-HEADER': identityHeader } : {};
     http
       .get(`${emulator.tokenEndpoint}?${query}`, { headers, agent: false }, (response) =>
-        read(response).then(resolve, reject),
+        void read(response).then(resolve, reject),
       )
       .on('error', reject);
   });

@@ -122,7 +122,12 @@ export class ServicenowSink implements TicketSink {
       });
       const fields = current.body?.result;
       if (!isRecord(fields)) throw this.unexpected('GET /api/now/table/incident/{sys_id}');
-      return { written: hasLine(String(fieldValue(fields.work_notes, 'display_value') ?? ''), marker(idempotencyKey)), state: String(fieldValue(fields.state, 'value') ?? '') };
+      // hasLine is false for anything but text; a state that is neither text nor a number is none we know.
+      const state = fieldValue(fields.state, 'value');
+      return {
+        written: hasLine(fieldValue(fields.work_notes, 'display_value'), marker(idempotencyKey)),
+        state: typeof state === 'string' || typeof state === 'number' ? String(state) : '',
+      };
     };
     const { written, state } = await read();
     if (written) return;

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { keysIn, varObject, type BicepFile } from './bicep';
 import { lineAt, matchingClose, objectEntries, scan } from './source';
 
-/** Where a setting applies: always, or only when TICKET_SYSTEM is this system. */
-export type SettingScope = 'always' | string;
+/** Where a setting applies: 'always', or only when TICKET_SYSTEM is this system (its name). */
+export type SettingScope = string;
 
 export interface SettingRead {
   name: string;

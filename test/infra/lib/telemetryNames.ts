@@ -79,7 +79,7 @@ export function workbookQueries(workbook: unknown): Array<{ title: string; query
     if (Array.isArray(node)) node.forEach(walk);
     else if (node && typeof node === 'object') {
       const record = node as Record<string, unknown>;
-      if (typeof record.query === 'string') found.push({ title: String(record.title ?? '(untitled)'), query: record.query });
+      if (typeof record.query === 'string') found.push({ title: typeof record.title === 'string' ? record.title : '(untitled)', query: record.query });
       Object.values(record).forEach(walk);
     }
   };

@@ -44,7 +44,7 @@ describe('SlidingWindowPacer', () => {
     const clock = fakeClock();
     const pacer = new SlidingWindowPacer(1, 10_000, 0, clock.now, clock.sleep, 100);
     const first = await pacer.acquire();
-    clock.sleep(3_000); // the first request takes 3 s to be answered
+    await clock.sleep(3_000); // the first request takes 3 s to be answered
     first();
     await pacer.acquire();
     expect(clock.now()).toBe(13_000);
