@@ -8,7 +8,7 @@
 // exactly as Node resolves the unbundled app (the CommonJS builds). From the .ts, esbuild would pick
 // the packages' ESM builds, some of which use import.meta.url and fail when loaded as CommonJS.
 //
-// applicationinsights (OpenTelemetry, ~6 MB) is required lazily by src/telemetry only when
+// applicationinsights (OpenTelemetry, ~6 MB) is required lazily by src/adapters/telemetry only when
 // APPLICATIONINSIGHTS_CONNECTION_STRING is set; it goes into its own file beside the bundle, so a cold
 // start without telemetry does not parse it (esbuild cannot split CommonJS output by itself).
 const fs = require('node:fs');

@@ -126,7 +126,7 @@ var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(t
 var automationAccountName = 'aa-sspr-${resourceToken}'
 var runbookName = 'Enable-AdminSspr'
 
-// Endpoints per cloud, as the app knows them (src/config.ts CLOUDS, src/actions/remediation/automationSettings.ts
+// Endpoints per cloud, as the app knows them (src/config.ts CLOUDS, src/adapters/automation/automationSettings.ts
 // ARM_ENDPOINTS and GRAPH_ENVIRONMENTS); test/infra/templates.test.ts holds the two to each other.
 var cloudEndpoints = {
   AzurePublic: {

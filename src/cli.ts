@@ -3,9 +3,9 @@ import { parseIsoTime } from './app/scanMessage';
 import { composeApp } from './composition';
 import { ACTION_MODES, isTenantId, loadConfig, type Config } from './config';
 import { AppError, toAppError } from './errors';
-import { HIDDEN_CHARACTER } from './hiddenCharacters';
+import { HIDDEN_CHARACTER } from './core/hiddenCharacters';
 import { incidentJson, incidentsTable, scanResultJson, scanResultText } from './report';
-import { planWindow } from './scan/window';
+import { planWindow } from './core/window';
 
 /** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
 const COMMANDS = {

@@ -1,24 +1,24 @@
 import { hostname } from 'node:os';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import type { ActionDependencies } from './actions/incidentActions';
-import { approveIncident } from './actions/incidentActions';
-import { createActionAdapters } from './actions/adapters';
-import { TICKET_ATTEMPT_TIMEOUT_MS } from './actions/tickets/ticketHttp';
-import { TenantBoundCredential } from './auth/tenantBoundCredential';
+import type { ActionDependencies } from './usecases/incidentActions';
+import { approveIncident } from './usecases/incidentActions';
+import { createActionAdapters } from './adapters/actionAdapters';
+import { TICKET_ATTEMPT_TIMEOUT_MS } from './adapters/tickets/ticketHttp';
+import { TenantBoundCredential } from './adapters/auth/tenantBoundCredential';
 import type { Config } from './config';
 import { AppError, toAppError } from './errors';
-import { createTelemetry } from './telemetry/telemetry';
-import { GraphAuditLogReader } from './graph/auditLogReader';
-import { GraphDirectoryReader } from './graph/directoryReader';
-import { createGraphClient } from './graph/graphClient';
-import type { GraphStats } from './graph/resilienceHandler';
-import { scanTenant, type ScanRequest, type ScanResult } from './scan/scanTenant';
-import { BUILT_IN_SIGNATURES } from './scan/signatures';
-import type { StateStore, StoredIncident } from './state/ports';
-import { StatelessStore } from './state/statelessStore';
-import { TableStateStore } from './state/tableStateStore';
-import { FencedStateStore } from './state/fence';
-import { TenantLease, type Lease } from './state/tenantLease';
+import { createTelemetry } from './adapters/telemetry/telemetry';
+import { GraphAuditLogReader } from './adapters/graph/auditLogReader';
+import { GraphDirectoryReader } from './adapters/graph/directoryReader';
+import { createGraphClient } from './adapters/graph/graphClient';
+import type { GraphStats } from './usecases/ports/graph';
+import { scanTenant, type ScanRequest, type ScanResult } from './usecases/scanTenant';
+import { BUILT_IN_SIGNATURES } from './core/signatures';
+import type { StateStore, StoredIncident } from './usecases/ports/state';
+import { StatelessStore } from './adapters/storage/statelessStore';
+import { TableStateStore } from './adapters/storage/tableStateStore';
+import { FencedStateStore } from './usecases/fencedState';
+import { TenantLease, type Lease } from './adapters/storage/tenantLease';
 
 /**
  * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration';
+import { formatDuration, parseDuration } from './core/duration';
 import { AppError } from './errors';
-import { signatureFileSchema, type Signature } from './scan/signatures';
+import { signatureFileSchema, type Signature } from './core/signatures';
 
 /** Endpoints per national cloud (DESIGN.md §2). Every one can be overridden by a setting. */
 export const CLOUDS = {

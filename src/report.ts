@@ -1,6 +1,6 @@
-import { SSPR_009 } from './scan/model';
-import type { ScanResult } from './scan/scanTenant';
-import type { StoredIncident } from './state/ports';
+import { SSPR_009 } from './core/model';
+import type { ScanResult } from './usecases/scanTenant';
+import type { StoredIncident } from './usecases/ports/state';
 
 /** The one JSON document `scan --json` prints: the contract scripts and the Functions app rely on. */
 export function scanResultJson(result: ScanResult) {

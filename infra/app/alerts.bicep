@@ -1,5 +1,5 @@
 // Scheduled query (log search) alerts on the app's Application Insights. The KQL lives in infra/alerts/*.kql
-// so tests can hold every event and field name to src/telemetry/vocabulary.ts. Each rule splits by
+// so tests can hold every event and field name to src/core/telemetryVocabulary.ts. Each rule splits by
 // tenantId: one alert per tenant, resolved automatically when the condition clears.
 param location string
 param tags object

@@ -35,7 +35,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     blobServices: {
       containers: [
         { name: deploymentContainerName }
-        { name: 'sspr-leases' } // src/state/tenantLease.ts: one lock blob per tenant
+        { name: 'sspr-leases' } // src/adapters/storage/tenantLease.ts: one lock blob per tenant
       ]
     }
     queueServices: {

@@ -1,5 +1,5 @@
 // The ops dashboard: an Application Insights workbook (infra/workbook/sspr-workbook.json) pinned to the
-// app's Application Insights. Every event and field it queries is in src/telemetry/vocabulary.ts
+// app's Application Insights. Every event and field it queries is in src/core/telemetryVocabulary.ts
 // (test/infra/telemetryNames.test.ts).
 param location string
 param tags object

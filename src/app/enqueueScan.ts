@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ActionMode } from '../actions/incidentActions';
+import type { ActionMode } from '../usecases/incidentActions';
 import { toAppError } from '../errors';
 import type { ScanMessage } from './scanMessage';
 import type { Services } from './services';

@@ -1,6 +1,6 @@
-import { actionSettingChecks } from '../actions/adapters';
+import { actionSettingChecks } from '../adapters/actionAdapters';
 import { loadConfig } from '../config';
-import { loadTelemetrySettings } from '../telemetry/settings';
+import { loadTelemetrySettings } from '../adapters/telemetry/settings';
 import { AppError, toAppError } from '../errors';
 import { checkFunctionsSettings, settingNamesIn } from './functionsSettings';
 import type { Services } from './services';

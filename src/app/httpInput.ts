@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 import { isTenantId } from '../config';
 import { clip } from '../errors';
-import type { IncidentState } from '../state/ports';
+import type { IncidentState } from '../usecases/ports/state';
 import { isoTime, modeSchema, parseIsoTime, tenantIdSchema } from './scanMessage';
 import { httpError } from './problem';
 

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import type { StoredIncident } from '../state/ports';
+import type { StoredIncident } from '../usecases/ports/state';
 import type { FunctionsSettings } from './functionsSettings';
 import { httpError } from './problem';
 import type { Services } from './services';

@@ -1,6 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { clip } from '../errors';
-import { createTelemetry, type Telemetry } from '../telemetry/telemetry';
+import type { Telemetry } from '../usecases/ports/telemetry';
+import { createTelemetry } from '../adapters/telemetry/telemetry';
 
 /** The log line an alert rule looks for (`traces | where message startswith "ScanPoisoned"`). */
 export const SCAN_POISONED = 'ScanPoisoned';

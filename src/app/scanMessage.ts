@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ActionMode } from '../actions/incidentActions';
+import type { ActionMode } from '../usecases/incidentActions';
 import { ACTION_MODES, isTenantId } from '../config';
 
 /** Safest first: a request may ask for the configured mode or one before it in this list, never after. */

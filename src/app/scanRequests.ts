@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient } from '@azure/data-tables';
 import { AppError } from '../errors';
-import { deleteRows } from '../state/deleteRows';
+import { deleteRows } from '../adapters/storage/deleteRows';
 
 export const SCANS_TABLE = 'ssprScans';
 const SCAN_PARTITION = 'scan';

@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import type { ActionMode } from '../actions/incidentActions';
+import type { ActionMode } from '../usecases/incidentActions';
 import { composeApp, type App } from '../composition';
 import { loadConfig, type Config } from '../config';
 import { AppError } from '../errors';

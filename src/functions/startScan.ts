@@ -8,7 +8,7 @@ import { ROUTE_PREFIX, ROUTES } from '../app/routes';
 import { modeRisk, parseIsoTime } from '../app/scanMessage';
 import { services } from '../app/services';
 import { AppError } from '../errors';
-import { planWindow } from '../scan/window';
+import { planWindow } from '../core/window';
 
 /** POST /api/scans {tenantId?, from?, to?, mode?} → 202, Location: /api/scans/{id}. Scans.Run when API_AUDIENCE is set. */
 export async function startScan(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -25,7 +25,7 @@ async function storedUserIds(tenantId: string, env: NodeJS.ProcessEnv): Promise<
 }
 
 describe('bugs found by the chaos harness', () => {
-  // Fixed: src/graph/graphErrors.ts and src/graph/directoryReader.ts isTransient() counted a 200 whose
+  // Fixed: src/adapters/graph/graphErrors.ts and src/adapters/graph/directoryReader.ts isTransient() counted a 200 whose
   // body is not JSON (GraphError statusCode 200, code SyntaxError) as a permanent gap, so the admin's
   // events were recorded as settled `cannot-confirm` and never judged again.
   test.each([
@@ -42,7 +42,7 @@ describe('bugs found by the chaos harness', () => {
     expect(await storedUserIds(tenantId, env)).toEqual([base.users![0].id]);
   });
 
-  // Fixed: src/graph/directoryReader.ts allItems() read a 200 batch item without a `value` array (an
+  // Fixed: src/adapters/graph/directoryReader.ts allItems() read a 200 batch item without a `value` array (an
   // unreadable answer) as an empty list, so "not an admin" was concluded without both sources having
   // answered in full; a group-based admin became `not-admin` and was recorded as settled.
   test('when the transitiveMemberOf item of a group-based admin is unreadable, then the user is not called not-admin', async () => {
@@ -52,7 +52,7 @@ describe('bugs found by the chaos harness', () => {
     expect(result.findings.map((f: any) => f.verdict)).not.toContain('not-admin');
   });
 
-  // src/scan/verdict.ts decide(), case 'on': the failure time is not compared with the switch history
+  // src/core/verdict.ts decide(), case 'on': the failure time is not compared with the switch history
   // (only the 'off' branch calls switchValueAt), so an admin who failed while admin SSPR was off, but
   // whose lookup failed in the scan that fixed it, is judged `propagating` by the next scan and never
   // joins the incident or its ticket.

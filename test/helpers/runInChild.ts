@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AffectedAdmin, TicketContent, TicketEvent } from '../../src/actions/ports';
+import type { AffectedAdmin, TicketContent, TicketEvent } from '../../src/usecases/ports/actions';
 import { childJson, runNode } from './nodeChild';
 import { runSinkInChild } from './runSinkInChild';
 
@@ -35,7 +35,7 @@ export async function runInChild<T = any>(body: string, input: unknown, env: Rec
   return { ...childJson(output, 'the test child'), stderr: output.stderr };
 }
 
-/** Which compiled sink to run: its module under dist/src/actions/tickets, class and settings loader. */
+/** Which compiled sink to run: its module under dist/src/adapters/tickets, class and settings loader. */
 export interface SinkModule {
   file: string;
   className: string;
@@ -50,7 +50,7 @@ export async function runSink<T = any>(
   op: 'find' | 'create' | 'update',
   args: unknown[],
 ): Promise<ChildResult<T>> {
-  const run = await runSinkInChild({ module: `src/actions/tickets/${sink.file}.js`, loader: sink.loader, sinkClass: sink.className, env: settings, caCertPath, steps: [{ op, args }] });
+  const run = await runSinkInChild({ module: `src/adapters/tickets/${sink.file}.js`, loader: sink.loader, sinkClass: sink.className, env: settings, caCertPath, steps: [{ op, args }] });
   const [result] = run.results;
   const error = result.error ? { code: result.error.code ?? undefined, message: result.error.message } : undefined;
   return { ok: result.ok === true, value: result.ok ? (result.value ?? null) : undefined, error, stderr: run.stderr };

@@ -22,7 +22,7 @@ export interface SinkRun {
 }
 
 export interface SinkInChildOptions {
-  /** The compiled module under dist/, e.g. 'src/actions/tickets/githubSink.js'. */
+  /** The compiled module under dist/, e.g. 'src/adapters/tickets/githubSink.js'. */
   module: string;
   /** The exported settings loader (env → settings) and sink class. */
   loader: string;

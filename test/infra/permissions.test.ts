@@ -25,12 +25,15 @@ const deployDoc = read('docs/DEPLOY.md');
 
 /**
  * What the code needs: each Graph call names its permission (in the GRAPH.FORBIDDEN hint). The readers
- * in src/graph scan (always); the Graph remediator fixes directly (REMEDIATION_METHOD=graph); the
+ * in src/adapters/graph scan (always); the Graph remediator fixes directly (REMEDIATION_METHOD=graph); the
  * runbook fixes as the Automation account (REMEDIATION_METHOD=runbook).
  */
 function codeNeeds(): PermissionNeed[] {
-  const scan = sourceFiles(path.join(ROOT, 'src/graph')).flatMap((file) => permissionsNamedIn(fs.readFileSync(file, 'utf8')));
-  const graphFix = permissionsNamedIn(read('src/actions/remediation/graphRemediator.ts'));
+  // The Graph remediator lives with the other Graph adapters but needs its permission only for REMEDIATION_METHOD=graph.
+  const scan = sourceFiles(path.join(ROOT, 'src/adapters/graph'))
+    .filter((file) => !file.endsWith('graphRemediator.ts'))
+    .flatMap((file) => permissionsNamedIn(fs.readFileSync(file, 'utf8')));
+  const graphFix = permissionsNamedIn(read('src/adapters/graph/graphRemediator.ts'));
   const runbookFix = permissionsNamedIn(read('infra/runbooks/Enable-AdminSspr.ps1'));
   return [
     ...[...new Set(scan)].map((permission) => ({ holder: 'function' as const, permission, condition: 'always' as const })),

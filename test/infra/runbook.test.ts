@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EMULATED_RUNBOOK_PARAMETERS } from '../../emulator/arm/automationJobs';
-import { GRAPH_ENVIRONMENTS, RUNBOOK_METHODS, RUNBOOK_PARAMETERS } from '../../src/actions/remediation/automationRemediator';
+import { GRAPH_ENVIRONMENTS, RUNBOOK_METHODS, RUNBOOK_PARAMETERS } from '../../src/adapters/automation/automationRemediator';
 
 /**
  * pwsh is not installed where the tests run, so the runbook is checked as text against what the app

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { automationSettingsSchema, GRAPH_ENVIRONMENTS, RUNBOOK_PARAMETERS } from '../../src/actions/remediation/automationRemediator';
+import { automationSettingsSchema, GRAPH_ENVIRONMENTS, RUNBOOK_PARAMETERS } from '../../src/adapters/automation/automationRemediator';
 import { readBicep } from './lib/bicep';
 import { checkRunbookContract, declaredParameters, modulesNeeded, type RunbookContract } from './lib/runbook';
 
@@ -30,7 +30,7 @@ function contract(): RunbookContract {
     scriptFile: SCRIPT_FILE,
     names: {
       'infra/main.bicep runbookName': bicepName,
-      'AUTOMATION_RUNBOOK default (src/actions/remediation/automationSettings.ts)': automationSettingsSchema.shape.AUTOMATION_RUNBOOK.parse(undefined) as string,
+      'AUTOMATION_RUNBOOK default (src/adapters/automation/automationSettings.ts)': automationSettingsSchema.shape.AUTOMATION_RUNBOOK.parse(undefined) as string,
       'infra/scripts/publish-runbook.sh default': hookName,
     },
     bicepType: /runbooks:\s*\[[\s\S]*?type: '([^']+)'/.exec(automation.text)?.[1],

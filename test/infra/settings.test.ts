@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as automationSettings from '../../src/actions/remediation/automationSettings';
-import * as azureDevOpsSink from '../../src/actions/tickets/azureDevOpsSink';
-import * as githubSink from '../../src/actions/tickets/githubSink';
-import * as jiraSink from '../../src/actions/tickets/jiraSink';
-import * as servicenowSink from '../../src/actions/tickets/servicenowSink';
-import * as webhookSink from '../../src/actions/tickets/webhookSink';
+import * as automationSettings from '../../src/adapters/automation/automationSettings';
+import * as azureDevOpsSink from '../../src/adapters/tickets/azureDevOpsSink';
+import * as githubSink from '../../src/adapters/tickets/githubSink';
+import * as jiraSink from '../../src/adapters/tickets/jiraSink';
+import * as servicenowSink from '../../src/adapters/tickets/servicenowSink';
+import * as webhookSink from '../../src/adapters/tickets/webhookSink';
 import { checkFunctionsSettings } from '../../src/app/functionsSettings';
 import { ACTION_MODES, loadConfig, TICKET_SYSTEMS } from '../../src/config';
-import { loadTelemetrySettings } from '../../src/telemetry/settings';
+import { loadTelemetrySettings } from '../../src/adapters/telemetry/settings';
 import { readBicep } from './lib/bicep';
 import {
   checkSettings,
@@ -104,12 +104,12 @@ describe('settings: the check fails when one side loses a setting', () => {
   test('when Bicep stops setting a required setting (AUTOMATION_ACCOUNT), then the check names it and the file that requires it', () => {
     const found = problems({ set: set.filter((s) => s.name !== 'AUTOMATION_ACCOUNT') });
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^AUTOMATION_ACCOUNT is required by src\/actions\/remediation\/automationSettings\.ts:\d+/);
+    expect(found[0]).toMatch(/^AUTOMATION_ACCOUNT is required by src\/adapters\/automation\/automationSettings\.ts:\d+/);
   });
 
   test('when Bicep stops setting a ticket system\'s required secret (JIRA_API_TOKEN), then the check names it for jira', () => {
     expect(problems({ set: set.filter((s) => s.name !== 'JIRA_API_TOKEN') })).toEqual([
-      expect.stringMatching(/^JIRA_API_TOKEN \(TICKET_SYSTEM=jira\) is required by src\/actions\/tickets\/jiraSink\.ts/),
+      expect.stringMatching(/^JIRA_API_TOKEN \(TICKET_SYSTEM=jira\) is required by src\/adapters\/tickets\/jiraSink\.ts/),
     ]);
   });
 

@@ -18,12 +18,12 @@ function telemetryAuthProblems(localAuthDisabled: boolean, telemetrySources: str
   return usesEntra
     ? []
     : [
-        'Application Insights has local auth disabled (infra/main.bicep appInsightsDisableLocalAuth), but src/telemetry never gives the TelemetryClient an Entra credential (config.aadTokenCredential): its custom events will be refused. Give it the managed identity credential, or deploy with APPINSIGHTS_DISABLE_LOCAL_AUTH=false.',
+        'Application Insights has local auth disabled (infra/main.bicep appInsightsDisableLocalAuth), but src/adapters/telemetry never gives the TelemetryClient an Entra credential (config.aadTokenCredential): its custom events will be refused. Give it the managed identity credential, or deploy with APPINSIGHTS_DISABLE_LOCAL_AUTH=false.',
       ];
 }
 
 const localAuthDisabled = paramDefault(readBicep(path.join(ROOT, 'infra/main.bicep')), 'appInsightsDisableLocalAuth') === 'true';
-const telemetrySources = sourceFiles(path.join(ROOT, 'src/telemetry')).map((file) => fs.readFileSync(file, 'utf8'));
+const telemetrySources = sourceFiles(path.join(ROOT, 'src/adapters/telemetry')).map((file) => fs.readFileSync(file, 'utf8'));
 
 describe('telemetry authentication: the deployment and the telemetry client', () => {
   test('when local auth is disabled and the client is given an Entra credential, then nothing is reported', () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EVENT_NAMES, EVENTS, MEASUREMENT_NAMES, METRIC_NAMES, PROPERTY_NAMES } from '../../src/telemetry/vocabulary';
+import { EVENT_NAMES, EVENTS, MEASUREMENT_NAMES, METRIC_NAMES, PROPERTY_NAMES } from '../../src/core/telemetryVocabulary';
 import { checkNames, namesUsed, workbookQueries, type Vocabulary } from './lib/telemetryNames';
 
 /**
- * The workbook and the alert queries use only names the app emits: src/telemetry/vocabulary.ts is the
+ * The workbook and the alert queries use only names the app emits: src/core/telemetryVocabulary.ts is the
  * one source of truth for event, metric, property (customDimensions) and measurement names.
  */
 const ROOT = path.join(__dirname, '../..');
@@ -21,7 +21,7 @@ const queries = [
 ];
 const alert = (file: string) => fs.readFileSync(path.join(ALERTS, file), 'utf8');
 
-describe('telemetry names: workbook and alerts against src/telemetry/vocabulary.ts', () => {
+describe('telemetry names: workbook and alerts against src/core/telemetryVocabulary.ts', () => {
   test('when the workbook is read, then it has the seven panels the operators need', () => {
     expect(workbookQueries(workbook).map((q) => q.title)).toEqual([
       'Scan health: last successful scan per tenant',
@@ -73,7 +73,7 @@ describe('telemetry names: the check fails when a name is removed on one side', 
   test('when the vocabulary loses an event the alert queries, then the check names that event', () => {
     const broken = { ...vocabulary, events: vocabulary.events.filter((name) => name !== 'VerificationFailed') };
     expect(checkNames('remediation-failed.kql', query, broken)).toEqual([
-      'remediation-failed.kql: event "VerificationFailed" is not in src/telemetry/vocabulary.ts EVENTS or METRICS.',
+      'remediation-failed.kql: event "VerificationFailed" is not in src/core/telemetryVocabulary.ts EVENTS or METRICS.',
     ]);
   });
 
@@ -88,7 +88,7 @@ describe('telemetry names: the check fails when a name is removed on one side', 
       .query.replace('"ScanCompleted"', '"ScanComplete"')
       .replace('customMeasurements.failures', 'customMeasurements.failureCount');
     expect(checkNames('workbook', misspelt, vocabulary)).toEqual([
-      'workbook: event "ScanComplete" is not in src/telemetry/vocabulary.ts EVENTS or METRICS.',
+      'workbook: event "ScanComplete" is not in src/core/telemetryVocabulary.ts EVENTS or METRICS.',
       'workbook: customMeasurements.failureCount is not in MEASUREMENT_NAMES.',
     ]);
   });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ARM_ENDPOINTS, GRAPH_ENVIRONMENTS } from '../../src/actions/remediation/automationSettings';
+import { ARM_ENDPOINTS, GRAPH_ENVIRONMENTS } from '../../src/adapters/automation/automationSettings';
 import { SCAN_POISON_QUEUE, SCAN_QUEUE, DEFAULT_SCAN_SCHEDULE } from '../../src/app/functionsSettings';
 import { CLOUDS } from '../../src/config';
 import {
@@ -140,10 +140,10 @@ describe('templates: Bicep files', () => {
   test('when the storage is created, then its queues, tables and lease container are the ones the code uses', () => {
     const storage = bicepFiles.find((b) => b.file.endsWith('storage.bicep'))!.text;
     const names = [...storage.matchAll(/\{ name: '([^']+)' \}/g)].map((m) => m[1]);
-    const tableStore = fs.readFileSync(path.join(ROOT, 'src/state/tableStateStore.ts'), 'utf8');
+    const tableStore = fs.readFileSync(path.join(ROOT, 'src/adapters/storage/tableStateStore.ts'), 'utf8');
     const tables = [...(/const TABLES = \{([^}]*)\}/.exec(tableStore)?.[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]);
     const scans = /export const SCANS_TABLE = '([^']+)'/.exec(fs.readFileSync(path.join(ROOT, 'src/app/scanRequests.ts'), 'utf8'))?.[1];
-    const leases = /const CONTAINER = '([^']+)'/.exec(fs.readFileSync(path.join(ROOT, 'src/state/tenantLease.ts'), 'utf8'))?.[1];
+    const leases = /const CONTAINER = '([^']+)'/.exec(fs.readFileSync(path.join(ROOT, 'src/adapters/storage/tenantLease.ts'), 'utf8'))?.[1];
     expect(tables).toHaveLength(4);
     expect(names).toEqual(expect.arrayContaining([...tables, scans, leases, SCAN_QUEUE, SCAN_POISON_QUEUE]));
   });
@@ -187,7 +187,7 @@ describe('templates: values shared with the app', () => {
   });
 
   test('when resources are named, then the Automation account name passes the app\'s AUTOMATION_ACCOUNT rule', async () => {
-    const { automationSettingsSchema } = await import('../../src/actions/remediation/automationSettings');
+    const { automationSettingsSchema } = await import('../../src/adapters/automation/automationSettings');
     const pattern = /^var automationAccountName = '([^']*)\$\{resourceToken\}'$/m.exec(main.text);
     expect(pattern).not.toBeNull();
     // uniqueString() gives 13 lower-case characters.

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
-import { TenantBoundCredential } from '../../src/auth/tenantBoundCredential';
-import { GraphAuditLogReader } from '../../src/graph/auditLogReader';
-import { createGraphClient } from '../../src/graph/graphClient';
+import { TenantBoundCredential } from '../../src/adapters/auth/tenantBoundCredential';
+import { GraphAuditLogReader } from '../../src/adapters/graph/auditLogReader';
+import { createGraphClient } from '../../src/adapters/graph/graphClient';
 
 /** Token failures travel through the real Graph SDK pipeline and come out with our codes, unretried. */
 const TENANT = '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01';

@@ -1,7 +1,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import type { RunningEmulator } from '../../emulator';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
-import { TableStateStore } from '../../src/state/tableStateStore';
+import { TableStateStore } from '../../src/adapters/storage/tableStateStore';
 import { parseJson, runCli } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
 

@@ -1,9 +1,9 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
-import { incidentId } from '../../src/scan/incident';
+import { incidentId } from '../../src/core/incident';
 import { AppError } from '../../src/errors';
-import { FencedStateStore } from '../../src/state/fence';
-import { TableStateStore } from '../../src/state/tableStateStore';
+import { FencedStateStore } from '../../src/usecases/fencedState';
+import { TableStateStore } from '../../src/adapters/storage/tableStateStore';
 
 /** The state store against a real Azurite: races, idempotent reruns and the checkpoint rules. */
 let azurite: RunningAzurite;

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { createLocalCertificate, type LocalCertificate } from '../../emulator/certificate';
 import { startIngestion, type Envelope, type RunningIngestion } from '../../emulator/ingestion/ingestionServer';
-import { hashUpn } from '../../src/telemetry/scrub';
-import { MEASUREMENT_NAMES, PROPERTY_NAMES } from '../../src/telemetry/vocabulary';
+import { hashUpn } from '../../src/adapters/telemetry/scrub';
+import { MEASUREMENT_NAMES, PROPERTY_NAMES } from '../../src/core/telemetryVocabulary';
 import { runInChild } from '../helpers/runInChild';
 
 /**
@@ -42,7 +42,7 @@ function telemetryEnv(extra: Record<string, string> = {}): Record<string, string
 
 /** Child-side: `probe(label)` POSTs a marker to the ingestion server, recording what it had accepted by then. */
 const PRELUDE = `
-  const { createTelemetry } = dist('src/telemetry/telemetry.js');
+  const { createTelemetry } = dist('src/adapters/telemetry/telemetry.js');
   const probe = (label) => fetch(process.env.INGESTION_URL + '_probe?label=' + encodeURIComponent(label), { method: 'POST' }).then((r) => r.json());
 `;
 

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
-import { TenantLease, type Lease, type TenantLeaseOptions } from '../../src/state/tenantLease';
+import { TenantLease, type Lease, type TenantLeaseOptions } from '../../src/adapters/storage/tenantLease';
 
 /** The per-tenant writer lease against a real Azurite: one holder, release, expiry, renewal, races. */
 let azurite: RunningAzurite;

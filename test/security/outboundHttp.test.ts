@@ -9,8 +9,8 @@ import { ticketContent } from '../helpers/runInChild';
  * redirect. Each sink runs in its own process against the HTTPS ticket fakes, as the app would.
  */
 const SECRET = 'webhook-secret-0123456789abcdef';
-const WEBHOOK = { module: 'src/actions/tickets/webhookSink.js', loader: 'loadWebhookSettings', sinkClass: 'WebhookSink' };
-const GITHUB = { module: 'src/actions/tickets/githubSink.js', loader: 'loadGithubSettings', sinkClass: 'GithubSink' };
+const WEBHOOK = { module: 'src/adapters/tickets/webhookSink.js', loader: 'loadWebhookSettings', sinkClass: 'WebhookSink' };
+const GITHUB = { module: 'src/adapters/tickets/githubSink.js', loader: 'loadGithubSettings', sinkClass: 'GithubSink' };
 
 describe('outbound ticket requests', () => {
   let emulator: RunningEmulator;
@@ -85,8 +85,8 @@ describe('outbound ticket requests', () => {
 describe('outbound Graph requests', () => {
   test('when Graph never answers an attempt, then it is abandoned after its timeout and retried, and the scan reads on', async () => {
     const { createServer } = await import('node:http');
-    const { createGraphClient } = await import('../../src/graph/graphClient');
-    const { GraphAuditLogReader } = await import('../../src/graph/auditLogReader');
+    const { createGraphClient } = await import('../../src/adapters/graph/graphClient');
+    const { GraphAuditLogReader } = await import('../../src/adapters/graph/auditLogReader');
     // Graph's wire format for an empty audit page; the first request hangs, as a stuck backend would.
     let requests = 0;
     const server = createServer((request, response) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../emulator';
 import { JIRA_EMULATOR_API_TOKEN, JIRA_EMULATOR_EMAIL, JIRA_EMULATOR_PROJECT } from '../../emulator/tickets/jiraRoutes';
 import { SERVICENOW_EMULATOR_PASSWORD, SERVICENOW_EMULATOR_USERNAME } from '../../emulator/tickets/servicenowRoutes';
-import type { TicketRef } from '../../src/actions/ports';
+import type { TicketRef } from '../../src/usecases/ports/actions';
 import { ticketContent } from '../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../helpers/runSinkInChild';
 
@@ -30,7 +30,7 @@ const SINK_OPTIONS = { backoffBaseMs: 1, searchSettleWaitsMs: [1, 1, 1, 1, 1] };
 
 async function jira(steps: SinkStep[]) {
   const run = await runSinkInChild({
-    module: 'src/actions/tickets/jiraSink.js',
+    module: 'src/adapters/tickets/jiraSink.js',
     loader: 'loadJiraSettings',
     sinkClass: 'JiraSink',
     env: { JIRA_BASE_URL: `${emulator.ticketsUrl}/jira`, JIRA_EMAIL: JIRA_EMULATOR_EMAIL, JIRA_API_TOKEN: JIRA_EMULATOR_API_TOKEN, JIRA_PROJECT_KEY: JIRA_EMULATOR_PROJECT },
@@ -43,7 +43,7 @@ async function jira(steps: SinkStep[]) {
 
 async function servicenow(steps: SinkStep[]) {
   const run = await runSinkInChild({
-    module: 'src/actions/tickets/servicenowSink.js',
+    module: 'src/adapters/tickets/servicenowSink.js',
     loader: 'loadServicenowSettings',
     sinkClass: 'ServicenowSink',
     env: { SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`, SERVICENOW_USERNAME: SERVICENOW_EMULATOR_USERNAME, SERVICENOW_PASSWORD: SERVICENOW_EMULATOR_PASSWORD },

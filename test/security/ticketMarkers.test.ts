@@ -4,7 +4,7 @@ import { ADO_EMULATOR_ORG, ADO_EMULATOR_PAT, ADO_EMULATOR_PROJECT } from '../../
 import { GITHUB_EMULATOR_TOKEN } from '../../emulator/tickets/githubRoutes';
 import { JIRA_EMULATOR_API_TOKEN, JIRA_EMULATOR_EMAIL, JIRA_EMULATOR_PROJECT } from '../../emulator/tickets/jiraRoutes';
 import { SERVICENOW_EMULATOR_PASSWORD, SERVICENOW_EMULATOR_USERNAME } from '../../emulator/tickets/servicenowRoutes';
-import type { TicketRef } from '../../src/actions/ports';
+import type { TicketRef } from '../../src/usecases/ports/actions';
 import { admin, ticketContent } from '../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../helpers/runSinkInChild';
 
@@ -104,7 +104,7 @@ const SYSTEMS: System[] = [
 
 async function run(system: System, steps: SinkStep[]) {
   const result = await runSinkInChild({
-    module: `src/actions/tickets/${system.module}.js`,
+    module: `src/adapters/tickets/${system.module}.js`,
     loader: system.loader,
     sinkClass: system.sinkClass,
     env: system.env(),

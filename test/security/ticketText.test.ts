@@ -1,9 +1,9 @@
 import { approvalSchema, validate } from '../../src/app/httpInput';
-import { renderAdf } from '../../src/actions/tickets/render/adf';
-import { renderHtml } from '../../src/actions/tickets/render/html';
-import { renderMarkdown } from '../../src/actions/tickets/render/markdown';
-import { renderPlainText } from '../../src/actions/tickets/render/plainText';
-import type { Block } from '../../src/actions/tickets/ticketDocument';
+import { renderAdf } from '../../src/adapters/tickets/render/adf';
+import { renderHtml } from '../../src/adapters/tickets/render/html';
+import { renderMarkdown } from '../../src/adapters/tickets/render/markdown';
+import { renderPlainText } from '../../src/adapters/tickets/render/plainText';
+import type { Block } from '../../src/adapters/tickets/ticketDocument';
 import { runCli } from '../helpers/cli';
 
 /**

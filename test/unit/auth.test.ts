@@ -1,6 +1,6 @@
 import { AggregateAuthenticationError, CredentialUnavailableError, type TokenCredential } from '@azure/identity';
-import { credentialsTried } from '../../src/auth/credentialFailure';
-import { TenantBoundCredential } from '../../src/auth/tenantBoundCredential';
+import { credentialsTried } from '../../src/adapters/auth/credentialFailure';
+import { TenantBoundCredential } from '../../src/adapters/auth/tenantBoundCredential';
 import { clip } from '../../src/errors';
 
 const TENANT = '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01';

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../src/duration';
+import { formatDuration, parseDuration } from '../../src/core/duration';
 
 describe('formatDuration', () => {
   test.each([

@@ -1,6 +1,6 @@
 import { scanResultJson, scanResultText } from '../../src/report';
-import type { Finding } from '../../src/scan/model';
-import type { ScanResult } from '../../src/scan/scanTenant';
+import type { Finding } from '../../src/core/model';
+import type { ScanResult } from '../../src/usecases/scanTenant';
 
 const finding = (userPrincipalName: string, verdict: Finding['verdict'], errorCode: string): Finding => ({
   userId: userPrincipalName,

@@ -1,6 +1,6 @@
 /**
  * The event, metric, property and measurement names a KQL query uses, and a check of them against the
- * telemetry vocabulary (src/telemetry/vocabulary.ts), the one source of truth.
+ * telemetry vocabulary (src/core/telemetryVocabulary.ts), the one source of truth.
  */
 
 export interface Vocabulary {
@@ -65,7 +65,7 @@ export function checkNames(where: string, kql: string, vocabulary: Vocabulary): 
   const used = namesUsed(kql);
   const problems: string[] = [];
   const events = new Set([...vocabulary.events, ...vocabulary.metrics]);
-  for (const name of used.events) if (!events.has(name)) problems.push(`${where}: event "${name}" is not in src/telemetry/vocabulary.ts EVENTS or METRICS.`);
+  for (const name of used.events) if (!events.has(name)) problems.push(`${where}: event "${name}" is not in src/core/telemetryVocabulary.ts EVENTS or METRICS.`);
   for (const name of used.properties) if (!vocabulary.properties.includes(name)) problems.push(`${where}: customDimensions.${name} is not in PROPERTY_NAMES.`);
   for (const name of used.measurements) if (!vocabulary.measurements.includes(name)) problems.push(`${where}: customMeasurements.${name} is not in MEASUREMENT_NAMES.`);
   for (const text of used.unverifiable) problems.push(`${where}: "${text}" cannot be checked against the vocabulary; compare names exactly (==, in).`);

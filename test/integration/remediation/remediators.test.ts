@@ -5,7 +5,7 @@ import https from 'node:https';
 import { loadScenario, startEmulator, type RunningEmulator, type Scenario } from '../../../emulator';
 import { emulatorEnv } from '../../../src/local/emulatorEnv';
 import { packageRoot } from '../../../src/local/packageRoot';
-import { jobNameFor } from '../../../src/actions/remediation/automationRemediator';
+import { jobNameFor } from '../../../src/adapters/automation/automationRemediator';
 
 /**
  * The remediators as their own process, built from dist/, against the HTTPS emulator: the Automation

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
 import { ADO_EMULATOR_ORG, ADO_EMULATOR_PAT, ADO_EMULATOR_PROJECT } from '../../../emulator/tickets/azureDevOpsRoutes';
-import { loadAzureDevOpsSettings } from '../../../src/actions/tickets/azureDevOpsSink';
+import { loadAzureDevOpsSettings } from '../../../src/adapters/tickets/azureDevOpsSink';
 import { admin, contentFor } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
 
@@ -29,7 +29,7 @@ function settings(extra: Record<string, string> = {}): Record<string, string> {
 
 async function run(steps: SinkStep[], extra: Record<string, string> = {}) {
   const result = await runSinkInChild({
-    module: 'src/actions/tickets/azureDevOpsSink.js',
+    module: 'src/adapters/tickets/azureDevOpsSink.js',
     loader: 'loadAzureDevOpsSettings',
     sinkClass: 'AzureDevOpsSink',
     env: settings(extra),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
 import { GITHUB_EMULATOR_TOKEN } from '../../../emulator/tickets/githubRoutes';
-import { loadGithubSettings } from '../../../src/actions/tickets/githubSink';
+import { loadGithubSettings } from '../../../src/adapters/tickets/githubSink';
 import { admin, contentFor } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
 
@@ -26,7 +26,7 @@ function settings(extra: Record<string, string> = {}): Record<string, string> {
 
 async function run(steps: SinkStep[], extra: Record<string, string> = {}, sinkOptions: Record<string, unknown> = { backoffBaseMs: 10 }) {
   const result = await runSinkInChild({
-    module: 'src/actions/tickets/githubSink.js',
+    module: 'src/adapters/tickets/githubSink.js',
     loader: 'loadGithubSettings',
     sinkClass: 'GithubSink',
     env: settings(extra),

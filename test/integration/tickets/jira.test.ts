@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
 import { JIRA_EMULATOR_API_TOKEN, JIRA_EMULATOR_EMAIL, JIRA_EMULATOR_PROJECT } from '../../../emulator/tickets/jiraRoutes';
-import type { TicketRef } from '../../../src/actions/ports';
+import type { TicketRef } from '../../../src/usecases/ports/actions';
 import { admin, runSink, ticketContent } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
 
@@ -87,7 +87,7 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
     emulator.tickets.failNext('jira', 503, 1, 0);
     const child = (steps: SinkStep[]) =>
       runSinkInChild({
-        module: 'src/actions/tickets/jiraSink.js',
+        module: 'src/adapters/tickets/jiraSink.js',
         loader: 'loadJiraSettings',
         sinkClass: 'JiraSink',
         env: settings,
@@ -148,7 +148,7 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
   });
 
   test('when JIRA_PROJECT_KEY holds a project name, then loading says a key is needed', async () => {
-    const { loadJiraSettings } = await import('../../../src/actions/tickets/jiraSink');
+    const { loadJiraSettings } = await import('../../../src/adapters/tickets/jiraSink');
     expect(() =>
       loadJiraSettings({ JIRA_BASE_URL: 'https://contoso.atlassian.net', JIRA_EMAIL: 'a@contoso.com', JIRA_API_TOKEN: 'tok-secret', JIRA_PROJECT_KEY: 'Security Ops' }),
     ).toThrow(/JIRA_PROJECT_KEY must be a project key/);

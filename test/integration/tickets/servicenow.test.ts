@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
 import { SERVICENOW_EMULATOR_PASSWORD, SERVICENOW_EMULATOR_USERNAME } from '../../../emulator/tickets/servicenowRoutes';
-import type { TicketRef } from '../../../src/actions/ports';
+import type { TicketRef } from '../../../src/usecases/ports/actions';
 import { admin, runSink, ticketContent } from '../../helpers/runInChild';
 
 const SINK = { file: 'servicenowSink', className: 'ServicenowSink', loader: 'loadServicenowSettings' };
@@ -108,7 +108,7 @@ describe('ServiceNow sink against the ServiceNow fake over HTTPS', () => {
   });
 
   test('when a setting is missing or not https, then loading names the variable and the fix without the password', async () => {
-    const { loadServicenowSettings } = await import('../../../src/actions/tickets/servicenowSink');
+    const { loadServicenowSettings } = await import('../../../src/adapters/tickets/servicenowSink');
     expect(() => loadServicenowSettings({ SERVICENOW_INSTANCE_URL: 'http://contoso.service-now.com', SERVICENOW_USERNAME: 'sspr', SERVICENOW_PASSWORD: 'p@ss-secret' })).toThrow(
       /SERVICENOW_INSTANCE_URL must be an https:\/\/ URL/,
     );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
-import type { TicketRef } from '../../../src/actions/ports';
-import { signature } from '../../../src/actions/tickets/webhookSink';
+import type { TicketRef } from '../../../src/usecases/ports/actions';
+import { signature } from '../../../src/adapters/tickets/webhookSink';
 import { runSink, ticketContent } from '../../helpers/runInChild';
 
 const SINK = { file: 'webhookSink', className: 'WebhookSink', loader: 'loadWebhookSettings' };

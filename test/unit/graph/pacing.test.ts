@@ -1,5 +1,5 @@
-import { SlidingWindowPacer } from '../../../src/graph/pacer';
-import { parseRetryAfter, retryDelayMs } from '../../../src/graph/retryPolicy';
+import { SlidingWindowPacer } from '../../../src/adapters/graph/pacer';
+import { parseRetryAfter, retryDelayMs } from '../../../src/adapters/http/retryPolicy';
 
 /** A clock that only moves when the pacer sleeps, so the test is exact and instant. */
 function fakeClock() {

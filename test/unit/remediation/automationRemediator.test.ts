@@ -6,7 +6,7 @@ import {
   jobNameFor,
   loadAutomationSettings,
   parseRunbookResult,
-} from '../../../src/actions/remediation/automationRemediator';
+} from '../../../src/adapters/automation/automationRemediator';
 
 const TENANT = '9bbca45b-976d-5c89-a2a7-251f5ab48799';
 const INCIDENT = '5d0c2f6e-8b1a-5e4f-9a7c-3b2d1e0f4a6b';

@@ -1,6 +1,6 @@
-import { classifyEvent, groupByUser, identifyUser, markFlowsPastAdminGate } from '../../../src/scan/classify';
-import { ANONYMOUS_ID, type AuditEvent, type SsprFailure } from '../../../src/scan/model';
-import { BUILT_IN_SIGNATURES, SSPR_ERROR_CATALOG, signatureFileSchema } from '../../../src/scan/signatures';
+import { classifyEvent, groupByUser, identifyUser, markFlowsPastAdminGate } from '../../../src/core/classify';
+import { ANONYMOUS_ID, type AuditEvent, type SsprFailure } from '../../../src/core/model';
+import { BUILT_IN_SIGNATURES, SSPR_ERROR_CATALOG, signatureFileSchema } from '../../../src/core/signatures';
 
 const ADMIN = '11111111-1111-1111-1111-111111111111';
 

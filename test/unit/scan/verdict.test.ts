@@ -1,7 +1,7 @@
-import { planIncident, incidentId } from '../../../src/scan/incident';
-import type { PolicyFacts, SsprFailure, UserFacts } from '../../../src/scan/model';
-import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from '../../../src/scan/policyChanges';
-import { judgeUser } from '../../../src/scan/verdict';
+import { planIncident, incidentId } from '../../../src/core/incident';
+import type { PolicyFacts, SsprFailure, UserFacts } from '../../../src/core/model';
+import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from '../../../src/core/policyChanges';
+import { judgeUser } from '../../../src/core/verdict';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const TENANT = 'aaaaaaaa-0000-0000-0000-000000000001';

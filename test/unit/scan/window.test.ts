@@ -1,4 +1,4 @@
-import { nextCheckpoint, planWindow, RETENTION_MS } from '../../../src/scan/window';
+import { nextCheckpoint, planWindow, RETENTION_MS } from '../../../src/core/window';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const HOUR = 3_600_000;

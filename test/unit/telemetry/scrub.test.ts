@@ -7,8 +7,8 @@ import {
   scrubMeasurements,
   scrubProperties,
   secretsFromEnv,
-} from '../../../src/telemetry/scrub';
-import { MEASUREMENT_NAMES, PROPERTY_NAMES } from '../../../src/telemetry/vocabulary';
+} from '../../../src/adapters/telemetry/scrub';
+import { MEASUREMENT_NAMES, PROPERTY_NAMES } from '../../../src/core/telemetryVocabulary';
 
 const TENANT = '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01';
 const OTHER_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';

@@ -1,6 +1,6 @@
 import { AppError } from '../../../src/errors';
-import { NoTelemetry, createTelemetry } from '../../../src/telemetry/telemetry';
-import { appInsightsConnectionStringSchema, loadTelemetrySettings, maskConnectionString } from '../../../src/telemetry/settings';
+import { NoTelemetry, createTelemetry } from '../../../src/adapters/telemetry/telemetry';
+import { appInsightsConnectionStringSchema, loadTelemetrySettings, maskConnectionString } from '../../../src/adapters/telemetry/settings';
 
 const KEY = '8c2d1e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f';
 const GOOD = `InstrumentationKey=${KEY};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/`;

@@ -1,8 +1,8 @@
-import type { TicketContent } from '../../../src/actions/ports';
-import { adfLine, renderAdf, type AdfDoc } from '../../../src/actions/tickets/render/adf';
-import { plainTextLine, renderPlainText } from '../../../src/actions/tickets/render/plainText';
-import { ticketDocument, type Block } from '../../../src/actions/tickets/ticketDocument';
-import { webhookPayload } from '../../../src/actions/tickets/webhookSink';
+import type { TicketContent } from '../../../src/usecases/ports/actions';
+import { adfLine, renderAdf, type AdfDoc } from '../../../src/adapters/tickets/render/adf';
+import { plainTextLine, renderPlainText } from '../../../src/adapters/tickets/render/plainText';
+import { ticketDocument, type Block } from '../../../src/adapters/tickets/ticketDocument';
+import { webhookPayload } from '../../../src/adapters/tickets/webhookSink';
 import { admin, ticketContent } from '../../helpers/runInChild';
 
 // User-controlled text as it could come from the directory and the audit log.

@@ -1,7 +1,7 @@
-import type { AffectedAdmin, TicketContent } from '../../../src/actions/ports';
-import { escapeHtml, renderHtml } from '../../../src/actions/tickets/render/html';
-import { escapeMarkdown, fencedCode, renderMarkdown } from '../../../src/actions/tickets/render/markdown';
-import { ticketDocument } from '../../../src/actions/tickets/ticketDocument';
+import type { AffectedAdmin, TicketContent } from '../../../src/usecases/ports/actions';
+import { escapeHtml, renderHtml } from '../../../src/adapters/tickets/render/html';
+import { escapeMarkdown, fencedCode, renderMarkdown } from '../../../src/adapters/tickets/render/markdown';
+import { ticketDocument } from '../../../src/adapters/tickets/ticketDocument';
 
 const FORGED_MARKER = '<!-- sspr-remediator:incident=0b7c6c6e-1d7e-5c1a-9a57-7c0f1d1e2f30 -->';
 const HOSTILE = [

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { AppError } from '../../errors';
+import type { Fence } from '../../usecases/ports/state';
+
+/** What every ticket sink shares: settings parsing, retry knobs, and small guards. */
+
+export interface TicketSinkOptions {
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** How long one attempt may wait for an answer; only tests shorten it. */
+  attemptTimeoutMs?: number;
+  /**
+   * Jira only: the waits between searches for an issue whose create answer was lost (the search is
+   * eventually consistent). Defaults to JIRA_SEARCH_SETTLE_WAITS_MS; only tests shorten it.
+   */
+  searchSettleWaitsMs?: number[];
+  /**
+   * The tenant lease of the scan that uses this sink, checked before every request: a holder that lost
+   * the tenant stops at once, so at most the attempt already sent can land after a new holder started.
+   */
+  fence?: Fence;
+}
+
+/** Our incident ids are UUIDs; anything else could break out of a query (JQL, WIQL, sysparm_query) or a label. */
+export const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+export function required(name: string, what: string) {
+  return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
+}
+
+/** Validates one system's settings in `env`; the error names each bad variable but never shows a secret. */
+export function loadSinkSettings<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, system: string): z.output<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => issue.message);
+  throw new AppError('CONFIG.INVALID', `Invalid ${system} settings:\n  - ${problems.join('\n  - ')}`);
+}
+
+export function isHttpsBase(text: string): boolean {
+  try {
+    const url = new URL(text.trim());
+    return url.protocol === 'https:' && !url.search && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function truncate(text: string, limit: number, suffix = '…'): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - suffix.length)}${suffix}`;
+}
+
+/**
+ * Whether one whole line of `text` is `line`. A line, not a substring: the sinks' markers are lines
+ * their renderers never let user text form (GitHub's `<!--`, ServiceNow's `<…>`), though escaped user
+ * text may hold the same words.
+ */
+export function hasLine(text: unknown, line: string): boolean {
+  return typeof text === 'string' && text.split(/\r?\n/).some((candidate) => candidate.trim() === line);
+}
