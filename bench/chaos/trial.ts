@@ -1,10 +1,10 @@
 import { TableClient, odata } from '@azure/data-tables';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
 import { SECRET_MARKER } from '../../emulator/tokens';
 import type { RunningAzurite } from '../../src/local/azurite';
 import { emulatorActionEnv, emulatorEnv } from '../../src/local/emulatorEnv';
-import { jsonOf, runCli, sleep, type CliRun } from '../lib/cli';
+import { jsonOf, runCli, type CliRun } from '../lib/cli';
+import { untilLeaseFree } from '../lib/lease';
 import { Prng, trialSeed } from '../lib/prng';
 import { failingTenant, type BuiltTenant } from '../lib/tenants';
 import { randomFault } from './faults';
@@ -156,15 +156,6 @@ async function recordedEvents(azurite: RunningAzurite, tenantId: string): Promis
   return rows;
 }
 
-/** Polls the tenant's lock blob (src/state/tenantLease.ts) until no lease is on it; at most 60 s, a lease's longest life. */
-async function untilLeaseFree(azurite: RunningAzurite, tenantId: string): Promise<void> {
-  const blob = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('sspr-leases').getBlobClient(`${tenantId}.lock`);
-  for (const giveUp = Date.now() + 60_000; Date.now() < giveUp; await sleep(500)) {
-    const { leaseState } = await blob.getProperties();
-    if (leaseState !== 'leased' && leaseState !== 'breaking') return;
-  }
-}
-
 function describe(run: CliRun): string {
   if (run.killed) return 'killed';
   const code = /error ([A-Z][A-Z_]*\.[A-Z_]+)/.exec(run.stderr)?.[1];
@@ -223,7 +214,7 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
         // The killed scan's lease (TENANT_LEASE_SECONDS=15) has not run out yet, as for the next timer run.
         // Wait for it to run out (the timer would come back much later) rather than start a scan a second.
         busyRefusals++;
-        await untilLeaseFree(azurite, tenantId);
+        await untilLeaseFree(azurite.connectionString, tenantId);
       } else {
         // A fault outlived GRAPH_MAX_ATTEMPTS or an action failed: the next scan retries, as the timer would.
         failedReruns.push(`${describe(rerun)}: ${rerun.stderr.split('\n')[0].slice(0, 200)}`);

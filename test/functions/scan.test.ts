@@ -25,6 +25,8 @@ const takeMessages = (tenantId: string) => takeQueued(world.azurite.connectionSt
 const run = (name: string, trigger: Parameters<typeof invokeBundle>[1], env: NodeJS.ProcessEnv) => invokeBundle(name, trigger, env);
 const scanQueued = (message: unknown, env: NodeJS.ProcessEnv, dequeueCount = 1) => run('tenantScan', { kind: 'queue', message, dequeueCount }, env);
 const scanStatus = (scanId: string, env: NodeJS.ProcessEnv) => run('scanStatus', http('GET', `/api/scans/${scanId}`, { params: { id: scanId } }), env);
+/** Held until the test calls emulator.releaseHeld(): the scan that reads it holds the tenant lease meanwhile. */
+const FIRST_AUDIT_PAGE_HELD = { match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'hold', times: 1 } as const;
 const logText = (invocation: Invocation) => invocation.logs.map((line) => `${line.level}: ${line.message}`).join('\n');
 
 describe('timer → queue → tenantScan', () => {
@@ -85,8 +87,8 @@ describe('POST /api/scans → tenantScan → GET /api/scans/{id}', () => {
 
 describe('one writer per tenant', () => {
   test('when the timer and an HTTP scan run one tenant at once, then one scans and the other is skipped-busy; one incident', async () => {
-    // The first audit page answers after 4 s, so the first scan surely holds the tenant lease when the second starts.
-    const { emulator, tenantId } = await emulate((s) => ({ ...s, faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'slow', delayMs: 4_000, times: 1 }] } as Scenario));
+    // The first audit page is held until the second scan is done, so the first surely holds the tenant lease meanwhile.
+    const { emulator, tenantId } = await emulate((s) => ({ ...s, faults: [FIRST_AUDIT_PAGE_HELD] }) as Scenario);
     const env = appEnv(emulator, tenantId);
     await run('scheduledScan', { kind: 'timer' }, env);
     await run('startScan', http('POST', '/api/scans', { body: {} }), env);
@@ -94,9 +96,11 @@ describe('one writer per tenant', () => {
     expect(messages.map((m) => m.message.requestedBy).sort()).toEqual(['http', 'timer']);
     const [first, second] = messages;
 
-    const firstRun = scanQueued(first.message, env);
-    while (!emulator.requests.some((r) => r.path.includes('/auditLogs/directoryAudits'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    let firstDone = false;
+    const firstRun = scanQueued(first.message, env).finally(() => (firstDone = true));
+    while (emulator.heldRequests() === 0 && !firstDone) await new Promise((resolve) => setTimeout(resolve, 50));
     const secondRun = await scanQueued(second.message, env);
+    emulator.releaseHeld();
     expect(secondRun.error).toBeUndefined();
     expect(logText(secondRun)).toContain('skipped-busy');
     expect((await firstRun).error).toBeUndefined();
@@ -110,13 +114,9 @@ describe('one writer per tenant', () => {
 
 describe('ten scans of one tenant at once, from every entry point', () => {
   test('when 3 timer, 3 HTTP and 4 CLI scans start together in remediate mode, then one writes, nine are refused busy; one incident, one ticket, one job', async () => {
-    // The runbook job runs 6 s and the first audit page takes 3 s: the writer holds the tenant
-    // lease well past the moment the last of the ten processes asks for it.
-    const { emulator, tenantId } = await emulate((s) => ({
-      ...s,
-      automation: { ...s.automation, runForMs: 6_000 },
-      faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'slow', delayMs: 3_000, times: 1 }],
-    }) as Scenario);
+    // The writer's first audit page is held until the nine others have finished: it holds the tenant
+    // lease while each of them asks for it, however long a loaded machine takes to start them.
+    const { emulator, tenantId } = await emulate((s) => ({ ...s, faults: [FIRST_AUDIT_PAGE_HELD] }) as Scenario);
     const env = appEnv(emulator, tenantId, { ACTION_MODE: 'remediate', ...emulatorActionEnv(emulator, 'webhook') });
     for (let n = 0; n < 3; n++) {
       await run('scheduledScan', { kind: 'timer' }, env);
@@ -125,9 +125,14 @@ describe('ten scans of one tenant at once, from every entry point', () => {
     const messages = await takeMessages(tenantId);
     expect(messages.map((m) => m.message.requestedBy).sort()).toEqual(['http', 'http', 'http', 'timer', 'timer', 'timer']);
 
+    let finished = 0;
+    const counted = <T>(run: Promise<T>) =>
+      run.finally(() => {
+        if (++finished >= 9) emulator.releaseHeld();
+      });
     const [queued, cli] = await Promise.all([
-      Promise.all(messages.map(({ message }) => scanQueued(message, env))),
-      Promise.all(Array.from({ length: 4 }, () => runCli(['scan', '--tenant', tenantId, '--json'], env))),
+      Promise.all(messages.map(({ message }) => counted(scanQueued(message, env)))),
+      Promise.all(Array.from({ length: 4 }, () => counted(runCli(['scan', '--tenant', tenantId, '--json'], env)))),
     ]);
     const statuses = await Promise.all(messages.map(({ message }) => scanStatus(message.scanId, env)));
     const outcomes = [
@@ -143,7 +148,7 @@ describe('ten scans of one tenant at once, from every entry point', () => {
     expect((await run('listIncidents', http('GET', '/api/incidents'), env)).response!.json.incidents).toEqual([]);
     expect(emulator.tickets.webhook.deliveries.filter((d) => (d.body as { event: string }).event === 'opened')).toHaveLength(1);
     expect(emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)).toHaveLength(1);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('approval over HTTP', () => {
