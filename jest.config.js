@@ -6,7 +6,7 @@ module.exports = {
   // No emulator token or secret may be logged by anything in any test (issue 7, secret hygiene).
   setupFilesAfterEnv: ['<rootDir>/test/setup/secretHygiene.ts'],
   // Type errors are caught by `npm run typecheck`; transpiling only keeps the suite fast.
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  transform: { '^.+\\.ts$': '<rootDir>/test/setup/esbuildTransform.js' },
   // Integration tests start Azurite and the emulator; one worker per core is plenty.
   maxWorkers: 2,
   testTimeout: 60000,
