@@ -9,5 +9,7 @@ module.exports = {
   transform: { '^.+\\.ts$': '<rootDir>/test/setup/esbuildTransform.js' },
   // Integration tests start Azurite and the emulator; one worker per core is plenty.
   maxWorkers: 2,
-  testTimeout: 60000,
+  // A guard against a hung test, not a budget: most tests start real processes (Node, the CLI, the
+  // Functions bundle, Azurite), which take several times longer while other work shares the machine.
+  testTimeout: 300_000,
 };

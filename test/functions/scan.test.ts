@@ -157,7 +157,7 @@ describe('ten scans of one tenant at once, from every entry point', () => {
     expect((await run('listIncidents', http('GET', '/api/incidents'), fns)).response!.json.incidents).toEqual([]);
     expect(emulator.tickets.webhook.deliveries.filter((d) => (d.body as { event: string }).event === 'opened')).toHaveLength(1);
     expect(emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)).toHaveLength(1);
-  }, 300_000);
+  });
 });
 
 describe('approval over HTTP', () => {
