@@ -13,6 +13,8 @@ const OPTIONS = {
   target: 'node20',
   platform: 'node',
   sourcemap: 'external',
+  // import() becomes require(), as tsc does for module commonjs: Jest's module registry sees it.
+  supported: { 'dynamic-import': false },
   tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: false } },
 };
 const KEY = createHash('sha256').update(__filename).update(version).update(JSON.stringify(OPTIONS)).digest('hex');
