@@ -102,6 +102,10 @@ async function injectFault(
     case 'slow':
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       return false;
+    case 'hold':
+      // Answered normally once the test releases it: "this request is in flight" without a wall-clock guess.
+      await tenant.faults.released;
+      return false;
     case 'status': {
       const status = fault.status ?? 503;
       const { code, message } = codeForStatus(status);

@@ -54,6 +54,10 @@ export interface RunningEmulator {
   /** Every request received, in order, including $batch items and token requests. */
   requests: RequestLogEntry[];
   releaseLateEvents(): void;
+  /** How many requests `hold` faults have caught (each waits until releaseHeld()). */
+  heldRequests(): number;
+  /** Answers every request a `hold` fault holds, and lets later ones through at once. */
+  releaseHeld(): void;
   setPolicy(value: PolicyState): void;
   stop(): Promise<void>;
 }
@@ -104,12 +108,15 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     now,
     requests: tenant.requests,
     releaseLateEvents: () => tenant.timeline.releaseLateEvents(),
+    heldRequests: () => tenant.faults.heldCount,
+    releaseHeld: () => tenant.faults.release(),
     setPolicy: (value) => {
       tenant.policy = value;
     },
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      tenant.faults.release();
       await Promise.allSettled([...servers.map((server) => server.close()), ingestion.stop()]);
       fs.rmSync(certificate.dir, { recursive: true, force: true });
       // Whatever the test asserted, a token or secret in telemetry or in a ticket fails it.

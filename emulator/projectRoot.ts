@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * The emulator runs from emulator/*.ts under ts-jest and from dist/emulator/*.js after a build,
+ * The emulator runs from emulator/*.ts under Jest and from dist/emulator/*.js after a build,
  * so data files are found relative to the package root rather than to this file.
  */
 export function projectRoot(): string {

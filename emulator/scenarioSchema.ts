@@ -74,7 +74,7 @@ const noiseSchema = z
 const faultSchema = z
   .object({
     match: regex,
-    kind: z.enum(['status', 'reset', 'malformed', 'slow']),
+    kind: z.enum(['status', 'reset', 'malformed', 'slow', 'hold']),
     status: z.number().int().min(400).max(599).optional(),
     retryAfter: z.number().int().min(0).optional(),
     delayMs: z.number().int().min(0).optional(),

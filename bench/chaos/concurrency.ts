@@ -17,21 +17,31 @@ export interface ConcurrencyOutcome {
 }
 
 /**
- * `scans` processes scan one tenant at once in remediate mode. The runbook job runs for 6 s, so the
- * writer holds the tenant lease well past the moment the last process asks for it: exactly one
- * writer, the others refused with SCAN.TENANT_BUSY, one ticket, one job.
+ * `scans` processes scan one tenant at once in remediate mode: exactly one writer, the others refused
+ * with SCAN.TENANT_BUSY, one ticket, one job. The writer's first audit page is held (a `hold` fault)
+ * until all the others have exited, so it surely holds the tenant lease while they ask for it however
+ * slowly a loaded machine starts them.
  */
 export async function concurrentScans(azurite: RunningAzurite, scans = 10): Promise<ConcurrencyOutcome> {
   const base = loadScenario('admin-policy-off');
   const tenantId = randomUUID();
   const emulator = await startEmulator({
-    scenario: { ...base, name: 'chaos-concurrency', tenantId, automation: { ...base.automation, runForMs: 6_000 } },
+    scenario: { ...base, name: 'chaos-concurrency', tenantId, faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'hold', times: 1 }] },
   });
   try {
     const secret = randomBytes(16).toString('hex');
     emulator.tickets.webhook.secret = secret;
     const env = trialEnv(emulator, azurite, 'remediate', secret);
-    const runs = await Promise.all(Array.from({ length: scans }, () => runCli(['scan', '--tenant', tenantId, '--json'], env)));
+    // Once all but one have exited, the one left (the writer, or nobody if the lease let none in) may go on.
+    let exited = 0;
+    const runs = await Promise.all(
+      Array.from({ length: scans }, () =>
+        runCli(['scan', '--tenant', tenantId, '--json'], env).then((run) => {
+          if (++exited >= scans - 1) emulator.releaseHeld();
+          return run;
+        }),
+      ),
+    );
     const winners = runs.filter((run) => run.code === 0).length;
     const refused = runs.filter((run) => run.code === 1 && run.stderr.includes('SCAN.TENANT_BUSY')).length;
     const opened = openedTickets(emulator).length;

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { exportJWK, SignJWT } from 'jose';
 import { newLogEntry } from '../requestLog';
@@ -39,8 +39,10 @@ export interface LoginServer {
 export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: string }): LoginServer {
   const app = Fastify({ https: tls, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
   const kid = randomUUID();
-  const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // RS256 needs RSA keys, whose generation costs 0.3–2 s of CPU each: made on first use (most tests
+  // never call the app's own API), off the event loop, and once per emulator.
+  const keyPair = lazyRsaKeyPair();
+  const forgerKeyPair = lazyRsaKeyPair();
   let url = '';
 
   app.addHook('onRequest', async (request) => {
@@ -49,7 +51,7 @@ export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: 
 
   app.get<{ Params: { tenant: string } }>('/:tenant/discovery/v2.0/keys', async (request, reply) => {
     if (!GUID.test(request.params.tenant)) return unknownTenant(reply, request.params.tenant);
-    const jwk = await exportJWK(signing.publicKey);
+    const jwk = await exportJWK((await keyPair()).publicKey);
     return reply.send({ keys: [{ ...jwk, kid, use: 'sig', alg: 'RS256' }] });
   });
 
@@ -73,7 +75,7 @@ export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: 
     signApiToken: async (token) => {
       const tid = token.tenantId ?? tenant.scenario.tenantId;
       const oid = token.oid ?? randomUUID();
-      const key: KeyObject = token.forged ? forger.privateKey : signing.privateKey;
+      const key: KeyObject = (await (token.forged ? forgerKeyPair : keyPair)()).privateKey;
       const claims: Record<string, unknown> = { tid, oid, ver: '2.0', azp: randomUUID(), roles: token.roles ?? [] };
       if (token.preferredUsername) claims.preferred_username = token.preferredUsername;
       if (token.appName) claims.app_displayname = token.appName;
@@ -88,6 +90,14 @@ export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: 
         .sign(key);
     },
   };
+}
+
+function lazyRsaKeyPair(): () => Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
+  let pending: Promise<{ publicKey: KeyObject; privateKey: KeyObject }> | undefined;
+  return () =>
+    (pending ??= new Promise((resolve, reject) =>
+      generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
+    ));
 }
 
 function unknownTenant(reply: import('fastify').FastifyReply, id: string) {

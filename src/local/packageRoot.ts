@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** The folder holding package.json, whether we run from src/ (ts-jest) or dist/ (compiled). */
+/** The folder holding package.json, whether we run from src/ (under Jest) or dist/ (compiled). */
 export function packageRoot(from = __dirname): string {
   for (let dir = from; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;

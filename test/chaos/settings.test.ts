@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { packageRoot } from '../../src/local/packageRoot';
 import { loadFunctionsSettings } from '../../src/app/functionsSettings';
-import { runCli, type CliRun } from '../../bench/lib/cli';
+import { runCli, runCliBatch, type CliRun } from '../helpers/cli';
 
 /**
  * Bad input: every setting the app reads, given an invalid value, stops it with CONFIG.INVALID and a
- * message that names the setting (and never echoes a secret). The CLI runs as a process; the
- * Functions-only settings go through the Functions app's own loader. The table must cover every
+ * message that names the setting (and never echoes a secret). The built CLI's main() runs every case in
+ * one child process (no case gets past its settings, so a process each would only add start-ups), and
+ * one case also runs as its own process through bin/sspr-remediator.js; the Functions-only settings go
+ * through the Functions app's own loader. The table must cover every
  * setting in local.settings.example.json, so a new setting cannot be added without a case here.
  */
 
@@ -97,18 +99,12 @@ function exampleSettings(): string[] {
 }
 
 const runs = new Map<string, CliRun>();
+const envFor = ([setting, value, context]: (typeof CLI_CASES)[number]) => emulatorEnv(NOWHERE, { NODE_EXTRA_CA_CERTS: undefined, ...context, [setting]: value });
 
 beforeAll(async () => {
-  const queue = [...CLI_CASES];
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const [setting, value, context] = next;
-      const env = emulatorEnv(NOWHERE, { NODE_EXTRA_CA_CERTS: undefined, ...context, [setting]: value });
-      runs.set(setting, await runCli(['scan', '--tenant', TENANT], env));
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-}, 60_000);
+  const results = await runCliBatch(CLI_CASES.map((testCase) => ({ args: ['scan', '--tenant', TENANT], env: envFor(testCase) })));
+  CLI_CASES.forEach(([setting], n) => runs.set(setting, results[n]));
+});
 
 describe('bad input: every setting, given an invalid value, names itself', () => {
   test('when a setting is in local.settings.example.json, then this table has a case for it', () => {
@@ -130,6 +126,12 @@ describe('bad input: every setting, given an invalid value, names itself', () =>
       if (secret && marker) expect(run.stderr).not.toContain(marker);
     },
   );
+
+  test('when the CLI runs as its own process, then a bad setting gives the same exit code and message as in the batch', async () => {
+    const testCase = CLI_CASES.find(([setting]) => setting === 'STATE_STORAGE')!;
+    const alone = await runCli(['scan', '--tenant', TENANT], envFor(testCase));
+    expect(alone).toEqual(runs.get('STATE_STORAGE'));
+  });
 
   test.each(FUNCTIONS_CASES)('when the Functions app reads %s=%j, then CONFIG.INVALID names it', (setting, value) => {
     const env = { TENANTS: TENANT, SCAN_SCHEDULE: '0 */15 * * * *', STATE_STORAGE: 'UseDevelopmentStorage=true', AzureWebJobsStorage: 'UseDevelopmentStorage=true', [setting]: value };

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { type RunningEmulator, type Scenario } from '../../emulator';
 import { emulatorSecretsIn } from '../../emulator/tokens';
 import { cliPath, emulatorActionEnv, emulatorEnv, type TicketSystem } from '../../src/local/emulatorEnv';
+import { untilLeaseFree } from '../../bench/lib/lease';
 import { parseJson, runCli } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
 
@@ -53,10 +54,14 @@ describe('remediate mode', () => {
 
   test('when the job completes but the policy stays off, then it is never called resolved, and fails after VERIFY_FOR', async () => {
     const { emulator, tenantId } = await emulate('admin-policy-off', (s) => ({ ...s, automation: { ...s.automation!, outcome: 'completes-without-fix' } }));
-    const env = actionEnv(emulator, 'remediate', { VERIFY_FOR: '3s' });
+    // Long enough that the first scan, however slowly a busy machine runs it, reads the policy inside it.
+    const verifyForMs = 10_000;
+    const env = actionEnv(emulator, 'remediate', { VERIFY_FOR: `${verifyForMs / 1000}s` });
     const first = await scan(tenantId, env);
     expect(first.result.incidents[0]).toMatchObject({ state: 'verifying', remediation: { status: 'Completed' } });
-    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    // updatedAt is when verifying began; the next scan comes once VERIFY_FOR has passed since then.
+    const waitMs = Date.parse(first.result.incidents[0].updatedAt) + verifyForMs + 500 - Date.now();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs)));
     const second = await scan(tenantId, env);
     expect(second.result.incidents[0].state).toBe('failed');
     expect(deliveries(emulator)).toEqual(['opened', 'failed']);
@@ -166,9 +171,9 @@ describe('a crash at any step', () => {
     // The killed scan's tenant lease (15 s here) must expire first, as it would for the next timer run;
     // the rerun then waits out whatever the killed scan may still have had in flight (ARCHITECTURE.md).
     for (;;) {
+      await untilLeaseFree(world.azurite.connectionString, tenantId);
       const rerun = await runCli(['scan', '--tenant', tenantId, '--json'], env);
       if (!rerun.stderr.includes('SCAN.TENANT_BUSY')) return { run: rerun, result: parseJson(rerun) };
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
 

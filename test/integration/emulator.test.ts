@@ -720,6 +720,22 @@ describe('tenant emulator', () => {
       ).toEqual([200, 200]);
     });
 
+    it('when a hold fault fires, then the request waits until releaseHeld() and is then answered normally', async () => {
+      const emulator = await start(
+        withOverrides('demo', { faults: [{ match: 'authorizationPolicy', kind: 'hold', times: 1 }] }),
+      );
+      const token = await issueToken(emulator);
+      let answered = false;
+      const held = graph(emulator, '/v1.0/policies/authorizationPolicy', { token }).finally(() => (answered = true));
+      while (emulator.heldRequests() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      // times: 1, so a second request on the same path is answered while the first still waits.
+      expect((await graph(emulator, '/v1.0/policies/authorizationPolicy', { token })).status).toBe(200);
+      expect(answered).toBe(false);
+      emulator.releaseHeld();
+      expect((await held).status).toBe(200);
+      expect(emulator.heldRequests()).toBe(1);
+    });
+
     it('when a batch item loses its connection, then that item alone answers 504', async () => {
       const faults = [{ match: 'authorizationPolicy', kind: 'reset' as const, inBatch: true }];
       const emulator = await start(withOverrides('demo', { faults }));

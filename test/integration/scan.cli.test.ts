@@ -2,7 +2,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { RunningEmulator } from '../../emulator';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { TableStateStore } from '../../src/adapters/storage/tableStateStore';
-import { parseJson, runCli } from '../helpers/cli';
+import { parseJson, runCli, runCliBatch, type CliRun } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
 
 /**
@@ -202,13 +202,21 @@ describe('errors', () => {
     expect(run.stderr).toContain('SCAN_OVERLAP="soon"');
   });
 
-  test.each([
+  const USAGE_ERRORS: [string[], string][] = [
     [['scan', '--tenant', 'contoso'], 'not a tenant id'],
     [['scan', '--tenant', '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01', '--from', 'last tuesday'], '--from "last tuesday"'],
     [['scan', '--bogus'], "Unknown option '--bogus'"],
     [['frobnicate'], 'Unknown command'],
-  ])('when the command line is %j, then it exits 2 with a usage message', async (args, message) => {
-    const run = await runCli(args, emulatorEnv({ graphUrl: 'https://127.0.0.1:9', tokenEndpoint: 'http://127.0.0.1:9', identityHeader: 'x', caCertPath: '/dev/null' }));
+  ];
+  // None of these gets past the command line: one CLI process runs them all (see runCliBatch).
+  let usageRuns: Promise<CliRun[]> | undefined;
+  const usageRun = (n: number) =>
+    (usageRuns ??= runCliBatch(USAGE_ERRORS.map(([args]) => ({ args, env: emulatorEnv({ graphUrl: 'https://127.0.0.1:9', tokenEndpoint: 'http://127.0.0.1:9', identityHeader: 'x', caCertPath: '/dev/null' }) })))).then(
+      (runs) => runs[n],
+    );
+
+  test.each(USAGE_ERRORS.map(([args, message], n) => [args, message, n] as const))('when the command line is %j, then it exits 2 with a usage message', async (_args, message, n) => {
+    const run = await usageRun(n);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
   });

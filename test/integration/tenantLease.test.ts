@@ -25,7 +25,7 @@ async function metadataOf(tenantId: string): Promise<Record<string, string>> {
 }
 
 /** Tries until the tenant is free (no timing asserted: the bound only stops a broken run). */
-async function acquireWhenFree(tenantId: string, owner: string, giveUpAfterMs = 30_000): Promise<Lease | undefined> {
+async function acquireWhenFree(tenantId: string, owner: string, giveUpAfterMs = 90_000): Promise<Lease | undefined> {
   const deadline = Date.now() + giveUpAfterMs;
   for (;;) {
     const lease = keep(await leases().acquire(tenantId, owner));

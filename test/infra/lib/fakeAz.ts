@@ -140,7 +140,8 @@ export function runWithFakeAz(script: string, env: Record<string, string>, state
     const result = spawnSync('bash', [script], {
       env: { PATH: `${dir}${path.delimiter}${process.env.PATH}`, HOME: dir, FAKE_AZ_STATE: stateFile, ...env },
       encoding: 'utf8',
-      timeout: 60_000,
+      // Only a guard against a hung script: each run starts a dozen Node processes (az and the JSON helpers).
+      timeout: 300_000,
     });
     return {
       status: result.status,
