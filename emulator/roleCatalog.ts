@@ -11,7 +11,7 @@ let cache: Map<string, string> | undefined;
 /** Display names come from the product's own role list so the emulator and the scanner agree on names. */
 export function roleDisplayName(templateId: string): string {
   if (!cache) {
-    const file = path.join(projectRoot(), 'src', 'data', 'adminSsprRoles.json');
+    const file = path.join(projectRoot(), 'src', 'core', 'data', 'adminSsprRoles.json');
     const data = JSON.parse(fs.readFileSync(file, 'utf8')) as RoleFile;
     cache = new Map(data.roles.map((role) => [role.templateId.toLowerCase(), role.displayName]));
   }
