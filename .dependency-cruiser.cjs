@@ -16,10 +16,14 @@ module.exports = {
     },
     {
       name: 'core-is-pure',
-      comment: 'src/core holds the rules: it imports itself, errors.ts, zod, uuid (deterministic ids) and node built-ins only.',
+      comment:
+        'src/core holds the rules: it imports itself, errors.ts, zod, uuid (deterministic ids) and node built-ins only.',
       severity: 'error',
       from: { path: '^src/core/' },
-      to: { pathNot: ['^src/core/', '^src/errors\\.ts$', 'node_modules/(zod|uuid)/'], dependencyTypesNot: ['core'] },
+      to: {
+        pathNot: ['^src/core/', '^src/errors\\.ts$', 'node_modules/(zod|uuid)/'],
+        dependencyTypesNot: ['core'],
+      },
     },
     {
       name: 'usecases-see-adapters-through-ports',
@@ -30,14 +34,16 @@ module.exports = {
     },
     {
       name: 'adapters-do-not-import-each-other',
-      comment: 'Each adapter stands alone; what they share lives in adapters/http (retries) and adapters/auth (credentials).',
+      comment:
+        'Each adapter stands alone; what they share lives in adapters/http (retries) and adapters/auth (credentials).',
       severity: 'error',
       from: { path: '^src/adapters/([^/]+)/' },
       to: { path: '^src/adapters/', pathNot: ['^src/adapters/$1/', '^src/adapters/(http|auth)/'] },
     },
     {
       name: 'adapters-do-not-reach-up',
-      comment: 'Adapters implement ports: they import core, ports and config, never a use case or an entry point.',
+      comment:
+        'Adapters implement ports: they import core, ports and config, never a use case or an entry point.',
       severity: 'error',
       from: { path: '^src/adapters/' },
       to: { path: ['^src/usecases/(?!ports/)', ...ENTRY] },

@@ -42,27 +42,38 @@ const lazyChunks = {
   name: 'lazy-chunks',
   setup(build) {
     const names = Object.keys(LAZY).map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: `./${LAZY[args.path]}`, external: true }));
+    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({
+      path: `./${LAZY[args.path]}`,
+      external: true,
+    }));
   },
 };
 
 const builds = [
   { ...shared, entryPoints: [entry], outfile: path.join(outdir, 'index.js'), plugins: [lazyChunks] },
-  ...Object.entries(LAZY).map(([name, file]) => ({ ...shared, entryPoints: [require.resolve(name)], outfile: path.join(outdir, file) })),
+  ...Object.entries(LAZY).map(([name, file]) => ({
+    ...shared,
+    entryPoints: [require.resolve(name)],
+    outfile: path.join(outdir, file),
+  })),
 ];
 
 module.exports = { builds, outdir };
 
 if (require.main === module) {
   if (!fs.existsSync(entry)) {
-    process.stderr.write(`${path.relative(process.cwd(), entry)} is missing: run npm run build (tsc, then this bundle).\n`);
+    process.stderr.write(
+      `${path.relative(process.cwd(), entry)} is missing: run npm run build (tsc, then this bundle).\n`,
+    );
     process.exit(1);
   }
   fs.rmSync(outdir, { recursive: true, force: true });
   Promise.all(builds.map((options) => esbuild.build(options)))
     .then(() => {
       for (const options of builds) {
-        process.stdout.write(`bundle: ${path.relative(process.cwd(), options.outfile)} (${fs.statSync(options.outfile).size} bytes)\n`);
+        process.stdout.write(
+          `bundle: ${path.relative(process.cwd(), options.outfile)} (${fs.statSync(options.outfile).size} bytes)\n`,
+        );
       }
     })
     .catch(() => {

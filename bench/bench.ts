@@ -31,7 +31,10 @@ interface Figure {
 const AUDIT_PATH = /\/auditLogs\/directoryAudits$/i;
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
-async function withEmulator<T>(scenario: Scenario, body: (emulator: RunningEmulator) => Promise<T>): Promise<T> {
+async function withEmulator<T>(
+  scenario: Scenario,
+  body: (emulator: RunningEmulator) => Promise<T>,
+): Promise<T> {
   const emulator = await startEmulator({ scenario });
   try {
     return await body(emulator);
@@ -42,7 +45,10 @@ async function withEmulator<T>(scenario: Scenario, body: (emulator: RunningEmula
 
 function scanOk(run: CliRun, what: string): any {
   const result = jsonOf(run);
-  if (run.code !== 0 || !result) throw new Error(`${what}: the scan failed (exit ${run.code}).\nstderr:\n${run.stderr}\nstdout:\n${run.stdout.slice(0, 2000)}`);
+  if (run.code !== 0 || !result)
+    throw new Error(
+      `${what}: the scan failed (exit ${run.code}).\nstderr:\n${run.stderr}\nstdout:\n${run.stdout.slice(0, 2000)}`,
+    );
   return result;
 }
 
@@ -64,12 +70,20 @@ async function throttleEfficiency(latencyMs = 0): Promise<Figure> {
     noise: { count: (pages - 1) * pageSize + pageSize / 2, from: '-23h', to: '-1h' },
     pageSize,
     throttle: { requestsPer10s: limit },
-    faults: latencyMs ? [{ match: '^/v1\\.0/auditLogs/directoryAudits', kind: 'slow', delayMs: latencyMs, times: -1 }] : [],
+    faults: latencyMs
+      ? [{ match: '^/v1\\.0/auditLogs/directoryAudits', kind: 'slow', delayMs: latencyMs, times: -1 }]
+      : [],
   };
   return withEmulator(scenario, async (emulator) => {
-    const run = await runCli(['scan', '--tenant', tenantId, '--json'], emulatorEnv(emulator, { AUDIT_REQUESTS_PER_10S: String(limit) }), { nodeFlags });
+    const run = await runCli(
+      ['scan', '--tenant', tenantId, '--json'],
+      emulatorEnv(emulator, { AUDIT_REQUESTS_PER_10S: String(limit) }),
+      { nodeFlags },
+    );
     const result = scanOk(run, 'throttle');
-    const audit = emulator.requests.filter((r) => r.method === 'GET' && !r.batchItem && AUDIT_PATH.test(r.path));
+    const audit = emulator.requests.filter(
+      (r) => r.method === 'GET' && !r.batchItem && AUDIT_PATH.test(r.path),
+    );
     const admitted = audit.filter((r) => r.status === 200).map((r) => Date.parse(r.at));
     const rejected = audit.filter((r) => r.status === 429).length;
     const spanMs = admitted[admitted.length - 1] - admitted[0];
@@ -89,7 +103,9 @@ async function throttleEfficiency(latencyMs = 0): Promise<Figure> {
       ratio,
       goal: '≥ 0.95 with zero 429s',
       met: ratio >= 0.95 && rejected === 0 && result.graphRequests.throttled === 0,
-      note: latencyMs ? `bound for zero 429s: 10/(10+${latencyMs / 1000}) = ${format(bestSafe)}; achieved ${format(ratio / bestSafe)} of it` : undefined,
+      note: latencyMs
+        ? `bound for zero 429s: 10/(10+${latencyMs / 1000}) = ${format(bestSafe)}; achieved ${format(ratio / bestSafe)} of it`
+        : undefined,
       detail: {
         bestSafeRatio: bestSafe,
         pages: admitted.length,
@@ -114,7 +130,14 @@ async function requestEconomy(): Promise<Figure[]> {
   const failures = 10_000;
   const pageSize = 1000;
   const tenantId = randomUUID();
-  const built = failingTenant({ name: 'bench-economy', tenantId, admins, standard, failures, rng: new Prng(7) });
+  const built = failingTenant({
+    name: 'bench-economy',
+    tenantId,
+    admins,
+    standard,
+    failures,
+    rng: new Prng(7),
+  });
   const scenario: Scenario = { ...built.scenario, pageSize, throttle: { requestsPer10s: 5 } };
   return withEmulator(scenario, async (emulator) => {
     const run = await runCli(['scan', '--tenant', tenantId, '--json'], emulatorEnv(emulator), { nodeFlags });
@@ -129,11 +152,18 @@ async function requestEconomy(): Promise<Figure[]> {
     // A client that looks up the user, their roles and the policy for every failure event, one request each.
     const naive = 3 * failures + pages;
     const observed = {
-      auditPages: emulator.requests.filter((r) => !r.batchItem && AUDIT_PATH.test(r.path) && /Self-service/.test(r.query.$filter ?? r.query.$skiptoken ?? '')).length,
+      auditPages: emulator.requests.filter(
+        (r) =>
+          !r.batchItem &&
+          AUDIT_PATH.test(r.path) &&
+          /Self-service/.test(r.query.$filter ?? r.query.$skiptoken ?? ''),
+      ).length,
       allAuditRequests: emulator.requests.filter((r) => !r.batchItem && AUDIT_PATH.test(r.path)).length,
       batchRequests: emulator.requests.filter((r) => !r.batchItem && r.path.endsWith('/$batch')).length,
       batchItems: emulator.requests.filter((r) => r.batchItem).length,
-      policyReads: emulator.requests.filter((r) => !r.batchItem && r.path.endsWith('/policies/authorizationPolicy')).length,
+      policyReads: emulator.requests.filter(
+        (r) => !r.batchItem && r.path.endsWith('/policies/authorizationPolicy'),
+      ).length,
       throttled: result.graphRequests.throttled,
     };
     const sane = verdicts.confirmed === admins && verdicts['not-admin'] === standard;
@@ -143,7 +173,17 @@ async function requestEconomy(): Promise<Figure[]> {
         ratio: ours / lowerBound,
         goal: '≤ 1.05',
         met: sane && ours / lowerBound <= 1.05,
-        detail: { failures, admins, standard, pages, batchLookups: lookups, lowerBound, graphRequests: ours, observed, verdicts },
+        detail: {
+          failures,
+          admins,
+          standard,
+          pages,
+          batchLookups: lookups,
+          lowerBound,
+          graphRequests: ours,
+          observed,
+          verdicts,
+        },
         ...(sane ? {} : { note: `unexpected verdicts ${JSON.stringify(verdicts)}` }),
       },
       {
@@ -151,13 +191,19 @@ async function requestEconomy(): Promise<Figure[]> {
         ratio: naive / ours,
         goal: '≥ 20',
         met: sane && naive / ours >= 20,
-        detail: { naive, naiveFormula: '3 requests per failure event (user, roles, policy) + pages', graphRequests: ours },
+        detail: {
+          naive,
+          naiveFormula: '3 requests per failure event (user, roles, policy) + pages',
+          graphRequests: ours,
+        },
       },
     ];
   });
 }
 
-async function peakRssOfScan(count: number): Promise<{ peakRssKb: number; eventsRead: number; ms: number; pages: number }> {
+async function peakRssOfScan(
+  count: number,
+): Promise<{ peakRssKb: number; eventsRead: number; ms: number; pages: number }> {
   const tenantId = randomUUID();
   const scenario: Scenario = {
     name: 'bench-memory',
@@ -169,10 +215,14 @@ async function peakRssOfScan(count: number): Promise<{ peakRssKb: number; events
     throttle: { requestsPer10s: 0 },
   };
   return withEmulator(scenario, async (emulator) => {
-    const run = await runCli(['scan', '--tenant', tenantId, '--json'], emulatorEnv(emulator, { AUDIT_REQUESTS_PER_10S: '122' }), {
-      measurePeakRss: true,
-      nodeFlags,
-    });
+    const run = await runCli(
+      ['scan', '--tenant', tenantId, '--json'],
+      emulatorEnv(emulator, { AUDIT_REQUESTS_PER_10S: '122' }),
+      {
+        measurePeakRss: true,
+        nodeFlags,
+      },
+    );
     const result = scanOk(run, `memory ${count}`);
     if (result.eventsRead !== count) throw new Error(`memory ${count}: read ${result.eventsRead} events`);
     if (!run.peakRssKb) throw new Error(`memory ${count}: no peak RSS reported`);
@@ -192,7 +242,14 @@ async function memory(): Promise<Figure[]> {
       ratio,
       goal: '≤ 1.5',
       met: ratio <= 1.5,
-      detail: { peakRssMb10k: small.peakRssKb / 1024, peakRssMb1M: peakMb, seconds10k: small.ms / 1000, seconds1M: large.ms / 1000, pages1M: large.pages, nodeFlags },
+      detail: {
+        peakRssMb10k: small.peakRssKb / 1024,
+        peakRssMb1M: peakMb,
+        seconds10k: small.ms / 1000,
+        seconds1M: large.ms / 1000,
+        pages1M: large.pages,
+        nodeFlags,
+      },
     },
     {
       name: 'memory (absolute peak at 1M, MB)',
@@ -213,7 +270,11 @@ function median(values: number[]): number {
 /** Milliseconds to require() a file in a fresh node process (node's own start-up excluded). */
 function loadMs(file: string): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write('LOADMS='+(Number(process.hrtime.bigint()-t)/1e6)+'\\n');process.exit(0);`;
-  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' }, timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
+    timeout: 60_000,
+  });
   const match = /LOADMS=([\d.]+)/.exec(run.stdout ?? '');
   if (!match) throw new Error(`loading ${file} failed (exit ${run.status}): ${run.stderr}`);
   return Number(match[1]);
@@ -221,12 +282,21 @@ function loadMs(file: string): number {
 
 /** The bundle (package.json main, built by `npm run bundle`) and the tsc output of its entry point. */
 function bundleFiles(root: string): { bundle?: string; unbundled?: string; why?: string } {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main?: string; scripts?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    main?: string;
+    scripts?: Record<string, string>;
+  };
   const main = pkg.main ? resolve(root, pkg.main) : undefined;
-  if (!pkg.main || /^(\.\/)?dist\/src\/cli\.js$/.test(pkg.main)) return { why: 'package.json main is the unbundled CLI' };
-  if (!main || !existsSync(main)) return { why: `package.json main (${pkg.main}) does not exist: run npm run bundle` };
+  if (!pkg.main || /^(\.\/)?dist\/src\/cli\.js$/.test(pkg.main))
+    return { why: 'package.json main is the unbundled CLI' };
+  if (!main || !existsSync(main))
+    return { why: `package.json main (${pkg.main}) does not exist: run npm run bundle` };
   const entry = /(?:^|\s)((?:\.\/)?src\/[\w/.-]+)\.ts\b/.exec(pkg.scripts?.bundle ?? '')?.[1];
-  const candidates = [entry && join(root, 'dist', `${entry.replace(/^\.\//, '')}.js`), join(root, 'dist/src/functions/index.js'), join(root, 'dist/src/app/index.js')];
+  const candidates = [
+    entry && join(root, 'dist', `${entry.replace(/^\.\//, '')}.js`),
+    join(root, 'dist/src/functions/index.js'),
+    join(root, 'dist/src/app/index.js'),
+  ];
   const unbundled = candidates.find((file): file is string => !!file && existsSync(file));
   if (!unbundled) return { bundle: main, why: 'no tsc output of the bundle entry found' };
   return { bundle: main, unbundled };
@@ -264,7 +334,13 @@ async function coldLoad(): Promise<Figure> {
     ratio,
     goal: '< 1 (report)',
     met: ratio < 1,
-    detail: { runs, bundledMs: median(bundled), unbundledMs: median(unbundled), bundle: files.bundle.slice(root.length + 1), unbundled: files.unbundled.slice(root.length + 1) },
+    detail: {
+      runs,
+      bundledMs: median(bundled),
+      unbundledMs: median(unbundled),
+      bundle: files.bundle.slice(root.length + 1),
+      unbundled: files.unbundled.slice(root.length + 1),
+    },
   };
 }
 
@@ -288,7 +364,8 @@ async function main(): Promise<void> {
   const chosen = process.argv.slice(2).filter((arg) => all.includes(arg));
   const wanted = new Set(chosen.length ? chosen : all);
   const root = packageRoot();
-  if (!existsSync(join(root, 'dist/src/cli.js'))) throw new Error('dist/ is missing: run npm run build first (npm run bench does).');
+  if (!existsSync(join(root, 'dist/src/cli.js')))
+    throw new Error('dist/ is missing: run npm run build first (npm run bench does).');
   const started = new Date();
   const figures: Figure[] = [];
   const step = async (key: string, label: string, body: () => Promise<Figure | Figure[]>) => {
@@ -299,24 +376,47 @@ async function main(): Promise<void> {
     figures.push(...(Array.isArray(out) ? out : [out]));
     process.stderr.write(`bench: ${label} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
   };
-  await step('throttle', 'throttle efficiency (31 pages at 5 per 10 s, about 60 s)', () => throttleEfficiency());
+  await step('throttle', 'throttle efficiency (31 pages at 5 per 10 s, about 60 s)', () =>
+    throttleEfficiency(),
+  );
   await step('throttle', 'throttle efficiency with 1 s pages (about 70 s)', () => throttleEfficiency(1000));
   await step('economy', 'request economy (10,000 failures, 550 users)', requestEconomy);
   await step('memory', 'memory (10,000 and 1,000,000 events)', memory);
   await step('load', 'cold load (median of 15)', coldLoad);
 
-  const report = { command: `npm run bench${chosen.length ? ` -- ${chosen.join(' ')}` : ''}`, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine: machine(), nodeFlags, figures };
+  const report = {
+    command: `npm run bench${chosen.length ? ` -- ${chosen.join(' ')}` : ''}`,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machine(),
+    nodeFlags,
+    figures,
+  };
   // An experiment with other node flags must not overwrite the recorded figures.
   const out = nodeFlags.length ? undefined : join(root, 'bench', 'results.json');
   if (out) writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
-  const rows = figures.map((f) => [f.name, format(f.ratio), f.goal, f.met === null ? '—' : f.met ? 'yes' : 'NO', f.note ?? '']);
+  const rows = figures.map((f) => [
+    f.name,
+    format(f.ratio),
+    f.goal,
+    f.met === null ? '—' : f.met ? 'yes' : 'NO',
+    f.note ?? '',
+  ]);
   const header = ['figure', 'value', 'goal', 'met', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(
+    `\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
+  );
   const m = report.machine;
-  process.stdout.write(`\nmachine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGb} GB, node ${m.node}; ${out ? 'written to bench/results.json' : `CLI node flags ${nodeFlags.join(' ')}: not written`}\n`);
+  process.stdout.write(
+    `\nmachine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGb} GB, node ${m.node}; ${out ? 'written to bench/results.json' : `CLI node flags ${nodeFlags.join(' ')}: not written`}\n`,
+  );
   for (const f of figures) process.stdout.write(`  ${f.name}: ${JSON.stringify(f.detail)}\n`);
 }
 

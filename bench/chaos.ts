@@ -18,7 +18,8 @@ function intSetting(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not ${JSON.stringify(text)}.`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a whole number, not ${JSON.stringify(text)}.`);
   return value;
 }
 
@@ -28,7 +29,9 @@ async function main(): Promise<number> {
   const concurrency = intSetting('CHAOS_CONCURRENCY', 4);
   const only = (process.env.CHAOS_ONLY ?? '').split(',').filter(Boolean).map(Number);
   const trials = only.length ? only : Array.from({ length: count }, (_, n) => n);
-  process.stdout.write(`chaos: seed ${seed} (CHAOS_SEED=${seed} replays), ${trials.length} trials, ${concurrency} at a time\n`);
+  process.stdout.write(
+    `chaos: seed ${seed} (CHAOS_SEED=${seed} replays), ${trials.length} trials, ${concurrency} at a time\n`,
+  );
 
   const started = Date.now();
   const azurite = await startAzurite();
@@ -61,25 +64,46 @@ async function main(): Promise<number> {
     const byFamily = new Map<string, number>();
     for (const fault of faults) {
       // One admin's lookups are grouped with everyone's: the id is in the per-trial lines above.
-      const kind = fault.replace(/ x\d+$/, '').replace(/\d+ ms/, 'N ms').replace(/Retry-After \d/, 'Retry-After n').replace(/( of)? [0-9a-f]{8}:/, ' (one admin):');
+      const kind = fault
+        .replace(/ x\d+$/, '')
+        .replace(/\d+ ms/, 'N ms')
+        .replace(/Retry-After \d/, 'Retry-After n')
+        .replace(/( of)? [0-9a-f]{8}:/, ' (one admin):');
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       byFamily.set(familyOf(fault), (byFamily.get(familyOf(fault)) ?? 0) + 1);
     }
     const violating = outcomes.filter((o) => o.violations.length > 0);
-    const violations = violating.reduce((sum, o) => sum + o.violations.length, 0) + together.violations.length;
+    const violations =
+      violating.reduce((sum, o) => sum + o.violations.length, 0) + together.violations.length;
     const killed = outcomes.filter((o) => o.killed).length;
     process.stdout.write(`\nchaos summary (seed ${seed})\n`);
-    process.stdout.write(`  trials: ${outcomes.length} (${outcomes.filter((o) => o.mode === 'ticket').length} ticket, ${outcomes.filter((o) => o.mode === 'remediate').length} remediate)\n`);
-    process.stdout.write(`  faults injected: ${faults.length} planned, ${outcomes.reduce((s, o) => s + o.errorAnswers, 0)} 429/5xx answers seen; scans killed with SIGKILL: ${killed}; scans run: ${outcomes.reduce((s, o) => s + o.scans, 0)}\n`);
-    process.stdout.write(`  by family: ${[...byFamily].sort((a, b) => b[1] - a[1]).map(([family, n]) => `${family} ${n}`).join(', ')}; kill -9 ${killed}\n`);
-    for (const [kind, n] of [...byKind].sort((a, b) => b[1] - a[1])) process.stdout.write(`    ${String(n).padStart(4)}  ${kind}\n`);
+    process.stdout.write(
+      `  trials: ${outcomes.length} (${outcomes.filter((o) => o.mode === 'ticket').length} ticket, ${outcomes.filter((o) => o.mode === 'remediate').length} remediate)\n`,
+    );
+    process.stdout.write(
+      `  faults injected: ${faults.length} planned, ${outcomes.reduce((s, o) => s + o.errorAnswers, 0)} 429/5xx answers seen; scans killed with SIGKILL: ${killed}; scans run: ${outcomes.reduce((s, o) => s + o.scans, 0)}\n`,
+    );
+    process.stdout.write(
+      `  by family: ${[...byFamily]
+        .sort((a, b) => b[1] - a[1])
+        .map(([family, n]) => `${family} ${n}`)
+        .join(', ')}; kill -9 ${killed}\n`,
+    );
+    for (const [kind, n] of [...byKind].sort((a, b) => b[1] - a[1]))
+      process.stdout.write(`    ${String(n).padStart(4)}  ${kind}\n`);
     process.stdout.write(
       `  secret hygiene: searched ${outcomes.reduce((s, o) => s + o.scans + 1, 0)} CLI outputs and ${outcomes.reduce((s, o) => s + o.telemetryEnvelopes, 0)} telemetry envelopes for the token marker, webhook secret, storage key, identity header and ticket credentials\n`,
     );
-    process.stdout.write(`  final states: ${JSON.stringify(Object.fromEntries(countBy(outcomes.map((o) => o.finalState))))}\n`);
-    process.stdout.write(`  concurrency: ${together.scans} scans at once → ${together.winners} writer, ${together.refused} SCAN.TENANT_BUSY, ${together.opened} ticket, ${together.jobs} job\n`);
+    process.stdout.write(
+      `  final states: ${JSON.stringify(Object.fromEntries(countBy(outcomes.map((o) => o.finalState))))}\n`,
+    );
+    process.stdout.write(
+      `  concurrency: ${together.scans} scans at once → ${together.winners} writer, ${together.refused} SCAN.TENANT_BUSY, ${together.opened} ticket, ${together.jobs} job\n`,
+    );
     for (const violation of together.violations) process.stdout.write(`      ✗ ${violation}\n`);
-    process.stdout.write(`  violations: ${violations}${violating.length ? ` (trials ${violating.map((o) => o.trial).join(', ')}; replay: CHAOS_SEED=${seed} CHAOS_ONLY=${violating.map((o) => o.trial).join(',')} npm run chaos)` : ''}\n`);
+    process.stdout.write(
+      `  violations: ${violations}${violating.length ? ` (trials ${violating.map((o) => o.trial).join(', ')}; replay: CHAOS_SEED=${seed} CHAOS_ONLY=${violating.map((o) => o.trial).join(',')} npm run chaos)` : ''}\n`,
+    );
     process.stdout.write(`  time: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     return violations === 0 ? 0 : 1;
   } finally {

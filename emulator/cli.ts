@@ -40,8 +40,15 @@ async function main(args: string[]): Promise<number> {
   console.log(`\nScan it from another terminal:`);
   console.log(`  ${env.join(' ')} node ${cli} scan --tenant ${resolved.tenantId}`);
   // DefaultAzureCredential tries these before a managed identity: the scan would sign in to a real tenant instead.
-  const ambient = ['AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_FEDERATED_TOKEN_FILE'].filter((name) => process.env[name]);
-  if (ambient.length > 0) console.log(`  (first unset ${ambient.join(', ')}: DefaultAzureCredential would use it before the emulator's managed identity)`);
+  const ambient = [
+    'AZURE_CLIENT_SECRET',
+    'AZURE_CLIENT_CERTIFICATE_PATH',
+    'AZURE_FEDERATED_TOKEN_FILE',
+  ].filter((name) => process.env[name]);
+  if (ambient.length > 0)
+    console.log(
+      `  (first unset ${ambient.join(', ')}: DefaultAzureCredential would use it before the emulator's managed identity)`,
+    );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -14,7 +14,16 @@ import { emulatorSecretsIn, SECRET_MARKER, TOKEN_MARKER } from './tokens';
 import { buildTokenServer } from './tokenServer';
 import { buildLoginServer, type ApiTokenRequest } from './login/loginServer';
 
-export type { ApiTokenRequest, ArmJob, Envelope, PolicyState, RequestLogEntry, Scenario, TicketFakes, ValidScenario };
+export type {
+  ApiTokenRequest,
+  ArmJob,
+  Envelope,
+  PolicyState,
+  RequestLogEntry,
+  Scenario,
+  TicketFakes,
+  ValidScenario,
+};
 export { loadScenario, listScenarios };
 
 export interface StartOptions {
@@ -122,7 +131,9 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
       // Whatever the test asserted, a token or secret in telemetry or in a ticket fails it.
       const leaked = [
         ...emulatorSecretsIn(JSON.stringify(ingestion.envelopes)).map((hit) => `${hit} in telemetry`),
-        ...emulatorSecretsIn(JSON.stringify(tickets.fakes.requests.map((request) => request.body ?? null))).map((hit) => `${hit} in a ticket request body`),
+        ...emulatorSecretsIn(
+          JSON.stringify(tickets.fakes.requests.map((request) => request.body ?? null)),
+        ).map((hit) => `${hit} in a ticket request body`),
       ];
       if (leaked.length > 0) throw new Error(`Secret hygiene: ${leaked.join('; ')}`);
     },

@@ -90,7 +90,10 @@ function eventEntry(
           resultReason: event.resultReason,
           initiator,
           targetUserId: event.target,
-          correlationId: event.flow === undefined ? undefined : stableId(scenario.tenantId, scenario.name, 'flow', event.flow),
+          correlationId:
+            event.flow === undefined
+              ? undefined
+              : stableId(scenario.tenantId, scenario.name, 'flow', event.flow),
         },
         directory,
       ),

@@ -19,7 +19,9 @@ export function loadScenario(nameOrPath: string): ValidScenario {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`Scenario file ${file} could not be read as JSON: ${(err as Error).message}`, { cause: err });
+    throw new Error(`Scenario file ${file} could not be read as JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return validateScenario(raw, `Scenario file ${file}`);
 }

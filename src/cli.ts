@@ -41,7 +41,8 @@ function commandUsage(command: Command): string {
   return `Usage:\n${COMMANDS[command]}\n\n${FOOTER}`;
 }
 
-const isCommand = (name: string | undefined): name is Command => name !== undefined && Object.hasOwn(COMMANDS, name);
+const isCommand = (name: string | undefined): name is Command =>
+  name !== undefined && Object.hasOwn(COMMANDS, name);
 const isHelp = (arg: string) => arg === '--help' || arg === '-h';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -87,7 +88,8 @@ export async function main(argv: string[]): Promise<number> {
         assertDemoPackages();
         return await (await import('./local/demo')).runDemo();
       case 'help':
-        if (rest.length > 1 || (rest[0] !== undefined && !isCommand(rest[0]))) throw usage(`help takes one command name, one of ${Object.keys(COMMANDS).join(', ')}.`);
+        if (rest.length > 1 || (rest[0] !== undefined && !isCommand(rest[0])))
+          throw usage(`help takes one command name, one of ${Object.keys(COMMANDS).join(', ')}.`);
         return help(rest[0]);
       case '--help':
       case '-h':
@@ -128,48 +130,82 @@ async function scan(args: string[]): Promise<number> {
   const from = isoTime('--from', values.from as string | undefined);
   const to = isoTime('--to', values.to as string | undefined);
   // The scan's own window rules (not in the future, not wholly past the retention), before anything is read.
-  if (from || to) planWindow({ now: new Date(), from, to, lookbackMs: config.lookbackMs, overlapMs: config.overlapMs });
+  if (from || to)
+    planWindow({ now: new Date(), from, to, lookbackMs: config.lookbackMs, overlapMs: config.overlapMs });
   const app = composeApp(config);
-  const progress = values.json || !process.stderr.isTTY ? undefined : (message: string) => process.stderr.write(`\r${message}\x1b[K`);
+  const progress =
+    values.json || !process.stderr.isTTY
+      ? undefined
+      : (message: string) => process.stderr.write(`\r${message}\x1b[K`);
   const result = await app.scan({ tenantId, from, to }, progress).finally(() => app.close());
   if (progress) process.stderr.write('\n');
-  process.stdout.write(values.json ? `${JSON.stringify(scanResultJson(result), null, 2)}\n` : `${scanResultText(result)}\n`);
-  for (const failure of result.actionErrors) process.stderr.write(`error ${failure.code}: incident ${failure.incidentId}: ${failure.message}\n`);
+  process.stdout.write(
+    values.json ? `${JSON.stringify(scanResultJson(result), null, 2)}\n` : `${scanResultText(result)}\n`,
+  );
+  for (const failure of result.actionErrors)
+    process.stderr.write(`error ${failure.code}: incident ${failure.incidentId}: ${failure.message}\n`);
   return result.actionErrors.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function approve(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { tenant: { type: 'string' }, by: { type: 'string' }, 'override-hardening': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    {
+      tenant: { type: 'string' },
+      by: { type: 'string' },
+      'override-hardening': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
     { positionals: true },
   );
   const incidentId = positionals[0];
-  if (!incidentId || positionals.length > 1) throw usage('Name one incident: approve <incident id> --by <name>.');
+  if (!incidentId || positionals.length > 1)
+    throw usage('Name one incident: approve <incident id> --by <name>.');
   const by = (values.by as string | undefined)?.trim();
   if (!by) throw usage('Say who approves: --by <name or UPN> (kept in the incident history and the ticket).');
-  if (HIDDEN_CHARACTER.test(by)) throw usage('--by must not contain control or invisible formatting characters (such as U+202E): type the name plainly.');
+  if (HIDDEN_CHARACTER.test(by))
+    throw usage(
+      '--by must not contain control or invisible formatting characters (such as U+202E): type the name plainly.',
+    );
   const config = loadConfig();
   const tenantId = tenantOf(values.tenant as string | undefined, config);
   const app = composeApp(config);
   const overrideHardening = values['override-hardening'] === true;
-  const incident = await app.approve(tenantId, incidentId.toLowerCase(), by, { overrideHardening }).finally(() => app.close());
-  process.stdout.write(values.json ? `${JSON.stringify(incidentJson(incident), null, 2)}\n` : `${incidentsTable([incident])}\n`);
+  const incident = await app
+    .approve(tenantId, incidentId.toLowerCase(), by, { overrideHardening })
+    .finally(() => app.close());
+  process.stdout.write(
+    values.json ? `${JSON.stringify(incidentJson(incident), null, 2)}\n` : `${incidentsTable([incident])}\n`,
+  );
   return EXIT.ok;
 }
 
 async function incidents(args: string[]): Promise<number> {
-  const { values } = parse(args, { tenant: { type: 'string' }, all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } });
+  const { values } = parse(args, {
+    tenant: { type: 'string' },
+    all: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
   const config = loadConfig();
-  if (!config.stateStorage) throw usage('incidents reads STATE_STORAGE, which is not set: scans without state keep no incidents.');
+  if (!config.stateStorage)
+    throw usage('incidents reads STATE_STORAGE, which is not set: scans without state keep no incidents.');
   const tenant = values.tenant as string | undefined;
-  if (tenant !== undefined && !isTenantId(tenant)) throw usage(`--tenant "${tenant}" is not a tenant id (a GUID).`);
-  const list = await composeApp(config).state.listIncidents(tenant?.toLowerCase(), { all: values.all as boolean });
-  process.stdout.write(values.json ? `${JSON.stringify(list.map(incidentJson), null, 2)}\n` : `${incidentsTable(list)}\n`);
+  if (tenant !== undefined && !isTenantId(tenant))
+    throw usage(`--tenant "${tenant}" is not a tenant id (a GUID).`);
+  const list = await composeApp(config).state.listIncidents(tenant?.toLowerCase(), {
+    all: values.all as boolean,
+  });
+  process.stdout.write(
+    values.json ? `${JSON.stringify(list.map(incidentJson), null, 2)}\n` : `${incidentsTable(list)}\n`,
+  );
   return EXIT.ok;
 }
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, { positionals = false } = {}) {
+function parse(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  { positionals = false } = {},
+) {
   try {
     return parseArgs({ args, options, allowPositionals: positionals, strict: true });
   } catch (err) {
@@ -180,7 +216,8 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 function tenantOf(flag: string | undefined, config: Config): string {
   const tenant = flag ?? config.tenantId;
   if (!tenant) throw usage('Name the tenant: --tenant <tenant id> or the TENANT_ID setting.');
-  if (!isTenantId(tenant)) throw usage(`--tenant "${tenant}" is not a tenant id. Use the directory (tenant) id, a GUID.`);
+  if (!isTenantId(tenant))
+    throw usage(`--tenant "${tenant}" is not a tenant id. Use the directory (tenant) id, a GUID.`);
   return tenant.toLowerCase();
 }
 
@@ -190,9 +227,13 @@ function isoTime(flag: string, text: string | undefined): Date | undefined {
   const at = parseIsoTime(text);
   if (at) return at;
   if (parseIsoTime(`${text}Z`)) {
-    throw usage(`${flag} "${text}" has no time zone, so it would be read as this computer's local time. Add one: ${text}Z for UTC, or an offset such as ${text}+01:00.`);
+    throw usage(
+      `${flag} "${text}" has no time zone, so it would be read as this computer's local time. Add one: ${text}Z for UTC, or an offset such as ${text}+01:00.`,
+    );
   }
-  throw usage(`${flag} "${text}" is not a valid ISO 8601 date or time. Use a date (2026-11-25) or a date-time with its time zone (2026-11-25T08:00:00Z).`);
+  throw usage(
+    `${flag} "${text}" is not a valid ISO 8601 date or time. Use a date (2026-11-25) or a date-time with its time zone (2026-11-25T08:00:00Z).`,
+  );
 }
 
 /** main() prints the usage of the command after the message. */

@@ -31,7 +31,12 @@ export interface App {
   state: StateStore;
   scan(request: ScanRequest, progress?: (message: string) => void): Promise<ScanResult>;
   /** `overrideHardening`: revert a deliberate switch-off the audit log shows (otherwise INCIDENT.HARDENING_HOLD). */
-  approve(tenantId: string, incidentId: string, by: string, options?: { overrideHardening?: boolean }): Promise<StoredIncident>;
+  approve(
+    tenantId: string,
+    incidentId: string,
+    by: string,
+    options?: { overrideHardening?: boolean },
+  ): Promise<StoredIncident>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
 }
@@ -43,11 +48,14 @@ export interface App {
  */
 export function composeApp(
   config: Config,
-  credentialFor: (tenantId?: string) => TokenCredential = (tenantId) => new DefaultAzureCredential({ tenantId, authorityHost: config.authorityHost }),
+  credentialFor: (tenantId?: string) => TokenCredential = (tenantId) =>
+    new DefaultAzureCredential({ tenantId, authorityHost: config.authorityHost }),
 ): App {
   // State, tickets and the Automation account live with the app, so their credential is the home tenant's.
   const homeCredential = credentialFor();
-  const state: StateStore = config.stateStorage ? new TableStateStore(config.stateStorage, homeCredential) : new StatelessStore();
+  const state: StateStore = config.stateStorage
+    ? new TableStateStore(config.stateStorage, homeCredential)
+    : new StatelessStore();
   const adapters = createActionAdapters(config, homeCredential);
   const telemetry = createTelemetry(config.env);
 
@@ -68,7 +76,11 @@ export function composeApp(
       stats,
     });
     const auditLog = new GraphAuditLogReader(client, origin);
-    const directory = new GraphDirectoryReader(client, origin, { maxAttempts: config.graphMaxAttempts, stats, backoff: { baseMs: 500, capMs: 30_000 } });
+    const directory = new GraphDirectoryReader(client, origin, {
+      maxAttempts: config.graphMaxAttempts,
+      stats,
+      backoff: { baseMs: 500, capMs: 30_000 },
+    });
     const actions: ActionDependencies = {
       mode: config.actionMode,
       state: fenced,
@@ -82,23 +94,33 @@ export function composeApp(
       verifyForMs: config.verifyForMs,
       pollIntervalMs: 2_000,
       telemetry: telemetry.withContext({ tenantId }),
-      writer: lease && { id: `${lease.owner}#${lease.leaseId}`, since: lease.acquiredAt, inFlightMs: IN_FLIGHT_MS },
+      writer: lease && {
+        id: `${lease.owner}#${lease.leaseId}`,
+        since: lease.acquiredAt,
+        inFlightMs: IN_FLIGHT_MS,
+      },
     };
     return { stats, auditLog, directory, actions };
   }
 
   // One writer per tenant: the timer, the queue, an HTTP scan and a person at a terminal never overlap.
-  const leases = config.stateStorage ? new TenantLease(config.stateStorage, homeCredential, {
+  const leases = config.stateStorage
+    ? new TenantLease(config.stateStorage, homeCredential, {
         durationSeconds: config.tenantLeaseSeconds,
         renewEveryMs: Math.floor((config.tenantLeaseSeconds * 1000) / 3),
-      }) : undefined;
+      })
+    : undefined;
   async function exclusively<T>(tenantId: string, work: (lease?: Lease) => Promise<T>): Promise<T> {
     if (!leases) return reported(tenantId, () => work());
     const lease = await leases.acquire(tenantId, `${hostname()}:${process.pid}`);
     if (!lease) {
-      throw new AppError('SCAN.TENANT_BUSY', `Another scan of tenant ${tenantId} holds its lease; it ends within a minute of finishing or dying. Try again then.`, {
-        transient: true,
-      });
+      throw new AppError(
+        'SCAN.TENANT_BUSY',
+        `Another scan of tenant ${tenantId} holds its lease; it ends within a minute of finishing or dying. Try again then.`,
+        {
+          transient: true,
+        },
+      );
     }
     try {
       return await reported(tenantId, () => work(lease));
@@ -142,7 +164,15 @@ export function composeApp(
     },
     close: () => telemetry.shutdown(),
     approve(tenantId, incidentId, by, options = {}) {
-      return exclusively(tenantId, (lease) => approveIncident(tenantGraph(tenantId, lease).actions, tenantId, incidentId, by, options.overrideHardening ?? false));
+      return exclusively(tenantId, (lease) =>
+        approveIncident(
+          tenantGraph(tenantId, lease).actions,
+          tenantId,
+          incidentId,
+          by,
+          options.overrideHardening ?? false,
+        ),
+      );
     },
   };
 }

@@ -9,7 +9,10 @@ import { signatureFileSchema, type Signature } from './core/signatures';
 export const CLOUDS = {
   AzurePublic: { graph: 'https://graph.microsoft.com', login: 'https://login.microsoftonline.com' },
   AzureUSGovernment: { graph: 'https://graph.microsoft.us', login: 'https://login.microsoftonline.us' },
-  AzureUSGovernmentDoD: { graph: 'https://dod-graph.microsoft.us', login: 'https://login.microsoftonline.us' },
+  AzureUSGovernmentDoD: {
+    graph: 'https://dod-graph.microsoft.us',
+    login: 'https://login.microsoftonline.us',
+  },
   AzureChina: { graph: 'https://microsoftgraph.chinacloudapi.cn', login: 'https://login.chinacloudapi.cn' },
 } as const;
 export type CloudName = keyof typeof CLOUDS;
@@ -20,7 +23,8 @@ export const TICKET_SYSTEMS = ['servicenow', 'jira', 'azuredevops', 'github', 'w
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const blankIsUnset = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 function duration(name: string, fallback: string, max: number, min = 1) {
   return z.preprocess(
@@ -31,7 +35,10 @@ function duration(name: string, fallback: string, max: number, min = 1) {
       .transform((text, ctx) => {
         const ms = parseDuration(text);
         if (ms === undefined || ms < min || ms > max) {
-          const range = min > 1 ? `a duration from ${formatDuration(min)} to ${formatDuration(max)}` : `a positive duration up to ${formatDuration(max)}`;
+          const range =
+            min > 1
+              ? `a duration from ${formatDuration(min)} to ${formatDuration(max)}`
+              : `a positive duration up to ${formatDuration(max)}`;
           ctx.addIssue({
             code: 'custom',
             message: `${name} must be ${range}, written as a number and s, m, h or d (90s, 30m, 2h, 1d) or in ISO 8601 (PT10M).`,
@@ -81,16 +88,21 @@ function isHttpsUrl(text: string): boolean {
 const settingsSchema = z.object({
   AZURE_CLOUD: z.preprocess(
     blankIsUnset,
-    z.enum(Object.keys(CLOUDS) as [CloudName, ...CloudName[]], {
-      message: `AZURE_CLOUD must be one of ${Object.keys(CLOUDS).join(', ')}.`,
-    }).default('AzurePublic'),
+    z
+      .enum(Object.keys(CLOUDS) as [CloudName, ...CloudName[]], {
+        message: `AZURE_CLOUD must be one of ${Object.keys(CLOUDS).join(', ')}.`,
+      })
+      .default('AzurePublic'),
   ),
   GRAPH_ENDPOINT: httpsUrl('GRAPH_ENDPOINT'),
   TENANT_ID: z.preprocess(
     blankIsUnset,
     z
       .string()
-      .regex(GUID, { message: 'TENANT_ID must be the directory (tenant) id, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.' })
+      .regex(GUID, {
+        message:
+          'TENANT_ID must be the directory (tenant) id, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.',
+      })
       .transform((id) => id.toLowerCase())
       .optional(),
   ),
@@ -107,28 +119,54 @@ const settingsSchema = z.object({
           'STATE_STORAGE must be a storage connection string (UseDevelopmentStorage=true, or one with AccountName and AccountKey/SharedAccessSignature or TableEndpoint) or an https:// table endpoint URL used with the managed identity.',
       }),
   ),
-  AUDIT_REQUESTS_PER_10S: wholeNumber('AUDIT_REQUESTS_PER_10S', 1, 122, 5, ' (Graph allows 5 per 10 s per tenant, 122 across tenants)'),
+  AUDIT_REQUESTS_PER_10S: wholeNumber(
+    'AUDIT_REQUESTS_PER_10S',
+    1,
+    122,
+    5,
+    ' (Graph allows 5 per 10 s per tenant, 122 across tenants)',
+  ),
   GRAPH_MAX_ATTEMPTS: wholeNumber('GRAPH_MAX_ATTEMPTS', 1, 20, 6),
   SSPR_SIGNATURES: z.preprocess(blankIsUnset, z.string().optional()),
   ACTION_MODE: z.preprocess(
     blankIsUnset,
-    z.enum(ACTION_MODES, { message: `ACTION_MODE must be one of ${ACTION_MODES.join(', ')} (report changes nothing outside our own state).` }).default('report'),
+    z
+      .enum(ACTION_MODES, {
+        message: `ACTION_MODE must be one of ${ACTION_MODES.join(', ')} (report changes nothing outside our own state).`,
+      })
+      .default('report'),
   ),
   REMEDIATION_METHOD: z.preprocess(
     blankIsUnset,
-    z.enum(['runbook', 'graph'], { message: 'REMEDIATION_METHOD must be runbook (Azure Automation, default) or graph (direct PATCH, needs Policy.ReadWrite.Authorization).' }).default('runbook'),
+    z
+      .enum(['runbook', 'graph'], {
+        message:
+          'REMEDIATION_METHOD must be runbook (Azure Automation, default) or graph (direct PATCH, needs Policy.ReadWrite.Authorization).',
+      })
+      .default('runbook'),
   ),
   TICKET_SYSTEM: z.preprocess(
     blankIsUnset,
-    z.enum(TICKET_SYSTEMS, { message: `TICKET_SYSTEM must be one of ${TICKET_SYSTEMS.join(', ')}.` }).optional(),
+    z
+      .enum(TICKET_SYSTEMS, { message: `TICKET_SYSTEM must be one of ${TICKET_SYSTEMS.join(', ')}.` })
+      .optional(),
   ),
   ALLOW_REVERTING_HARDENING: z.preprocess(
     blankIsUnset,
-    z.enum(['true', 'false'], { message: 'ALLOW_REVERTING_HARDENING must be true or false.' }).default('false').transform((text) => text === 'true'),
+    z
+      .enum(['true', 'false'], { message: 'ALLOW_REVERTING_HARDENING must be true or false.' })
+      .default('false')
+      .transform((text) => text === 'true'),
   ),
   REMEDIATION_WAIT: duration('REMEDIATION_WAIT', '2m', 30 * 60_000),
   // Blob leases last 15–60 s; a crashed scan blocks its tenant at most this long.
-  TENANT_LEASE_SECONDS: wholeNumber('TENANT_LEASE_SECONDS', 15, 60, 60, ' (Blob leases last 15 to 60 seconds)'),
+  TENANT_LEASE_SECONDS: wholeNumber(
+    'TENANT_LEASE_SECONDS',
+    15,
+    60,
+    60,
+    ' (Blob leases last 15 to 60 seconds)',
+  ),
   VERIFY_FOR: duration('VERIFY_FOR', '60m', DAY_MS),
   PII_MODE: z.preprocess(
     blankIsUnset,
@@ -203,15 +241,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let extraSignatures: Signature[] = [];
   if (settings.SSPR_SIGNATURES) {
     const loaded = loadSignatureFile(settings.SSPR_SIGNATURES);
-    if (typeof loaded === 'string') problems.push(`SSPR_SIGNATURES=${JSON.stringify(settings.SSPR_SIGNATURES)}: ${loaded}`);
+    if (typeof loaded === 'string')
+      problems.push(`SSPR_SIGNATURES=${JSON.stringify(settings.SSPR_SIGNATURES)}: ${loaded}`);
     else extraSignatures = loaded;
   }
   if (settings.ACTION_MODE !== 'report') {
     if (!settings.STATE_STORAGE) {
-      problems.push(`ACTION_MODE=${JSON.stringify(settings.ACTION_MODE)}: tickets and fixes must happen exactly once, which needs STATE_STORAGE. Set it, or use ACTION_MODE=report.`);
+      problems.push(
+        `ACTION_MODE=${JSON.stringify(settings.ACTION_MODE)}: tickets and fixes must happen exactly once, which needs STATE_STORAGE. Set it, or use ACTION_MODE=report.`,
+      );
     }
     if (!settings.TICKET_SYSTEM) {
-      problems.push(`TICKET_SYSTEM="": ACTION_MODE=${settings.ACTION_MODE} files a ticket first. Set TICKET_SYSTEM to one of ${TICKET_SYSTEMS.join(', ')}.`);
+      problems.push(
+        `TICKET_SYSTEM="": ACTION_MODE=${settings.ACTION_MODE} files a ticket first. Set TICKET_SYSTEM to one of ${TICKET_SYSTEMS.join(', ')}.`,
+      );
     }
   }
   if (problems.length > 0) throw configError(problems);
@@ -242,7 +285,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function loadSignatureFile(path: string): Signature[] | string {
-  if (!existsSync(path)) return 'the file does not exist. Point SSPR_SIGNATURES at a JSON file of match rules, or unset it.';
+  if (!existsSync(path))
+    return 'the file does not exist. Point SSPR_SIGNATURES at a JSON file of match rules, or unset it.';
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));

@@ -55,14 +55,25 @@ export function scanResultText(result: ScanResult): string {
     `Tenant ${result.tenantId}`,
     `Window ${result.window.from} → ${result.window.to}${result.clippedToRetention ? ' (cut to the 30-day audit retention)' : ''}`,
     `${result.eventsRead} SSPR audit events read, ${result.findings.length} users with failures` +
-      (result.unattributedFailures ? `, ${result.unattributedFailures} anonymous failures not attributable to a user` : ''),
+      (result.unattributedFailures
+        ? `, ${result.unattributedFailures} anonymous failures not attributable to a user`
+        : ''),
     `${result.graphRequests.total} Graph requests, ${result.graphRequests.throttled} throttled`,
     '',
   ];
   if (result.findings.length === 0) lines.push('No new failed self-service password resets in this window.');
-  else lines.push(findingsTable(result), '', 'Why:', ...result.findings.map((f) => `  ${f.userPrincipalName ?? f.userId}: ${f.reason}`));
+  else
+    lines.push(
+      findingsTable(result),
+      '',
+      'Why:',
+      ...result.findings.map((f) => `  ${f.userPrincipalName ?? f.userId}: ${f.reason}`),
+    );
   if (result.findings.some((f) => f.errorCode === CATALOG_SSPR_009)) {
-    lines.push('', `(${SSPR_009} is written ${CATALOG_SSPR_009} in --json errorCode, as in Microsoft's SSPR troubleshooting catalog.)`);
+    lines.push(
+      '',
+      `(${SSPR_009} is written ${CATALOG_SSPR_009} in --json errorCode, as in Microsoft's SSPR troubleshooting catalog.)`,
+    );
   }
   for (const incident of result.incidents) {
     lines.push('', ...incidentText(incident));
@@ -104,12 +115,14 @@ export function incidentText(incident: StoredIncident): string[] {
     `Incident ${incident.id} (${incident.cause}, ${incident.state}): ${incident.userIds.length} administrator(s) ${resolved ? 'could not' : 'cannot'} reset their own password`,
     `  because SSPR for administrators (allowedToUseSSPR) ${resolved ? 'was off; it reads on now' : 'is off'}.`,
   ];
-  if (incident.ticket) lines.push(`  Ticket: ${incident.ticket.system} ${incident.ticket.id} ${incident.ticket.url}`);
+  if (incident.ticket)
+    lines.push(`  Ticket: ${incident.ticket.system} ${incident.ticket.id} ${incident.ticket.url}`);
   if (incident.remediation) {
     const { method, jobName, status } = incident.remediation;
     lines.push(`  Fix: ${method}${jobName ? ` job ${jobName}` : ''}, ${status}`);
   }
-  for (const step of incident.transitions.slice(1)) lines.push(`  ${step.at} ${step.from ?? '-'} → ${step.to} (${step.actor}): ${step.reason}`);
+  for (const step of incident.transitions.slice(1))
+    lines.push(`  ${step.at} ${step.from ?? '-'} → ${step.to} (${step.actor}): ${step.reason}`);
   if (resolved) return lines;
   return [
     ...lines,
@@ -137,7 +150,13 @@ export function incidentsTable(incidents: StoredIncident[]): string {
 }
 
 function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const format = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column].length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   return [format(header), ...rows.map(format)].join('\n');
 }

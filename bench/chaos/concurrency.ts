@@ -26,7 +26,12 @@ export async function concurrentScans(azurite: RunningAzurite, scans = 10): Prom
   const base = loadScenario('admin-policy-off');
   const tenantId = randomUUID();
   const emulator = await startEmulator({
-    scenario: { ...base, name: 'chaos-concurrency', tenantId, faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'hold', times: 1 }] },
+    scenario: {
+      ...base,
+      name: 'chaos-concurrency',
+      tenantId,
+      faults: [{ match: '^/v1\\.0/auditLogs/directoryAudits\\?', kind: 'hold', times: 1 }],
+    },
   });
   try {
     const secret = randomBytes(16).toString('hex');
@@ -47,16 +52,23 @@ export async function concurrentScans(azurite: RunningAzurite, scans = 10): Prom
     const opened = openedTickets(emulator).length;
     const jobs = jobsCreated(emulator).length;
     const violations: string[] = [];
-    if (winners !== 1) violations.push(`${winners} of ${scans} concurrent scans ran as writers (expected exactly 1)`);
+    if (winners !== 1)
+      violations.push(`${winners} of ${scans} concurrent scans ran as writers (expected exactly 1)`);
     if (winners + refused !== scans) {
       const other = runs.filter((run) => run.code !== 0 && !run.stderr.includes('SCAN.TENANT_BUSY'));
-      violations.push(`${other.length} concurrent scans failed otherwise: ${other.map((run) => `exit ${run.code} ${run.stderr.slice(0, 200)}`).join(' | ')}`);
+      violations.push(
+        `${other.length} concurrent scans failed otherwise: ${other.map((run) => `exit ${run.code} ${run.stderr.slice(0, 200)}`).join(' | ')}`,
+      );
     }
     if (opened !== 1) violations.push(`${opened} tickets opened by ${scans} concurrent scans (expected 1)`);
     if (jobs !== 1) violations.push(`${jobs} runbook jobs started by ${scans} concurrent scans (expected 1)`);
     const secrets = secretsOf(emulator, azurite, secret);
-    runs.forEach((run, n) => violations.push(...leaks(run.stdout + run.stderr, `output of concurrent scan ${n + 1}`, secrets)));
-    violations.push(...leaks(JSON.stringify(emulator.telemetry), 'telemetry envelopes (concurrency)', secrets));
+    runs.forEach((run, n) =>
+      violations.push(...leaks(run.stdout + run.stderr, `output of concurrent scan ${n + 1}`, secrets)),
+    );
+    violations.push(
+      ...leaks(JSON.stringify(emulator.telemetry), 'telemetry envelopes (concurrency)', secrets),
+    );
     return { scans, winners, refused, opened, jobs, violations };
   } finally {
     await emulator.stop();

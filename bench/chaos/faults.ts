@@ -5,9 +5,17 @@ export type ScenarioFault = NonNullable<Scenario['faults']>[number];
 
 /** Where a fault is aimed: a regex on the request path and query (raw or decoded) and whether it is a $batch item. */
 const TARGETS: { label: string; match: string; inBatch: boolean }[] = [
-  { label: 'audit first page', match: '^/v1\\.0/auditLogs/directoryAudits\\?\\$filter=loggedByService(?!.*skiptoken)', inBatch: false },
+  {
+    label: 'audit first page',
+    match: '^/v1\\.0/auditLogs/directoryAudits\\?\\$filter=loggedByService(?!.*skiptoken)',
+    inBatch: false,
+  },
   { label: 'audit next page', match: '^/v1\\.0/auditLogs/directoryAudits\\?.*skiptoken', inBatch: false },
-  { label: 'policy history read', match: '^/v1\\.0/auditLogs/directoryAudits\\?\\$filter=activityDisplayName', inBatch: false },
+  {
+    label: 'policy history read',
+    match: '^/v1\\.0/auditLogs/directoryAudits\\?\\$filter=activityDisplayName',
+    inBatch: false,
+  },
   { label: 'policy read', match: '^/v1\\.0/policies/authorizationPolicy', inBatch: false },
   { label: '$batch', match: '^/v1\\.0/\\$batch', inBatch: false },
   { label: 'batch item user', match: '^/v1\\.0/users/[^/?]+\\?', inBatch: true },
@@ -28,7 +36,11 @@ function userTargets(userId: string): { label: string; match: string; inBatch: b
  * One random fault and a short label for the report. `userIds` and `adminIds` are the tenant's users and
  * admins, for faults aimed at one of them (mostly an admin: losing an admin is the failure that matters).
  */
-export function randomFault(rng: Prng, userIds: string[] = [], adminIds: string[] = []): { fault: ScenarioFault; label: string } {
+export function randomFault(
+  rng: Prng,
+  userIds: string[] = [],
+  adminIds: string[] = [],
+): { fault: ScenarioFault; label: string } {
   const aimed = userIds.length > 0 && rng.chance(0.3);
   const pool = adminIds.length > 0 && rng.chance(0.7) ? adminIds : userIds;
   const target = aimed ? rng.pick(userTargets(rng.pick(pool))) : rng.pick(TARGETS);

@@ -10,5 +10,7 @@ export function storageKeyOf(connectionString: string): string | undefined {
 
 /** Where each secret turns up in `text`, as "<secret> in <where>". */
 export function leaks(text: string, where: string, secrets: Secret[]): string[] {
-  return secrets.filter((secret) => secret.value.length >= 8 && text.includes(secret.value)).map((secret) => `${secret.name} in ${where}`);
+  return secrets
+    .filter((secret) => secret.value.length >= 8 && text.includes(secret.value))
+    .map((secret) => `${secret.name} in ${where}`);
 }

@@ -87,7 +87,16 @@ export function planTrial(runSeed: number, trial: number): TrialPlan {
     faults.push(label);
   }
   const noise = rng.chance(0.7) ? { count: rng.int(1, 400), from: '-22h', to: '-15m' } : undefined;
-  const outcome = rng.pick(['fixes', 'fixes', 'fixes', 'fixes', 'fixes', 'fixes', 'fails', 'completes-without-fix'] as const);
+  const outcome = rng.pick([
+    'fixes',
+    'fixes',
+    'fixes',
+    'fixes',
+    'fixes',
+    'fixes',
+    'fails',
+    'completes-without-fix',
+  ] as const);
   const hardened = rng.chance(0.1);
   const scenario: Scenario = {
     ...tenant.scenario,
@@ -109,13 +118,24 @@ export function planTrial(runSeed: number, trial: number): TrialPlan {
   };
   if (hardened) faults.push('tenant hardened (admin SSPR switched off on purpose)');
   if (outcome !== 'fixes') faults.push(`runbook ${outcome}`);
-  const webhookFailure = rng.chance(0.15) ? { status: rng.pick([500, 503, 429]), times: rng.int(1, 2) } : undefined;
+  const webhookFailure = rng.chance(0.15)
+    ? { status: rng.pick([500, 503, 429]), times: rng.int(1, 2) }
+    : undefined;
   if (webhookFailure) faults.push(`webhook: ${webhookFailure.status} x${webhookFailure.times}`);
-  const kill = rng.chance(0.75) ? (rng.chance(0.5) ? { afterRequests: rng.int(1, 40) } : { afterMs: rng.int(100, 6000) }) : undefined;
+  const kill = rng.chance(0.75)
+    ? rng.chance(0.5)
+      ? { afterRequests: rng.int(1, 40) }
+      : { afterMs: rng.int(100, 6000) }
+    : undefined;
   return { trial, seed, mode, tenant, scenario, faults, webhookFailure, kill, webhookSecret: rng.hex(16) };
 }
 
-export function trialEnv(emulator: RunningEmulator, azurite: RunningAzurite, mode: ChaosMode, webhookSecret: string): NodeJS.ProcessEnv {
+export function trialEnv(
+  emulator: RunningEmulator,
+  azurite: RunningAzurite,
+  mode: ChaosMode,
+  webhookSecret: string,
+): NodeJS.ProcessEnv {
   return emulatorEnv(emulator, {
     STATE_STORAGE: azurite.connectionString,
     ACTION_MODE: mode,
@@ -127,7 +147,11 @@ export function trialEnv(emulator: RunningEmulator, azurite: RunningAzurite, mod
   });
 }
 
-export function secretsOf(emulator: RunningEmulator, azurite: RunningAzurite, webhookSecret: string): Secret[] {
+export function secretsOf(
+  emulator: RunningEmulator,
+  azurite: RunningAzurite,
+  webhookSecret: string,
+): Secret[] {
   return [
     { name: 'access token', value: emulator.tokenMarker },
     { name: 'webhook secret', value: webhookSecret },
@@ -138,15 +162,24 @@ export function secretsOf(emulator: RunningEmulator, azurite: RunningAzurite, we
 }
 
 export const openedTickets = (emulator: RunningEmulator) =>
-  emulator.tickets.webhook.deliveries.map((d) => d.body as { event?: string; incidentId?: string }).filter((body) => body.event === 'opened');
+  emulator.tickets.webhook.deliveries
+    .map((d) => d.body as { event?: string; incidentId?: string })
+    .filter((body) => body.event === 'opened');
 export const jobsCreated = (emulator: RunningEmulator) =>
   emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201);
 
-async function recordedEvents(azurite: RunningAzurite, tenantId: string): Promise<Map<string, { verdict?: string; incidentId?: string }>> {
-  const table = TableClient.fromConnectionString(azurite.connectionString, 'ssprEvents', { allowInsecureConnection: true });
+async function recordedEvents(
+  azurite: RunningAzurite,
+  tenantId: string,
+): Promise<Map<string, { verdict?: string; incidentId?: string }>> {
+  const table = TableClient.fromConnectionString(azurite.connectionString, 'ssprEvents', {
+    allowInsecureConnection: true,
+  });
   const rows = new Map<string, { verdict?: string; incidentId?: string }>();
   try {
-    for await (const row of table.listEntities<{ verdict?: string; incidentId?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } })) {
+    for await (const row of table.listEntities<{ verdict?: string; incidentId?: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+    })) {
       rows.set(String(row.rowKey), { verdict: row.verdict, incidentId: row.incidentId });
     }
   } catch (err) {
@@ -176,7 +209,8 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
   const failedReruns: string[] = [];
   try {
     emulator.tickets.webhook.secret = plan.webhookSecret;
-    if (plan.webhookFailure) emulator.tickets.failNext('webhook', plan.webhookFailure.status, plan.webhookFailure.times);
+    if (plan.webhookFailure)
+      emulator.tickets.failNext('webhook', plan.webhookFailure.status, plan.webhookFailure.times);
     const env = trialEnv(emulator, azurite, plan.mode, plan.webhookSecret);
     const scanArgs = ['scan', '--tenant', tenantId, '--json'];
     const seen = () => emulator.requests.length + emulator.tickets.requests.length;
@@ -194,8 +228,10 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
     // timer would, until no `cannot-confirm` is left. Each faulty answer can cost at most one scan
     // (some, like a malformed 200, are only retried by the next scan), so more scans than faults
     // means the gap is not transient after all: a violation.
-    const holdsBack = (run: CliRun) => ((jsonOf(run)?.findings ?? []) as { verdict: string }[]).some((f) => f.verdict === 'cannot-confirm');
-    const scanBudget = (plan.scenario.faults ?? []).reduce((sum, fault) => sum + Math.max(fault.times ?? 1, 1), 0) + 3;
+    const holdsBack = (run: CliRun) =>
+      ((jsonOf(run)?.findings ?? []) as { verdict: string }[]).some((f) => f.verdict === 'cannot-confirm');
+    const scanBudget =
+      (plan.scenario.faults ?? []).reduce((sum, fault) => sum + Math.max(fault.times ?? 1, 1), 0) + 3;
     let final: CliRun | undefined = first.code === 0 ? first : undefined;
     let settleScans = 0;
     // Bounded by counts, not by a clock: a loaded machine makes every scan slower, not more numerous.
@@ -229,16 +265,25 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
 
     const listed = await runCli(['incidents', '--all', '--json', '--tenant', tenantId], env);
     outputs.push({ label: 'incidents', run: listed });
-    const incidents = jsonOf(listed) as { id: string; tenantId: string; state: string; userIds: string[] }[] | undefined;
+    const incidents = jsonOf(listed) as
+      { id: string; tenantId: string; state: string; userIds: string[] }[] | undefined;
     if (listed.code !== 0 || !Array.isArray(incidents)) {
-      violations.push(`state unreadable: incidents --json ${describe(listed)}: ${listed.stderr.slice(0, 300)}`);
+      violations.push(
+        `state unreadable: incidents --json ${describe(listed)}: ${listed.stderr.slice(0, 300)}`,
+      );
     }
     const ours = (incidents ?? []).filter((incident) => incident.tenantId === tenantId);
 
     if (final) {
       // No confirmed admin lost: every admin failed while admin SSPR was off.
-      if (plan.tenant.admins.length > 0 && ours.length === 0) violations.push(`no incident although ${plan.tenant.admins.length} admins failed while admin SSPR was off`);
-      if (ours.length > 1) violations.push(`${ours.length} incidents for one episode (${ours.map((i) => `${i.id} ${i.state}`).join(', ')})`);
+      if (plan.tenant.admins.length > 0 && ours.length === 0)
+        violations.push(
+          `no incident although ${plan.tenant.admins.length} admins failed while admin SSPR was off`,
+        );
+      if (ours.length > 1)
+        violations.push(
+          `${ours.length} incidents for one episode (${ours.map((i) => `${i.id} ${i.state}`).join(', ')})`,
+        );
       const inIncidents = new Set(ours.flatMap((incident) => incident.userIds.map((id) => id.toLowerCase())));
       const lost = plan.tenant.admins.filter((id) => !inIncidents.has(id.toLowerCase()));
       if (lost.length > 0) {
@@ -246,30 +291,48 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
         const verdicts = lost.map((id) => {
           // The last scan that judged this admin (later scans skip events recorded as settled).
           const finding = outputs
-            .flatMap(({ run }) => (jsonOf(run)?.findings ?? []) as { userId: string; verdict: string; reason: string }[])
+            .flatMap(
+              ({ run }) =>
+                (jsonOf(run)?.findings ?? []) as { userId: string; verdict: string; reason: string }[],
+            )
             .filter((f) => f.userId === id)
             .at(-1);
-          const events = plan.scenario.events!.filter((e) => e.target === id).map((e) => recorded.get(e.id!)?.verdict ?? 'unrecorded');
+          const events = plan.scenario
+            .events!.filter((e) => e.target === id)
+            .map((e) => recorded.get(e.id!)?.verdict ?? 'unrecorded');
           return `${id}: last verdict ${finding?.verdict ?? '-'} (${finding?.reason ?? ''}), recorded as [${events.join(', ')}]`;
         });
-        violations.push(`confirmed admin lost: ${lost.length} of ${plan.tenant.admins.length} admins missing from the incident; ${verdicts.join('; ')}`);
+        violations.push(
+          `confirmed admin lost: ${lost.length} of ${plan.tenant.admins.length} admins missing from the incident; ${verdicts.join('; ')}`,
+        );
       }
 
       // The checkpoint never skips an unrecorded event.
       const recorded = await recordedEvents(azurite, tenantId);
-      const reported = new Set<string>((finalResult?.findings ?? []).flatMap((finding: { eventIds: string[] }) => finding.eventIds));
+      const reported = new Set<string>(
+        (finalResult?.findings ?? []).flatMap((finding: { eventIds: string[] }) => finding.eventIds),
+      );
       const skipped = plan.tenant.failureEventIds.filter((id) => !recorded.has(id) && !reported.has(id));
-      if (skipped.length > 0) violations.push(`checkpoint skipped ${skipped.length} unrecorded failure events (e.g. ${skipped[0]})`);
+      if (skipped.length > 0)
+        violations.push(
+          `checkpoint skipped ${skipped.length} unrecorded failure events (e.g. ${skipped[0]})`,
+        );
     }
 
     // Exactly one ticket per incident, at most one runbook job.
     const opened = openedTickets(emulator);
     for (const incident of ours) {
       const count = opened.filter((body) => body.incidentId === incident.id).length;
-      if (count !== 1) violations.push(`incident ${incident.id} (${incident.state}) has ${count} 'opened' webhook deliveries`);
+      if (count !== 1)
+        violations.push(
+          `incident ${incident.id} (${incident.state}) has ${count} 'opened' webhook deliveries`,
+        );
     }
     const strays = opened.filter((body) => !ours.some((incident) => incident.id === body.incidentId));
-    if (strays.length > 0) violations.push(`${strays.length} tickets opened for incidents not in state (${strays.map((b) => b.incidentId).join(', ')})`);
+    if (strays.length > 0)
+      violations.push(
+        `${strays.length} tickets opened for incidents not in state (${strays.map((b) => b.incidentId).join(', ')})`,
+      );
     const jobs = jobsCreated(emulator).length;
     if (jobs > 1) violations.push(`${jobs} runbook jobs created (ARM PUT 201)`);
     if (plan.mode === 'ticket' && jobs > 0) violations.push(`ticket mode created ${jobs} runbook jobs`);
@@ -277,17 +340,31 @@ export async function runTrial(plan: TrialPlan, azurite: RunningAzurite): Promis
     // Secret hygiene: no token, webhook secret or storage key in any output or telemetry envelope.
     const secrets = secretsOf(emulator, azurite, plan.webhookSecret);
     for (const { label, run } of outputs) {
-      violations.push(...leaks(run.stdout, `stdout of ${label}`, secrets), ...leaks(run.stderr, `stderr of ${label}`, secrets));
+      violations.push(
+        ...leaks(run.stdout, `stdout of ${label}`, secrets),
+        ...leaks(run.stderr, `stderr of ${label}`, secrets),
+      );
     }
     violations.push(...leaks(JSON.stringify(emulator.telemetry), 'telemetry envelopes', secrets));
 
     if (process.env.CHAOS_VERBOSE) {
       for (const { label, run } of outputs) {
-        const findings = ((jsonOf(run)?.findings ?? []) as { userId: string; verdict: string; reason: string }[]).map((f) => `${f.userId.slice(0, 8)} ${f.verdict}${f.verdict === 'cannot-confirm' ? ` (${f.reason.slice(0, 400)})` : ''}`);
-        process.stdout.write(`    trial ${plan.trial} ${label}: ${describe(run)} after ${run.ms} ms; findings [${findings.join('; ')}]\n`);
+        const findings = (
+          (jsonOf(run)?.findings ?? []) as { userId: string; verdict: string; reason: string }[]
+        ).map(
+          (f) =>
+            `${f.userId.slice(0, 8)} ${f.verdict}${f.verdict === 'cannot-confirm' ? ` (${f.reason.slice(0, 400)})` : ''}`,
+        );
+        process.stdout.write(
+          `    trial ${plan.trial} ${label}: ${describe(run)} after ${run.ms} ms; findings [${findings.join('; ')}]\n`,
+        );
       }
     }
-    const killLabel = plan.kill ? (plan.kill.afterRequests !== undefined ? `after ${plan.kill.afterRequests} requests` : `after ${plan.kill.afterMs} ms`) : 'none';
+    const killLabel = plan.kill
+      ? plan.kill.afterRequests !== undefined
+        ? `after ${plan.kill.afterRequests} requests`
+        : `after ${plan.kill.afterMs} ms`
+      : 'none';
     return {
       trial: plan.trial,
       seed: plan.seed,

@@ -7,8 +7,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * sspr-leases, blob <tenantId>.lock), e.g. once a killed scan's lease has run out; gives up after
  * `giveUpMs` (a lease lives at most 60 s). Cheaper than starting a scan every second to find out.
  */
-export async function untilLeaseFree(connectionString: string, tenantId: string, giveUpMs = 90_000): Promise<void> {
-  const blob = BlobServiceClient.fromConnectionString(connectionString).getContainerClient('sspr-leases').getBlobClient(`${tenantId}.lock`);
+export async function untilLeaseFree(
+  connectionString: string,
+  tenantId: string,
+  giveUpMs = 90_000,
+): Promise<void> {
+  const blob = BlobServiceClient.fromConnectionString(connectionString)
+    .getContainerClient('sspr-leases')
+    .getBlobClient(`${tenantId}.lock`);
   for (const giveUp = Date.now() + giveUpMs; Date.now() < giveUp; await sleep(500)) {
     const leaseState = await blob.getProperties().then(
       (properties) => properties.leaseState,

@@ -7,16 +7,32 @@ import type { FastifyReply } from 'fastify';
  * errors flat, `{"code","message"}` (its swagger's ErrorResponse; e.g. a duplicate jobSchedule is
  * `{"code":"Conflict","message":"A jobSchedule with same id already exists."}`). Clients must read both.
  */
-export function sendArmError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return withRequestIds(reply).code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
+export function sendArmError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+): FastifyReply {
+  return withRequestIds(reply)
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send({ error: { code, message } });
 }
 
-export function sendProviderError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+export function sendProviderError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+): FastifyReply {
   return withRequestIds(reply).code(status).type('application/json; charset=utf-8').send({ code, message });
 }
 
 export function sendArmJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return withRequestIds(reply).code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  return withRequestIds(reply)
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(body));
 }
 
 function withRequestIds(reply: FastifyReply): FastifyReply {

@@ -1,10 +1,21 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { newLogEntry, type RequestLogEntry } from '../requestLog';
 import { stableId } from '../stableIds';
 import type { TenantState } from '../tenantState';
 import { ARM_AUDIENCES } from '../tokens';
 import { sendArmError, sendArmJson, sendProviderError } from './armReply';
-import { EMULATED_RUNBOOK_PARAMETERS, cancelJobTimers, createJob, findJob, type ArmJob } from './automationJobs';
+import {
+  EMULATED_RUNBOOK_PARAMETERS,
+  cancelJobTimers,
+  createJob,
+  findJob,
+  type ArmJob,
+} from './automationJobs';
 
 export { armJobs, type ArmJob, type JobStatus } from './automationJobs';
 
@@ -41,7 +52,11 @@ interface JobAddress {
  * one Automation account (the scenario's) on which our identity holds Automation Job Operator.
  */
 export function buildArmServer(tenant: TenantState, tls: { key: string; cert: string }): FastifyInstance {
-  const app = Fastify({ https: tls, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+  const app = Fastify({
+    https: tls,
+    logger: false,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
   app.addHook('onClose', async () => cancelJobTimers(tenant));
 
   app.addHook('onRequest', async (request, reply) => {
@@ -53,7 +68,12 @@ export function buildArmServer(tenant: TenantState, tls: { key: string; cert: st
     if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.kind === 'status') {
       if (fault.retryAfter !== undefined) reply.header('Retry-After', String(fault.retryAfter));
-      return sendArmError(reply, fault.status ?? 503, fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', 'Scripted failure.');
+      return sendArmError(
+        reply,
+        fault.status ?? 503,
+        fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable',
+        'Scripted failure.',
+      );
     }
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     const check = match ? tenant.tokens.check(match[1], ARM_AUDIENCES) : 'unknown';
@@ -73,7 +93,12 @@ export function buildArmServer(tenant: TenantState, tls: { key: string; cert: st
         `Bearer authorization_uri="https://login.microsoftonline.com/${tenant.scenario.tenantId}", error="invalid_token", error_description="${missing ? "The authentication failed because of missing 'Authorization' header." : 'The access token is invalid.'}"`,
       );
       return missing
-        ? sendArmError(reply, 401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.")
+        ? sendArmError(
+            reply,
+            401,
+            'AuthenticationFailed',
+            "Authentication failed. The 'Authorization' header is missing.",
+          )
         : sendArmError(reply, 401, 'InvalidAuthenticationToken', 'The access token is invalid.');
     }
   });
@@ -89,7 +114,12 @@ export function buildArmServer(tenant: TenantState, tls: { key: string; cert: st
     handler: async (request, reply) => {
       const apiVersion = new URL(request.url, 'http://emulator.invalid').searchParams.get('api-version');
       if (!apiVersion) {
-        return sendArmError(reply, 400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+        return sendArmError(
+          reply,
+          400,
+          'MissingApiVersionParameter',
+          'The api-version query parameter (?api-version=) is required for all requests.',
+        );
       }
       const address = parseAddress(request);
       if (!address) return notFound(reply, request);
@@ -109,11 +139,19 @@ export function buildArmServer(tenant: TenantState, tls: { key: string; cert: st
       }
       const job = findJob(tenant, address.resourceId);
       if (!job) {
-        return sendArmError(reply, 404, 'ResourceNotFound', `The job '${address.jobName}' was not found in Automation account '${address.account}'.`);
+        return sendArmError(
+          reply,
+          404,
+          'ResourceNotFound',
+          `The job '${address.jobName}' was not found in Automation account '${address.account}'.`,
+        );
       }
       if (address.output) {
         // Windows sandboxes end lines with CRLF; clients must split on either.
-        return reply.code(200).type('text/plain; charset=utf-8').send(job.output.map((line) => `${line}\r\n`).join(''));
+        return reply
+          .code(200)
+          .type('text/plain; charset=utf-8')
+          .send(job.output.map((line) => `${line}\r\n`).join(''));
       }
       return sendArmJson(reply, 200, jobResource(job));
     },
@@ -122,7 +160,12 @@ export function buildArmServer(tenant: TenantState, tls: { key: string; cert: st
   app.setNotFoundHandler((request, reply) => notFound(reply, request));
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.statusCode && error.statusCode < 500) {
-      return sendArmError(reply, error.statusCode, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: ${error.message}`);
+      return sendArmError(
+        reply,
+        error.statusCode,
+        'InvalidRequestContent',
+        `The request content was invalid and could not be deserialized: ${error.message}`,
+      );
     }
     return sendArmError(reply, 500, 'InternalServerError', 'Encountered internal server error.');
   });
@@ -133,7 +176,9 @@ function parseAddress(request: FastifyRequest): JobAddress | undefined {
   const path = new URL(request.url, 'http://emulator.invalid').pathname;
   const match = JOB_PATH.exec(path);
   if (!match) return undefined;
-  const [, subscriptionId, resourceGroup, account, jobName, output] = match.map((part) => (part === undefined ? part : decodeURIComponent(part)));
+  const [, subscriptionId, resourceGroup, account, jobName, output] = match.map((part) =>
+    part === undefined ? part : decodeURIComponent(part),
+  );
   return {
     subscriptionId,
     resourceGroup,
@@ -148,7 +193,12 @@ function parseAddress(request: FastifyRequest): JobAddress | undefined {
  * Our identity holds Automation Job Operator on the scenario's resource group's account. Outside that
  * scope ARM answers 403 before it looks for the resource, exactly as for a missing role assignment.
  */
-function authorize(tenant: TenantState, request: FastifyRequest, reply: FastifyReply, address: JobAddress): FastifyReply | undefined {
+function authorize(
+  tenant: TenantState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  address: JobAddress,
+): FastifyReply | undefined {
   const { automation, tenantId } = tenant.scenario;
   const inScope =
     address.subscriptionId.toLowerCase() === automation.subscriptionId.toLowerCase() &&
@@ -173,29 +223,65 @@ function authorize(tenant: TenantState, request: FastifyRequest, reply: FastifyR
   return undefined;
 }
 
-function putJob(tenant: TenantState, request: FastifyRequest, reply: FastifyReply, address: JobAddress): FastifyReply {
+function putJob(
+  tenant: TenantState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  address: JobAddress,
+): FastifyReply {
   const { automation } = tenant.scenario;
-  const body = request.body as { properties?: { runbook?: { name?: unknown }; parameters?: unknown } } | undefined;
+  const body = request.body as
+    { properties?: { runbook?: { name?: unknown }; parameters?: unknown } } | undefined;
   const runbook = body?.properties?.runbook?.name;
   if (typeof runbook !== 'string' || runbook === '') {
-    return sendProviderError(reply, 400, 'BadRequest', 'The runbook name is required: properties.runbook.name.');
+    return sendProviderError(
+      reply,
+      400,
+      'BadRequest',
+      'The runbook name is required: properties.runbook.name.',
+    );
   }
   const parameters = body?.properties?.parameters ?? {};
-  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters) || Object.values(parameters).some((value) => typeof value !== 'string')) {
-    return sendProviderError(reply, 400, 'BadRequest', 'properties.parameters must be an object of string values.');
+  if (
+    typeof parameters !== 'object' ||
+    parameters === null ||
+    Array.isArray(parameters) ||
+    Object.values(parameters).some((value) => typeof value !== 'string')
+  ) {
+    return sendProviderError(
+      reply,
+      400,
+      'BadRequest',
+      'properties.parameters must be an object of string values.',
+    );
   }
   if (findJob(tenant, address.resourceId)) {
     // Automation never returns the existing job here; the client has to GET it.
-    return sendProviderError(reply, 409, 'Conflict', `Job with specified id already exists. Job id: ${address.jobName}`);
+    return sendProviderError(
+      reply,
+      409,
+      'Conflict',
+      `Job with specified id already exists. Job id: ${address.jobName}`,
+    );
   }
   if (runbook.toLowerCase() !== automation.runbook.toLowerCase()) {
-    return sendArmError(reply, 404, 'ResourceNotFound', `The runbook '${runbook}' was not found in Automation account '${address.account}'. Publish it first.`);
+    return sendArmError(
+      reply,
+      404,
+      'ResourceNotFound',
+      `The runbook '${runbook}' was not found in Automation account '${address.account}'. Publish it first.`,
+    );
   }
   const given = parameters as Record<string, string>;
   const declared = Object.keys(EMULATED_RUNBOOK_PARAMETERS);
   for (const name of Object.keys(given)) {
     if (!declared.some((known) => known.toLowerCase() === name.toLowerCase())) {
-      return sendProviderError(reply, 400, 'BadRequest', `The runbook '${runbook}' does not have a parameter named '${name}'.`);
+      return sendProviderError(
+        reply,
+        400,
+        'BadRequest',
+        `The runbook '${runbook}' does not have a parameter named '${name}'.`,
+      );
     }
   }
   for (const [name, rule] of Object.entries(EMULATED_RUNBOOK_PARAMETERS)) {
@@ -203,7 +289,12 @@ function putJob(tenant: TenantState, request: FastifyRequest, reply: FastifyRepl
       return sendProviderError(reply, 400, 'BadRequest', `The runbook parameter '${name}' is mandatory.`);
     }
   }
-  const job = createJob(tenant, { name: address.jobName, resourceId: address.resourceId, runbook: automation.runbook, parameters: given });
+  const job = createJob(tenant, {
+    name: address.jobName,
+    resourceId: address.resourceId,
+    runbook: automation.runbook,
+    parameters: given,
+  });
   return sendArmJson(reply, 201, jobResource(job));
 }
 
@@ -234,5 +325,10 @@ function jobResource(job: ArmJob): object {
 
 function notFound(reply: FastifyReply, request: FastifyRequest): FastifyReply {
   const path = new URL(request.url, 'http://emulator.invalid').pathname;
-  return sendArmError(reply, 404, 'NotFound', `No HTTP resource was found that matches the request URI '${path}'.`);
+  return sendArmError(
+    reply,
+    404,
+    'NotFound',
+    `No HTTP resource was found that matches the request URI '${path}'.`,
+  );
 }

@@ -112,7 +112,9 @@ function start(tenant: TenantState, job: ArmJob): void {
   if (job.status !== 'New') return;
   job.status = 'Running';
   job.startTime = job.lastModifiedTime = isoNow(tenant);
-  job.output.push(`Connecting to Microsoft Graph (${parameterValue(job.parameters.Environment ?? 'Global')}) with the Automation account's managed identity.`);
+  job.output.push(
+    `Connecting to Microsoft Graph (${parameterValue(job.parameters.Environment ?? 'Global')}) with the Automation account's managed identity.`,
+  );
 }
 
 /** Runs the emulated script body once: the effects on the tenant happen here, never on a GET. */
@@ -120,7 +122,9 @@ function finish(tenant: TenantState, job: ArmJob): void {
   if (job.status !== 'New' && job.status !== 'Running') return;
   start(tenant, job);
   const { automation, tenantId } = tenant.scenario;
-  const args = Object.fromEntries(Object.entries(job.parameters).map(([key, value]) => [key.toLowerCase(), parameterValue(value)]));
+  const args = Object.fromEntries(
+    Object.entries(job.parameters).map(([key, value]) => [key.toLowerCase(), parameterValue(value)]),
+  );
   const method = args.method ?? 'Graph';
   const end = (status: JobStatus, exception: string | null = null) => {
     job.status = status;
@@ -131,7 +135,13 @@ function finish(tenant: TenantState, job: ArmJob): void {
   // PowerShell checks ValidateSet when it binds parameters, before the first line runs.
   for (const [name, rule] of Object.entries(EMULATED_RUNBOOK_PARAMETERS)) {
     const value = args[name.toLowerCase()];
-    if (rule.validateSet && value !== undefined && !(rule.validateSet as readonly string[]).some((allowed) => allowed.toLowerCase() === value.toLowerCase())) {
+    if (
+      rule.validateSet &&
+      value !== undefined &&
+      !(rule.validateSet as readonly string[]).some(
+        (allowed) => allowed.toLowerCase() === value.toLowerCase(),
+      )
+    ) {
       job.output = [];
       return end(
         'Failed',
@@ -141,12 +151,17 @@ function finish(tenant: TenantState, job: ArmJob): void {
   }
   // The script refuses to touch a tenant other than the one the incident is about.
   if ((args.tenantid ?? '').toLowerCase() !== tenantId.toLowerCase()) {
-    return end('Failed', `The managed identity signed in to tenant ${tenantId}, not ${args.tenantid ?? '(none)'}. Run the runbook in an Automation account of the incident's tenant.`);
+    return end(
+      'Failed',
+      `The managed identity signed in to tenant ${tenantId}, not ${args.tenantid ?? '(none)'}. Run the runbook in an Automation account of the incident's tenant.`,
+    );
   }
 
   const before = currentValue(tenant);
   if (method.toLowerCase() === 'msol') {
-    job.output.push('WARNING: MSOnline was retired in 2025; Set-MsolCompanySettings no longer works. Use -Method Graph.');
+    job.output.push(
+      'WARNING: MSOnline was retired in 2025; Set-MsolCompanySettings no longer works. Use -Method Graph.',
+    );
     job.output.push('Set-MsolCompanySettings failed: the MSOnline service is no longer available.');
   } else if (automation.outcome === 'fails') {
     return end(
@@ -163,7 +178,11 @@ function finish(tenant: TenantState, job: ArmJob): void {
     job.output.push(`allowedToUseSSPR is ${psBool(before)}; switching it on.`);
   }
   job.output.push(
-    JSON.stringify({ incidentId: args.incidentid ?? null, allowedToUseSSPR: currentValue(tenant), method: method.toLowerCase() === 'msol' ? 'Msol' : 'Graph' }),
+    JSON.stringify({
+      incidentId: args.incidentid ?? null,
+      allowedToUseSSPR: currentValue(tenant),
+      method: method.toLowerCase() === 'msol' ? 'Msol' : 'Graph',
+    }),
   );
   end('Completed');
 }

@@ -59,7 +59,12 @@ export function buildIngestionServer(
   tls: { key: string; cert: string },
   store: { envelopes: Envelope[]; log: IngestionLogEntry[]; onStored: () => void },
 ): FastifyInstance {
-  const app = Fastify({ https: tls, logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 * 1024 }) as unknown as FastifyInstance;
+  const app = Fastify({
+    https: tls,
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 64 * 1024 * 1024,
+  }) as unknown as FastifyInstance;
   // The exporter sends application/json (gzip only to Azure hosts), the 2.x SDK x-json-stream: take raw bytes.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -71,7 +76,11 @@ export function buildIngestionServer(
     try {
       items = parseEnvelopes((gzip ? gunzipSync(raw) : raw).toString('utf8'));
     } catch {
-      return reply.code(400).send({ itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: 'Invalid body.' }] });
+      return reply.code(400).send({
+        itemsReceived: 0,
+        itemsAccepted: 0,
+        errors: [{ index: 0, statusCode: 400, message: 'Invalid body.' }],
+      });
     }
     // Stored once the answer is written: an envelope in `envelopes` is one the client was told was accepted.
     reply.raw.once('finish', () => {
@@ -86,12 +95,20 @@ export function buildIngestionServer(
 
   // Not Breeze: a marker a test's child process sends after some step, to order it against the track POSTs.
   app.post<{ Querystring: { label?: string } }>('/_probe', async (request) => {
-    store.log.push({ kind: 'probe', label: request.query.label ?? '', envelopesBefore: store.envelopes.length });
+    store.log.push({
+      kind: 'probe',
+      label: request.query.label ?? '',
+      envelopesBefore: store.envelopes.length,
+    });
     return { envelopesBefore: store.envelopes.length };
   });
 
   app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send({ itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 404, message: 'Not found.' }] });
+    reply.code(404).send({
+      itemsReceived: 0,
+      itemsAccepted: 0,
+      errors: [{ index: 0, statusCode: 404, message: 'Not found.' }],
+    });
   });
   return app;
 }
@@ -100,7 +117,11 @@ export async function startIngestion(tls: { key: string; cert: string }): Promis
   const envelopes: Envelope[] = [];
   const log: IngestionLogEntry[] = [];
   const waiters = new Set<() => void>();
-  const app = buildIngestionServer(tls, { envelopes, log, onStored: () => waiters.forEach((check) => check()) });
+  const app = buildIngestionServer(tls, {
+    envelopes,
+    log,
+    onStored: () => waiters.forEach((check) => check()),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
 

@@ -37,7 +37,11 @@ export interface LoginServer {
  * under its `kid`, issuer `{host}/{tenant}/v2.0`, as Entra ID issues v2 access tokens.
  */
 export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: string }): LoginServer {
-  const app = Fastify({ https: tls, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+  const app = Fastify({
+    https: tls,
+    logger: false,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
   const kid = randomUUID();
   // RS256 needs RSA keys, whose generation costs 0.3–2 s of CPU each: made on first use (most tests
   // never call the app's own API), off the event loop, and once per emulator.
@@ -55,17 +59,20 @@ export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: 
     return reply.send({ keys: [{ ...jwk, kid, use: 'sig', alg: 'RS256' }] });
   });
 
-  app.get<{ Params: { tenant: string } }>('/:tenant/v2.0/.well-known/openid-configuration', async (request, reply) => {
-    const id = request.params.tenant;
-    if (!GUID.test(id)) return unknownTenant(reply, id);
-    return reply.send({
-      issuer: `${url}/${id}/v2.0`,
-      jwks_uri: `${url}/${id}/discovery/v2.0/keys`,
-      token_endpoint: `${url}/${id}/oauth2/v2.0/token`,
-      authorization_endpoint: `${url}/${id}/oauth2/v2.0/authorize`,
-      id_token_signing_alg_values_supported: ['RS256'],
-    });
-  });
+  app.get<{ Params: { tenant: string } }>(
+    '/:tenant/v2.0/.well-known/openid-configuration',
+    async (request, reply) => {
+      const id = request.params.tenant;
+      if (!GUID.test(id)) return unknownTenant(reply, id);
+      return reply.send({
+        issuer: `${url}/${id}/v2.0`,
+        jwks_uri: `${url}/${id}/discovery/v2.0/keys`,
+        token_endpoint: `${url}/${id}/oauth2/v2.0/token`,
+        authorization_endpoint: `${url}/${id}/oauth2/v2.0/authorize`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
+    },
+  );
 
   return {
     app,
@@ -76,7 +83,13 @@ export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: 
       const tid = token.tenantId ?? tenant.scenario.tenantId;
       const oid = token.oid ?? randomUUID();
       const key: KeyObject = (await (token.forged ? forgerKeyPair : keyPair)()).privateKey;
-      const claims: Record<string, unknown> = { tid, oid, ver: '2.0', azp: randomUUID(), roles: token.roles ?? [] };
+      const claims: Record<string, unknown> = {
+        tid,
+        oid,
+        ver: '2.0',
+        azp: randomUUID(),
+        roles: token.roles ?? [],
+      };
       if (token.preferredUsername) claims.preferred_username = token.preferredUsername;
       if (token.appName) claims.app_displayname = token.appName;
       return new SignJWT(claims)
@@ -96,7 +109,9 @@ function lazyRsaKeyPair(): () => Promise<{ publicKey: KeyObject; privateKey: Key
   let pending: Promise<{ publicKey: KeyObject; privateKey: KeyObject }> | undefined;
   return () =>
     (pending ??= new Promise((resolve, reject) =>
-      generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
+      generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) =>
+        err ? reject(err) : resolve({ publicKey, privateKey }),
+      ),
     ));
 }
 

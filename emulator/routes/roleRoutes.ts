@@ -54,7 +54,14 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
       const user = findUserOr404(tenant, request, reply);
       if (!user) return reply;
       const records = tenant.directory.transitiveRoles(user).map(directoryRoleRecord);
-      if (refuseUnknownSelect(request, reply, directoryRoleRecord(tenant.directory.directoryRole(ANY_ROLE)), 'microsoft.graph.directoryRole')) {
+      if (
+        refuseUnknownSelect(
+          request,
+          reply,
+          directoryRoleRecord(tenant.directory.directoryRole(ANY_ROLE)),
+          'microsoft.graph.directoryRole',
+        )
+      ) {
         return reply;
       }
       const select = selectedProperties(request);

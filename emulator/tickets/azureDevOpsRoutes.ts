@@ -17,7 +17,13 @@ const TYPE_STATES: Record<string, string[]> = {
   bug: ['New', 'Active', 'Resolved', 'Closed'],
   'user story': ['New', 'Active', 'Resolved', 'Closed'],
 };
-const TYPE_NAMES: Record<string, string> = { issue: 'Issue', task: 'Task', epic: 'Epic', bug: 'Bug', 'user story': 'User Story' };
+const TYPE_NAMES: Record<string, string> = {
+  issue: 'Issue',
+  task: 'Task',
+  epic: 'Epic',
+  bug: 'Bug',
+  'user story': 'User Story',
+};
 
 type Answer = FakeAnswer;
 
@@ -77,9 +83,16 @@ function handle(request: FastifyRequest, state: TicketFakeState): Answer {
     return error(400, `The path ${url.pathname} is not valid.`);
   }
   const [org, project, apis, wit, ...rest] = segments;
-  if (org !== ADO_EMULATOR_ORG) return error(404, `TF400813: The organization '${org ?? ''}' does not exist or you do not have access to it.`);
+  if (org !== ADO_EMULATOR_ORG)
+    return error(
+      404,
+      `TF400813: The organization '${org ?? ''}' does not exist or you do not have access to it.`,
+    );
   if (project !== ADO_EMULATOR_PROJECT || apis?.toLowerCase() !== '_apis' || wit?.toLowerCase() !== 'wit') {
-    return error(404, `VS800075: The project with id '${project ?? ''}' does not exist, or you do not have permission to access it.`);
+    return error(
+      404,
+      `VS800075: The project with id '${project ?? ''}' does not exist, or you do not have permission to access it.`,
+    );
   }
   const apiVersion = url.searchParams.get('api-version');
   if (!apiVersion) {
@@ -92,18 +105,25 @@ function handle(request: FastifyRequest, state: TicketFakeState): Answer {
   const lower = rest.map((segment) => segment.toLowerCase());
   const body = request.body;
 
-  if (request.method === 'POST' && lower.length === 1 && lower[0] === 'wiql') return wiql(state, body, project, origin);
+  if (request.method === 'POST' && lower.length === 1 && lower[0] === 'wiql')
+    return wiql(state, body, project, origin);
 
-  if (lower[0] !== 'workitems') return error(404, `The resource ${url.pathname} does not exist in the emulator.`);
+  if (lower[0] !== 'workitems')
+    return error(404, `The resource ${url.pathname} does not exist in the emulator.`);
   if (request.method === 'POST' && rest.length === 2 && rest[1].startsWith('$')) {
     return createWorkItem(state, request, rest[1].slice(1), project, origin);
   }
   const id = Number(rest[1]);
-  if (!Number.isInteger(id) || id <= 0) return error(400, `VS402328: '${rest[1] ?? ''}' is not a valid work item id.`);
-  const item = state.azureDevOps.workItems.find((candidate) => candidate.id === id && candidate.project === project);
-  if (!item) return error(404, `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.`);
+  if (!Number.isInteger(id) || id <= 0)
+    return error(400, `VS402328: '${rest[1] ?? ''}' is not a valid work item id.`);
+  const item = state.azureDevOps.workItems.find(
+    (candidate) => candidate.id === id && candidate.project === project,
+  );
+  if (!item)
+    return error(404, `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.`);
 
-  if (lower.length === 2 && request.method === 'GET') return { status: 200, body: workItemJson(item, origin) };
+  if (lower.length === 2 && request.method === 'GET')
+    return { status: 200, body: workItemJson(item, origin) };
   if (lower.length === 2 && request.method === 'PATCH') {
     if (!isJsonPatch(request)) return unsupportedMediaType();
     const problem = applyPatch(item, body);
@@ -122,8 +142,13 @@ function handle(request: FastifyRequest, state: TicketFakeState): Answer {
     }
     if (request.method === 'POST') {
       const text = (body as { text?: unknown } | null)?.text;
-      if (typeof text !== 'string' || text.trim() === '') return error(400, 'VS403453: Comment text cannot be empty.');
-      const comment: AdoComment = { id: state.azureDevOps.nextCommentId++, text, createdDate: new Date().toISOString() };
+      if (typeof text !== 'string' || text.trim() === '')
+        return error(400, 'VS403453: Comment text cannot be empty.');
+      const comment: AdoComment = {
+        id: state.azureDevOps.nextCommentId++,
+        text,
+        createdDate: new Date().toISOString(),
+      };
       item.comments.push(comment);
       item.fields['System.CommentCount'] = item.comments.length;
       return { status: 200, body: commentJson(item, comment, origin) };
@@ -154,13 +179,19 @@ function handle(request: FastifyRequest, state: TicketFakeState): Answer {
  */
 function wiql(state: TicketFakeState, body: unknown, project: string, origin: string): Answer {
   const query = (body as { query?: unknown } | null)?.query;
-  if (typeof query !== 'string') return error(400, 'VS402337: The WIQL query is missing. Send {"query": "SELECT …"}.');
+  if (typeof query !== 'string')
+    return error(400, 'VS402337: The WIQL query is missing. Send {"query": "SELECT …"}.');
   const match = /^\s*SELECT\s+(.+?)\s+FROM\s+WorkItems(?:\s+WHERE\s+(.+?))?\s*$/is.exec(query);
-  if (!match) return error(400, `TF51005: The query references a field or clause the emulator does not understand: ${query}`);
+  if (!match)
+    return error(
+      400,
+      `TF51005: The query references a field or clause the emulator does not understand: ${query}`,
+    );
   const conditions: Array<(item: AdoWorkItem) => boolean> = [];
   for (const clause of match[2] ? splitAnd(match[2]) : []) {
     const parsed = /^\[([\w.]+)\]\s*(=|CONTAINS)\s*(@project|'((?:[^']|'')*)')$/i.exec(clause.trim());
-    if (!parsed) return error(400, `TF51006: The query clause is not supported by the emulator: ${clause.trim()}`);
+    if (!parsed)
+      return error(400, `TF51006: The query clause is not supported by the emulator: ${clause.trim()}`);
     const [, field, operator, operand, literal] = parsed;
     const value = operand.toLowerCase() === '@project' ? project : literal.replace(/''/g, "'");
     const contains = operator.toUpperCase() === 'CONTAINS';
@@ -176,7 +207,13 @@ function wiql(state: TicketFakeState, body: unknown, project: string, origin: st
       queryType: 'flat',
       queryResultType: 'workItem',
       asOf: new Date().toISOString(),
-      columns: [{ referenceName: 'System.Id', name: 'ID', url: `${origin}/ado/${ADO_EMULATOR_ORG}/_apis/wit/fields/System.Id` }],
+      columns: [
+        {
+          referenceName: 'System.Id',
+          name: 'ID',
+          url: `${origin}/ado/${ADO_EMULATOR_ORG}/_apis/wit/fields/System.Id`,
+        },
+      ],
       workItems: hits.map((item) => ({ id: item.id, url: apiUrl(item, origin) })),
     },
   };
@@ -201,9 +238,19 @@ function splitAnd(where: string): string[] {
   return parts;
 }
 
-function createWorkItem(state: TicketFakeState, request: FastifyRequest, typeName: string, project: string, origin: string): Answer {
+function createWorkItem(
+  state: TicketFakeState,
+  request: FastifyRequest,
+  typeName: string,
+  project: string,
+  origin: string,
+): Answer {
   const type = typeName.toLowerCase();
-  if (!TYPE_STATES[type]) return error(404, `VS402323: Work item type ${typeName} does not exist in project ${project} or you do not have permission to access it.`);
+  if (!TYPE_STATES[type])
+    return error(
+      404,
+      `VS402323: Work item type ${typeName} does not exist in project ${project} or you do not have permission to access it.`,
+    );
   if (!isJsonPatch(request)) return unsupportedMediaType();
   // The id is taken only once the item is valid, so a refused create leaves no gap.
   const item: AdoWorkItem = {
@@ -222,7 +269,10 @@ function createWorkItem(state: TicketFakeState, request: FastifyRequest, typeNam
   const problem = applyPatch(item, request.body);
   if (problem) return problem;
   if (typeof item.fields['System.Title'] !== 'string' || item.fields['System.Title'].trim() === '') {
-    return error(400, 'TF401320: Rule Error for field Title. Error code: Required, HasValues, LimitedToValues, AllowsOldValue, InvalidEmpty.');
+    return error(
+      400,
+      'TF401320: Rule Error for field Title. Error code: Required, HasValues, LimitedToValues, AllowsOldValue, InvalidEmpty.',
+    );
   }
   item.id = state.azureDevOps.nextId++;
   state.azureDevOps.workItems.push(item);
@@ -238,12 +288,22 @@ function applyPatch(item: AdoWorkItem, body: unknown): Answer | undefined {
   for (const operation of body as Array<{ op?: unknown; path?: unknown; value?: unknown }>) {
     const path = typeof operation?.path === 'string' ? operation.path : '';
     if ((operation?.op !== 'add' && operation?.op !== 'replace') || !path.startsWith('/fields/')) {
-      return error(400, `VS403406: The emulator supports only add/replace on /fields/…, not ${JSON.stringify(operation)}.`);
+      return error(
+        400,
+        `VS403406: The emulator supports only add/replace on /fields/…, not ${JSON.stringify(operation)}.`,
+      );
     }
     const field = path.slice('/fields/'.length);
     let value = operation.value;
     if (field === 'System.Tags' && typeof value === 'string') {
-      value = [...new Set(value.split(';').map((tag) => tag.trim()).filter(Boolean))].join('; ');
+      value = [
+        ...new Set(
+          value
+            .split(';')
+            .map((tag) => tag.trim())
+            .filter(Boolean),
+        ),
+      ].join('; ');
     }
     if (field === 'System.State') {
       const allowed = TYPE_STATES[String(fields['System.WorkItemType']).toLowerCase()] ?? [];
@@ -267,7 +327,9 @@ function workItemJson(item: AdoWorkItem, origin: string): unknown {
     fields: item.fields,
     _links: {
       self: { href: apiUrl(item, origin) },
-      html: { href: `${origin}/ado/${ADO_EMULATOR_ORG}/${encodeURIComponent(item.project)}/_workitems/edit/${item.id}` },
+      html: {
+        href: `${origin}/ado/${ADO_EMULATOR_ORG}/${encodeURIComponent(item.project)}/_workitems/edit/${item.id}`,
+      },
     },
     url: apiUrl(item, origin),
   };
@@ -301,11 +363,25 @@ function isJsonPatch(request: FastifyRequest): boolean {
 }
 
 function unsupportedMediaType(): Answer {
-  return error(415, 'VS403413: The request indicated a Content-Type of application/json; for work items use application/json-patch+json.');
+  return error(
+    415,
+    'VS403413: The request indicated a Content-Type of application/json; for work items use application/json-patch+json.',
+  );
 }
 
 function error(status: number, message: string): Answer {
-  return { status, body: { $id: '1', innerException: null, message, typeName: 'Microsoft.VisualStudio.Services.WebApi.VssServiceException', typeKey: 'VssServiceException', errorCode: 0, eventId: 3000 } };
+  return {
+    status,
+    body: {
+      $id: '1',
+      innerException: null,
+      message,
+      typeName: 'Microsoft.VisualStudio.Services.WebApi.VssServiceException',
+      typeKey: 'VssServiceException',
+      errorCode: 0,
+      eventId: 3000,
+    },
+  };
 }
 
 function send(reply: FastifyReply, answer: Answer): FastifyReply {

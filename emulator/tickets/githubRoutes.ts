@@ -38,14 +38,22 @@ function authorize(request: FakeRequest): Answer | undefined {
     // GitHub refuses requests without a User-Agent.
     return {
       status: 403,
-      body: { message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header.', documentation_url: DOCS },
+      body: {
+        message:
+          'Request forbidden by administrative rules. Please make sure your request has a User-Agent header.',
+        documentation_url: DOCS,
+      },
     };
   }
   const header = request.headers.authorization;
-  if (!authorized(typeof header === 'string' ? header : undefined)) return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS } };
+  if (!authorized(typeof header === 'string' ? header : undefined))
+    return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS } };
   const version = request.headers['x-github-api-version'];
   if (version !== undefined && version !== API_VERSION) {
-    return { status: 400, body: { message: `API version '${String(version)}' is not supported.`, documentation_url: DOCS } };
+    return {
+      status: 400,
+      body: { message: `API version '${String(version)}' is not supported.`, documentation_url: DOCS },
+    };
   }
   return undefined;
 }
@@ -54,12 +62,17 @@ function handle(request: FastifyRequest, state: TicketFakeState): Answer {
   const url = new URL(request.url, 'https://emulator.invalid');
   let segments: string[];
   try {
-    segments = url.pathname.split('/').filter(Boolean).slice(1).map((segment) => decodeURIComponent(segment));
+    segments = url.pathname
+      .split('/')
+      .filter(Boolean)
+      .slice(1)
+      .map((segment) => decodeURIComponent(segment));
   } catch {
     return notFound();
   }
   const [repos, owner, repo, issuesSegment, numberText, commentsSegment, ...extra] = segments;
-  if (repos !== 'repos' || !owner || !repo || issuesSegment !== 'issues' || extra.length > 0) return notFound();
+  if (repos !== 'repos' || !owner || !repo || issuesSegment !== 'issues' || extra.length > 0)
+    return notFound();
   const apiBase = `https://${request.headers.host ?? 'emulator.invalid'}/github`;
   const context = { state, owner, repo, apiBase, url };
   const body = (request.body ?? {}) as Record<string, unknown>;
@@ -81,22 +94,35 @@ function handle(request: FastifyRequest, state: TicketFakeState): Answer {
   if (commentsSegment === 'labels' && request.method === 'POST') {
     // Adds labels (body `{labels: [...]}`) and answers the issue's labels; here a dropped label is refused too.
     if (state.github.dropLabelsOnCreate) {
-      return { status: 403, body: { message: 'Resource not accessible by personal access token', documentation_url: DOCS } };
+      return {
+        status: 403,
+        body: { message: 'Resource not accessible by personal access token', documentation_url: DOCS },
+      };
     }
-    const added = Array.isArray(body.labels) ? body.labels.filter((label): label is string => typeof label === 'string') : [];
+    const added = Array.isArray(body.labels)
+      ? body.labels.filter((label): label is string => typeof label === 'string')
+      : [];
     issue.labels = [...new Set([...issue.labels, ...added])];
     return { status: 200, body: (issueJson(issue, apiBase) as { labels: unknown }).labels };
   }
   if (commentsSegment !== 'comments') return notFound();
   if (request.method === 'POST') {
     if (typeof body.body !== 'string' || body.body === '') return validationFailed('IssueComment', 'body');
-    const comment: GithubComment = { id: state.github.nextCommentId++, body: body.body, createdAt: new Date().toISOString() };
+    const comment: GithubComment = {
+      id: state.github.nextCommentId++,
+      body: body.body,
+      createdAt: new Date().toISOString(),
+    };
     issue.comments.push(comment);
     issue.updatedAt = comment.createdAt;
     return { status: 201, body: commentJson(issue, comment, apiBase) };
   }
   if (request.method === 'GET') {
-    return page(url, apiBase, issue.comments.map((comment) => commentJson(issue, comment, apiBase)));
+    return page(
+      url,
+      apiBase,
+      issue.comments.map((comment) => commentJson(issue, comment, apiBase)),
+    );
   }
   return notFound();
 }
@@ -122,7 +148,11 @@ function listIssues({ state, owner, repo, apiBase, url }: RepoContext): Answer {
     .filter((issue) => wanted.every((label) => issue.labels.some((name) => name.toLowerCase() === label)))
     // GitHub's default order: newest first.
     .sort((a, b) => b.number - a.number);
-  return page(url, apiBase, hits.map((issue) => issueJson(issue, apiBase)));
+  return page(
+    url,
+    apiBase,
+    hits.map((issue) => issueJson(issue, apiBase)),
+  );
 }
 
 /** One page of a list, with GitHub's `Link` header (next, last, first, prev) when there is more than one page. */
@@ -145,9 +175,14 @@ function page(url: URL, apiBase: string, all: unknown[]): Answer {
 
 function createIssue({ state, owner, repo, apiBase }: RepoContext, body: Record<string, unknown>): Answer {
   if (typeof body.title !== 'string' || body.title.trim() === '') return validationFailed('Issue', 'title');
-  if (body.body !== undefined && body.body !== null && typeof body.body !== 'string') return validationFailed('Issue', 'body');
+  if (body.body !== undefined && body.body !== null && typeof body.body !== 'string')
+    return validationFailed('Issue', 'body');
   const labels = Array.isArray(body.labels)
-    ? body.labels.map((label) => (typeof label === 'string' ? label : String((label as { name?: unknown })?.name ?? ''))).filter(Boolean)
+    ? body.labels
+        .map((label) =>
+          typeof label === 'string' ? label : String((label as { name?: unknown })?.name ?? ''),
+        )
+        .filter(Boolean)
     : [];
   const now = new Date().toISOString();
   const issue: GithubIssue = {
@@ -170,8 +205,13 @@ function createIssue({ state, owner, repo, apiBase }: RepoContext, body: Record<
 }
 
 function updateIssue(issue: GithubIssue, body: Record<string, unknown>, apiBase: string): Answer {
-  if (body.state !== undefined && body.state !== 'open' && body.state !== 'closed') return validationFailed('Issue', 'state');
-  if (body.state_reason !== undefined && body.state_reason !== null && !['completed', 'not_planned', 'reopened'].includes(String(body.state_reason))) {
+  if (body.state !== undefined && body.state !== 'open' && body.state !== 'closed')
+    return validationFailed('Issue', 'state');
+  if (
+    body.state_reason !== undefined &&
+    body.state_reason !== null &&
+    !['completed', 'not_planned', 'reopened'].includes(String(body.state_reason))
+  ) {
     return validationFailed('Issue', 'state_reason');
   }
   if (typeof body.title === 'string') issue.title = body.title;
@@ -246,7 +286,9 @@ function sameRepo(issue: GithubIssue, owner: string, repo: string): boolean {
 function githubShaped(answer: FakeAnswer): FakeAnswer {
   const scripted = (answer.body as { error?: { message?: unknown } } | undefined)?.error?.message;
   if (typeof scripted !== 'string') return answer;
-  const retryAfter = Object.entries(answer.headers ?? {}).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+  const retryAfter = Object.entries(answer.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === 'retry-after',
+  )?.[1];
   return scriptedFailure(answer.status, retryAfter === undefined ? undefined : Number(retryAfter));
 }
 
@@ -255,8 +297,17 @@ function scriptedFailure(status: number, retryAfterSeconds: number | undefined):
     const reset = Math.ceil(Date.now() / 1000) + (retryAfterSeconds ?? 1);
     return {
       status,
-      body: { message: 'API rate limit exceeded for user ID 1.', documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api` },
-      headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-reset': String(reset), 'x-ratelimit-resource': 'core' },
+      body: {
+        message: 'API rate limit exceeded for user ID 1.',
+        documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
+      },
+      headers: {
+        'x-ratelimit-limit': '5000',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-used': '5000',
+        'x-ratelimit-reset': String(reset),
+        'x-ratelimit-resource': 'core',
+      },
     };
   }
   return {
@@ -269,7 +320,11 @@ function scriptedFailure(status: number, retryAfterSeconds: number | undefined):
 function validationFailed(resource: string, field: string): Answer {
   return {
     status: 422,
-    body: { message: 'Validation Failed', errors: [{ resource, code: 'missing_field', field }], documentation_url: DOCS },
+    body: {
+      message: 'Validation Failed',
+      errors: [{ resource, code: 'missing_field', field }],
+      documentation_url: DOCS,
+    },
   };
 }
 

@@ -9,7 +9,14 @@ export const SERVICENOW_EMULATOR_PASSWORD = `${SECRET_MARKER}servicenow-password
 
 const SYSTEM = 'servicenow';
 const INCIDENTS = '/api/now/table/incident';
-const STATE_LABELS: Record<string, string> = { '1': 'New', '2': 'In Progress', '3': 'On Hold', '6': 'Resolved', '7': 'Closed', '8': 'Canceled' };
+const STATE_LABELS: Record<string, string> = {
+  '1': 'New',
+  '2': 'In Progress',
+  '3': 'On Hold',
+  '6': 'Resolved',
+  '7': 'Closed',
+  '8': 'Canceled',
+};
 // Fields a caller may write; the Table API silently ignores any other name, and so does the fake.
 const WRITABLE = new Set([
   'short_description',
@@ -34,14 +41,36 @@ const JOURNAL = new Set(['work_notes', 'comments']);
  * that a Resolved or Closed incident needs a close code and close notes.
  */
 export function registerServicenowRoutes(app: FastifyInstance, state: TicketFakeState): void {
-  const route = (handle: (request: FastifyRequest) => FakeAnswer) => async (request: FastifyRequest, reply: FastifyReply) =>
-    send(reply, state.answer(SYSTEM, request, { authorize, handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request)) }));
+  const route =
+    (handle: (request: FastifyRequest) => FakeAnswer) =>
+    async (request: FastifyRequest, reply: FastifyReply) =>
+      send(
+        reply,
+        state.answer(SYSTEM, request, {
+          authorize,
+          handle: () => state.loseAnswerIfScripted(SYSTEM, request.method, handle(request)),
+        }),
+      );
 
-  app.get(INCIDENTS, route((request) => list(state, query(request))));
-  app.post(INCIDENTS, route((request) => create(state, request.body, query(request))));
-  app.get(`${INCIDENTS}/:sysId`, route((request) => withIncident(state, request, (incident) => ok(incident, query(request)))));
+  app.get(
+    INCIDENTS,
+    route((request) => list(state, query(request))),
+  );
+  app.post(
+    INCIDENTS,
+    route((request) => create(state, request.body, query(request))),
+  );
+  app.get(
+    `${INCIDENTS}/:sysId`,
+    route((request) => withIncident(state, request, (incident) => ok(incident, query(request)))),
+  );
   for (const method of ['patch', 'put'] as const) {
-    app[method](`${INCIDENTS}/:sysId`, route((request) => withIncident(state, request, (incident) => update(incident, request.body, query(request)))));
+    app[method](
+      `${INCIDENTS}/:sysId`,
+      route((request) =>
+        withIncident(state, request, (incident) => update(incident, request.body, query(request))),
+      ),
+    );
   }
 }
 
@@ -53,7 +82,9 @@ function authorize(request: FakeRequest): FakeAnswer | undefined {
 }
 
 function list(state: TicketFakeState, params: Record<string, string>): FakeAnswer {
-  const terms = (params.sysparm_query ?? '').split('^').filter((term) => term !== '' && !/^ORDERBY/i.test(term));
+  const terms = (params.sysparm_query ?? '')
+    .split('^')
+    .filter((term) => term !== '' && !/^ORDERBY/i.test(term));
   const conditions: Array<[string, string]> = [];
   for (const term of terms) {
     const match = /^([a-z_][a-z0-9_.]*)=(.*)$/i.exec(term);
@@ -62,17 +93,27 @@ function list(state: TicketFakeState, params: Record<string, string>): FakeAnswe
     conditions.push([match[1], match[2]]);
   }
   const limit = params.sysparm_limit ? Number(params.sysparm_limit) : Infinity;
-  const found = state.servicenow.incidents.filter((incident) => conditions.every(([field, value]) => (incident.fields[field] ?? '') === value));
+  const found = state.servicenow.incidents.filter((incident) =>
+    conditions.every(([field, value]) => (incident.fields[field] ?? '') === value),
+  );
   return { status: 200, body: { result: found.slice(0, limit).map((incident) => view(incident, params)) } };
 }
 
 function create(state: TicketFakeState, body: unknown, params: Record<string, string>): FakeAnswer {
-  if (!isObject(body)) return failure(400, 'Exception while reading request', 'The payload is not valid JSON.');
+  if (!isObject(body))
+    return failure(400, 'Exception while reading request', 'The payload is not valid JSON.');
   const now = timestamp();
   const incident: ServicenowIncident = {
     sysId: randomBytes(16).toString('hex'),
     number: `INC${String(state.servicenow.nextNumber++).padStart(7, '0')}`,
-    fields: { state: '1', urgency: '3', impact: '3', active: 'true', sys_created_on: now, sys_updated_on: now },
+    fields: {
+      state: '1',
+      urgency: '3',
+      impact: '3',
+      active: 'true',
+      sys_created_on: now,
+      sys_updated_on: now,
+    },
     workNotes: [],
   };
   incident.fields.sys_id = incident.sysId;
@@ -81,11 +122,16 @@ function create(state: TicketFakeState, body: unknown, params: Record<string, st
   const closing = closeRule(incident.fields);
   if (closing) return closing;
   state.servicenow.incidents.push(incident);
-  return { status: 201, body: { result: view(incident, params) }, headers: { Location: `${INCIDENTS}/${incident.sysId}` } };
+  return {
+    status: 201,
+    body: { result: view(incident, params) },
+    headers: { Location: `${INCIDENTS}/${incident.sysId}` },
+  };
 }
 
 function update(incident: ServicenowIncident, body: unknown, params: Record<string, string>): FakeAnswer {
-  if (!isObject(body)) return failure(400, 'Exception while reading request', 'The payload is not valid JSON.');
+  if (!isObject(body))
+    return failure(400, 'Exception while reading request', 'The payload is not valid JSON.');
   const next = { ...incident.fields };
   const draft: ServicenowIncident = { ...incident, fields: next, workNotes: [...incident.workNotes] };
   apply(draft, body);
@@ -113,15 +159,24 @@ function apply(incident: ServicenowIncident, body: Record<string, unknown>): voi
 /** The stock data policy: Resolved (6) and Closed (7) need a resolution code and resolution notes. */
 function closeRule(fields: Record<string, string>): FakeAnswer | undefined {
   if ((fields.state === '6' || fields.state === '7') && (!fields.close_code || !fields.close_notes)) {
-    return failure(403, 'Operation Failed', 'Data Policy Exception: \n The following fields are mandatory: Resolution code, Resolution notes');
+    return failure(
+      403,
+      'Operation Failed',
+      'Data Policy Exception: \n The following fields are mandatory: Resolution code, Resolution notes',
+    );
   }
   return undefined;
 }
 
-function withIncident(state: TicketFakeState, request: FastifyRequest, then: (incident: ServicenowIncident) => FakeAnswer): FakeAnswer {
+function withIncident(
+  state: TicketFakeState,
+  request: FastifyRequest,
+  then: (incident: ServicenowIncident) => FakeAnswer,
+): FakeAnswer {
   const { sysId } = request.params as { sysId: string };
   const incident = state.servicenow.incidents.find((candidate) => candidate.sysId === sysId);
-  if (!incident) return failure(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
+  if (!incident)
+    return failure(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
   return then(incident);
 }
 
@@ -131,12 +186,15 @@ function ok(incident: ServicenowIncident, params: Record<string, string>): FakeA
 
 /** A record as the Table API shows it: `sysparm_fields` picks fields, `sysparm_display_value` true | false | all. */
 function view(incident: ServicenowIncident, params: Record<string, string>): Record<string, unknown> {
-  const names = params.sysparm_fields ? params.sysparm_fields.split(',').map((name) => name.trim()) : [...Object.keys(incident.fields), 'work_notes'];
+  const names = params.sysparm_fields
+    ? params.sysparm_fields.split(',').map((name) => name.trim())
+    : [...Object.keys(incident.fields), 'work_notes'];
   const mode = params.sysparm_display_value ?? 'false';
   const out: Record<string, unknown> = {};
   for (const name of names) {
     const value = JOURNAL.has(name) ? '' : (incident.fields[name] ?? '');
-    const display = name === 'work_notes' ? journal(incident) : name === 'state' ? (STATE_LABELS[value] ?? value) : value;
+    const display =
+      name === 'work_notes' ? journal(incident) : name === 'state' ? (STATE_LABELS[value] ?? value) : value;
     out[name] = mode === 'all' ? { display_value: display, value } : mode === 'true' ? display : value;
   }
   return out;

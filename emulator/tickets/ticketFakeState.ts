@@ -155,7 +155,13 @@ export class TicketFakeState {
    * `searchLagRequests`: JQL search is eventually consistent on Jira Cloud; a new issue stays out of the
    * next n searches unless its id is in the search's `reconcileIssues` (0: found at once).
    */
-  readonly jira = { projects: ['SSPR'], issues: [] as JiraIssue[], nextId: 10001, nextCommentId: 10001, searchLagRequests: 0 };
+  readonly jira = {
+    projects: ['SSPR'],
+    issues: [] as JiraIssue[],
+    nextId: 10001,
+    nextCommentId: 10001,
+    searchLagRequests: 0,
+  };
   /** `secret`: when set, the receiver verifies X-Signature-256 and answers 401 on a mismatch. */
   readonly webhook = { secret: null as string | null, deliveries: [] as WebhookDelivery[] };
   readonly lostAnswers = new Map<string, TicketFakeFailure>();
@@ -176,7 +182,11 @@ export class TicketFakeState {
   answer(
     system: string,
     request: FakeRequest,
-    steps: { authorize: (request: FakeRequest) => FakeAnswer | undefined; handle: () => FakeAnswer; loggedBody?: unknown },
+    steps: {
+      authorize: (request: FakeRequest) => FakeAnswer | undefined;
+      handle: () => FakeAnswer;
+      loggedBody?: unknown;
+    },
   ): FakeAnswer {
     let answer: FakeAnswer;
     const failure = this.takeFailure(system);
@@ -194,7 +204,12 @@ export class TicketFakeState {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined) continue;
-      headers[name] = name.toLowerCase() === 'authorization' ? '<redacted>' : Array.isArray(value) ? value.join(', ') : value;
+      headers[name] =
+        name.toLowerCase() === 'authorization'
+          ? '<redacted>'
+          : Array.isArray(value)
+            ? value.join(', ')
+            : value;
     }
     this.requests.push({
       system,
@@ -228,7 +243,9 @@ function scriptedFailure(failure: TicketFakeFailure): FakeAnswer {
     status: failure.status,
     body: { error: { message: `Scripted failure ${failure.status}` } },
     headers: {
-      ...(failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) }),
+      ...(failure.retryAfterSeconds === undefined
+        ? {}
+        : { 'Retry-After': String(failure.retryAfterSeconds) }),
       ...(failure.location === undefined ? {} : { Location: failure.location }),
     },
   };

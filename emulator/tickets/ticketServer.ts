@@ -20,15 +20,29 @@ const SYSTEM_BY_PREFIX: Record<string, string> = {
  * Fakes of ServiceNow (/servicenow), Jira Cloud (/jira), Azure DevOps (/ado), GitHub Issues (/github)
  * and a generic webhook receiver (/webhook), each speaking its documented wire format.
  */
-export function buildTicketServer(tls: { key: string; cert: string }): { app: FastifyInstance; fakes: TicketFakes } {
-  const app = Fastify({ https: tls, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+export function buildTicketServer(tls: { key: string; cert: string }): {
+  app: FastifyInstance;
+  fakes: TicketFakes;
+} {
+  const app = Fastify({
+    https: tls,
+    logger: false,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
   const state = new TicketFakeState();
   // A silenced request is logged, takes no effect and is never answered: the connection stays open
   // until the client gives up or the server closes.
   app.addHook('onRequest', async (request, reply) => {
     const system = SYSTEM_BY_PREFIX[request.url.split('/')[1] ?? ''];
     if (system === undefined || !state.takeSilence(system)) return;
-    state.requests.push({ system, method: request.method, path: request.url, status: 0, headers: {}, body: null });
+    state.requests.push({
+      system,
+      method: request.method,
+      path: request.url,
+      status: 0,
+      headers: {},
+      body: null,
+    });
     reply.hijack();
     return reply;
   });

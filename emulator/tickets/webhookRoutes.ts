@@ -13,7 +13,9 @@ const SYSTEM = 'webhook';
 export function registerWebhookRoutes(app: FastifyInstance, state: TicketFakeState): void {
   // The signature covers the exact bytes, so this scope keeps the raw body instead of Fastify's parse.
   app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

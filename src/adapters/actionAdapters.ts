@@ -27,13 +27,19 @@ export interface ActionAdapters {
  * start-up (CONFIG.INVALID naming each variable), not at the first incident months later.
  */
 export function createActionAdapters(config: Config, homeCredential: TokenCredential): ActionAdapters {
-  if (config.actionMode === 'report') return { ticketsFor: () => undefined, remediatorFor: () => undefined, remediatorsFor: () => ({}) };
+  if (config.actionMode === 'report')
+    return { ticketsFor: () => undefined, remediatorFor: () => undefined, remediatorsFor: () => ({}) };
   ticketSink(config); // now, so a bad ticket setting stops start-up
   const fixes = config.actionMode === 'remediate' || config.actionMode === 'approve';
   // Required when new fixes use it; otherwise built only if its settings are there (to follow a job).
   const automation =
-    fixes && config.remediationMethod === 'runbook' ? automationRemediator(config, homeCredential) : optional(() => automationRemediator(config, homeCredential));
-  const remediatorsFor = (graph: Client) => ({ graph: new GraphRemediator(graph), ...(automation ? { runbook: automation } : {}) });
+    fixes && config.remediationMethod === 'runbook'
+      ? automationRemediator(config, homeCredential)
+      : optional(() => automationRemediator(config, homeCredential));
+  const remediatorsFor = (graph: Client) => ({
+    graph: new GraphRemediator(graph),
+    ...(automation ? { runbook: automation } : {}),
+  });
   return {
     ticketsFor: (fence) => ticketSink(config, { fence }),
     remediatorsFor,
@@ -49,7 +55,10 @@ export function actionSettingChecks(config: Config): Array<() => unknown> {
   if (config.actionMode === 'report') return [];
   const fixes = config.actionMode === 'remediate' || config.actionMode === 'approve';
   const runbook = fixes && config.remediationMethod === 'runbook';
-  return [() => ticketSink(config), ...(runbook ? [() => loadAutomationSettings(config.env, config.cloud)] : [])];
+  return [
+    () => ticketSink(config),
+    ...(runbook ? [() => loadAutomationSettings(config.env, config.cloud)] : []),
+  ];
 }
 
 function automationRemediator(config: Config, credential: TokenCredential): AutomationRemediator {

@@ -5,7 +5,11 @@ import { HIDDEN_CHARACTER } from '../core/hiddenCharacters';
 import type { ApiAuthSettings } from './functionsSettings';
 
 /** The app roles declared on the API's app registration (docs/DEPLOY.md says how to assign them). */
-export const API_ROLES = { approve: 'Incidents.Approve', runScans: 'Scans.Run', read: 'Incidents.Read' } as const;
+export const API_ROLES = {
+  approve: 'Incidents.Approve',
+  runScans: 'Scans.Run',
+  read: 'Incidents.Read',
+} as const;
 
 /** A caller Entra ID vouched for: its object id, and the name it signed in with (a UPN, or an app's name). */
 export interface ApiCaller {
@@ -31,12 +35,17 @@ export class ApiCallerVerifier {
     const host = (settings.authorityHost ?? cloudAuthorityHost).replace(/\/+$/, '');
     this.issuer = `${host}/${settings.tenantId}/v2.0`;
     // jose keeps the key set and refetches it when a token names an unknown kid (key rollover).
-    this.keys = createRemoteJWKSet(new URL(`${host}/${settings.tenantId}/discovery/v2.0/keys`), { timeoutDuration: 10_000 });
+    this.keys = createRemoteJWKSet(new URL(`${host}/${settings.tenantId}/discovery/v2.0/keys`), {
+      timeoutDuration: 10_000,
+    });
   }
 
   async require(request: HttpRequest, role: string): Promise<ApiCaller> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (!token) throw unauthenticated('Send an Entra ID access token for this API: Authorization: Bearer <token> (see docs/DEPLOY.md, "Calling the API").');
+    if (!token)
+      throw unauthenticated(
+        'Send an Entra ID access token for this API: Authorization: Bearer <token> (see docs/DEPLOY.md, "Calling the API").',
+      );
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -49,10 +58,16 @@ export class ApiCallerVerifier {
     } catch (err) {
       throw verificationFailure(err);
     }
-    if (String(payload.tid).toLowerCase() !== this.settings.tenantId) throw unauthenticated('The token was issued in another tenant than API_TENANT_ID.');
-    const roles = Array.isArray(payload.roles) ? payload.roles.filter((item): item is string => typeof item === 'string') : [];
+    if (String(payload.tid).toLowerCase() !== this.settings.tenantId)
+      throw unauthenticated('The token was issued in another tenant than API_TENANT_ID.');
+    const roles = Array.isArray(payload.roles)
+      ? payload.roles.filter((item): item is string => typeof item === 'string')
+      : [];
     if (!roles.includes(role)) {
-      throw new AppError('AUTH.FORBIDDEN', `The caller lacks the app role ${role} on the API's app registration; an administrator assigns it (Enterprise applications → Users and groups).`);
+      throw new AppError(
+        'AUTH.FORBIDDEN',
+        `The caller lacks the app role ${role} on the API's app registration; an administrator assigns it (Enterprise applications → Users and groups).`,
+      );
     }
     return { oid: String(payload.oid).toLowerCase(), name: callerName(payload), roles };
   }
@@ -62,7 +77,13 @@ export class ApiCallerVerifier {
 function callerName(payload: JWTPayload): string {
   for (const claim of ['preferred_username', 'upn', 'unique_name', 'app_displayname', 'azp']) {
     const value = payload[claim];
-    if (typeof value === 'string' && value.trim() !== '' && value.length <= 256 && !HIDDEN_CHARACTER.test(value)) return value.trim();
+    if (
+      typeof value === 'string' &&
+      value.trim() !== '' &&
+      value.length <= 256 &&
+      !HIDDEN_CHARACTER.test(value)
+    )
+      return value.trim();
   }
   return 'unnamed caller';
 }
@@ -73,14 +94,26 @@ function unauthenticated(message: string): AppError {
 
 /** Why a token was refused, in words a caller can act on; an unreachable key set is ours, not theirs. */
 function verificationFailure(err: unknown): AppError {
-  if (err instanceof errors.JWTExpired) return unauthenticated('The access token has expired: get a new one.');
-  if (err instanceof errors.JWTClaimValidationFailed) return unauthenticated(`The access token was not issued for this API (${err.claim} does not match API_AUDIENCE/API_TENANT_ID).`);
+  if (err instanceof errors.JWTExpired)
+    return unauthenticated('The access token has expired: get a new one.');
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return unauthenticated(
+      `The access token was not issued for this API (${err.claim} does not match API_AUDIENCE/API_TENANT_ID).`,
+    );
   if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey) {
     return unauthenticated('The access token is not signed by Entra ID for this tenant.');
   }
   // Anything that is not jose judging the token (a timeout, DNS, TLS, an odd key set) is on our side.
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError)) {
-    return new AppError('AUTH.UNAVAILABLE', 'The sign-in keys could not be read to check the token; try again in a minute.', { transient: true, cause: err });
+  if (
+    err instanceof errors.JWKSTimeout ||
+    err instanceof errors.JWKSInvalid ||
+    !(err instanceof errors.JOSEError)
+  ) {
+    return new AppError(
+      'AUTH.UNAVAILABLE',
+      'The sign-in keys could not be read to check the token; try again in a minute.',
+      { transient: true, cause: err },
+    );
   }
   return unauthenticated('The access token is malformed or not a JWT signed with RS256.');
 }
@@ -90,6 +123,10 @@ function verificationFailure(err: unknown): AppError {
  * `role` too; without one, the function key is all they need (a scan runs in ACTION_MODE or a safer
  * mode, so a key cannot make the app act more than the operator configured).
  */
-export async function callerIfConfigured(verifier: ApiCallerVerifier | undefined, request: HttpRequest, role: string): Promise<ApiCaller | undefined> {
+export async function callerIfConfigured(
+  verifier: ApiCallerVerifier | undefined,
+  request: HttpRequest,
+  role: string,
+): Promise<ApiCaller | undefined> {
   return verifier ? verifier.require(request, role) : undefined;
 }

@@ -20,7 +20,14 @@ export interface ScanAsk {
 export async function enqueueScan(services: Services, ask: ScanAsk): Promise<string> {
   const scanId = randomUUID();
   const window = { from: ask.from ?? null, to: ask.to ?? null };
-  await services.scans.queued({ scanId, tenantId: ask.tenantId, requestedBy: ask.requestedBy, principal: ask.principal ?? null, mode: ask.mode ?? null, window });
+  await services.scans.queued({
+    scanId,
+    tenantId: ask.tenantId,
+    requestedBy: ask.requestedBy,
+    principal: ask.principal ?? null,
+    mode: ask.mode ?? null,
+    window,
+  });
   const message: ScanMessage = {
     tenantId: ask.tenantId,
     scanId,
@@ -33,7 +40,9 @@ export async function enqueueScan(services: Services, ask: ScanAsk): Promise<str
     await services.queue.send(message);
   } catch (err) {
     const error = toAppError(err);
-    await services.scans.failed(scanId, ask.tenantId, { code: error.code, message: error.message }).catch(() => undefined);
+    await services.scans
+      .failed(scanId, ask.tenantId, { code: error.code, message: error.message })
+      .catch(() => undefined);
     throw error;
   }
   return scanId;

@@ -11,7 +11,9 @@ export const MAX_DEQUEUE_COUNT = 5;
 export const DEFAULT_SCAN_SCHEDULE = '0 */15 * * * *';
 
 /** How the app reaches the queue: a connection string, or a service URL used with the managed identity. */
-export type QueueConnection = { kind: 'connectionString'; value: string } | { kind: 'identity'; queueServiceUrl: string; clientId?: string };
+export type QueueConnection =
+  | { kind: 'connectionString'; value: string }
+  | { kind: 'identity'; queueServiceUrl: string; clientId?: string };
 
 export interface FunctionsSettings {
   /** The tenants the timer scans and the HTTP endpoints accept, lower case, at least one. */
@@ -37,7 +39,8 @@ export interface SettingProblem {
   message: string;
 }
 
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const blankIsUnset = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
 /** Six-field NCRONTAB (`{second} {minute} {hour} {day} {month} {day-of-week}`) or an `hh:mm:ss` interval. */
 const SCHEDULE = /^(\S+\s+){5}\S+$|^\d{1,2}:\d{2}:\d{2}$/;
 
@@ -47,14 +50,19 @@ const schema = z.object({
   SCAN_SCHEDULE: z.preprocess(
     blankIsUnset,
     z
-      .string({ message: `SCAN_SCHEDULE is not set: the timer needs it. Use a six-field NCRONTAB such as "${DEFAULT_SCAN_SCHEDULE}" (every 15 minutes).` })
+      .string({
+        message: `SCAN_SCHEDULE is not set: the timer needs it. Use a six-field NCRONTAB such as "${DEFAULT_SCAN_SCHEDULE}" (every 15 minutes).`,
+      })
       .trim()
-      .regex(SCHEDULE, { message: `SCAN_SCHEDULE must be a six-field NCRONTAB ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. "${DEFAULT_SCAN_SCHEDULE}".` }),
+      .regex(SCHEDULE, {
+        message: `SCAN_SCHEDULE must be a six-field NCRONTAB ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. "${DEFAULT_SCAN_SCHEDULE}".`,
+      }),
   ),
   STATE_STORAGE: z.preprocess(
     blankIsUnset,
     z.string({
-      message: 'STATE_STORAGE is not set: the Functions app keeps checkpoints, incidents, tenant leases and scan status there. Use the same value as AzureWebJobsStorage locally, or the table endpoint of the app\'s storage account.',
+      message:
+        "STATE_STORAGE is not set: the Functions app keeps checkpoints, incidents, tenant leases and scan status there. Use the same value as AzureWebJobsStorage locally, or the table endpoint of the app's storage account.",
     }),
   ),
 });
@@ -69,24 +77,40 @@ function shown(name: string, value: string | undefined): string {
  * The settings only the Functions app reads (the rest are in src/config.ts). Returns the problems instead
  * of throwing, so GET /api/health can name the settings without their values.
  */
-export function checkFunctionsSettings(env: NodeJS.ProcessEnv): { settings?: FunctionsSettings; problems: SettingProblem[] } {
+export function checkFunctionsSettings(env: NodeJS.ProcessEnv): {
+  settings?: FunctionsSettings;
+  problems: SettingProblem[];
+} {
   const problems: SettingProblem[] = [];
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push({ setting: String(issue.path[0]), message: issue.message });
+    for (const issue of parsed.error.issues)
+      problems.push({ setting: String(issue.path[0]), message: issue.message });
   }
   const tenants = tenantsOf(env, problems);
   const queue = queueConnectionOf(env, problems);
   const api = apiAuthOf(env, tenants, problems);
   if (!parsed.success || problems.length > 0 || !queue) return { problems };
-  return { settings: { tenants, schedule: parsed.data.SCAN_SCHEDULE, queue, stateStorage: parsed.data.STATE_STORAGE, api }, problems };
+  return {
+    settings: {
+      tenants,
+      schedule: parsed.data.SCAN_SCHEDULE,
+      queue,
+      stateStorage: parsed.data.STATE_STORAGE,
+      api,
+    },
+    problems,
+  };
 }
 
 /** Throws one CONFIG.INVALID listing each bad setting, its (non-secret) value and the fix, as loadConfig does. */
 export function loadFunctionsSettings(env: NodeJS.ProcessEnv = process.env): FunctionsSettings {
   const { settings, problems } = checkFunctionsSettings(env);
   if (settings) return settings;
-  throw new AppError('CONFIG.INVALID', `Invalid settings:\n  - ${problems.map((p) => `${p.setting}=${shown(p.setting, env[p.setting])}: ${p.message}`).join('\n  - ')}`);
+  throw new AppError(
+    'CONFIG.INVALID',
+    `Invalid settings:\n  - ${problems.map((p) => `${p.setting}=${shown(p.setting, env[p.setting])}: ${p.message}`).join('\n  - ')}`,
+  );
 }
 
 /**
@@ -94,41 +118,78 @@ export function loadFunctionsSettings(env: NodeJS.ProcessEnv = process.env): Fun
  * Application ID URI if you like, comma-separated. API_TENANT_ID: where that registration lives
  * (defaults to the one tenant of TENANTS). API_AUTHORITY_HOST: only to point at another sign-in host.
  */
-function apiAuthOf(env: NodeJS.ProcessEnv, tenants: string[], problems: SettingProblem[]): ApiAuthSettings | undefined {
+function apiAuthOf(
+  env: NodeJS.ProcessEnv,
+  tenants: string[],
+  problems: SettingProblem[],
+): ApiAuthSettings | undefined {
   const audienceText = blankIsUnset(env.API_AUDIENCE) as string | undefined;
   const tenantText = (blankIsUnset(env.API_TENANT_ID) as string | undefined)?.trim();
   const hostText = (blankIsUnset(env.API_AUTHORITY_HOST) as string | undefined)?.trim();
   if (audienceText === undefined) {
     if (tenantText !== undefined || hostText !== undefined) {
-      problems.push({ setting: 'API_AUDIENCE', message: 'API_TENANT_ID or API_AUTHORITY_HOST is set but API_AUDIENCE is not: set it to the client id of the API app registration, or unset the others.' });
+      problems.push({
+        setting: 'API_AUDIENCE',
+        message:
+          'API_TENANT_ID or API_AUTHORITY_HOST is set but API_AUDIENCE is not: set it to the client id of the API app registration, or unset the others.',
+      });
     }
     return undefined;
   }
-  const audiences = audienceText.split(',').map((item) => item.trim()).filter(Boolean);
+  const audiences = audienceText
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   if (audiences.length === 0 || audiences.some((item) => !isTenantId(item) && !/^api:\/\/\S+$/i.test(item))) {
-    problems.push({ setting: 'API_AUDIENCE', message: 'API_AUDIENCE must be the client id (a GUID) of the API app registration, optionally with its Application ID URI (api://…), comma-separated.' });
+    problems.push({
+      setting: 'API_AUDIENCE',
+      message:
+        'API_AUDIENCE must be the client id (a GUID) of the API app registration, optionally with its Application ID URI (api://…), comma-separated.',
+    });
   }
   const tenantId = tenantText ?? (tenants.length === 1 ? tenants[0] : undefined);
   if (tenantId === undefined || !isTenantId(tenantId)) {
-    problems.push({ setting: 'API_TENANT_ID', message: 'API_TENANT_ID must be the tenant id (GUID) where the API app registration lives; it is required when TENANTS names more than one tenant.' });
+    problems.push({
+      setting: 'API_TENANT_ID',
+      message:
+        'API_TENANT_ID must be the tenant id (GUID) where the API app registration lives; it is required when TENANTS names more than one tenant.',
+    });
   }
   if (hostText !== undefined && !/^https:\/\/[^/?#\s]+\/?$/i.test(hostText)) {
-    problems.push({ setting: 'API_AUTHORITY_HOST', message: 'API_AUTHORITY_HOST must be an https:// sign-in host without a path, e.g. https://login.microsoftonline.us.' });
+    problems.push({
+      setting: 'API_AUTHORITY_HOST',
+      message:
+        'API_AUTHORITY_HOST must be an https:// sign-in host without a path, e.g. https://login.microsoftonline.us.',
+    });
   }
-  return { audiences, tenantId: (tenantId ?? '').toLowerCase(), authorityHost: hostText?.replace(/\/+$/, '') };
+  return {
+    audiences,
+    tenantId: (tenantId ?? '').toLowerCase(),
+    authorityHost: hostText?.replace(/\/+$/, ''),
+  };
 }
 
 function tenantsOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): string[] {
   const text = blankIsUnset(env.TENANTS) as string | undefined;
   const setting = text !== undefined ? 'TENANTS' : 'TENANT_ID';
-  const list = (text ?? env.TENANT_ID ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  const list = (text ?? env.TENANT_ID ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   if (list.length === 0) {
-    problems.push({ setting: 'TENANTS', message: 'Name the tenants to scan: TENANTS=<tenant id>,<tenant id> (directory ids, GUIDs), or TENANT_ID for one.' });
+    problems.push({
+      setting: 'TENANTS',
+      message:
+        'Name the tenants to scan: TENANTS=<tenant id>,<tenant id> (directory ids, GUIDs), or TENANT_ID for one.',
+    });
     return [];
   }
   const bad = list.filter((id) => !isTenantId(id));
   if (bad.length > 0) {
-    problems.push({ setting, message: `${JSON.stringify(bad.join(','))} ${bad.length > 1 ? 'are not tenant ids' : 'is not a tenant id'}. ${setting} is a comma-separated list of directory (tenant) ids, GUIDs.` });
+    problems.push({
+      setting,
+      message: `${JSON.stringify(bad.join(','))} ${bad.length > 1 ? 'are not tenant ids' : 'is not a tenant id'}. ${setting} is a comma-separated list of directory (tenant) ids, GUIDs.`,
+    });
   }
   return [...new Set(list.map((id) => id.toLowerCase()))];
 }
@@ -145,7 +206,8 @@ function queueConnectionOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): 
     if (/^https:\/\//i.test(connection.trim())) {
       problems.push({
         setting: 'AzureWebJobsStorage',
-        message: 'The Functions host reads AzureWebJobsStorage as a connection string only. For a managed identity, unset it and set AzureWebJobsStorage__accountName (or AzureWebJobsStorage__queueServiceUri, plus __credential=managedidentity and __clientId).',
+        message:
+          'The Functions host reads AzureWebJobsStorage as a connection string only. For a managed identity, unset it and set AzureWebJobsStorage__accountName (or AzureWebJobsStorage__queueServiceUri, plus __credential=managedidentity and __clientId).',
       });
       return undefined;
     }
@@ -153,14 +215,22 @@ function queueConnectionOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): 
       QueueServiceClient.fromConnectionString(connection);
       return { kind: 'connectionString', value: connection };
     } catch {
-      problems.push({ setting: 'AzureWebJobsStorage', message: 'AzureWebJobsStorage must be a storage connection string (UseDevelopmentStorage=true locally, or one with AccountName and AccountKey or a SAS).' });
+      problems.push({
+        setting: 'AzureWebJobsStorage',
+        message:
+          'AzureWebJobsStorage must be a storage connection string (UseDevelopmentStorage=true locally, or one with AccountName and AccountKey or a SAS).',
+      });
       return undefined;
     }
   }
   const serviceUri = (blankIsUnset(env.AzureWebJobsStorage__queueServiceUri) as string | undefined)?.trim();
   if (serviceUri !== undefined) {
     if (!/^https:\/\/[^/?#\s]+\/?$/i.test(serviceUri)) {
-      problems.push({ setting: 'AzureWebJobsStorage__queueServiceUri', message: 'AzureWebJobsStorage__queueServiceUri must be the https:// queue endpoint of the account, e.g. https://<account>.queue.core.windows.net.' });
+      problems.push({
+        setting: 'AzureWebJobsStorage__queueServiceUri',
+        message:
+          'AzureWebJobsStorage__queueServiceUri must be the https:// queue endpoint of the account, e.g. https://<account>.queue.core.windows.net.',
+      });
       return undefined;
     }
     return { kind: 'identity', queueServiceUrl: serviceUri.replace(/\/+$/, ''), clientId };
@@ -168,12 +238,20 @@ function queueConnectionOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): 
   const account = (blankIsUnset(env.AzureWebJobsStorage__accountName) as string | undefined)?.trim();
   if (account !== undefined) {
     if (!/^[a-z0-9]{3,24}$/.test(account)) {
-      problems.push({ setting: 'AzureWebJobsStorage__accountName', message: 'AzureWebJobsStorage__accountName must be a storage account name (3-24 lower-case letters and digits). Outside Azure Public, set AzureWebJobsStorage__queueServiceUri instead.' });
+      problems.push({
+        setting: 'AzureWebJobsStorage__accountName',
+        message:
+          'AzureWebJobsStorage__accountName must be a storage account name (3-24 lower-case letters and digits). Outside Azure Public, set AzureWebJobsStorage__queueServiceUri instead.',
+      });
       return undefined;
     }
     return { kind: 'identity', queueServiceUrl: `https://${account}.queue.core.windows.net`, clientId };
   }
-  problems.push({ setting: 'AzureWebJobsStorage', message: 'The Functions host and the scan queue need storage: set AzureWebJobsStorage (UseDevelopmentStorage=true locally) or AzureWebJobsStorage__accountName for a managed identity.' });
+  problems.push({
+    setting: 'AzureWebJobsStorage',
+    message:
+      'The Functions host and the scan queue need storage: set AzureWebJobsStorage (UseDevelopmentStorage=true locally) or AzureWebJobsStorage__accountName for a managed identity.',
+  });
   return undefined;
 }
 
@@ -182,6 +260,8 @@ function queueConnectionOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): 
  * form `  - NAME=value: fix`, or the ticket sinks' `  - NAME must …` (an upper-case name of two or more).
  */
 export function settingNamesIn(message: string): string[] {
-  const names = [...message.matchAll(/^\s*- (?:([A-Za-z][A-Za-z0-9_]*)=|([A-Z][A-Z0-9_]+)\s)/gm)].map((match) => match[1] ?? match[2]);
+  const names = [...message.matchAll(/^\s*- (?:([A-Za-z][A-Za-z0-9_]*)=|([A-Z][A-Z0-9_]+)\s)/gm)].map(
+    (match) => match[1] ?? match[2],
+  );
   return [...new Set(names)];
 }

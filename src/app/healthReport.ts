@@ -15,7 +15,7 @@ export interface HealthReport {
     /** Setting names only, never their values. */
     config: { ok: true } | { ok: false; code: string; settings: string[] };
     stateStorage: Check;
-    queue: ({ ok: true; approximateMessages: number }) | { ok: false; code: string };
+    queue: { ok: true; approximateMessages: number } | { ok: false; code: string };
   };
   actionMode: string | null;
   tenants: Array<{
@@ -37,7 +37,11 @@ export async function healthReport(env: NodeJS.ProcessEnv, services: () => Servi
   if (settingNames.length > 0) {
     return {
       status: 'degraded',
-      checks: { config: { ok: false, code: 'CONFIG.INVALID', settings: settingNames }, stateStorage: notChecked(), queue: notChecked() },
+      checks: {
+        config: { ok: false, code: 'CONFIG.INVALID', settings: settingNames },
+        stateStorage: notChecked(),
+        queue: notChecked(),
+      },
       actionMode: null,
       tenants: [],
     };
@@ -45,13 +49,21 @@ export async function healthReport(env: NodeJS.ProcessEnv, services: () => Servi
   const app = services();
   const [stateStorage, queue] = await Promise.all([
     probe(() => app.scans.probe(AbortSignal.timeout(PROBE_TIMEOUT_MS)).then(() => ({ ok: true as const }))),
-    probe(() => app.queue.probe(AbortSignal.timeout(PROBE_TIMEOUT_MS)).then((found) => ({ ok: true as const, ...found }))),
+    probe(() =>
+      app.queue
+        .probe(AbortSignal.timeout(PROBE_TIMEOUT_MS))
+        .then((found) => ({ ok: true as const, ...found })),
+    ),
   ]);
   // Only from storage that answered: a dead account would keep the SDKs retrying long after we answered.
   const [summaries, checkpoints] = stateStorage.ok
     ? await Promise.all([
         bounded(app.scans.summaries(app.settings.tenants)).catch(() => undefined),
-        Promise.all(app.settings.tenants.map((tenantId) => bounded(app.app().state.readCheckpoint(tenantId)).catch(() => undefined))),
+        Promise.all(
+          app.settings.tenants.map((tenantId) =>
+            bounded(app.app().state.readCheckpoint(tenantId)).catch(() => undefined),
+          ),
+        ),
       ])
     : [undefined, []];
   const tenants = app.settings.tenants.map((tenantId, index) => {
@@ -93,7 +105,9 @@ function configProblems(env: NodeJS.ProcessEnv): string[] {
   return [...new Set(names)];
 }
 
-async function probe<T extends { ok: true }>(work: () => Promise<T>): Promise<T | { ok: false; code: string }> {
+async function probe<T extends { ok: true }>(
+  work: () => Promise<T>,
+): Promise<T | { ok: false; code: string }> {
   try {
     return await bounded(work());
   } catch (err) {
@@ -105,7 +119,13 @@ async function probe<T extends { ok: true }>(work: () => Promise<T>): Promise<T 
 function bounded<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError('HEALTH.TIMEOUT', `No answer within ${PROBE_TIMEOUT_MS} ms.`, { transient: true })), PROBE_TIMEOUT_MS);
+    timer = setTimeout(
+      () =>
+        reject(
+          new AppError('HEALTH.TIMEOUT', `No answer within ${PROBE_TIMEOUT_MS} ms.`, { transient: true }),
+        ),
+      PROBE_TIMEOUT_MS,
+    );
     timer.unref();
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));

@@ -10,7 +10,15 @@ import { httpError } from './problem';
 export const MAX_BODY_BYTES = 8 * 1024;
 
 /** Every IncidentState, checked both ways against the type so a new state cannot be forgotten here. */
-export const INCIDENT_STATES = ['open', 'ticketed', 'approved', 'remediating', 'verifying', 'resolved', 'failed'] as const satisfies readonly IncidentState[];
+export const INCIDENT_STATES = [
+  'open',
+  'ticketed',
+  'approved',
+  'remediating',
+  'verifying',
+  'resolved',
+  'failed',
+] as const satisfies readonly IncidentState[];
 type Missing = Exclude<IncidentState, (typeof INCIDENT_STATES)[number]>;
 const everyStateListed: Missing extends never ? true : Missing = true;
 void everyStateListed;
@@ -24,10 +32,13 @@ export const scanRequestSchema = z
     mode: modeSchema.optional(),
   })
   .strict()
-  .refine((body) => !body.from || !body.to || parseIsoTime(body.from)!.getTime() < parseIsoTime(body.to)!.getTime(), {
-    message: 'from must be before to.',
-    path: ['from'],
-  });
+  .refine(
+    (body) => !body.from || !body.to || parseIsoTime(body.from)!.getTime() < parseIsoTime(body.to)!.getTime(),
+    {
+      message: 'from must be before to.',
+      path: ['from'],
+    },
+  );
 
 /**
  * POST /api/incidents/{id}/approve. The approver is the caller's validated Entra ID identity, never a
@@ -37,15 +48,21 @@ export const approvalSchema = z
   .object({
     tenantId: tenantIdSchema.optional(),
     overrideHardening: z.boolean({ message: 'overrideHardening must be true or false.' }).optional(),
-    by: z.undefined({ message: 'by is not accepted over HTTP: the approver is the caller signed in with Entra ID (Authorization: Bearer).' }).optional(),
+    by: z
+      .undefined({
+        message:
+          'by is not accepted over HTTP: the approver is the caller signed in with Entra ID (Authorization: Bearer).',
+      })
+      .optional(),
   })
   .strict();
-
 
 /** GET /api/incidents?state=&tenantId= */
 export const incidentQuerySchema = z
   .object({
-    state: z.enum(INCIDENT_STATES, { message: `state must be one of ${INCIDENT_STATES.join(', ')}.` }).optional(),
+    state: z
+      .enum(INCIDENT_STATES, { message: `state must be one of ${INCIDENT_STATES.join(', ')}.` })
+      .optional(),
     tenantId: tenantIdSchema.optional(),
   })
   .strict();
@@ -54,7 +71,10 @@ export const incidentQuerySchema = z
  * Reads a JSON object body: at most MAX_BODY_BYTES, `Content-Type: application/json` when there is a
  * body, valid JSON, then the schema. No body at all is `{}` (every field is optional).
  */
-export async function readJsonBody<T extends z.ZodType>(request: HttpRequest, schema: T): Promise<z.infer<T>> {
+export async function readJsonBody<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+): Promise<z.infer<T>> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const bytes = Buffer.from(await request.arrayBuffer());
@@ -63,7 +83,10 @@ export async function readJsonBody<T extends z.ZodType>(request: HttpRequest, sc
   if (text.trim() === '') return validate(schema, {});
   const type = request.headers.get('content-type');
   if (type && !/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type.trim())) {
-    throw httpError('HTTP.UNSUPPORTED_MEDIA_TYPE', `Send the body as JSON with Content-Type: application/json (got ${JSON.stringify(type.slice(0, 100))}).`);
+    throw httpError(
+      'HTTP.UNSUPPORTED_MEDIA_TYPE',
+      `Send the body as JSON with Content-Type: application/json (got ${JSON.stringify(type.slice(0, 100))}).`,
+    );
   }
   let value: unknown;
   try {
@@ -78,11 +101,19 @@ export async function readJsonBody<T extends z.ZodType>(request: HttpRequest, sc
  * The query string as an object; a repeated parameter is a mistake, not a list. The object has no
  * prototype, so `?__proto__=` or `?constructor=` is just an unknown parameter, never "given twice".
  */
-export function readQuery<T extends z.ZodType>(request: HttpRequest, schema: T, ignore: string[] = ['code']): z.infer<T> {
+export function readQuery<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+  ignore: string[] = ['code'],
+): z.infer<T> {
   const query: Record<string, string> = Object.create(null);
   for (const [name, value] of request.query) {
     if (ignore.includes(name)) continue;
-    if (Object.hasOwn(query, name)) throw httpError('HTTP.INVALID_REQUEST', `The query parameter ${JSON.stringify(name.slice(0, 50))} is given twice.`);
+    if (Object.hasOwn(query, name))
+      throw httpError(
+        'HTTP.INVALID_REQUEST',
+        `The query parameter ${JSON.stringify(name.slice(0, 50))} is given twice.`,
+      );
     query[name] = value;
   }
   return validate(schema, query);
@@ -95,7 +126,8 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((key) => JSON.stringify(key.slice(0, 50))).join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      return `unknown field(s) ${issue.keys.map((key) => JSON.stringify(key.slice(0, 50))).join(', ')}`;
     return `${issue.path.join('.') || 'body'}: ${issue.message}`;
   });
   throw httpError('HTTP.INVALID_REQUEST', problems.join('; '));
@@ -104,10 +136,14 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
 /** A route's `{id}`: ids here are GUIDs (scan ids, UUIDv5 incident ids). */
 export function guidParam(request: HttpRequest, name = 'id'): string {
   const value = request.params[name];
-  if (!value || !isTenantId(value)) throw httpError('HTTP.INVALID_REQUEST', `The ${name} in the path must be a GUID.`);
+  if (!value || !isTenantId(value))
+    throw httpError('HTTP.INVALID_REQUEST', `The ${name} in the path must be a GUID.`);
   return value.toLowerCase();
 }
 
 function tooLarge() {
-  return httpError('HTTP.PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes; these requests are a few small fields.`);
+  return httpError(
+    'HTTP.PAYLOAD_TOO_LARGE',
+    `The body is larger than ${MAX_BODY_BYTES} bytes; these requests are a few small fields.`,
+  );
 }

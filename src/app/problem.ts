@@ -32,15 +32,33 @@ const TITLES: Record<number, string> = {
  * written for operators and carry no tokens or secrets.
  */
 export function publicMessage(error: AppError, invocationId: string): string {
-  if (error.code === 'CONFIG.INVALID') return 'The app\'s settings are invalid. GET /api/health names the settings; the function log has the details.';
-  if (error.code === 'INTERNAL') return `Unexpected error. The function log has the details (invocation ${invocationId}).`;
+  if (error.code === 'CONFIG.INVALID')
+    return "The app's settings are invalid. GET /api/health names the settings; the function log has the details.";
+  if (error.code === 'INTERNAL')
+    return `Unexpected error. The function log has the details (invocation ${invocationId}).`;
   return error.message;
 }
 
-export function problem(status: number, code: ErrorCode, detail: string, invocationId?: string, headers: Record<string, string> = {}): HttpResponseInit {
-  const body: Problem = { type: `urn:sspr-remediator:problem:${code.toLowerCase()}`, title: TITLES[status] ?? 'Error', status, detail, code };
+export function problem(
+  status: number,
+  code: ErrorCode,
+  detail: string,
+  invocationId?: string,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  const body: Problem = {
+    type: `urn:sspr-remediator:problem:${code.toLowerCase()}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+  };
   if (invocationId) body.invocationId = invocationId;
-  return { status, headers: { 'Content-Type': 'application/problem+json', ...headers }, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: { 'Content-Type': 'application/problem+json', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 /** An error as problem+json. Server-side errors are logged with their code; 4xx are the caller's and logged at info. */
@@ -49,15 +67,25 @@ export function problemFor(err: unknown, context: InvocationContext): HttpRespon
   const status = error.httpStatus;
   if (status >= 500) context.error(`${error.code}: ${error.message}`);
   else context.log(`answered ${status} ${error.code}`);
-  const headers: Record<string, string> = error.transient || error.code === 'SCAN.TENANT_BUSY' ? { 'Retry-After': '30' } : {};
+  const headers: Record<string, string> =
+    error.transient || error.code === 'SCAN.TENANT_BUSY' ? { 'Retry-After': '30' } : {};
   // RFC 6750: a 401 names the scheme; a 403 for a missing role says why in the same place.
   if (error.code === 'AUTH.UNAUTHENTICATED') headers['WWW-Authenticate'] = 'Bearer error="invalid_token"';
   if (error.code === 'AUTH.FORBIDDEN') headers['WWW-Authenticate'] = 'Bearer error="insufficient_scope"';
-  return problem(status, error.code, publicMessage(error, context.invocationId), context.invocationId, headers);
+  return problem(
+    status,
+    error.code,
+    publicMessage(error, context.invocationId),
+    context.invocationId,
+    headers,
+  );
 }
 
 /** Runs an HTTP handler's work; whatever it throws becomes problem+json, never an unhandled 500. */
-export async function answer(context: InvocationContext, work: () => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
+export async function answer(
+  context: InvocationContext,
+  work: () => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
   try {
     return await work();
   } catch (err) {

@@ -17,12 +17,24 @@ export type QueuedScanOutcome = 'succeeded' | 'skipped-busy' | 'duplicate' | 'in
  * last try (dequeueCount ≥ MAX_DEQUEUE_COUNT) it is reported as ScanPoisoned before the host moves it
  * to the poison queue.
  */
-export async function runQueuedScan(raw: unknown, context: InvocationContext, services: () => Services): Promise<QueuedScanOutcome> {
+export async function runQueuedScan(
+  raw: unknown,
+  context: InvocationContext,
+  services: () => Services,
+): Promise<QueuedScanOutcome> {
   const dequeueCount = dequeueCountOf(context);
   const parsed = parseScanMessage(raw);
   if ('problem' in parsed) {
     // Retrying cannot fix a message that is not ours: report it now and let it go.
-    await reportScanPoisoned(context, { source: 'invalid-message', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
+    await reportScanPoisoned(context, {
+      source: 'invalid-message',
+      scanId: null,
+      tenantId: null,
+      requestedBy: null,
+      dequeueCount,
+      code: 'QUEUE.INVALID_MESSAGE',
+      reason: parsed.problem,
+    });
     return 'invalid';
   }
   const message = parsed.message;
@@ -34,19 +46,34 @@ export async function runQueuedScan(raw: unknown, context: InvocationContext, se
     const error = toAppError(err);
     const recorded = { code: error.code, message: publicMessage(error, context.invocationId) };
     const last = dequeueCount >= MAX_DEQUEUE_COUNT;
-    await app?.scans.failed(message.scanId, message.tenantId, recorded, { poisoned: last }).catch((writeErr) => {
-      context.warn(`could not record scan ${message.scanId} as failed: ${toAppError(writeErr).code}`);
-    });
+    await app?.scans
+      .failed(message.scanId, message.tenantId, recorded, { poisoned: last })
+      .catch((writeErr) => {
+        context.warn(`could not record scan ${message.scanId} as failed: ${toAppError(writeErr).code}`);
+      });
     if (last) {
-      await reportScanPoisoned(context, { source: 'last-attempt', ...ids(message), dequeueCount, code: error.code, reason: error.message });
+      await reportScanPoisoned(context, {
+        source: 'last-attempt',
+        ...ids(message),
+        dequeueCount,
+        code: error.code,
+        reason: error.message,
+      });
     } else {
-      context.error(`scan ${message.scanId} of tenant ${message.tenantId} failed on try ${dequeueCount} of ${MAX_DEQUEUE_COUNT} (retried): ${error.code}: ${error.message}`);
+      context.error(
+        `scan ${message.scanId} of tenant ${message.tenantId} failed on try ${dequeueCount} of ${MAX_DEQUEUE_COUNT} (retried): ${error.code}: ${error.message}`,
+      );
     }
     throw error;
   }
 }
 
-async function scanOnce(services: Services, message: ScanMessage, dequeueCount: number, context: InvocationContext): Promise<QueuedScanOutcome> {
+async function scanOnce(
+  services: Services,
+  message: ScanMessage,
+  dequeueCount: number,
+  context: InvocationContext,
+): Promise<QueuedScanOutcome> {
   // Anyone who can write to the queue can name any tenant: only the configured ones are scanned.
   if (!services.settings.tenants.some((tenant) => tenant.toLowerCase() === message.tenantId.toLowerCase())) {
     await reportScanPoisoned(context, {
@@ -60,27 +87,41 @@ async function scanOnce(services: Services, message: ScanMessage, dequeueCount: 
   }
   const known = await services.scans.get(message.scanId);
   if (known && FINAL_STATUSES.includes(known.status)) {
-    context.log(`scan ${message.scanId} is already ${known.status}: this delivery is a duplicate and is dropped`);
+    context.log(
+      `scan ${message.scanId} is already ${known.status}: this delivery is a duplicate and is dropped`,
+    );
     return 'duplicate';
   }
   const mode = saferMode(message.mode, services.config.actionMode);
-  if (message.mode && mode !== message.mode) context.warn(`scan ${message.scanId} asked for mode ${message.mode}; ACTION_MODE is now ${mode}, so it runs as ${mode}`);
-  context.log(`scan ${message.scanId} of tenant ${message.tenantId} (${message.requestedBy}, mode ${mode}, try ${dequeueCount}) starts`);
+  if (message.mode && mode !== message.mode)
+    context.warn(
+      `scan ${message.scanId} asked for mode ${message.mode}; ACTION_MODE is now ${mode}, so it runs as ${mode}`,
+    );
+  context.log(
+    `scan ${message.scanId} of tenant ${message.tenantId} (${message.requestedBy}, mode ${mode}, try ${dequeueCount}) starts`,
+  );
   await services.scans.running(message.scanId, message.tenantId, message.requestedBy, dequeueCount);
   try {
-    const result = await services.app(mode).scan({ tenantId: message.tenantId, from: at(message.from), to: at(message.to) });
+    const result = await services
+      .app(mode)
+      .scan({ tenantId: message.tenantId, from: at(message.from), to: at(message.to) });
     await services.scans.succeeded(message.scanId, message.tenantId, scanResultJson(result));
     const confirmed = result.findings.filter((finding) => finding.verdict === 'confirmed').length;
     context.log(
       `scan ${message.scanId} of tenant ${message.tenantId} succeeded: ${result.eventsRead} events, ${result.findings.length} users with failures, ` +
         `${confirmed} confirmed, ${result.incidents.length} incident(s), ${result.graphRequests.total} Graph requests (${result.graphRequests.throttled} throttled)`,
     );
-    for (const failure of result.actionErrors) context.warn(`incident ${failure.incidentId}: ${failure.code}: ${failure.message} (retried by the next scan)`);
+    for (const failure of result.actionErrors)
+      context.warn(
+        `incident ${failure.incidentId}: ${failure.code}: ${failure.message} (retried by the next scan)`,
+      );
     return 'succeeded';
   } catch (err) {
     if (!(err instanceof AppError && err.code === 'SCAN.TENANT_BUSY')) throw err;
     await services.scans.skippedBusy(message.scanId, message.tenantId, err.message);
-    context.log(`scan ${message.scanId} of tenant ${message.tenantId} skipped-busy: another scan holds the tenant lease`);
+    context.log(
+      `scan ${message.scanId} of tenant ${message.tenantId} skipped-busy: another scan holds the tenant lease`,
+    );
     return 'skipped-busy';
   }
 }
@@ -89,23 +130,46 @@ async function scanOnce(services: Services, message: ScanMessage, dequeueCount: 
  * A message in sspr-scans-poison. The last try normally reported it already; a try that timed out or
  * whose worker died did not, so this reports it (and marks the row) instead of leaving it silent.
  */
-export async function handlePoisonedScan(raw: unknown, context: InvocationContext, services: () => Services): Promise<void> {
+export async function handlePoisonedScan(
+  raw: unknown,
+  context: InvocationContext,
+  services: () => Services,
+): Promise<void> {
   const dequeueCount = dequeueCountOf(context);
   const parsed = parseScanMessage(raw);
   if ('problem' in parsed) {
-    await reportScanPoisoned(context, { source: 'poison-queue', scanId: null, tenantId: null, requestedBy: null, dequeueCount, code: 'QUEUE.INVALID_MESSAGE', reason: parsed.problem });
+    await reportScanPoisoned(context, {
+      source: 'poison-queue',
+      scanId: null,
+      tenantId: null,
+      requestedBy: null,
+      dequeueCount,
+      code: 'QUEUE.INVALID_MESSAGE',
+      reason: parsed.problem,
+    });
     return;
   }
   const message = parsed.message;
   const app = services();
   const known = await app.scans.get(message.scanId);
   if (known?.poisoned) {
-    context.log(`scan ${message.scanId} reached the poison queue; it was reported as ScanPoisoned on its last try`);
+    context.log(
+      `scan ${message.scanId} reached the poison queue; it was reported as ScanPoisoned on its last try`,
+    );
     return;
   }
-  const error = known?.error ?? { code: 'QUEUE.POISONED', message: `The last of ${MAX_DEQUEUE_COUNT} tries ended without a result (timed out, or the worker stopped).` };
+  const error = known?.error ?? {
+    code: 'QUEUE.POISONED',
+    message: `The last of ${MAX_DEQUEUE_COUNT} tries ended without a result (timed out, or the worker stopped).`,
+  };
   await app.scans.failed(message.scanId, message.tenantId, error, { poisoned: true });
-  await reportScanPoisoned(context, { source: 'poison-queue', ...ids(message), dequeueCount, code: error.code, reason: error.message });
+  await reportScanPoisoned(context, {
+    source: 'poison-queue',
+    ...ids(message),
+    dequeueCount,
+    code: error.code,
+    reason: error.message,
+  });
 }
 
 function ids(message: ScanMessage) {

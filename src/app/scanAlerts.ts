@@ -26,13 +26,24 @@ let telemetry: Telemetry | undefined;
  * The one place a poisoned scan is reported, so it is never silent: an error-level log line
  * `ScanPoisoned {json}` and the `ScanPoisoned` event the alert rule counts (flushed before returning).
  */
-export async function reportScanPoisoned(context: InvocationContext, scan: Omit<PoisonedScan, 'invocationId'>): Promise<PoisonedScan> {
-  const reported: PoisonedScan = { ...scan, reason: clip(scan.reason, 1000), invocationId: context.invocationId };
+export async function reportScanPoisoned(
+  context: InvocationContext,
+  scan: Omit<PoisonedScan, 'invocationId'>,
+): Promise<PoisonedScan> {
+  const reported: PoisonedScan = {
+    ...scan,
+    reason: clip(scan.reason, 1000),
+    invocationId: context.invocationId,
+  };
   context.error(`${SCAN_POISONED} ${JSON.stringify(reported)}`);
   telemetry ??= createTelemetry(process.env);
   telemetry
     .withContext({ invocationId: context.invocationId, tenantId: scan.tenantId ?? undefined })
-    .event('ScanPoisoned', { tenantId: scan.tenantId ?? undefined, code: scan.code }, { dequeueCount: scan.dequeueCount });
+    .event(
+      'ScanPoisoned',
+      { tenantId: scan.tenantId ?? undefined, code: scan.code },
+      { dequeueCount: scan.dequeueCount },
+    );
   await telemetry.flush();
   return reported;
 }

@@ -3,7 +3,12 @@ import type { ActionMode } from '../usecases/incidentActions';
 import { ACTION_MODES, isTenantId } from '../config';
 
 /** Safest first: a request may ask for the configured mode or one before it in this list, never after. */
-export const MODES_BY_RISK = ['report', 'ticket', 'approve', 'remediate'] as const satisfies readonly ActionMode[];
+export const MODES_BY_RISK = [
+  'report',
+  'ticket',
+  'approve',
+  'remediate',
+] as const satisfies readonly ActionMode[];
 
 export function modeRisk(mode: ActionMode): number {
   return MODES_BY_RISK.indexOf(mode);
@@ -20,14 +25,18 @@ export function saferMode(requested: ActionMode | undefined, configured: ActionM
  * zone: a server's local time is nobody's, and an operator's differs from the tenant's. Calendar dates
  * are checked (no 30 February).
  */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 
 export function parseIsoTime(text: string): Date | undefined {
   const match = ISO_TIME.exec(text);
   if (!match) return undefined;
-  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part))) as number[];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const at = new Date(text);
   return Number.isNaN(at.getTime()) ? undefined : at;
 }
@@ -44,7 +53,9 @@ export const tenantIdSchema = z
   .refine(isTenantId, { message: 'tenantId must be the directory (tenant) id, a GUID.' })
   .transform((id) => id.toLowerCase());
 
-export const modeSchema = z.enum(ACTION_MODES, { message: `mode must be one of ${MODES_BY_RISK.join(', ')}.` });
+export const modeSchema = z.enum(ACTION_MODES, {
+  message: `mode must be one of ${MODES_BY_RISK.join(', ')}.`,
+});
 
 /** One queue message = one scan of one tenant. `scanId` names its row in the ssprScans table. */
 export const scanMessageSchema = z
@@ -75,5 +86,9 @@ export function parseScanMessage(raw: unknown): { message: ScanMessage } | { pro
   }
   const parsed = scanMessageSchema.safeParse(value);
   if (parsed.success) return { message: parsed.data };
-  return { problem: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`).join('; ') };
+  return {
+    problem: parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`)
+      .join('; '),
+  };
 }

@@ -17,7 +17,10 @@ export class ScanQueue {
     const service =
       connection.kind === 'connectionString'
         ? QueueServiceClient.fromConnectionString(connection.value)
-        : new QueueServiceClient(connection.queueServiceUrl, new DefaultAzureCredential({ managedIdentityClientId: connection.clientId, authorityHost }));
+        : new QueueServiceClient(
+            connection.queueServiceUrl,
+            new DefaultAzureCredential({ managedIdentityClientId: connection.clientId, authorityHost }),
+          );
     this.client = service.getQueueClient(SCAN_QUEUE);
   }
 
@@ -59,9 +62,18 @@ export function encodeScanMessage(message: ScanMessage): string {
 
 function queueFailed(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const detail = err instanceof RestError ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim() : err instanceof Error ? err.name : String(err);
-  return new AppError('QUEUE.UNAVAILABLE', `The scan queue (${SCAN_QUEUE} in AzureWebJobsStorage) failed: ${detail}. Check the connection and that the account is reachable.`, {
-    transient: true,
-    cause: err,
-  });
+  const detail =
+    err instanceof RestError
+      ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim()
+      : err instanceof Error
+        ? err.name
+        : String(err);
+  return new AppError(
+    'QUEUE.UNAVAILABLE',
+    `The scan queue (${SCAN_QUEUE} in AzureWebJobsStorage) failed: ${detail}. Check the connection and that the account is reachable.`,
+    {
+      transient: true,
+      cause: err,
+    },
+  );
 }

@@ -80,10 +80,15 @@ export class ScanRequests {
   constructor(connection: string, credential: TokenCredential) {
     this.client = /^https:\/\//i.test(connection)
       ? new TableClient(connection, SCANS_TABLE, credential)
-      : TableClient.fromConnectionString(connection, SCANS_TABLE, { allowInsecureConnection: isLocal(connection) });
+      : TableClient.fromConnectionString(connection, SCANS_TABLE, {
+          allowInsecureConnection: isLocal(connection),
+        });
   }
 
-  async queued(record: Pick<ScanRecord, 'scanId' | 'tenantId' | 'requestedBy' | 'principal' | 'mode' | 'window'>, now = new Date()): Promise<void> {
+  async queued(
+    record: Pick<ScanRecord, 'scanId' | 'tenantId' | 'requestedBy' | 'principal' | 'mode' | 'window'>,
+    now = new Date(),
+  ): Promise<void> {
     const entity: ScanEntity = {
       partitionKey: SCAN_PARTITION,
       rowKey: record.scanId,
@@ -111,24 +116,59 @@ export class ScanRequests {
   }
 
   /** Marks the scan as running (creating the row if the message came without one). */
-  async running(scanId: string, tenantId: string, requestedBy: 'timer' | 'http', attempts: number, now = new Date()): Promise<void> {
-    await this.merge(scanId, { tenantId, requestedBy, status: 'running', startedAt: now.toISOString(), attempts, errorCode: '', errorMessage: '' });
+  async running(
+    scanId: string,
+    tenantId: string,
+    requestedBy: 'timer' | 'http',
+    attempts: number,
+    now = new Date(),
+  ): Promise<void> {
+    await this.merge(scanId, {
+      tenantId,
+      requestedBy,
+      status: 'running',
+      startedAt: now.toISOString(),
+      attempts,
+      errorCode: '',
+      errorMessage: '',
+    });
   }
 
   async succeeded(scanId: string, tenantId: string, result: unknown, now = new Date()): Promise<void> {
     const { text, truncated } = fitResult(result);
     const finishedAt = now.toISOString();
     await this.merge(scanId, { status: 'succeeded', finishedAt, result: text, resultTruncated: truncated });
-    await this.tenantSummary(tenantId, { lastScanId: scanId, lastStatus: 'succeeded', lastFinishedAt: finishedAt, lastSucceededAt: finishedAt, lastSucceededScanId: scanId });
+    await this.tenantSummary(tenantId, {
+      lastScanId: scanId,
+      lastStatus: 'succeeded',
+      lastFinishedAt: finishedAt,
+      lastSucceededAt: finishedAt,
+      lastSucceededScanId: scanId,
+    });
   }
 
   async skippedBusy(scanId: string, tenantId: string, message: string, now = new Date()): Promise<void> {
     const finishedAt = now.toISOString();
-    await this.merge(scanId, { status: 'skipped-busy', finishedAt, errorCode: 'SCAN.TENANT_BUSY', errorMessage: message.slice(0, 1000) });
-    await this.tenantSummary(tenantId, { lastScanId: scanId, lastStatus: 'skipped-busy', lastFinishedAt: finishedAt });
+    await this.merge(scanId, {
+      status: 'skipped-busy',
+      finishedAt,
+      errorCode: 'SCAN.TENANT_BUSY',
+      errorMessage: message.slice(0, 1000),
+    });
+    await this.tenantSummary(tenantId, {
+      lastScanId: scanId,
+      lastStatus: 'skipped-busy',
+      lastFinishedAt: finishedAt,
+    });
   }
 
-  async failed(scanId: string, tenantId: string, error: { code: string; message: string }, options: { poisoned?: boolean } = {}, now = new Date()): Promise<void> {
+  async failed(
+    scanId: string,
+    tenantId: string,
+    error: { code: string; message: string },
+    options: { poisoned?: boolean } = {},
+    now = new Date(),
+  ): Promise<void> {
     const finishedAt = now.toISOString();
     await this.merge(scanId, {
       tenantId,
@@ -138,7 +178,11 @@ export class ScanRequests {
       errorMessage: error.message.slice(0, 1000),
       ...(options.poisoned ? { poisoned: true } : {}),
     });
-    await this.tenantSummary(tenantId, { lastScanId: scanId, lastStatus: 'failed', lastFinishedAt: finishedAt });
+    await this.tenantSummary(tenantId, {
+      lastScanId: scanId,
+      lastStatus: 'failed',
+      lastFinishedAt: finishedAt,
+    });
   }
 
   async summaries(tenantIds: string[]): Promise<TenantScanSummary[]> {
@@ -146,7 +190,10 @@ export class ScanRequests {
     return Promise.all(
       tenantIds.map(async (tenantId) => {
         try {
-          const row = await this.client.getEntity<Omit<TenantScanSummary, 'tenantId'>>(TENANT_PARTITION, tenantId);
+          const row = await this.client.getEntity<Omit<TenantScanSummary, 'tenantId'>>(
+            TENANT_PARTITION,
+            tenantId,
+          );
           return {
             tenantId,
             lastScanId: row.lastScanId ?? null,
@@ -157,7 +204,14 @@ export class ScanRequests {
           };
         } catch (err) {
           if (err instanceof RestError && err.statusCode === 404) {
-            return { tenantId, lastScanId: null, lastStatus: null, lastFinishedAt: null, lastSucceededAt: null, lastSucceededScanId: null };
+            return {
+              tenantId,
+              lastScanId: null,
+              lastStatus: null,
+              lastFinishedAt: null,
+              lastSucceededAt: null,
+              lastSucceededScanId: null,
+            };
           }
           throw storageFailed(err);
         }
@@ -172,7 +226,12 @@ export class ScanRequests {
   async forgetBefore(before: Date, limit = 1_000): Promise<number> {
     await this.ensureTable();
     try {
-      return await deleteRows(this.client, SCAN_PARTITION, odata`PartitionKey eq ${SCAN_PARTITION} and Timestamp lt ${before}`, limit);
+      return await deleteRows(
+        this.client,
+        SCAN_PARTITION,
+        odata`PartitionKey eq ${SCAN_PARTITION} and Timestamp lt ${before}`,
+        limit,
+      );
     } catch (err) {
       throw storageFailed(err);
     }
@@ -181,7 +240,9 @@ export class ScanRequests {
   /** Reads at most one row: proves the table answers (a table not created yet answers too), for GET /api/health. */
   async probe(abortSignal: AbortSignal): Promise<void> {
     try {
-      const pages = this.client.listEntities({ queryOptions: { select: ['RowKey'] }, abortSignal }).byPage({ maxPageSize: 1 });
+      const pages = this.client
+        .listEntities({ queryOptions: { select: ['RowKey'] }, abortSignal })
+        .byPage({ maxPageSize: 1 });
       await pages.next();
     } catch (err) {
       if (err instanceof RestError && err.statusCode === 404) return;
@@ -190,11 +251,15 @@ export class ScanRequests {
   }
 
   private async merge(scanId: string, fields: Partial<ScanEntity>): Promise<void> {
-    await this.write(() => this.client.upsertEntity({ partitionKey: SCAN_PARTITION, rowKey: scanId, ...fields }, 'Merge'));
+    await this.write(() =>
+      this.client.upsertEntity({ partitionKey: SCAN_PARTITION, rowKey: scanId, ...fields }, 'Merge'),
+    );
   }
 
   private async tenantSummary(tenantId: string, fields: Partial<TenantScanSummary>): Promise<void> {
-    await this.write(() => this.client.upsertEntity({ partitionKey: TENANT_PARTITION, rowKey: tenantId, ...fields }, 'Merge'));
+    await this.write(() =>
+      this.client.upsertEntity({ partitionKey: TENANT_PARTITION, rowKey: tenantId, ...fields }, 'Merge'),
+    );
   }
 
   private async write(work: () => Promise<unknown>): Promise<void> {
@@ -253,16 +318,31 @@ function fromEntity(row: ScanEntity): ScanRecord {
 function fitResult(result: unknown): { text: string; truncated: boolean } {
   const full = JSON.stringify(result);
   if (full.length <= MAX_RESULT_CHARS) return { text: full, truncated: false };
-  const document = result as { findings?: Array<{ verdict: string }>; incidents?: Array<{ id: string; state: string; userIds: string[] }> };
+  const document = result as {
+    findings?: Array<{ verdict: string }>;
+    incidents?: Array<{ id: string; state: string; userIds: string[] }>;
+  };
   const findingsByVerdict: Record<string, number> = {};
-  for (const finding of document.findings ?? []) findingsByVerdict[finding.verdict] = (findingsByVerdict[finding.verdict] ?? 0) + 1;
+  for (const finding of document.findings ?? [])
+    findingsByVerdict[finding.verdict] = (findingsByVerdict[finding.verdict] ?? 0) + 1;
   const summary = { ...(result as object), findings: undefined, findingsByVerdict };
   const shorter = JSON.stringify(summary);
   if (shorter.length <= MAX_RESULT_CHARS) return { text: shorter, truncated: true };
-  const incidents = (document.incidents ?? []).map((incident) => ({ id: incident.id, state: incident.state, admins: incident.userIds.length }));
+  const incidents = (document.incidents ?? []).map((incident) => ({
+    id: incident.id,
+    state: incident.state,
+    admins: incident.userIds.length,
+  }));
   const base = result as Record<string, unknown>;
   return {
-    text: JSON.stringify({ tenantId: base.tenantId, window: base.window, eventsRead: base.eventsRead, findingsByVerdict, incidents, graphRequests: base.graphRequests }).slice(0, MAX_RESULT_CHARS),
+    text: JSON.stringify({
+      tenantId: base.tenantId,
+      window: base.window,
+      eventsRead: base.eventsRead,
+      findingsByVerdict,
+      incidents,
+      graphRequests: base.graphRequests,
+    }).slice(0, MAX_RESULT_CHARS),
     truncated: true,
   };
 }
@@ -273,9 +353,18 @@ function isLocal(connection: string): boolean {
 
 function storageFailed(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const detail = err instanceof RestError ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim() : err instanceof Error ? err.name : String(err);
-  return new AppError('STATE.UNAVAILABLE', `The scan status table (${SCANS_TABLE} in STATE_STORAGE) failed: ${detail}. Check the connection and that the account is reachable.`, {
-    transient: true,
-    cause: err,
-  });
+  const detail =
+    err instanceof RestError
+      ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim()
+      : err instanceof Error
+        ? err.name
+        : String(err);
+  return new AppError(
+    'STATE.UNAVAILABLE',
+    `The scan status table (${SCANS_TABLE} in STATE_STORAGE) failed: ${detail}. Check the connection and that the account is reachable.`,
+    {
+      transient: true,
+      cause: err,
+    },
+  );
 }

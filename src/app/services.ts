@@ -46,12 +46,17 @@ export function buildServices(env: NodeJS.ProcessEnv = process.env): Services {
     app(mode = configured.actionMode) {
       let app = apps.get(mode);
       if (!app) {
-        app = composeApp(mode === configured.actionMode ? configured : loadConfig({ ...env, ACTION_MODE: mode }));
+        app = composeApp(
+          mode === configured.actionMode ? configured : loadConfig({ ...env, ACTION_MODE: mode }),
+        );
         apps.set(mode, app);
       }
       return app;
     },
-    scans: new ScanRequests(settings.stateStorage, new DefaultAzureCredential({ authorityHost: configured.authorityHost })),
+    scans: new ScanRequests(
+      settings.stateStorage,
+      new DefaultAzureCredential({ authorityHost: configured.authorityHost }),
+    ),
     queue: new ScanQueue(settings.queue, configured.authorityHost),
     apiCallers: settings.api ? new ApiCallerVerifier(settings.api, configured.authorityHost) : undefined,
   };

@@ -1,5 +1,12 @@
 import { ANONYMOUS_ID, type AuditEvent, type SsprFailure } from './model';
-import { codeInText, decidesByActivity, matchSignature, normalizeReason, showsPastAdminGate, type Signature } from './signatures';
+import {
+  codeInText,
+  decidesByActivity,
+  matchSignature,
+  normalizeReason,
+  showsPastAdminGate,
+  type Signature,
+} from './signatures';
 
 export type Classification =
   | { kind: 'failure'; failure: SsprFailure; unmatched: boolean }
@@ -23,7 +30,8 @@ export function classifyEvent(event: AuditEvent, rules: Signature[]): Classifica
     ? rule.effect === 'failure' || (codeWritten !== undefined && !decidesByActivity(rule))
     : codeWritten !== undefined || event.result?.toLowerCase() === 'failure';
   // A signed-in change (an activity decided as a whole) is no reset flow and says nothing about its gate.
-  const pastAdminGate = !(rule && decidesByActivity(rule)) && showsPastAdminGate(rules, event.activityDisplayName, reason);
+  const pastAdminGate =
+    !(rule && decidesByActivity(rule)) && showsPastAdminGate(rules, event.activityDisplayName, reason);
   if (!failed) return { kind: 'not-a-failure', pastAdminGate };
 
   const unmatched = rule === undefined && codeWritten === undefined;
@@ -47,22 +55,32 @@ export function classifyEvent(event: AuditEvent, rules: Signature[]): Classifica
 }
 
 export function wentPastAdminGate(reading: Classification): boolean {
-  return reading.kind === 'not-a-failure' ? reading.pastAdminGate : reading.kind === 'failure' && reading.failure.pastAdminGate;
+  return reading.kind === 'not-a-failure'
+    ? reading.pastAdminGate
+    : reading.kind === 'failure' && reading.failure.pastAdminGate;
 }
 
 /**
  * A failure in a flow (one correlation id) that also went past the admin gate was not stopped by the
  * admin policy: the policy stops an administrator before any verification option is offered.
  */
-export function markFlowsPastAdminGate(failures: SsprFailure[], flowsPastAdminGate: ReadonlySet<string>): void {
+export function markFlowsPastAdminGate(
+  failures: SsprFailure[],
+  flowsPastAdminGate: ReadonlySet<string>,
+): void {
   for (const failure of failures) {
-    if (failure.correlationId && flowsPastAdminGate.has(failure.correlationId.toLowerCase())) failure.pastAdminGate = true;
+    if (failure.correlationId && flowsPastAdminGate.has(failure.correlationId.toLowerCase()))
+      failure.pastAdminGate = true;
   }
 }
 
 /** The target resource of type User first (the account being reset), then the initiator. Never the all-zero id. */
-export function identifyUser(event: AuditEvent): { id: string; userPrincipalName: string | null } | undefined {
-  const target = event.targetResources?.find((resource) => resource.type?.toLowerCase() === 'user' && isPerson(resource.id));
+export function identifyUser(
+  event: AuditEvent,
+): { id: string; userPrincipalName: string | null } | undefined {
+  const target = event.targetResources?.find(
+    (resource) => resource.type?.toLowerCase() === 'user' && isPerson(resource.id),
+  );
   if (target?.id) return { id: target.id.toLowerCase(), userPrincipalName: target.userPrincipalName ?? null };
   const initiator = event.initiatedBy?.user;
   if (initiator && isPerson(initiator.id)) {

@@ -14,7 +14,13 @@ export function incidentId(tenantId: string, cause: string, sequence: number): s
 
 /** One incident per tenant and cause, holding every confirmed admin; none when nothing is confirmed. */
 export function planIncident(tenantId: string, findings: Finding[], sequence = 1): Incident | undefined {
-  const userIds = findings.filter((finding) => finding.verdict === 'confirmed').map((finding) => finding.userId);
+  const userIds = findings
+    .filter((finding) => finding.verdict === 'confirmed')
+    .map((finding) => finding.userId);
   if (userIds.length === 0) return undefined;
-  return { id: incidentId(tenantId, SSPR_009, sequence), cause: SSPR_009, userIds: [...new Set(userIds)].sort() };
+  return {
+    id: incidentId(tenantId, SSPR_009, sequence),
+    cause: SSPR_009,
+    userIds: [...new Set(userIds)].sort(),
+  };
 }

@@ -21,7 +21,11 @@ export interface AuditEvent {
     type?: string | null;
     userPrincipalName?: string | null;
     displayName?: string | null;
-    modifiedProperties?: Array<{ displayName?: string | null; oldValue?: string | null; newValue?: string | null }> | null;
+    modifiedProperties?: Array<{
+      displayName?: string | null;
+      oldValue?: string | null;
+      newValue?: string | null;
+    }> | null;
   }> | null;
 }
 
@@ -62,7 +66,8 @@ export type UserFacts =
       id: string;
       userPrincipalName: string | null;
       synced: boolean | null;
-      roles: { kind: 'known'; adminRoles: AdminRole[] } | { kind: 'unknown'; reason: string; transient: boolean };
+      roles:
+        { kind: 'known'; adminRoles: AdminRole[] } | { kind: 'unknown'; reason: string; transient: boolean };
     }
   | { kind: 'not-found'; id: string }
   | { kind: 'unknown'; id: string; reason: string; transient: boolean };

@@ -21,7 +21,12 @@ export function adminSsprSwitches(events: AuditEvent[]): PolicySwitch[] {
         const value = parseFlag(property.newValue);
         if (value === undefined) continue;
         const by = event.initiatedBy?.user?.userPrincipalName ?? event.initiatedBy?.user?.id ?? null;
-        switches.push({ at: event.activityDateTime, allowedToUseSSPR: value, previous: parseFlag(property.oldValue), by });
+        switches.push({
+          at: event.activityDateTime,
+          allowedToUseSSPR: value,
+          previous: parseFlag(property.oldValue),
+          by,
+        });
       }
     }
   }

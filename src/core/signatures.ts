@@ -81,7 +81,11 @@ export function codeInText(normalized: string): SsprErrorCode | undefined {
   return code in SSPR_ERROR_CATALOG ? (code as SsprErrorCode) : undefined;
 }
 
-export function matchSignature(rules: Signature[], activity: string, normalizedReason: string): Signature | undefined {
+export function matchSignature(
+  rules: Signature[],
+  activity: string,
+  normalizedReason: string,
+): Signature | undefined {
   return rules.find((rule) => matches(rule, activity, normalizedReason));
 }
 

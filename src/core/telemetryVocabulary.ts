@@ -23,14 +23,20 @@ export const EVENTS = {
   IncidentOpened: { properties: ['tenantId', 'incidentId', 'cause'], measurements: ['admins'] },
   TicketOpened: { properties: ['tenantId', 'incidentId', 'ticketSystem', 'ticketId'], measurements: [] },
   /** `change`: updated (new admins), hardening, resolved or failed. */
-  TicketUpdated: { properties: ['tenantId', 'incidentId', 'ticketSystem', 'ticketId', 'change'], measurements: [] },
+  TicketUpdated: {
+    properties: ['tenantId', 'incidentId', 'ticketSystem', 'ticketId', 'change'],
+    measurements: [],
+  },
   /** The fix was started; `disabledByUpn`/`disabledAt` record who switched admin SSPR off, when known. */
   RemediationStarted: {
     properties: ['tenantId', 'incidentId', 'method', 'jobName', 'disabledByUpn', 'disabledAt'],
     measurements: [],
   },
   RemediationSucceeded: { properties: ['tenantId', 'incidentId', 'method', 'jobName'], measurements: [] },
-  RemediationFailed: { properties: ['tenantId', 'incidentId', 'method', 'jobName', 'code'], measurements: [] },
+  RemediationFailed: {
+    properties: ['tenantId', 'incidentId', 'method', 'jobName', 'code'],
+    measurements: [],
+  },
   VerificationSucceeded: { properties: ['tenantId', 'incidentId'], measurements: ['waitedMs'] },
   VerificationFailed: { properties: ['tenantId', 'incidentId', 'code'], measurements: ['waitedMs'] },
   ApprovalRecorded: { properties: ['tenantId', 'incidentId', 'approverUpn'], measurements: [] },
@@ -50,7 +56,8 @@ export const METRICS = {
 export type EventName = keyof typeof EVENTS;
 export type MetricName = keyof typeof METRICS;
 export type ContextProperty = (typeof CONTEXT_PROPERTIES)[number];
-export type EventPropertyName<N extends EventName> = (typeof EVENTS)[N]['properties'][number] | ContextProperty;
+export type EventPropertyName<N extends EventName> =
+  (typeof EVENTS)[N]['properties'][number] | ContextProperty;
 export type EventMeasurementName<N extends EventName> = (typeof EVENTS)[N]['measurements'][number];
 export type MetricPropertyName<N extends MetricName> = (typeof METRICS)[N]['properties'][number];
 
@@ -65,4 +72,6 @@ export const PROPERTY_NAMES: readonly string[] = [
     ...Object.values(METRICS).flatMap((metric) => metric.properties),
   ]),
 ];
-export const MEASUREMENT_NAMES: readonly string[] = [...new Set<string>(Object.values(EVENTS).flatMap((event) => event.measurements))];
+export const MEASUREMENT_NAMES: readonly string[] = [
+  ...new Set<string>(Object.values(EVENTS).flatMap((event) => event.measurements)),
+];

@@ -8,13 +8,20 @@ export const PROPAGATION_MS = 60 * 60_000;
  * One verdict per user. Only `confirmed` may lead to an action, so every gap in what we know
  * (user missing, roles or policy unreadable) is `cannot-confirm`, never a guess.
  */
-export function judgeUser(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], now: Date, history: PolicySwitch[] = []): Finding {
+export function judgeUser(
+  user: UserFacts,
+  policy: PolicyFacts,
+  failures: SsprFailure[],
+  now: Date,
+  history: PolicySwitch[] = [],
+): Finding {
   const decision = decide(user, policy, failures, now, history);
   const found = user.kind === 'found' ? user : undefined;
   const roles = found?.roles.kind === 'known' ? found.roles.adminRoles.map((role) => role.displayName) : [];
   return {
     userId: user.id,
-    userPrincipalName: found?.userPrincipalName ?? failures.find((f) => f.userPrincipalName)?.userPrincipalName ?? null,
+    userPrincipalName:
+      found?.userPrincipalName ?? failures.find((f) => f.userPrincipalName)?.userPrincipalName ?? null,
     verdict: decision.verdict,
     reason: decision.reason,
     synced: found?.synced ?? null,
@@ -25,18 +32,32 @@ export function judgeUser(user: UserFacts, policy: PolicyFacts, failures: SsprFa
   };
 }
 
-function decide(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], now: Date, history: PolicySwitch[]): { verdict: Verdict; reason: string } {
+function decide(
+  user: UserFacts,
+  policy: PolicyFacts,
+  failures: SsprFailure[],
+  now: Date,
+  history: PolicySwitch[],
+): { verdict: Verdict; reason: string } {
   if (user.kind === 'not-found') {
-    return { verdict: 'cannot-confirm', reason: 'The user was not found in the directory (deleted, or not in this tenant).' };
+    return {
+      verdict: 'cannot-confirm',
+      reason: 'The user was not found in the directory (deleted, or not in this tenant).',
+    };
   }
-  if (user.kind === 'unknown') return { verdict: 'cannot-confirm', reason: `The user could not be read: ${user.reason}` };
+  if (user.kind === 'unknown')
+    return { verdict: 'cannot-confirm', reason: `The user could not be read: ${user.reason}` };
   if (user.roles.kind === 'unknown') {
-    return { verdict: 'cannot-confirm', reason: `The user's directory roles could not be read: ${user.roles.reason}` };
+    return {
+      verdict: 'cannot-confirm',
+      reason: `The user's directory roles could not be read: ${user.roles.reason}`,
+    };
   }
   if (user.roles.adminRoles.length === 0) {
     return {
       verdict: 'not-admin',
-      reason: 'The user holds no administrator role, so the user SSPR policy applies: check that policy, not the admin switch.',
+      reason:
+        'The user holds no administrator role, so the user SSPR policy applies: check that policy, not the admin switch.',
     };
   }
   switch (policy.kind) {
@@ -59,7 +80,8 @@ function decide(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], n
       if (stoppable.some((failure) => !switchValueAt(failure.at, history, false))) {
         return {
           verdict: 'confirmed',
-          reason: 'The user is an administrator and SSPR for administrators (allowedToUseSSPR) is off: this is SSPR_009.',
+          reason:
+            'The user is an administrator and SSPR for administrators (allowedToUseSSPR) is off: this is SSPR_009.',
         };
       }
       const switchedOff = history.filter((change) => !change.allowedToUseSSPR).at(-1);
@@ -77,14 +99,16 @@ function decide(user: UserFacts, policy: PolicyFacts, failures: SsprFailure[], n
       }
       return {
         verdict: 'policy-on',
-        reason: 'The user is an administrator but SSPR for administrators is already on: the failure has another cause.',
+        reason:
+          'The user is an administrator but SSPR for administrators is already on: the failure has another cause.',
       };
   }
 }
 
 function mostCommonCode(failures: SsprFailure[]): string | null {
   const counts = new Map<string, number>();
-  for (const { errorCode } of failures) if (errorCode) counts.set(errorCode, (counts.get(errorCode) ?? 0) + 1);
+  for (const { errorCode } of failures)
+    if (errorCode) counts.set(errorCode, (counts.get(errorCode) ?? 0) + 1);
   let best: string | null = null;
   for (const [code, count] of counts) if (best === null || count > counts.get(best)!) best = code;
   return best;

@@ -26,12 +26,20 @@ export function planWindow(request: WindowRequest): PlannedWindow {
   const to = request.to ?? request.now;
   const from =
     request.from ??
-    (request.checkpoint ? new Date(request.checkpoint.getTime() - request.overlapMs) : new Date(to.getTime() - request.lookbackMs));
+    (request.checkpoint
+      ? new Date(request.checkpoint.getTime() - request.overlapMs)
+      : new Date(to.getTime() - request.lookbackMs));
   if (from.getTime() >= to.getTime()) {
-    throw new AppError('SCAN.WINDOW_INVALID', `The window start (${from.toISOString()}) must be before its end (${to.toISOString()}).`);
+    throw new AppError(
+      'SCAN.WINDOW_INVALID',
+      `The window start (${from.toISOString()}) must be before its end (${to.toISOString()}).`,
+    );
   }
   if (to.getTime() > request.now.getTime() + 60_000) {
-    throw new AppError('SCAN.WINDOW_INVALID', `The window end (${to.toISOString()}) is in the future. Give an end up to now, or none: the window then ends now.`);
+    throw new AppError(
+      'SCAN.WINDOW_INVALID',
+      `The window end (${to.toISOString()}) is in the future. Give an end up to now, or none: the window then ends now.`,
+    );
   }
   const oldest = request.now.getTime() - RETENTION_MS;
   if (to.getTime() <= oldest) {

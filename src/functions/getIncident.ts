@@ -8,7 +8,10 @@ import { services } from '../app/services';
 import { incidentJson } from '../report';
 
 /** GET /api/incidents/{id}?tenantId=: one incident; without tenantId, every configured tenant is searched. */
-export async function getIncident(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function getIncident(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   return answer(context, async () => {
     const app = services();
     await callerIfConfigured(app.apiCallers, request, API_ROLES.read);

@@ -8,15 +8,21 @@ import { services } from '../app/services';
 import { incidentJson } from '../report';
 
 /** GET /api/incidents?state=&tenantId=: unresolved incidents of the configured tenants by default. */
-export async function listIncidents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function listIncidents(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   return answer(context, async () => {
     const app = services();
     await callerIfConfigured(app.apiCallers, request, API_ROLES.read);
     const query = readQuery(request, incidentQuerySchema);
-    const tenants = query.tenantId !== undefined ? [tenantOf(app.settings, query.tenantId)] : app.settings.tenants;
+    const tenants =
+      query.tenantId !== undefined ? [tenantOf(app.settings, query.tenantId)] : app.settings.tenants;
     const all = query.state === 'resolved';
     const lists = await Promise.all(tenants.map((tenant) => app.app().state.listIncidents(tenant, { all })));
-    const incidents = lists.flat().filter((incident) => query.state === undefined || incident.state === query.state);
+    const incidents = lists
+      .flat()
+      .filter((incident) => query.state === undefined || incident.state === query.state);
     return json(200, { incidents: incidents.map(incidentJson) });
   });
 }

@@ -8,4 +8,8 @@ export async function scanPoisoned(message: unknown, context: InvocationContext)
   await handlePoisonedScan(message, context, services);
 }
 
-app.storageQueue('scanPoisoned', { queueName: SCAN_POISON_QUEUE, connection: 'AzureWebJobsStorage', handler: scanPoisoned });
+app.storageQueue('scanPoisoned', {
+  queueName: SCAN_POISON_QUEUE,
+  connection: 'AzureWebJobsStorage',
+  handler: scanPoisoned,
+});

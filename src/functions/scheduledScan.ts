@@ -22,7 +22,11 @@ export async function scheduledScan(timer: Timer, context: InvocationContext): P
   }
   await forgetOldScanRecords(app.scans, context);
   if (failed.length > 0) {
-    throw new AppError('QUEUE.UNAVAILABLE', `${failed.length} of ${settings.tenants.length} tenant scans could not be queued; the next run tries again.`, { transient: true });
+    throw new AppError(
+      'QUEUE.UNAVAILABLE',
+      `${failed.length} of ${settings.tenants.length} tenant scans could not be queued; the next run tries again.`,
+      { transient: true },
+    );
   }
 }
 

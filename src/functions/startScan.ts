@@ -19,11 +19,28 @@ export async function startScan(request: HttpRequest, context: InvocationContext
     const tenantId = tenantOf(app.settings, body.tenantId);
     const configured = app.config.actionMode;
     if (body.mode && modeRisk(body.mode) > modeRisk(configured)) {
-      throw new AppError('SCAN.MODE_NOT_ALLOWED', `mode ${body.mode} acts more than ACTION_MODE (${configured}) allows; ask for ${configured} or a safer mode.`);
+      throw new AppError(
+        'SCAN.MODE_NOT_ALLOWED',
+        `mode ${body.mode} acts more than ACTION_MODE (${configured}) allows; ask for ${configured} or a safer mode.`,
+      );
     }
     // The scan's own window rules (not in the future, not past the retention), before anything is queued.
-    if (body.from || body.to) planWindow({ now: new Date(), from: at(body.from), to: at(body.to), lookbackMs: app.config.lookbackMs, overlapMs: app.config.overlapMs });
-    const scanId = await enqueueScan(app, { tenantId, requestedBy: 'http', principal: caller && `${caller.name} (${caller.oid})`, mode: body.mode, from: body.from, to: body.to });
+    if (body.from || body.to)
+      planWindow({
+        now: new Date(),
+        from: at(body.from),
+        to: at(body.to),
+        lookbackMs: app.config.lookbackMs,
+        overlapMs: app.config.overlapMs,
+      });
+    const scanId = await enqueueScan(app, {
+      tenantId,
+      requestedBy: 'http',
+      principal: caller && `${caller.name} (${caller.oid})`,
+      mode: body.mode,
+      from: body.from,
+      to: body.to,
+    });
     const location = `/${ROUTE_PREFIX}/scans/${scanId}`;
     context.log(`queued scan ${scanId} of tenant ${tenantId} for an HTTP request`);
     return json(202, { scanId, tenantId, status: 'queued', location }, { Location: location });

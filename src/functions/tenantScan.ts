@@ -11,4 +11,8 @@ export async function tenantScan(message: unknown, context: InvocationContext): 
   await runQueuedScan(message, context, services);
 }
 
-app.storageQueue('tenantScan', { queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage', handler: tenantScan });
+app.storageQueue('tenantScan', {
+  queueName: SCAN_QUEUE,
+  connection: 'AzureWebJobsStorage',
+  handler: tenantScan,
+});

@@ -29,9 +29,18 @@ export async function startAzurite(): Promise<RunningAzurite> {
       '--inMemoryPersistence',
       '--skipApiVersionCheck',
       '--disableTelemetry',
-      '--blobHost', '127.0.0.1', '--blobPort', String(blobPort),
-      '--queueHost', '127.0.0.1', '--queuePort', String(queuePort),
-      '--tableHost', '127.0.0.1', '--tablePort', String(tablePort),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(blobPort),
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      String(queuePort),
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(tablePort),
     ],
     // In-memory storage; the temporary working folder catches anything Azurite still writes.
     { cwd: workspace, stdio: ['ignore', 'ignore', 'pipe'] },
@@ -82,7 +91,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string, timeoutMs = 30_000): Promise<void> {
+async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  stderr: () => string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode}: ${stderr()}`);

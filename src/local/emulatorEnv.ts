@@ -21,7 +21,10 @@ export interface EmulatorActionEndpoints {
 export type TicketSystem = 'servicenow' | 'jira' | 'azuredevops' | 'github' | 'webhook';
 
 /** Settings that point each ticket system and the Automation account at the emulator's fakes. */
-export function emulatorActionEnv(emulator: EmulatorActionEndpoints, system: TicketSystem): Record<string, string> {
+export function emulatorActionEnv(
+  emulator: EmulatorActionEndpoints,
+  system: TicketSystem,
+): Record<string, string> {
   const tickets: Record<TicketSystem, Record<string, string>> = {
     servicenow: {
       SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`,
@@ -62,10 +65,18 @@ export function emulatorActionEnv(emulator: EmulatorActionEndpoints, system: Tic
  * managed-identity token endpoint, GRAPH_ENDPOINT over https, the emulator's CA trusted at start-up.
  * Ambient Azure credentials are dropped so nothing on this machine can reach a real tenant.
  */
-export function emulatorEnv(emulator: EmulatorEndpoints, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function emulatorEnv(
+  emulator: EmulatorEndpoints,
+  extra: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(AZURE_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_|ACTION_|REMEDIATION_|TICKET_|SERVICENOW_|JIRA_|GITHUB_|AUTOMATION_|ARM_|ALLOW_|VERIFY_)/.test(key)) env[key] = value;
+    if (
+      !/^(AZURE_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_|ACTION_|REMEDIATION_|TICKET_|SERVICENOW_|JIRA_|GITHUB_|AUTOMATION_|ARM_|ALLOW_|VERIFY_)/.test(
+        key,
+      )
+    )
+      env[key] = value;
   }
   Object.assign(env, {
     GRAPH_ENDPOINT: emulator.graphUrl,

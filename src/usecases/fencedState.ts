@@ -38,7 +38,13 @@ export class FencedStateStore implements StateStore {
     return this.store.saveIncident(tenantId, incident, admins, now);
   }
 
-  async joinLatestIncident(tenantId: string, cause: string, admins: AffectedAdmin[], failedSince: Date, now: Date) {
+  async joinLatestIncident(
+    tenantId: string,
+    cause: string,
+    admins: AffectedAdmin[],
+    failedSince: Date,
+    now: Date,
+  ) {
     this.fence.assertHeld();
     return this.store.joinLatestIncident(tenantId, cause, admins, failedSince, now);
   }

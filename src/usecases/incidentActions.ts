@@ -56,7 +56,10 @@ export interface JournalWriter {
  * job, and verify the policy. Each external call is journalled first under a deterministic key, so
  * a crash and rerun finds the ticket or job it already made instead of making a second one.
  */
-export async function advanceIncident(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+export async function advanceIncident(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+): Promise<StoredIncident> {
   if (deps.mode === 'report' || incident.state === 'resolved') return incident;
   // A fix already under way is followed and verified whatever the mode is now.
   if (incident.state === 'remediating') return afterFix(deps, await followRemediation(deps, incident));
@@ -90,7 +93,10 @@ export interface ActionOutcome {
  * follow, a policy to verify). One incident's failure does not stop the others; it is reported and
  * retried on the next scan, where the journal picks up what was already done.
  */
-export async function advanceTenantIncidents(deps: ActionDependencies, tenantId: string): Promise<ActionOutcome> {
+export async function advanceTenantIncidents(
+  deps: ActionDependencies,
+  tenantId: string,
+): Promise<ActionOutcome> {
   const outcome: ActionOutcome = { incidents: [], errors: [] };
   for (const incident of await deps.state.listIncidents(tenantId)) {
     try {
@@ -108,15 +114,31 @@ export async function advanceTenantIncidents(deps: ActionDependencies, tenantId:
  * Records who approved the fix (approve mode) and runs it. When admin SSPR was switched off on purpose
  * (the audit log names who), an approval must say it overrides that decision, and the ticket says so.
  */
-export async function approveIncident(deps: ActionDependencies, tenantId: string, incidentId: string, by: string, overrideHardening = false): Promise<StoredIncident> {
+export async function approveIncident(
+  deps: ActionDependencies,
+  tenantId: string,
+  incidentId: string,
+  by: string,
+  overrideHardening = false,
+): Promise<StoredIncident> {
   const incident = await deps.state.getIncident(tenantId, incidentId);
-  if (!incident) throw new AppError('INCIDENT.NOT_FOUND', `No incident ${incidentId} in tenant ${tenantId}. List them with: sspr-remediator incidents`);
+  if (!incident)
+    throw new AppError(
+      'INCIDENT.NOT_FOUND',
+      `No incident ${incidentId} in tenant ${tenantId}. List them with: sspr-remediator incidents`,
+    );
   if (deps.mode !== 'approve') {
-    throw new AppError('INCIDENT.NOT_APPROVABLE', `Approval is only used in ACTION_MODE=approve (now ${deps.mode}).`);
+    throw new AppError(
+      'INCIDENT.NOT_APPROVABLE',
+      `Approval is only used in ACTION_MODE=approve (now ${deps.mode}).`,
+    );
   }
   if (incident.approval) return advanceIncident(deps, incident);
   if (!['open', 'ticketed'].includes(incident.state)) {
-    throw new AppError('INCIDENT.NOT_APPROVABLE', `Incident ${incidentId} is ${incident.state}; only open or ticketed incidents can be approved.`);
+    throw new AppError(
+      'INCIDENT.NOT_APPROVABLE',
+      `Incident ${incidentId} is ${incident.state}; only open or ticketed incidents can be approved.`,
+    );
   }
   // Opening the ticket looked the switch-off up; an incident without a ticket yet has not.
   const disabledBy = incident.disabledBy ?? (incident.ticket ? null : await whoDisabledIt(deps));
@@ -130,10 +152,25 @@ export async function approveIncident(deps: ActionDependencies, tenantId: string
   }
   const now = clock(deps);
   const approval = { by, at: now.toISOString(), ...(overridden ? { overrideHardening: true } : {}) };
-  const approved = await save(deps, { ...incident, disabledBy, approval }, 'approved', by, overridden ? 'fix approved, overriding the hardening decision' : 'fix approved');
+  const approved = await save(
+    deps,
+    { ...incident, disabledBy, approval },
+    'approved',
+    by,
+    overridden ? 'fix approved, overriding the hardening decision' : 'fix approved',
+  );
   emit(deps, approved, 'ApprovalRecorded', { approverUpn: by });
-  const overrideNote = overridden ? ` It overrides the decision of ${overridden.by ?? 'an unknown principal'}, who switched admin SSPR off at ${overridden.at}.` : '';
-  await tell(deps, approved, 'ticket:approved', 'updated', false, `The fix was approved by ${by} at ${now.toISOString()}.${overrideNote}`);
+  const overrideNote = overridden
+    ? ` It overrides the decision of ${overridden.by ?? 'an unknown principal'}, who switched admin SSPR off at ${overridden.at}.`
+    : '';
+  await tell(
+    deps,
+    approved,
+    'ticket:approved',
+    'updated',
+    false,
+    `The fix was approved by ${by} at ${now.toISOString()}.${overrideNote}`,
+  );
   return advanceIncident(deps, approved);
 }
 
@@ -141,16 +178,30 @@ async function ensureTicket(deps: ActionDependencies, incident: StoredIncident):
   if (incident.ticket || !deps.tickets) return incident;
   const sink = deps.tickets;
   const withCulprit = incident.disabledBy ? incident : { ...incident, disabledBy: await whoDisabledIt(deps) };
-  const opened = await once<{ ticket: TicketRef; notified: string[] }>(deps, withCulprit, 'ticket:opened', async (key) => {
-    // A crash may have left a ticket without its journal entry: look it up before filing. A found
-    // ticket may predate some admins, so then every admin is told again in an update.
-    const found = await sink.find(incident.id);
-    if (found) return { ticket: found, notified: [] };
-    return { ticket: await sink.create(ticketContent(withCulprit, 'opened'), key), notified: withCulprit.userIds };
-  });
+  const opened = await once<{ ticket: TicketRef; notified: string[] }>(
+    deps,
+    withCulprit,
+    'ticket:opened',
+    async (key) => {
+      // A crash may have left a ticket without its journal entry: look it up before filing. A found
+      // ticket may predate some admins, so then every admin is told again in an update.
+      const found = await sink.find(incident.id);
+      if (found) return { ticket: found, notified: [] };
+      return {
+        ticket: await sink.create(ticketContent(withCulprit, 'opened'), key),
+        notified: withCulprit.userIds,
+      };
+    },
+  );
   const { ticket, notified } = opened;
   emit(deps, withCulprit, 'TicketOpened', { ticketSystem: ticket.system, ticketId: ticket.id });
-  return save(deps, { ...withCulprit, ticket, notifiedUserIds: notified }, 'ticketed', 'scan', `ticket ${ticket.system} ${ticket.id}`);
+  return save(
+    deps,
+    { ...withCulprit, ticket, notifiedUserIds: notified },
+    'ticketed',
+    'scan',
+    `ticket ${ticket.system} ${ticket.id}`,
+  );
 }
 
 async function notifyNewAdmins(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
@@ -163,8 +214,18 @@ async function notifyNewAdmins(deps: ActionDependencies, incident: StoredInciden
     await deps.tickets!.update(ticket, ticketContent(incident, 'updated', { newAdmins }), idempotencyKey);
     return true;
   });
-  emit(deps, incident, 'TicketUpdated', { ticketSystem: ticket.system, ticketId: ticket.id, change: 'updated' });
-  return save(deps, { ...incident, notifiedUserIds: [...new Set([...incident.notifiedUserIds, ...ids])] }, incident.state, 'scan', `${ids.length} more admin(s) told to the ticket`);
+  emit(deps, incident, 'TicketUpdated', {
+    ticketSystem: ticket.system,
+    ticketId: ticket.id,
+    change: 'updated',
+  });
+  return save(
+    deps,
+    { ...incident, notifiedUserIds: [...new Set([...incident.notifiedUserIds, ...ids])] },
+    incident.state,
+    'scan',
+    `${ids.length} more admin(s) told to the ticket`,
+  );
 }
 
 async function startRemediation(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
@@ -173,13 +234,25 @@ async function startRemediation(deps: ActionDependencies, incident: StoredIncide
   if (!remediator || (deps.tickets && !incident.ticket)) return incident;
   if (incident.disabledBy && !deps.allowRevertingHardening && !incident.approval?.overrideHardening) {
     // Switched off on purpose (hardening baselines recommend it): a person decides, not us.
-    await tell(deps, incident, 'ticket:hardening', 'updated', null,
+    await tell(
+      deps,
+      incident,
+      'ticket:hardening',
+      'updated',
+      null,
       `Not fixed automatically: admin SSPR was switched off by ${incident.disabledBy.by ?? 'an unknown principal'} at ${incident.disabledBy.at}. ` +
-        'Set ALLOW_REVERTING_HARDENING=true, or switch it on by hand, if that change was not intended.');
+        'Set ALLOW_REVERTING_HARDENING=true, or switch it on by hand, if that change was not intended.',
+    );
     return incident;
   }
   // Idempotent (a PUT under a deterministic job name, or a PATCH to true): no need to wait out a former holder.
-  const ref = await once<RemediationRef>(deps, incident, 'remediation:start', () => remediator.start(incident.tenantId, incident.id), { idempotent: true });
+  const ref = await once<RemediationRef>(
+    deps,
+    incident,
+    'remediation:start',
+    () => remediator.start(incident.tenantId, incident.id),
+    { idempotent: true },
+  );
   emit(deps, incident, 'RemediationStarted', {
     method: ref.method,
     jobName: ref.jobName ?? undefined,
@@ -187,33 +260,73 @@ async function startRemediation(deps: ActionDependencies, incident: StoredIncide
     disabledAt: incident.disabledBy?.at,
   });
   const now = clock(deps).toISOString();
-  return save(deps, { ...incident, remediation: { ...ref, status: 'Started', startedAt: now } }, 'remediating', 'scan', `${ref.method} fix started${ref.jobName ? ` (job ${ref.jobName})` : ''}`);
+  return save(
+    deps,
+    { ...incident, remediation: { ...ref, status: 'Started', startedAt: now } },
+    'remediating',
+    'scan',
+    `${ref.method} fix started${ref.jobName ? ` (job ${ref.jobName})` : ''}`,
+  );
 }
 
-async function followRemediation(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
+async function followRemediation(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+): Promise<StoredIncident> {
   const started = incident.remediation;
-  const remediator = started && (deps.remediators?.[started.method] ?? (deps.remediator?.method === started.method ? deps.remediator : undefined));
+  const remediator =
+    started &&
+    (deps.remediators?.[started.method] ??
+      (deps.remediator?.method === started.method ? deps.remediator : undefined));
   if (!started) return incident;
   if (!remediator) {
-    throw new AppError('REMEDIATION.UNAVAILABLE', `Incident ${incident.id} has a ${started.method} fix under way, but that method is not configured now. Restore its settings to follow it.`);
+    throw new AppError(
+      'REMEDIATION.UNAVAILABLE',
+      `Incident ${incident.id} has a ${started.method} fix under way, but that method is not configured now. Restore its settings to follow it.`,
+    );
   }
   const deadline = clock(deps).getTime() + deps.remediationWaitMs;
   for (;;) {
     const progress = await remediator.progress({ method: started.method, jobName: started.jobName });
     const current = { ...incident, remediation: { ...started, status: progress.status } };
     if (progress.terminal && TERMINAL_FAILURE.has(progress.status)) {
-      emit(deps, current, 'RemediationFailed', { method: started.method, jobName: started.jobName ?? undefined, code: progress.status });
-      return fail(deps, current, `the ${started.method} fix ended ${progress.status}${progress.detail ? `: ${progress.detail}` : ''}`, false);
+      emit(deps, current, 'RemediationFailed', {
+        method: started.method,
+        jobName: started.jobName ?? undefined,
+        code: progress.status,
+      });
+      return fail(
+        deps,
+        current,
+        `the ${started.method} fix ended ${progress.status}${progress.detail ? `: ${progress.detail}` : ''}`,
+        false,
+      );
     }
     if (!progress.terminal && clock(deps).getTime() - Date.parse(started.startedAt) > deps.verifyForMs) {
-      return fail(deps, current, `the ${started.method} job is still ${progress.status} ${formatDuration(deps.verifyForMs)} after it started (VERIFY_FOR)`, false);
+      return fail(
+        deps,
+        current,
+        `the ${started.method} job is still ${progress.status} ${formatDuration(deps.verifyForMs)} after it started (VERIFY_FOR)`,
+        false,
+      );
     }
     if (progress.terminal) {
-      emit(deps, current, 'RemediationSucceeded', { method: started.method, jobName: started.jobName ?? undefined });
-      return save(deps, { ...current, verifyingSince: clock(deps).toISOString() }, 'verifying', 'scan', `the ${started.method} fix ended ${progress.status}; verifying the policy`);
+      emit(deps, current, 'RemediationSucceeded', {
+        method: started.method,
+        jobName: started.jobName ?? undefined,
+      });
+      return save(
+        deps,
+        { ...current, verifyingSince: clock(deps).toISOString() },
+        'verifying',
+        'scan',
+        `the ${started.method} fix ended ${progress.status}; verifying the policy`,
+      );
     }
     if (clock(deps).getTime() + deps.pollIntervalMs > deadline) {
-      return current.remediation.status === incident.remediation?.status ? incident : save(deps, current, 'remediating', 'scan', `job ${progress.status}`);
+      return current.remediation.status === incident.remediation?.status
+        ? incident
+        : save(deps, current, 'remediating', 'scan', `job ${progress.status}`);
     }
     await sleep(deps, deps.pollIntervalMs);
   }
@@ -229,49 +342,106 @@ async function verify(deps: ActionDependencies, incident: StoredIncident): Promi
     return resolve(deps, incident, 'allowedToUseSSPR reads true', null);
   }
   if (waitedMs < deps.verifyForMs) return incident;
-  emit(deps, incident, 'VerificationFailed', { code: policy.kind === 'off' ? 'POLICY.STILL_OFF' : 'POLICY.UNKNOWN' }, { waitedMs });
-  return fail(deps, incident, `allowedToUseSSPR still not true ${formatDuration(deps.verifyForMs)} after the fix (VERIFY_FOR)`, policy.kind === 'off' ? false : null);
+  emit(
+    deps,
+    incident,
+    'VerificationFailed',
+    { code: policy.kind === 'off' ? 'POLICY.STILL_OFF' : 'POLICY.UNKNOWN' },
+    { waitedMs },
+  );
+  return fail(
+    deps,
+    incident,
+    `allowedToUseSSPR still not true ${formatDuration(deps.verifyForMs)} after the fix (VERIFY_FOR)`,
+    policy.kind === 'off' ? false : null,
+  );
 }
 
 /**
  * The ticket hears it before the state changes: a crash in between leaves the incident where it was,
  * so the next scan tells again (same journal key: at most once) and then moves it.
  */
-async function resolve(deps: ActionDependencies, incident: StoredIncident, reason: string, note: string | null): Promise<StoredIncident> {
+async function resolve(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+  reason: string,
+  note: string | null,
+): Promise<StoredIncident> {
   await tell(deps, incident, 'ticket:resolved', 'resolved', true, note);
   return save(deps, incident, 'resolved', 'scan', reason);
 }
 
-async function fail(deps: ActionDependencies, incident: StoredIncident, reason: string, allowed: boolean | null): Promise<StoredIncident> {
+async function fail(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+  reason: string,
+  allowed: boolean | null,
+): Promise<StoredIncident> {
   await tell(deps, incident, 'ticket:failed', 'failed', allowed, `Not fixed: ${reason}.`);
   return save(deps, incident, 'failed', 'scan', reason);
 }
 
 /** The policy reads true while nothing of ours was running: a person fixed it (or it was never ours to fix). */
 function resolveFixedElsewhere(deps: ActionDependencies, incident: StoredIncident): Promise<StoredIncident> {
-  return resolve(deps, incident, 'allowedToUseSSPR reads true (switched on outside this tool)', 'Admin SSPR was switched on outside this tool.');
+  return resolve(
+    deps,
+    incident,
+    'allowedToUseSSPR reads true (switched on outside this tool)',
+    'Admin SSPR was switched on outside this tool.',
+  );
 }
 
-async function tell(deps: ActionDependencies, incident: StoredIncident, key: string, event: 'updated' | 'resolved' | 'failed', allowed: boolean | null, note: string | null) {
+async function tell(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+  key: string,
+  event: 'updated' | 'resolved' | 'failed',
+  allowed: boolean | null,
+  note: string | null,
+) {
   const { ticket } = incident;
   if (!ticket || !deps.tickets) return;
   await once(deps, incident, key, async (idempotencyKey) => {
-    await deps.tickets!.update(ticket, ticketContent(incident, event, { allowedToUseSSPR: allowed, note }), idempotencyKey);
+    await deps.tickets!.update(
+      ticket,
+      ticketContent(incident, event, { allowedToUseSSPR: allowed, note }),
+      idempotencyKey,
+    );
     return true;
   });
-  emit(deps, incident, 'TicketUpdated', { ticketSystem: ticket.system, ticketId: ticket.id, change: key.replace(/^ticket:/, '') });
+  emit(deps, incident, 'TicketUpdated', {
+    ticketSystem: ticket.system,
+    ticketId: ticket.id,
+    change: key.replace(/^ticket:/, ''),
+  });
 }
 
-function emit<N extends EventName>(deps: ActionDependencies, incident: StoredIncident, name: N, properties: EventProperties<N>, measurements?: EventMeasurements<N>) {
-  deps.telemetry?.event(name, { tenantId: incident.tenantId, incidentId: incident.id, ...properties }, measurements);
+function emit<N extends EventName>(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+  name: N,
+  properties: EventProperties<N>,
+  measurements?: EventMeasurements<N>,
+) {
+  deps.telemetry?.event(
+    name,
+    { tenantId: incident.tenantId, incidentId: incident.id, ...properties },
+    measurements,
+  );
 }
 
 /** The last switch-off of admin SSPR in the audit log's retention, if it shows one. */
 async function whoDisabledIt(deps: ActionDependencies): Promise<StoredIncident['disabledBy']> {
   const now = clock(deps);
   const events: AuditEvent[] = [];
-  for await (const page of deps.auditLog.authorizationPolicyChanges({ from: new Date(now.getTime() - RETENTION_MS + 60_000), to: now })) events.push(...page);
-  const off = adminSsprSwitches(events).filter((change) => !change.allowedToUseSSPR).at(-1);
+  for await (const page of deps.auditLog.authorizationPolicyChanges({
+    from: new Date(now.getTime() - RETENTION_MS + 60_000),
+    to: now,
+  }))
+    events.push(...page);
+  const off = adminSsprSwitches(events)
+    .filter((change) => !change.allowedToUseSSPR)
+    .at(-1);
   return off ? { by: off.by, at: off.at } : null;
 }
 
@@ -307,10 +477,17 @@ async function once<T>(
   return result;
 }
 
-async function formerWriterSettled(deps: ActionDependencies, writer: JournalWriter, key: string, former: string | undefined): Promise<void> {
+async function formerWriterSettled(
+  deps: ActionDependencies,
+  writer: JournalWriter,
+  key: string,
+  former: string | undefined,
+): Promise<void> {
   const waitMs = writer.since.getTime() + writer.inFlightMs - clock(deps).getTime();
   if (waitMs <= 0) return;
-  deps.progress?.(`${key} was begun by ${former ?? 'an earlier scan'}, which no longer holds the tenant; waiting ${Math.ceil(waitMs / 1000)} s for anything it sent to land before looking again`);
+  deps.progress?.(
+    `${key} was begun by ${former ?? 'an earlier scan'}, which no longer holds the tenant; waiting ${Math.ceil(waitMs / 1000)} s for anything it sent to land before looking again`,
+  );
   await sleep(deps, waitMs);
 }
 
@@ -319,9 +496,18 @@ async function formerWriterSettled(deps: ActionDependencies, writer: JournalWrit
  * conflict is thrown, not papered over: this scan's step is dropped and the next scan redoes it from
  * the stored state, with the journal keeping external calls to one.
  */
-async function save(deps: ActionDependencies, incident: StoredIncident, to: IncidentState, actor: string, reason: string): Promise<StoredIncident> {
+async function save(
+  deps: ActionDependencies,
+  incident: StoredIncident,
+  to: IncidentState,
+  actor: string,
+  reason: string,
+): Promise<StoredIncident> {
   const now = clock(deps).toISOString();
-  const transitions = to === incident.state ? incident.transitions : [...incident.transitions, { from: incident.state, to, at: now, actor, reason }];
+  const transitions =
+    to === incident.state
+      ? incident.transitions
+      : [...incident.transitions, { from: incident.state, to, at: now, actor, reason }];
   return deps.state.updateIncident({ ...incident, state: to, updatedAt: now, transitions });
 }
 

@@ -7,7 +7,15 @@ import type { StateStore, StoredIncident } from './ports/state';
 import type { Telemetry } from './ports/telemetry';
 import { classifyEvent, groupByUser, markFlowsPastAdminGate, wentPastAdminGate } from '../core/classify';
 import { planIncident } from '../core/incident';
-import { SSPR_009, type AuditEvent, type Finding, type PolicyFacts, type SsprFailure, type UserFacts, type Window } from '../core/model';
+import {
+  SSPR_009,
+  type AuditEvent,
+  type Finding,
+  type PolicyFacts,
+  type SsprFailure,
+  type UserFacts,
+  type Window,
+} from '../core/model';
 import { adminSsprSwitches, lastSwitchedOn, switchValueAt, type PolicySwitch } from '../core/policyChanges';
 import type { Signature } from '../core/signatures';
 import { judgeUser, PROPAGATION_MS } from '../core/verdict';
@@ -71,26 +79,54 @@ export interface ScanResult {
 export async function scanTenant(deps: ScanDependencies, request: ScanRequest): Promise<ScanResult> {
   const now = (deps.clock ?? (() => new Date()))();
   const checkpoint = await deps.state.readCheckpoint(request.tenantId);
-  const window = planWindow({ ...request, now, checkpoint: checkpoint?.windowEnd, lookbackMs: deps.lookbackMs, overlapMs: deps.overlapMs });
+  const window = planWindow({
+    ...request,
+    now,
+    checkpoint: checkpoint?.windowEnd,
+    lookbackMs: deps.lookbackMs,
+    overlapMs: deps.overlapMs,
+  });
   const alreadyRecorded = await deps.state.recordedEventIds(request.tenantId, window.from);
 
   const read = await readFailures(deps, window, alreadyRecorded);
   const failuresByUser = groupByUser(read.failures);
   const facts = await learnFacts(deps, failuresByUser, now);
   const findings = [...failuresByUser]
-    .map(([userId, failures]) => judgeUser(facts.users.get(userId)!, facts.policy, failures, now, facts.history))
+    .map(([userId, failures]) =>
+      judgeUser(facts.users.get(userId)!, facts.policy, failures, now, facts.history),
+    )
     .sort(byVerdictThenUser);
 
   const planned = planIncident(request.tenantId, findings);
-  const incident = planned && (await deps.state.saveIncident(request.tenantId, planned, affectedAdmins(confirmedOnly(findings), failuresByUser), now));
+  const incident =
+    planned &&
+    (await deps.state.saveIncident(
+      request.tenantId,
+      planned,
+      affectedAdmins(confirmedOnly(findings), failuresByUser),
+      now,
+    ));
   if (incident && incident.openedAt === now.toISOString()) {
-    deps.telemetry?.event('IncidentOpened', { tenantId: request.tenantId, incidentId: incident.id, cause: incident.cause }, { admins: incident.userIds.length });
+    deps.telemetry?.event(
+      'IncidentOpened',
+      { tenantId: request.tenantId, incidentId: incident.id, cause: incident.cause },
+      { admins: incident.userIds.length },
+    );
   }
   const lateJoined = await joinLateAdmins(deps, request.tenantId, findings, failuresByUser, facts, now);
-  const acted = deps.actions && deps.actions.mode !== 'report' ? await advanceTenantIncidents(deps.actions, request.tenantId) : undefined;
+  const acted =
+    deps.actions && deps.actions.mode !== 'report'
+      ? await advanceTenantIncidents(deps.actions, request.tenantId)
+      : undefined;
   const settled = findings.filter((finding) => !isRetryable(finding, facts));
-  await deps.state.recordEvents(request.tenantId, recordedEvents(settled, failuresByUser, incident?.id, lateJoined));
-  const advanceTo = nextCheckpoint({ ...window, to: holdBefore(findings, facts, failuresByUser) ?? window.to }, checkpoint?.windowEnd);
+  await deps.state.recordEvents(
+    request.tenantId,
+    recordedEvents(settled, failuresByUser, incident?.id, lateJoined),
+  );
+  const advanceTo = nextCheckpoint(
+    { ...window, to: holdBefore(findings, facts, failuresByUser) ?? window.to },
+    checkpoint?.windowEnd,
+  );
   if (advanceTo) await deps.state.advanceCheckpoint(request.tenantId, advanceTo, checkpoint);
   await forgetUnreadableEvents(deps, request.tenantId, now);
 
@@ -118,11 +154,20 @@ async function forgetUnreadableEvents(deps: ScanDependencies, tenantId: string, 
   try {
     await deps.state.forgetEventsBefore(tenantId, new Date(now.getTime() - RETENTION_MS - 86_400_000));
   } catch (err) {
-    deps.progress?.(`could not forget old recorded events (${toAppError(err).code}); the next scan tries again`);
+    deps.progress?.(
+      `could not forget old recorded events (${toAppError(err).code}); the next scan tries again`,
+    );
   }
 }
 
-function recordScan(deps: ScanDependencies, tenantId: string, window: Window, read: { eventsRead: number; failures: SsprFailure[] }, findings: Finding[], started: Date) {
+function recordScan(
+  deps: ScanDependencies,
+  tenantId: string,
+  window: Window,
+  read: { eventsRead: number; failures: SsprFailure[] },
+  findings: Finding[],
+  started: Date,
+) {
   const confirmed = findings.filter((finding) => finding.verdict === 'confirmed').length;
   deps.telemetry?.event(
     'ScanCompleted',
@@ -156,7 +201,8 @@ async function readFailures(deps: ScanDependencies, window: Window, alreadyRecor
     for (const event of page) {
       const reading = classifyEvent(event, deps.signatures);
       // Recorded events still show where their flow went; only their failures are not new.
-      if (event.correlationId && wentPastAdminGate(reading)) flowsPastAdminGate.add(event.correlationId.toLowerCase());
+      if (event.correlationId && wentPastAdminGate(reading))
+        flowsPastAdminGate.add(event.correlationId.toLowerCase());
       if (alreadyRecorded.has(event.id) || reading.kind === 'not-a-failure') continue;
       if (reading.unmatched) countUnmatched(unmatched, event.resultReason);
       if (reading.kind === 'failure') failures.push(reading.failure);
@@ -165,7 +211,9 @@ async function readFailures(deps: ScanDependencies, window: Window, alreadyRecor
     deps.progress?.(`read ${eventsRead} audit events, ${failures.length} failures so far`);
   }
   markFlowsPastAdminGate(failures, flowsPastAdminGate);
-  const unmatchedReasons = [...unmatched].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
+  const unmatchedReasons = [...unmatched]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count);
   return { failures, eventsRead, unattributed, unmatchedReasons };
 }
 
@@ -187,9 +235,17 @@ interface Facts {
  * admin switch once, and, when an admin failed, the switch's changes since that failure (so each
  * failure is judged by the switch as it stood then, and a recent switch-on reads as propagating).
  */
-async function learnFacts(deps: ScanDependencies, failuresByUser: Map<string, SsprFailure[]>, now: Date): Promise<Facts> {
+async function learnFacts(
+  deps: ScanDependencies,
+  failuresByUser: Map<string, SsprFailure[]>,
+  now: Date,
+): Promise<Facts> {
   if (failuresByUser.size === 0) {
-    return { users: new Map(), policy: { kind: 'unknown', reason: 'not read: no failures', transient: false }, history: [] };
+    return {
+      users: new Map(),
+      policy: { kind: 'unknown', reason: 'not read: no failures', transient: false },
+      history: [],
+    };
   }
   deps.progress?.(`looking up ${failuresByUser.size} users and the admin SSPR policy`);
   const users = await deps.directory.users([...failuresByUser.keys()]);
@@ -197,12 +253,23 @@ async function learnFacts(deps: ScanDependencies, failuresByUser: Map<string, Ss
   const adminFailures = [...users.values()].filter(isAdmin).flatMap((user) => failuresByUser.get(user.id)!);
   if (adminFailures.length === 0 || policy.kind === 'unknown') return { users, policy, history: [] };
 
-  const oldest = Math.min(...adminFailures.map((failure) => Date.parse(failure.at)), now.getTime() - PROPAGATION_MS);
+  const oldest = Math.min(
+    ...adminFailures.map((failure) => Date.parse(failure.at)),
+    now.getTime() - PROPAGATION_MS,
+  );
   try {
     const changes: AuditEvent[] = [];
-    for await (const page of deps.auditLog.authorizationPolicyChanges({ from: new Date(oldest - 1000), to: now })) changes.push(...page);
+    for await (const page of deps.auditLog.authorizationPolicyChanges({
+      from: new Date(oldest - 1000),
+      to: now,
+    }))
+      changes.push(...page);
     const history = adminSsprSwitches(changes);
-    return { users, policy: policy.kind === 'on' ? { kind: 'on', enabledAt: lastSwitchedOn(history) } : policy, history };
+    return {
+      users,
+      policy: policy.kind === 'on' ? { kind: 'on', enabledAt: lastSwitchedOn(history) } : policy,
+      history,
+    };
   } catch (err) {
     const error = toAppError(err);
     const reason = `the history of the admin SSPR switch could not be read (${error.message})`;
@@ -220,13 +287,36 @@ function isAdmin(user: UserFacts): boolean {
  * so its record names everyone affected. Never a new incident or action: the switch is already on.
  * Returns the incident id each joined admin's events belong to.
  */
-async function joinLateAdmins(deps: ScanDependencies, tenantId: string, findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, facts: Facts, now: Date) {
+async function joinLateAdmins(
+  deps: ScanDependencies,
+  tenantId: string,
+  findings: Finding[],
+  failuresByUser: Map<string, SsprFailure[]>,
+  facts: Facts,
+  now: Date,
+) {
   const failedWhileOff = (userId: string) =>
-    failuresByUser.get(userId)!.filter((failure) => !failure.pastAdminGate && !switchValueAt(failure.at, facts.history, true));
-  const late = findings.filter((finding) => (finding.verdict === 'propagating' || finding.verdict === 'policy-on') && failedWhileOff(finding.userId).length > 0);
+    failuresByUser
+      .get(userId)!
+      .filter((failure) => !failure.pastAdminGate && !switchValueAt(failure.at, facts.history, true));
+  const late = findings.filter(
+    (finding) =>
+      (finding.verdict === 'propagating' || finding.verdict === 'policy-on') &&
+      failedWhileOff(finding.userId).length > 0,
+  );
   if (late.length === 0) return new Map<string, string>();
-  const since = new Date(Math.min(...late.flatMap((finding) => failedWhileOff(finding.userId).map((failure) => Date.parse(failure.at)))));
-  const incident = await deps.state.joinLatestIncident(tenantId, SSPR_009, affectedAdmins(late, failuresByUser), since, now);
+  const since = new Date(
+    Math.min(
+      ...late.flatMap((finding) => failedWhileOff(finding.userId).map((failure) => Date.parse(failure.at))),
+    ),
+  );
+  const incident = await deps.state.joinLatestIncident(
+    tenantId,
+    SSPR_009,
+    affectedAdmins(late, failuresByUser),
+    since,
+    now,
+  );
   return new Map(incident ? late.map((finding) => [finding.userId, incident.id]) : []);
 }
 
@@ -244,8 +334,14 @@ function affectedAdmins(findings: Finding[], failuresByUser: Map<string, SsprFai
       roles: finding.roles,
       synced: finding.synced,
       eventIds: finding.eventIds,
-      correlationIds: [...new Set(failures.map((failure) => failure.correlationId).filter((id): id is string => !!id))],
-      lastFailureAt: failures.map((failure) => failure.at).sort().at(-1) ?? null,
+      correlationIds: [
+        ...new Set(failures.map((failure) => failure.correlationId).filter((id): id is string => !!id)),
+      ],
+      lastFailureAt:
+        failures
+          .map((failure) => failure.at)
+          .sort()
+          .at(-1) ?? null,
     };
   });
 }
@@ -255,7 +351,9 @@ const VERDICT_ORDER = ['confirmed', 'cannot-confirm', 'propagating', 'policy-on'
 /** Stable output: what needs action first, then by user. */
 function byVerdictThenUser(a: Finding, b: Finding): number {
   const order = VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict);
-  return order !== 0 ? order : (a.userPrincipalName ?? a.userId).localeCompare(b.userPrincipalName ?? b.userId);
+  return order !== 0
+    ? order
+    : (a.userPrincipalName ?? a.userId).localeCompare(b.userPrincipalName ?? b.userId);
 }
 
 /** A `cannot-confirm` caused by throttling, a 5xx or no answer: the next scan must look at it again. */
@@ -275,7 +373,12 @@ function holdBefore(findings: Finding[], facts: Facts, failuresByUser: Map<strin
   return times.length > 0 ? new Date(Math.min(...times) - 1) : undefined;
 }
 
-function recordedEvents(findings: Finding[], failuresByUser: Map<string, SsprFailure[]>, incidentId: string | undefined, lateJoined: Map<string, string>) {
+function recordedEvents(
+  findings: Finding[],
+  failuresByUser: Map<string, SsprFailure[]>,
+  incidentId: string | undefined,
+  lateJoined: Map<string, string>,
+) {
   return findings.flatMap((finding) =>
     failuresByUser.get(finding.userId)!.map((failure) => ({
       eventId: failure.eventId,

@@ -14,10 +14,17 @@ export function ticketContent(
     event,
     admins: incident.admins,
     newAdmins: extra.newAdmins ?? [],
-    policy: { allowedToUseSSPR: extra.allowedToUseSSPR === undefined ? (event === 'resolved' ? true : false) : extra.allowedToUseSSPR },
+    policy: {
+      allowedToUseSSPR:
+        extra.allowedToUseSSPR === undefined ? (event === 'resolved' ? true : false) : extra.allowedToUseSSPR,
+    },
     disabledBy: incident.disabledBy,
     remediation: incident.remediation
-      ? { method: incident.remediation.method, jobName: incident.remediation.jobName, status: incident.remediation.status }
+      ? {
+          method: incident.remediation.method,
+          jobName: incident.remediation.jobName,
+          status: incident.remediation.status,
+        }
       : null,
     note: extra.note ?? null,
   };

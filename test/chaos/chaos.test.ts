@@ -29,21 +29,34 @@ describe(`chaos (CHAOS_SEED=${SEED})`, () => {
     expect(JSON.stringify(planTrial(SEED, 3))).toBe(JSON.stringify(planTrial(SEED, 3)));
     if (!process.env.CHAOS_SEED && !process.env.CHAOS_ONLY) {
       expect(TRIALS.map((trial) => planTrial(SEED, trial).mode).sort()).toEqual(['remediate', 'ticket']);
-      expect(TRIALS.map((trial) => planTrial(SEED, trial).kill)).toEqual([{ afterRequests: expect.any(Number) }, { afterRequests: expect.any(Number) }]);
+      expect(TRIALS.map((trial) => planTrial(SEED, trial).kill)).toEqual([
+        { afterRequests: expect.any(Number) },
+        { afterRequests: expect.any(Number) },
+      ]);
     }
   });
 
-  test(`when ${TRIALS.length} trials run with faults and kill -9, then no invariant is violated`, async () => {
-    const outcomes = await runTrials(SEED, TRIALS, azurite, { concurrency: TRIALS.length });
-    const violations = outcomes.flatMap((o) => o.violations.map((v) => `trial ${o.trial} (CHAOS_SEED=${SEED} CHAOS_ONLY=${o.trial}): ${v}`));
-    expect(violations).toEqual([]);
-    // Every trial ended with a scan that exited 0 and an incident (each tenant has failing admins).
-    expect(outcomes.map((o) => o.finalState)).not.toContain('no incident');
-  }, PROCESSES_TIMEOUT_MS);
+  test(
+    `when ${TRIALS.length} trials run with faults and kill -9, then no invariant is violated`,
+    async () => {
+      const outcomes = await runTrials(SEED, TRIALS, azurite, { concurrency: TRIALS.length });
+      const violations = outcomes.flatMap((o) =>
+        o.violations.map((v) => `trial ${o.trial} (CHAOS_SEED=${SEED} CHAOS_ONLY=${o.trial}): ${v}`),
+      );
+      expect(violations).toEqual([]);
+      // Every trial ended with a scan that exited 0 and an incident (each tenant has failing admins).
+      expect(outcomes.map((o) => o.finalState)).not.toContain('no incident');
+    },
+    PROCESSES_TIMEOUT_MS,
+  );
 
-  test('when 4 scans of one tenant start at once, then one writes, three are refused with SCAN.TENANT_BUSY, one ticket, one job', async () => {
-    const outcome = await concurrentScans(azurite, 4);
-    expect(outcome.violations).toEqual([]);
-    expect(outcome).toMatchObject({ winners: 1, refused: 3, opened: 1, jobs: 1 });
-  }, PROCESSES_TIMEOUT_MS);
+  test(
+    'when 4 scans of one tenant start at once, then one writes, three are refused with SCAN.TENANT_BUSY, one ticket, one job',
+    async () => {
+      const outcome = await concurrentScans(azurite, 4);
+      expect(outcome.violations).toEqual([]);
+      expect(outcome).toMatchObject({ winners: 1, refused: 3, opened: 1, jobs: 1 });
+    },
+    PROCESSES_TIMEOUT_MS,
+  );
 });

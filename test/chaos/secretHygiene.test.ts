@@ -9,9 +9,13 @@ import { echo, takeSecretLeaks } from '../setup/secretHygiene';
  */
 describe('secret hygiene across the test suite', () => {
   test('when a child process logs an emulator token, then the helper that started it fails', async () => {
-    await expect(runNode(['-e', `console.error('token ${TOKEN_MARKER}0123abcd')`], { PATH: process.env.PATH ?? '' }, 'a leaky child')).rejects.toThrow(
-      /Secret hygiene: EMULATOR-TOKEN-0123… in the stderr of a leaky child/,
-    );
+    await expect(
+      runNode(
+        ['-e', `console.error('token ${TOKEN_MARKER}0123abcd')`],
+        { PATH: process.env.PATH ?? '' },
+        'a leaky child',
+      ),
+    ).rejects.toThrow(/Secret hygiene: EMULATOR-TOKEN-0123… in the stderr of a leaky child/);
   });
 
   test('when code in the test process logs a secret, then the hook records it (and would fail the test)', () => {
@@ -22,12 +26,18 @@ describe('secret hygiene across the test suite', () => {
     } finally {
       echo.on = true;
     }
-    expect(takeSecretLeaks()).toEqual(expect.arrayContaining([`${SECRET_MARKER}jira… in console.warn`, `${SECRET_MARKER}abcd… in stderr`]));
+    expect(takeSecretLeaks()).toEqual(
+      expect.arrayContaining([`${SECRET_MARKER}jira… in console.warn`, `${SECRET_MARKER}abcd… in stderr`]),
+    );
   });
 
   test('when telemetry or a ticket body carries a secret, then stopping the emulator fails', async () => {
     const emulator = await startEmulator({ scenario: 'policy-on' });
-    emulator.telemetry.push({ name: 'Microsoft.ApplicationInsights.Event', time: new Date().toISOString(), data: { baseData: { properties: { header: emulator.identityHeader } } } } as never);
+    emulator.telemetry.push({
+      name: 'Microsoft.ApplicationInsights.Event',
+      time: new Date().toISOString(),
+      data: { baseData: { properties: { header: emulator.identityHeader } } },
+    } as never);
     await expect(emulator.stop()).rejects.toThrow(/Secret hygiene: EMULATOR-SECRET-\w*… in telemetry/);
   });
 });

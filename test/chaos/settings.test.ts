@@ -15,7 +15,12 @@ import { runCli, runCliBatch, type CliRun } from '../helpers/cli';
  */
 
 // Nothing is reached: settings are checked before the first request.
-const NOWHERE = { graphUrl: 'https://127.0.0.1:9', tokenEndpoint: 'http://127.0.0.1:9/msi/token', identityHeader: 'unused', caCertPath: '' };
+const NOWHERE = {
+  graphUrl: 'https://127.0.0.1:9',
+  tokenEndpoint: 'http://127.0.0.1:9/msi/token',
+  identityHeader: 'unused',
+  caCertPath: '',
+};
 const TENANT = '9bbca45b-976d-5c89-a2a7-251f5ab48799';
 
 const ticket = (system: string, settings: Record<string, string>) => ({
@@ -24,10 +29,26 @@ const ticket = (system: string, settings: Record<string, string>) => ({
   TICKET_SYSTEM: system,
   ...settings,
 });
-const SERVICENOW = ticket('servicenow', { SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com', SERVICENOW_USERNAME: 'sspr', SERVICENOW_PASSWORD: 'p4ssw0rd-servicenow' });
-const JIRA = ticket('jira', { JIRA_BASE_URL: 'https://contoso.atlassian.net', JIRA_EMAIL: 'sspr@contoso.com', JIRA_API_TOKEN: 'jira-token-123', JIRA_PROJECT_KEY: 'SEC' });
-const ADO = ticket('azuredevops', { AZURE_DEVOPS_ORG_URL: 'https://dev.azure.com/contoso', AZURE_DEVOPS_PROJECT: 'Identity', AZURE_DEVOPS_PAT: 'ado-pat-123' });
-const GITHUB = ticket('github', { GITHUB_REPOSITORY: 'contoso/identity-ops', GITHUB_TOKEN: 'github-token-123' });
+const SERVICENOW = ticket('servicenow', {
+  SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com',
+  SERVICENOW_USERNAME: 'sspr',
+  SERVICENOW_PASSWORD: 'p4ssw0rd-servicenow',
+});
+const JIRA = ticket('jira', {
+  JIRA_BASE_URL: 'https://contoso.atlassian.net',
+  JIRA_EMAIL: 'sspr@contoso.com',
+  JIRA_API_TOKEN: 'jira-token-123',
+  JIRA_PROJECT_KEY: 'SEC',
+});
+const ADO = ticket('azuredevops', {
+  AZURE_DEVOPS_ORG_URL: 'https://dev.azure.com/contoso',
+  AZURE_DEVOPS_PROJECT: 'Identity',
+  AZURE_DEVOPS_PAT: 'ado-pat-123',
+});
+const GITHUB = ticket('github', {
+  GITHUB_REPOSITORY: 'contoso/identity-ops',
+  GITHUB_TOKEN: 'github-token-123',
+});
 const WEBHOOK = ticket('webhook', { TICKET_WEBHOOK_URL: 'https://hooks.contoso.com/sspr' });
 const RUNBOOK = {
   ...WEBHOOK,
@@ -56,7 +77,12 @@ const CLI_CASES: [string, string, Record<string, string>, boolean?][] = [
   ['REMEDIATION_WAIT', 'forever', {}],
   ['VERIFY_FOR', 'soon', {}],
   ['TENANT_LEASE_SECONDS', '5', {}],
-  ['APPLICATIONINSIGHTS_CONNECTION_STRING', 'InstrumentationKey=leak-me-ikey;IngestionEndpoint=https://dc.services.visualstudio.com/', {}, true],
+  [
+    'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    'InstrumentationKey=leak-me-ikey;IngestionEndpoint=https://dc.services.visualstudio.com/',
+    {},
+    true,
+  ],
   ['SERVICENOW_INSTANCE_URL', 'http://contoso.service-now.com', SERVICENOW],
   ['SERVICENOW_USERNAME', 'sspr:admin', SERVICENOW],
   ['SERVICENOW_PASSWORD', '', SERVICENOW, true],
@@ -88,7 +114,12 @@ const FUNCTIONS_CASES: [string, string][] = [
 ];
 
 /** Any text is a valid value for these (names and labels in the ticket system), so there is no invalid one to try. */
-const FREE_TEXT = ['SERVICENOW_ASSIGNMENT_GROUP', 'SERVICENOW_CLOSE_CODE', 'JIRA_ISSUE_TYPE', 'AZURE_DEVOPS_DONE_STATE'];
+const FREE_TEXT = [
+  'SERVICENOW_ASSIGNMENT_GROUP',
+  'SERVICENOW_CLOSE_CODE',
+  'JIRA_ISSUE_TYPE',
+  'AZURE_DEVOPS_DONE_STATE',
+];
 /** Read by the Functions host, not by our code. */
 const HOST_ONLY = ['FUNCTIONS_WORKER_RUNTIME'];
 
@@ -99,16 +130,24 @@ function exampleSettings(): string[] {
 }
 
 const runs = new Map<string, CliRun>();
-const envFor = ([setting, value, context]: (typeof CLI_CASES)[number]) => emulatorEnv(NOWHERE, { NODE_EXTRA_CA_CERTS: undefined, ...context, [setting]: value });
+const envFor = ([setting, value, context]: (typeof CLI_CASES)[number]) =>
+  emulatorEnv(NOWHERE, { NODE_EXTRA_CA_CERTS: undefined, ...context, [setting]: value });
 
 beforeAll(async () => {
-  const results = await runCliBatch(CLI_CASES.map((testCase) => ({ args: ['scan', '--tenant', TENANT], env: envFor(testCase) })));
+  const results = await runCliBatch(
+    CLI_CASES.map((testCase) => ({ args: ['scan', '--tenant', TENANT], env: envFor(testCase) })),
+  );
   CLI_CASES.forEach(([setting], n) => runs.set(setting, results[n]));
 });
 
 describe('bad input: every setting, given an invalid value, names itself', () => {
   test('when a setting is in local.settings.example.json, then this table has a case for it', () => {
-    const covered = new Set([...CLI_CASES.map(([name]) => name), ...FUNCTIONS_CASES.map(([name]) => name), ...FREE_TEXT, ...HOST_ONLY]);
+    const covered = new Set([
+      ...CLI_CASES.map(([name]) => name),
+      ...FUNCTIONS_CASES.map(([name]) => name),
+      ...FREE_TEXT,
+      ...HOST_ONLY,
+    ]);
     const missing = exampleSettings().filter((name) => !covered.has(name));
     expect(missing).toEqual([]);
   });
@@ -133,8 +172,19 @@ describe('bad input: every setting, given an invalid value, names itself', () =>
     expect(alone).toEqual(runs.get('STATE_STORAGE'));
   });
 
-  test.each(FUNCTIONS_CASES)('when the Functions app reads %s=%j, then CONFIG.INVALID names it', (setting, value) => {
-    const env = { TENANTS: TENANT, SCAN_SCHEDULE: '0 */15 * * * *', STATE_STORAGE: 'UseDevelopmentStorage=true', AzureWebJobsStorage: 'UseDevelopmentStorage=true', [setting]: value };
-    expect(() => loadFunctionsSettings(env)).toThrow(expect.objectContaining({ code: 'CONFIG.INVALID', message: expect.stringContaining(setting) }));
-  });
+  test.each(FUNCTIONS_CASES)(
+    'when the Functions app reads %s=%j, then CONFIG.INVALID names it',
+    (setting, value) => {
+      const env = {
+        TENANTS: TENANT,
+        SCAN_SCHEDULE: '0 */15 * * * *',
+        STATE_STORAGE: 'UseDevelopmentStorage=true',
+        AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+        [setting]: value,
+      };
+      expect(() => loadFunctionsSettings(env)).toThrow(
+        expect.objectContaining({ code: 'CONFIG.INVALID', message: expect.stringContaining(setting) }),
+      );
+    },
+  );
 });

@@ -10,7 +10,15 @@ const FUNCTIONS_LIBRARY = require.resolve('@azure/functions');
 
 /** What the Functions worker hands a trigger, in a form that crosses a process boundary. */
 export type TriggerInput =
-  | { kind: 'http'; method: string; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: string; params?: Record<string, string> }
+  | {
+      kind: 'http';
+      method: string;
+      path: string;
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+      body?: string;
+      params?: Record<string, string>;
+    }
   | { kind: 'queue'; message: unknown; dequeueCount?: number }
   | { kind: 'timer'; isPastDue?: boolean };
 
@@ -101,7 +109,8 @@ if (input.serve) {
 `;
 
 function assertBundle(bundle: string): void {
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build (tsc + bundle) first; npm test does.`);
+  if (!fs.existsSync(bundle))
+    throw new Error(`${bundle} is missing: run npm run build (tsc + bundle) first; npm test does.`);
 }
 
 /**
@@ -110,9 +119,19 @@ function assertBundle(bundle: string): void {
  * certificate only through NODE_EXTRA_CA_CERTS read at start-up, and this is how a cold Functions
  * worker starts. For several calls with the same settings, a FunctionsWorker is cheaper.
  */
-export async function invokeBundle(functionName: string | undefined, trigger: TriggerInput | undefined, env: NodeJS.ProcessEnv, bundle = BUNDLE): Promise<Invocation> {
+export async function invokeBundle(
+  functionName: string | undefined,
+  trigger: TriggerInput | undefined,
+  env: NodeJS.ProcessEnv,
+  bundle = BUNDLE,
+): Promise<Invocation> {
   assertBundle(bundle);
-  const output = await runNode(['-e', DRIVER], { PATH: process.env.PATH ?? '', ...env }, 'the Functions worker', JSON.stringify({ bundle, library: FUNCTIONS_LIBRARY, functionName, trigger }));
+  const output = await runNode(
+    ['-e', DRIVER],
+    { PATH: process.env.PATH ?? '', ...env },
+    'the Functions worker',
+    JSON.stringify({ bundle, library: FUNCTIONS_LIBRARY, functionName, trigger }),
+  );
   const invocation = { ...childJson(output, 'the Functions worker'), stderr: output.stderr } as Invocation;
   assertNoSecrets('the function logs', JSON.stringify(invocation.logs));
   return invocation;
@@ -129,9 +148,15 @@ export interface FunctionsWorker {
  * Functions host keeps a worker for many invocations. Each invocation's `stderr` is what the process
  * printed while it ran; none of it, and none of its logs, may carry a secret.
  */
-export async function startFunctionsWorker(env: NodeJS.ProcessEnv, bundle = BUNDLE): Promise<FunctionsWorker> {
+export async function startFunctionsWorker(
+  env: NodeJS.ProcessEnv,
+  bundle = BUNDLE,
+): Promise<FunctionsWorker> {
   assertBundle(bundle);
-  const child = spawn(process.execPath, ['-e', DRIVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, ['-e', DRIVER], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -140,11 +165,14 @@ export async function startFunctionsWorker(env: NodeJS.ProcessEnv, bundle = BUND
   let exited: string | undefined;
   const failAll = (why: string) => {
     exited = why;
-    for (const resolve of pending.values()) resolve({ error: { message: `the Functions worker ${why}` }, logs: [], registered: [] });
+    for (const resolve of pending.values())
+      resolve({ error: { message: `the Functions worker ${why}` }, logs: [], registered: [] });
     pending.clear();
   };
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  child.on('exit', (code, signal) => failAll(`exited (${signal ?? code}) before answering:\n${stdout}\n${stderr}`));
+  child.on('exit', (code, signal) =>
+    failAll(`exited (${signal ?? code}) before answering:\n${stdout}\n${stderr}`),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     child.once('error', reject);
     child.on('message', (message: { ready?: true; id?: number; result?: Omit<Invocation, 'stderr'> }) => {
@@ -152,7 +180,9 @@ export async function startFunctionsWorker(env: NodeJS.ProcessEnv, bundle = BUND
       pending.get(message.id!)?.(message.result!);
       pending.delete(message.id!);
     });
-    child.once('exit', () => reject(new Error(`the Functions worker exited while loading the bundle:\n${stdout}\n${stderr}`)));
+    child.once('exit', () =>
+      reject(new Error(`the Functions worker exited while loading the bundle:\n${stdout}\n${stderr}`)),
+    );
   });
   child.stdin!.end(JSON.stringify({ bundle, library: FUNCTIONS_LIBRARY, serve: true }));
   await ready;
@@ -194,8 +224,33 @@ export function useFunctionsWorkers(): (env: NodeJS.ProcessEnv) => Promise<Funct
 }
 
 /** An HTTP call as the host routes it: the function the route names, with the route's parameters. */
-export function http(method: string, pathAndParams: string, options: { params?: Record<string, string>; headers?: Record<string, string>; body?: unknown; query?: Record<string, string> } = {}): TriggerInput {
-  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  const headers = { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers };
-  return { kind: 'http', method, path: pathAndParams, params: options.params, headers, body, query: options.query };
+export function http(
+  method: string,
+  pathAndParams: string,
+  options: {
+    params?: Record<string, string>;
+    headers?: Record<string, string>;
+    body?: unknown;
+    query?: Record<string, string>;
+  } = {},
+): TriggerInput {
+  const body =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body);
+  const headers = {
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...options.headers,
+  };
+  return {
+    kind: 'http',
+    method,
+    path: pathAndParams,
+    params: options.params,
+    headers,
+    body,
+    query: options.query,
+  };
 }

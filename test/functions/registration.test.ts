@@ -29,7 +29,8 @@ describe('the Functions bundle', () => {
   beforeAll(() => {
     // Outside the repository: no node_modules to fall back on, as in a deployment of dist/bundle alone.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sspr-bundle-'));
-    for (const file of fs.readdirSync(path.dirname(BUNDLE)).filter((name) => name.endsWith('.js'))) fs.copyFileSync(path.join(path.dirname(BUNDLE), file), path.join(dir, file));
+    for (const file of fs.readdirSync(path.dirname(BUNDLE)).filter((name) => name.endsWith('.js')))
+      fs.copyFileSync(path.join(path.dirname(BUNDLE), file), path.join(dir, file));
     bundleCopy = path.join(dir, 'index.js');
   });
   afterAll(() => fs.rmSync(path.dirname(bundleCopy), { recursive: true, force: true }));
@@ -44,25 +45,60 @@ describe('the Functions bundle', () => {
     const { registered, stderr } = await invokeBundle(undefined, undefined, {}, bundleCopy);
     expect(stderr).not.toMatch(/Error|test mode/);
     const byName = Object.fromEntries(registered.map((fn) => [fn.name, Object.values(fn.bindings)]));
-    expect(Object.keys(byName).sort()).toEqual(['scanPoisoned', 'scheduledScan', 'tenantScan', ...Object.keys(HTTP)].sort());
+    expect(Object.keys(byName).sort()).toEqual(
+      ['scanPoisoned', 'scheduledScan', 'tenantScan', ...Object.keys(HTTP)].sort(),
+    );
 
-    expect(byName.scheduledScan).toEqual([expect.objectContaining({ type: 'timerTrigger', direction: 'in', schedule: '%SCAN_SCHEDULE%', runOnStartup: false })]);
-    expect(byName.tenantScan).toEqual([expect.objectContaining({ type: 'queueTrigger', direction: 'in', queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage' })]);
-    expect(byName.scanPoisoned).toEqual([expect.objectContaining({ type: 'queueTrigger', direction: 'in', queueName: SCAN_POISON_QUEUE, connection: 'AzureWebJobsStorage' })]);
+    expect(byName.scheduledScan).toEqual([
+      expect.objectContaining({
+        type: 'timerTrigger',
+        direction: 'in',
+        schedule: '%SCAN_SCHEDULE%',
+        runOnStartup: false,
+      }),
+    ]);
+    expect(byName.tenantScan).toEqual([
+      expect.objectContaining({
+        type: 'queueTrigger',
+        direction: 'in',
+        queueName: SCAN_QUEUE,
+        connection: 'AzureWebJobsStorage',
+      }),
+    ]);
+    expect(byName.scanPoisoned).toEqual([
+      expect.objectContaining({
+        type: 'queueTrigger',
+        direction: 'in',
+        queueName: SCAN_POISON_QUEUE,
+        connection: 'AzureWebJobsStorage',
+      }),
+    ]);
     for (const [name, { route, methods }] of Object.entries(HTTP)) {
       const trigger = byName[name].find((binding: any) => binding.type === 'httpTrigger');
-      expect({ name, route: trigger.route, methods: trigger.methods, authLevel: trigger.authLevel }).toEqual({ name, route, methods, authLevel: 'function' });
+      expect({ name, route: trigger.route, methods: trigger.methods, authLevel: trigger.authLevel }).toEqual({
+        name,
+        route,
+        methods,
+        authLevel: 'function',
+      });
       expect(byName[name]).toContainEqual(expect.objectContaining({ type: 'http', direction: 'out' }));
     }
     // The host tries HTTP routes in the alphabetical order of function names (azure-functions-host#9876),
     // so the catch-all must sort last, or it would answer 404 for routes that exist.
-    const httpNames = registered.filter((fn) => Object.values(fn.bindings).some((binding: any) => binding.type === 'httpTrigger')).map((fn) => fn.name);
-    expect([...httpNames].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })).at(-1)).toBe('unmatchedRoute');
+    const httpNames = registered
+      .filter((fn) => Object.values(fn.bindings).some((binding: any) => binding.type === 'httpTrigger'))
+      .map((fn) => fn.name);
+    expect([...httpNames].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })).at(-1)).toBe(
+      'unmatchedRoute',
+    );
   });
 
   test('when host.json is read, then the queue and route settings match what the code assumes', () => {
     expect(hostJson.extensions.http.routePrefix).toBe(ROUTE_PREFIX);
-    expect(hostJson.extensions.queues).toMatchObject({ maxDequeueCount: MAX_DEQUEUE_COUNT, messageEncoding: 'base64' });
+    expect(hostJson.extensions.queues).toMatchObject({
+      maxDequeueCount: MAX_DEQUEUE_COUNT,
+      messageEncoding: 'base64',
+    });
     expect(hostJson.extensionBundle.id).toBe('Microsoft.Azure.Functions.ExtensionBundle');
   });
 
@@ -70,7 +106,18 @@ describe('the Functions bundle', () => {
     const text = fs.readFileSync(path.join(root, 'local.settings.example.json'), 'utf8');
     // Core Tools reads // comments; strip whole-line comments to parse it here.
     const settings = JSON.parse(text.replace(/^\s*\/\/.*$/gm, '')).Values;
-    expect(settings).toMatchObject({ FUNCTIONS_WORKER_RUNTIME: 'node', SCAN_SCHEDULE: '0 */15 * * * *', AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
-    for (const name of ['TENANTS', 'TENANT_ID', 'STATE_STORAGE', 'ACTION_MODE', 'APPLICATIONINSIGHTS_CONNECTION_STRING']) expect(settings).toHaveProperty(name);
+    expect(settings).toMatchObject({
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      SCAN_SCHEDULE: '0 */15 * * * *',
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    });
+    for (const name of [
+      'TENANTS',
+      'TENANT_ID',
+      'STATE_STORAGE',
+      'ACTION_MODE',
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    ])
+      expect(settings).toHaveProperty(name);
   });
 });

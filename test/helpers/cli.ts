@@ -23,7 +23,9 @@ export function parseJson(run: CliRun): any {
   try {
     return JSON.parse(run.stdout);
   } catch {
-    throw new Error(`stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
+    throw new Error(
+      `stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`,
+    );
   }
 }
 
@@ -76,8 +78,16 @@ const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
 export async function runCliBatch(invocations: CliInvocation[]): Promise<CliRun[]> {
   const cli = join(packageRoot(), 'dist', 'src', 'cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (npm test does).`);
-  const runs = invocations.map(({ args, env }) => ({ args, env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)) }));
-  const output = await runNode(['-e', BATCH_DRIVER], { PATH: process.env.PATH ?? '' }, 'sspr-remediator (batch)', JSON.stringify({ cli, runs }));
+  const runs = invocations.map(({ args, env }) => ({
+    args,
+    env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)),
+  }));
+  const output = await runNode(
+    ['-e', BATCH_DRIVER],
+    { PATH: process.env.PATH ?? '' },
+    'sspr-remediator (batch)',
+    JSON.stringify({ cli, runs }),
+  );
   const results = childJson(output, 'sspr-remediator (batch)') as CliRun[];
   results.forEach((run, n) => {
     assertNoSecrets(`the stdout of sspr-remediator ${invocations[n].args[0] ?? ''}`, run.stdout);

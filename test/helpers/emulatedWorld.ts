@@ -9,7 +9,10 @@ export interface EmulatedWorld {
    * An emulator for a scenario (a name in emulator/scenarios, or an object), stopped after the test.
    * The tenant id is a fresh one unless `keepTenantId`, so incidents in the shared Azurite never mix.
    */
-  emulate(scenario: string | Scenario, options?: { change?: (scenario: Scenario) => Scenario; keepTenantId?: boolean }): Promise<{ emulator: RunningEmulator; tenantId: string }>;
+  emulate(
+    scenario: string | Scenario,
+    options?: { change?: (scenario: Scenario) => Scenario; keepTenantId?: boolean },
+  ): Promise<{ emulator: RunningEmulator; tenantId: string }>;
 }
 
 /** The set-up every end-to-end test file shares: one Azurite per file, emulators per test. Call at the top of the file. */

@@ -12,9 +12,17 @@ export interface ChildOutput {
  * Its logs (stderr) must never carry an emulator token or secret: every test that starts a process
  * through here checks that, whatever else it asserts.
  */
-export function runNode(args: string[], env: NodeJS.ProcessEnv, what: string, input?: string): Promise<ChildOutput> {
+export function runNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  what: string,
+  input?: string,
+): Promise<ChildOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      env,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk) => (stdout += chunk));
@@ -37,6 +45,8 @@ export function childJson(output: ChildOutput, what: string): any {
   try {
     return JSON.parse(output.stdout);
   } catch {
-    throw new Error(`${what} printed no JSON (exit ${output.code}):\n${output.stdout}\nstderr:\n${output.stderr}`);
+    throw new Error(
+      `${what} printed no JSON (exit ${output.code}):\n${output.stdout}\nstderr:\n${output.stderr}`,
+    );
   }
 }

@@ -22,8 +22,13 @@ export interface ChildResult<T = any> {
  * NODE_EXTRA_CA_CERTS read at process start, and TLS checks are never to be turned off.
  * The child gets only PATH and `env`: nothing of the test process's environment leaks in.
  */
-export async function runInChild<T = any>(body: string, input: unknown, env: Record<string, string>): Promise<ChildResult<T>> {
-  if (!fs.existsSync(path.join(DIST, 'src'))) throw new Error(`${DIST} is missing: run npm run build first (npm test does).`);
+export async function runInChild<T = any>(
+  body: string,
+  input: unknown,
+  env: Record<string, string>,
+): Promise<ChildResult<T>> {
+  if (!fs.existsSync(path.join(DIST, 'src')))
+    throw new Error(`${DIST} is missing: run npm run build first (npm test does).`);
   const script = `
     const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
     const dist = (relative) => require(require('node:path').join(${JSON.stringify(DIST)}, relative));
@@ -31,7 +36,12 @@ export async function runInChild<T = any>(body: string, input: unknown, env: Rec
       (value) => process.stdout.write(JSON.stringify({ ok: true, value: value === undefined ? null : value })),
       (err) => process.stdout.write(JSON.stringify({ ok: false, error: { name: err && err.name, code: err && err.code, message: String(err && err.message) } })),
     );`;
-  const output = await runNode(['-e', script], { PATH: process.env.PATH ?? '', ...env }, 'a test child', JSON.stringify(input));
+  const output = await runNode(
+    ['-e', script],
+    { PATH: process.env.PATH ?? '', ...env },
+    'a test child',
+    JSON.stringify(input),
+  );
   return { ...childJson(output, 'the test child'), stderr: output.stderr };
 }
 
@@ -50,14 +60,31 @@ export async function runSink<T = any>(
   op: 'find' | 'create' | 'update',
   args: unknown[],
 ): Promise<ChildResult<T>> {
-  const run = await runSinkInChild({ module: `src/adapters/tickets/${sink.file}.js`, loader: sink.loader, sinkClass: sink.className, env: settings, caCertPath, steps: [{ op, args }] });
+  const run = await runSinkInChild({
+    module: `src/adapters/tickets/${sink.file}.js`,
+    loader: sink.loader,
+    sinkClass: sink.className,
+    env: settings,
+    caCertPath,
+    steps: [{ op, args }],
+  });
   const [result] = run.results;
-  const error = result.error ? { code: result.error.code ?? undefined, message: result.error.message } : undefined;
-  return { ok: result.ok === true, value: result.ok ? (result.value ?? null) : undefined, error, stderr: run.stderr };
+  const error = result.error
+    ? { code: result.error.code ?? undefined, message: result.error.message }
+    : undefined;
+  return {
+    ok: result.ok === true,
+    value: result.ok ? (result.value ?? null) : undefined,
+    error,
+    stderr: run.stderr,
+  };
 }
 
 /** An admin with the given UPN, for ticket content in tests. */
-export function admin(userPrincipalName: string | null, userId = '11111111-1111-1111-1111-111111111111'): AffectedAdmin {
+export function admin(
+  userPrincipalName: string | null,
+  userId = '11111111-1111-1111-1111-111111111111',
+): AffectedAdmin {
   return {
     userId,
     userPrincipalName,
@@ -87,6 +114,15 @@ export function ticketContent(incidentId: string, overrides: Partial<TicketConte
 }
 
 /** What a sink is given for `event`: on an update the last admin is the new one; once resolved the switch reads on. */
-export function contentFor(incidentId: string, event: TicketEvent, admins: AffectedAdmin[] = [admin('ada@contoso.com', randomUUID())]): TicketContent {
-  return ticketContent(incidentId, { event, admins, newAdmins: event === 'updated' ? admins.slice(-1) : [], policy: { allowedToUseSSPR: event === 'resolved' } });
+export function contentFor(
+  incidentId: string,
+  event: TicketEvent,
+  admins: AffectedAdmin[] = [admin('ada@contoso.com', randomUUID())],
+): TicketContent {
+  return ticketContent(incidentId, {
+    event,
+    admins,
+    newAdmins: event === 'updated' ? admins.slice(-1) : [],
+    policy: { allowedToUseSSPR: event === 'resolved' },
+  });
 }

@@ -63,8 +63,11 @@ const mod = require(process.env.SINK_MODULE);
 /** Runs a ticket sink from dist/ in its own Node process against the emulator's HTTPS fakes. */
 export async function runSinkInChild(options: SinkInChildOptions): Promise<SinkRun> {
   const modulePath = join(packageRoot(), 'dist', options.module);
-  if (!existsSync(modulePath)) throw new Error(`${modulePath} is missing: run \`npm run build\` before the integration tests.`);
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', ...options.env,
+  if (!existsSync(modulePath))
+    throw new Error(`${modulePath} is missing: run \`npm run build\` before the integration tests.`);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    ...options.env,
     NODE_EXTRA_CA_CERTS: options.caCertPath,
     SINK_MODULE: modulePath,
     SINK_LOADER: options.loader,

@@ -32,7 +32,14 @@ const read = (relative: string) => fs.readFileSync(path.join(ROOT, relative), 'u
 const exists = (relative: string) => fs.existsSync(path.join(ROOT, relative));
 
 /** The docs this checks: the README and docs/*.md. Links are also checked in the other READMEs. */
-const DOCS = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const LINKED = [...DOCS, 'infra/README.md', 'emulator/README.md'].filter(exists);
 
 /** .gitignore entries: what a clean clone lacks until a build or a run writes it (dist/, bench/results.json). */
@@ -42,7 +49,11 @@ const ignoredPatterns = read('.gitignore')
   .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('!'))
   .map((entry) => {
     const anchored = entry.replace(/\/$/, '').includes('/');
-    const body = entry.replace(/^\//, '').replace(/\/$/, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
+    const body = entry
+      .replace(/^\//, '')
+      .replace(/\/$/, '')
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*');
     return new RegExp(`${anchored ? '^' : '(?:^|/)'}${body}(?:/|$)`);
   });
 const ignored = (relative: string) => ignoredPatterns.some((pattern) => pattern.test(relative));
@@ -59,9 +70,12 @@ const FILES = repoFiles();
 /** Top-level folders, with the git-ignored ones (`dist/`) that docs may name before a build. */
 const TOP_LEVEL_DIRS = [
   ...new Set(
-    [...FILES.filter((f) => /^[^/]+\/$/.test(f)), ...read('.gitignore').split('\n').filter((line) => /^[\w.-]+\/$/.test(line.trim()))].map((dir) =>
-      dir.trim().replace(/\/$/, ''),
-    ),
+    [
+      ...FILES.filter((f) => /^[^/]+\/$/.test(f)),
+      ...read('.gitignore')
+        .split('\n')
+        .filter((line) => /^[\w.-]+\/$/.test(line.trim())),
+    ].map((dir) => dir.trim().replace(/\/$/, '')),
   ),
 ];
 
@@ -76,7 +90,9 @@ const EXTERNAL_SETTINGS: Record<string, string> = {
   FUNCTIONS_WORKER_RUNTIME: 'the Azure Functions host',
 };
 /** Every setting src/ reads (zod schema keys, `env.NAME`, `%NAME%` bindings), with where. */
-const READS = sourceFiles(path.join(ROOT, 'src')).flatMap((file) => settingsReadIn(file, fs.readFileSync(file, 'utf8'), ROOT));
+const READS = sourceFiles(path.join(ROOT, 'src')).flatMap((file) =>
+  settingsReadIn(file, fs.readFileSync(file, 'utf8'), ROOT),
+);
 /** One-word settings (`TENANTS`) count as setting names in the docs only because the code reads them. */
 const ONE_WORD_SETTINGS = new Set(READS.map((r) => r.name).filter((name) => /^[A-Z]+$/.test(name)));
 const namesIn = (doc: string) => settingNames(read(doc), ONE_WORD_SETTINGS);
@@ -84,14 +100,23 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('docs: how the checks read Markdown', () => {
   test('when headings repeat or carry code and punctuation, then anchors follow GitHub', () => {
-    expect(githubSlug('What was checked here, and what only a run in Azure can prove')).toBe('what-was-checked-here-and-what-only-a-run-in-azure-can-prove');
-    expect(githubSlug('The runbook fix (`REMEDIATION_METHOD=runbook`)')).toBe('the-runbook-fix-remediation_methodrunbook');
-    expect([...headingAnchors('# A\n## Notes\n```\n# not a heading\n```\n### Notes\n')]).toEqual(['a', 'notes', 'notes-1']);
+    expect(githubSlug('What was checked here, and what only a run in Azure can prove')).toBe(
+      'what-was-checked-here-and-what-only-a-run-in-azure-can-prove',
+    );
+    expect(githubSlug('The runbook fix (`REMEDIATION_METHOD=runbook`)')).toBe(
+      'the-runbook-fix-remediation_methodrunbook',
+    );
+    expect([...headingAnchors('# A\n## Notes\n```\n# not a heading\n```\n### Notes\n')]).toEqual([
+      'a',
+      'notes',
+      'notes-1',
+    ]);
   });
 
   test('when a link points at a missing file or heading, then the check names the document line', () => {
     const repo = { exists: (f: string) => ['docs/A.md', 'src'].includes(f), read: () => '# Setup\n' };
-    const doc = 'x\n[a](A.md#setup) [b](A.md#gone) [c](../src) [d](missing.md) [e](https://example.com/x.md) `[f](nope.md)`\n';
+    const doc =
+      'x\n[a](A.md#setup) [b](A.md#gone) [c](../src) [d](missing.md) [e](https://example.com/x.md) `[f](nope.md)`\n';
     expect(linkProblems('docs/B.md', doc, repo)).toEqual([
       expect.stringMatching(/^docs\/B\.md:2: .*#gone/),
       expect.stringMatching(/^docs\/B\.md:2: .*docs\/missing\.md/),
@@ -100,10 +125,20 @@ describe('docs: how the checks read Markdown', () => {
   });
 
   test('when code spans hold settings, error codes and paths, then each is told apart', () => {
-    const doc = 'Set `SCAN_SCHEDULE`, `TENANTS` and `AzureWebJobsStorage__*` (`GET /api/health`); timer `%SCAN_SCHEDULE%`; `AUTH.WRONG_TENANT`, `TICKET.<SYSTEM>_FAILED`; `src/app/` and `../shared/DESIGN.md`.\n```bash\nbash infra/scripts/x.sh   # GRAPH_SP=$(az …)\n```\nnpm run demo\n';
-    expect(settingNames(doc, new Set(['TENANTS'])).map((f) => f.value)).toEqual(['SCAN_SCHEDULE', 'TENANTS', 'AzureWebJobsStorage__*', 'SCAN_SCHEDULE']);
+    const doc =
+      'Set `SCAN_SCHEDULE`, `TENANTS` and `AzureWebJobsStorage__*` (`GET /api/health`); timer `%SCAN_SCHEDULE%`; `AUTH.WRONG_TENANT`, `TICKET.<SYSTEM>_FAILED`; `src/app/` and `../shared/DESIGN.md`.\n```bash\nbash infra/scripts/x.sh   # GRAPH_SP=$(az …)\n```\nnpm run demo\n';
+    expect(settingNames(doc, new Set(['TENANTS'])).map((f) => f.value)).toEqual([
+      'SCAN_SCHEDULE',
+      'TENANTS',
+      'AzureWebJobsStorage__*',
+      'SCAN_SCHEDULE',
+    ]);
     expect(errorCodes(doc).map((f) => f.value)).toEqual(['AUTH.WRONG_TENANT', 'TICKET.<SYSTEM>_FAILED']);
-    expect(repoPaths(doc, ['src', 'infra']).map((f) => `${f.line}:${f.value}`)).toEqual(['1:src/app/', '1:../shared/DESIGN.md', '3:infra/scripts/x.sh']);
+    expect(repoPaths(doc, ['src', 'infra']).map((f) => `${f.line}:${f.value}`)).toEqual([
+      '1:src/app/',
+      '1:../shared/DESIGN.md',
+      '3:infra/scripts/x.sh',
+    ]);
     expect(npmScripts(doc).map((f) => f.value)).toEqual(['demo']);
   });
 
@@ -128,8 +163,17 @@ describe('docs: how the checks read Markdown', () => {
   });
 
   test('when a layout tree nests folders, then each entry is a path from the root', () => {
-    const tree = '```\nsrc/\n  cli.ts            entry\n  scan/             the use case\n                    window, model\n  actions/          acting;\n                    tickets/ sinks\nemulator/           fake\ntest/unit           tests\n```';
-    expect(layoutPaths(tree).map((f) => f.value)).toEqual(['src/', 'src/cli.ts', 'src/scan/', 'src/actions/', 'src/actions/tickets/', 'emulator/', 'test/unit']);
+    const tree =
+      '```\nsrc/\n  cli.ts            entry\n  scan/             the use case\n                    window, model\n  actions/          acting;\n                    tickets/ sinks\nemulator/           fake\ntest/unit           tests\n```';
+    expect(layoutPaths(tree).map((f) => f.value)).toEqual([
+      'src/',
+      'src/cli.ts',
+      'src/scan/',
+      'src/actions/',
+      'src/actions/tickets/',
+      'emulator/',
+      'test/unit',
+    ]);
   });
 });
 
@@ -139,11 +183,16 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
   });
 
   test('when the docs name `npm run <script>`, then package.json has that script', () => {
-    const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
+    const scripts = Object.keys(
+      (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts,
+    );
     const problems = DOCS.flatMap((doc) =>
       npmScripts(read(doc))
         .filter(({ value }) => !scripts.includes(value))
-        .map(({ value, line }) => `${doc}:${line}: npm run ${value}, but package.json has no script "${value}" (it has ${scripts.join(', ')}).`),
+        .map(
+          ({ value, line }) =>
+            `${doc}:${line}: npm run ${value}, but package.json has no script "${value}" (it has ${scripts.join(', ')}).`,
+        ),
     );
     expect(problems).toEqual([]);
   });
@@ -156,7 +205,10 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
     const problems = DOCS.flatMap((doc) =>
       namesIn(doc)
         .filter(({ value }) => !known(value))
-        .map(({ value, line }) => `${doc}:${line}: \`${value}\` looks like a setting, but nothing in src/, infra/, bench/ or bin/ names it.`),
+        .map(
+          ({ value, line }) =>
+            `${doc}:${line}: \`${value}\` looks like a setting, but nothing in src/, infra/, bench/ or bin/ names it.`,
+        ),
     );
     expect(problems).toEqual([]);
     const named = new Set(DOCS.flatMap((doc) => namesIn(doc).map((f) => f.value)));
@@ -167,22 +219,31 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
     const mentioned = new Set(DOCS.flatMap((doc) => namesIn(doc).map((f) => f.value)));
     const problems = [...new Map(READS.map((r) => [r.name, r])).values()]
       .filter((r) => !mentioned.has(r.name))
-      .map((r) => `${r.name} is read by ${r.source}, but neither README.md nor docs/*.md names it in backticks.`);
+      .map(
+        (r) => `${r.name} is read by ${r.source}, but neither README.md nor docs/*.md names it in backticks.`,
+      );
     expect(problems).toEqual([]);
   });
 
   test('when the docs give a setting a default, then it is the default the code or infra/main.parameters.json has', () => {
     const problems = DOCS.flatMap((doc) =>
       documentedDefaults(read(doc)).flatMap((documented) => {
-        const wrong = documented.kind === 'azd' ? azdDefaultProblem(documented) : appDefaultProblem(documented);
-        return wrong ? [`${doc}:${documented.line}: ${documented.name} is documented with the default "${documented.value}", but ${wrong}.`] : [];
+        const wrong =
+          documented.kind === 'azd' ? azdDefaultProblem(documented) : appDefaultProblem(documented);
+        return wrong
+          ? [
+              `${doc}:${documented.line}: ${documented.name} is documented with the default "${documented.value}", but ${wrong}.`,
+            ]
+          : [];
       }),
     );
     expect(problems).toEqual([]);
   });
 
   test('when the docs name an error code, then src/ raises it', () => {
-    const srcText = FILES.filter((f) => f.startsWith('src/') && f.endsWith('.ts')).map(read).join('\n');
+    const srcText = FILES.filter((f) => f.startsWith('src/') && f.endsWith('.ts'))
+      .map(read)
+      .join('\n');
     const raised = (code: string) => {
       const pattern = code
         .split(/(<[A-Z]+>)/)
@@ -193,7 +254,10 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
     const problems = DOCS.flatMap((doc) =>
       errorCodes(read(doc))
         .filter(({ value }) => !raised(value))
-        .map(({ value, line }) => `${doc}:${line}: \`${value}\` looks like an error code, but no string in src/ is that code.`),
+        .map(
+          ({ value, line }) =>
+            `${doc}:${line}: \`${value}\` looks like an error code, but no string in src/ is that code.`,
+        ),
     );
     expect(problems).toEqual([]);
   });
@@ -209,7 +273,8 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
     const markdownFiles = new Set(FILES.filter((f) => f.endsWith('.md')).map((f) => path.posix.basename(f)));
     for (const doc of DOCS) {
       for (const { value, line } of codeSpans(read(doc))) {
-        if (/^[\w.-]+\.md$/.test(value) && !markdownFiles.has(value)) problems.push(`${doc}:${line}: \`${value}\` is no Markdown file of the repository.`);
+        if (/^[\w.-]+\.md$/.test(value) && !markdownFiles.has(value))
+          problems.push(`${doc}:${line}: \`${value}\` is no Markdown file of the repository.`);
       }
     }
     expect(problems).toEqual([]);
@@ -221,8 +286,14 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
         .split(/\n\s*\n|\n(?=\s*[-*] )/)
         .filter((paragraph) => paragraph.includes('`test.failing`'))
         .flatMap((paragraph) => repoPaths(paragraph, ['test']).map((f) => f.value))
-        .filter((file) => file.endsWith('.test.ts') && !/\b(?:test|it)\.failing\s*\(/.test(exists(file) ? read(file) : ''))
-        .map((file) => `${doc}: ${file} is called a failing test (\`test.failing\`), but it has none: the gap is closed, say so.`),
+        .filter(
+          (file) =>
+            file.endsWith('.test.ts') && !/\b(?:test|it)\.failing\s*\(/.test(exists(file) ? read(file) : ''),
+        )
+        .map(
+          (file) =>
+            `${doc}: ${file} is called a failing test (\`test.failing\`), but it has none: the gap is closed, say so.`,
+        ),
     );
     expect(problems).toEqual([]);
   });
@@ -233,13 +304,19 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
     const block = fencedBlocks(section)[0];
     expect(block).toBeDefined();
     const entries = layoutPaths(block.value).map((f) => f.value.replace(/\/$/, ''));
-    expect(entries.filter((entry) => !exists(entry)).map((entry) => `${entry} is in the layout but not in the repository`)).toEqual([]);
+    expect(
+      entries
+        .filter((entry) => !exists(entry))
+        .map((entry) => `${entry} is in the layout but not in the repository`),
+    ).toEqual([]);
     const expected = [
       ...FILES.filter((f) => /^src\/[^/]+(\/|\.ts)$/.test(f)),
       ...FILES.filter((f) => /^test\/[^/]+\/$/.test(f)),
       ...FILES.filter((f) => /^[^./][^/]*\/$/.test(f) && f !== 'test/'),
     ].map((f) => f.replace(/\/$/, ''));
-    expect(expected.filter((f) => !entries.includes(f)).map((f) => `${f} is missing from the layout`)).toEqual([]);
+    expect(
+      expected.filter((f) => !entries.includes(f)).map((f) => `${f} is missing from the layout`),
+    ).toEqual([]);
   });
 
   test('when a documented default is wrong, then the check says what the code or the azd parameters have', () => {
@@ -247,12 +324,20 @@ describe('docs: README.md and docs/*.md against the repository and the code', ()
     expect(appDefaultProblem({ ...at, name: 'SCAN_LOOKBACK', value: '12h' })).toMatch(/default differs/);
     expect(appDefaultProblem({ ...at, name: 'JIRA_ISSUE_TYPE', value: 'Bug' })).toMatch(/default differs/);
     expect(appDefaultProblem({ ...at, name: 'JIRA_API_TOKEN', value: 'x' })).toMatch(/requires it/);
-    expect(appDefaultProblem({ ...at, name: 'SCAN_SCHEDULE', value: '0 */15 * * * *' })).toMatch(/requires it/);
-    expect(appDefaultProblem({ ...at, name: 'TENANT_LEASE_SECONDS', value: '90' })).toMatch(/refuses that value/);
+    expect(appDefaultProblem({ ...at, name: 'SCAN_SCHEDULE', value: '0 */15 * * * *' })).toMatch(
+      /requires it/,
+    );
+    expect(appDefaultProblem({ ...at, name: 'TENANT_LEASE_SECONDS', value: '90' })).toMatch(
+      /refuses that value/,
+    );
     expect(appDefaultProblem({ ...at, name: 'NOT_A_SETTING', value: 'x' })).toMatch(/cannot check/);
     expect(appDefaultProblem({ ...at, name: 'TENANT_LEASE_SECONDS', value: '60' })).toBeUndefined();
-    expect(azdDefaultProblem({ ...at, kind: 'azd', name: 'ACTION_MODE', value: 'ticket' })).toMatch(/has "report"/);
-    expect(azdDefaultProblem({ ...at, kind: 'azd', name: 'TICKET_SYSTEM', value: 'jira' })).toMatch(/no default/);
+    expect(azdDefaultProblem({ ...at, kind: 'azd', name: 'ACTION_MODE', value: 'ticket' })).toMatch(
+      /has "report"/,
+    );
+    expect(azdDefaultProblem({ ...at, kind: 'azd', name: 'TICKET_SYSTEM', value: 'jira' })).toMatch(
+      /no default/,
+    );
   });
 });
 
@@ -273,7 +358,9 @@ function pathProblem(value: string): string | undefined {
 
 /** What infra/main.parameters.json gives an azd environment value: `${NAME=default}` or `${NAME}` (none). */
 function azdDefaultProblem({ name, value }: DocumentedDefault): string | undefined {
-  const parameters = (JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: unknown }> }).parameters;
+  const parameters = (
+    JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: unknown }> }
+  ).parameters;
   const defaults = new Map<string, string | undefined>();
   for (const { value: text } of Object.values(parameters)) {
     const m = typeof text === 'string' ? /^\$\{(\w+)(?:=([^}]*))?\}$/.exec(text) : null;
@@ -293,13 +380,19 @@ function azdDefaultProblem({ name, value }: DocumentedDefault): string | undefin
 const fieldSchemas = new Map<string, z.ZodType>();
 for (const file of sourceFiles(path.join(ROOT, 'src'))) {
   const text = fs.readFileSync(file, 'utf8');
-  if (!/\bexport const \w+\s*=\s*z\s*\.\s*object\s*\(/.test(text) || settingsReadIn(file, text, ROOT).length === 0) continue;
+  if (
+    !/\bexport const \w+\s*=\s*z\s*\.\s*object\s*\(/.test(text) ||
+    settingsReadIn(file, text, ROOT).length === 0
+  )
+    continue;
   for (const value of Object.values(require(file) as Record<string, unknown>)) {
     if (!(value instanceof z.ZodObject)) continue;
-    for (const [key, field] of Object.entries(value.shape as Record<string, z.ZodType>)) if (SETTING_NAME.test(key)) fieldSchemas.set(key, field);
+    for (const [key, field] of Object.entries(value.shape as Record<string, z.ZodType>))
+      if (SETTING_NAME.test(key)) fieldSchemas.set(key, field);
   }
 }
-const namesReadBy = (relative: string) => new Set(settingsReadIn(path.join(ROOT, relative), read(relative), ROOT).map((r) => r.name));
+const namesReadBy = (relative: string) =>
+  new Set(settingsReadIn(path.join(ROOT, relative), read(relative), ROOT).map((r) => r.name));
 const CONFIG_SETTINGS = namesReadBy('src/config.ts');
 const FUNCTIONS_SETTINGS = namesReadBy('src/app/functionsSettings.ts');
 /** A valid Functions configuration to take one setting out of. */
@@ -324,16 +417,25 @@ function appDefaultProblem({ name, value }: DocumentedDefault): string | undefin
     } catch (err) {
       return `the code refuses that value (${(err as Error).message.split('\n').slice(-1)[0].trim()})`;
     }
-    return isDeepStrictEqual(without, withValue) ? undefined : `the code's default differs (unset gives ${JSON.stringify(without)}, the value gives ${JSON.stringify(withValue)})`;
+    return isDeepStrictEqual(without, withValue)
+      ? undefined
+      : `the code's default differs (unset gives ${JSON.stringify(without)}, the value gives ${JSON.stringify(withValue)})`;
   };
   const field = fieldSchemas.get(name);
-  if (field) return compare(() => field.parse(undefined), () => field.parse(value));
+  if (field)
+    return compare(
+      () => field.parse(undefined),
+      () => field.parse(value),
+    );
   if (CONFIG_SETTINGS.has(name)) {
     const { env: _unset, ...unset } = loadConfig({});
-    return compare(() => unset, () => {
-      const { env: _set, ...set } = loadConfig({ [name]: value });
-      return set;
-    });
+    return compare(
+      () => unset,
+      () => {
+        const { env: _set, ...set } = loadConfig({ [name]: value });
+        return set;
+      },
+    );
   }
   if (FUNCTIONS_SETTINGS.has(name)) {
     const settings = (env: NodeJS.ProcessEnv) => {
@@ -342,7 +444,10 @@ function appDefaultProblem({ name, value }: DocumentedDefault): string | undefin
       return parsed;
     };
     const { [name]: _left, ...without } = FUNCTIONS_BASE;
-    return compare(() => settings(without), () => settings({ ...without, [name]: value }));
+    return compare(
+      () => settings(without),
+      () => settings({ ...without, [name]: value }),
+    );
   }
   return 'no settings schema in src/ reads it, so the test cannot check the default (state it in words, or teach this test)';
 }

@@ -23,14 +23,18 @@ describe('hardening: publishing', () => {
 
   test('when a policy allows basic auth or is commented out, then the reading shows it', () => {
     const api = read('app/api.bicep');
-    const allowed = fromText(api.file, api.text.replace(/name: 'scm'\n(\s*)allow: false/, "name: 'scm'\n$1allow: true"));
+    const allowed = fromText(
+      api.file,
+      api.text.replace(/name: 'scm'\n(\s*)allow: false/, "name: 'scm'\n$1allow: true"),
+    );
     expect(basicPublishingPolicies(allowed)).toContainEqual({ name: 'scm', allow: 'true' });
-    const plain = fromText(api.file, "resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {\n  parent: site\n  name: 'ftp'\n  properties: {\n    allow: false\n  }\n}\n// basicPublishingCredentialsPolicies: [ { name: 'scm', allow: false } ]\n");
+    const plain = fromText(
+      api.file,
+      "resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {\n  parent: site\n  name: 'ftp'\n  properties: {\n    allow: false\n  }\n}\n// basicPublishingCredentialsPolicies: [ { name: 'scm', allow: false } ]\n",
+    );
     expect(basicPublishingPolicies(plain)).toEqual([{ name: 'ftp', allow: 'false' }]);
   });
 });
-
-
 
 describe('hardening: Key Vault', () => {
   test('when the vault is declared, then soft delete and purge protection are on', () => {
@@ -41,9 +45,15 @@ describe('hardening: Key Vault', () => {
 
   test('when purge protection is switched off or only mentioned in a comment, then the reading shows it', () => {
     const vault = read('app/keyvault.bicep');
-    const off = fromText(vault.file, vault.text.replace('enablePurgeProtection: true', 'enablePurgeProtection: false'));
+    const off = fromText(
+      vault.file,
+      vault.text.replace('enablePurgeProtection: true', 'enablePurgeProtection: false'),
+    );
     expect(moduleSetting(off, 'vault', 'enablePurgeProtection')).toBe('false');
-    const commented = fromText(vault.file, vault.text.replace('enablePurgeProtection: true', '// enablePurgeProtection: true'));
+    const commented = fromText(
+      vault.file,
+      vault.text.replace('enablePurgeProtection: true', '// enablePurgeProtection: true'),
+    );
     expect(moduleSetting(commented, 'vault', 'enablePurgeProtection')).toBeUndefined();
   });
 });
@@ -77,9 +87,21 @@ describe('hardening: the activity-log alert on writes that can change what write
 
   test('when a watched operation is dropped or commented out, then the reading misses it', () => {
     const alerts = read('app/alerts.bicep');
-    const dropped = fromText(alerts.file, alerts.text.replace("equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'", "// equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'"));
-    expect(activityLogAlerts(dropped)[0].operationNames).not.toContain('Microsoft.Automation/automationAccounts/runbooks/draft/write');
-    expect(activityLogAlerts(fromText(alerts.file, "// resource a 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {}\n"))).toEqual([]);
+    const dropped = fromText(
+      alerts.file,
+      alerts.text.replace(
+        "equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'",
+        "// equals: 'Microsoft.Automation/automationAccounts/runbooks/draft/write'",
+      ),
+    );
+    expect(activityLogAlerts(dropped)[0].operationNames).not.toContain(
+      'Microsoft.Automation/automationAccounts/runbooks/draft/write',
+    );
+    expect(
+      activityLogAlerts(
+        fromText(alerts.file, "// resource a 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {}\n"),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -113,32 +135,60 @@ describe('hardening: opt-in private networking', () => {
 
   test('when privateNetworking is false, then nothing else changes: every other use of the network is behind it, and public access stays Enabled', () => {
     const bicep = main();
-    expect(networkUsesOutside(bicep, ['privateEndpoints'])).toEqual(["    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''"]);
+    expect(networkUsesOutside(bicep, ['privateEndpoints'])).toEqual([
+      "    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''",
+    ]);
     expect(bicep.text).toMatch(/^var publicNetworkAccess = privateNetworking \? 'Disabled' : 'Enabled'$/m);
-    for (const symbol of ['storage', 'keyVault', 'automation']) expect([symbol, moduleSetting(bicep, symbol, 'publicNetworkAccess')]).toEqual([symbol, 'publicNetworkAccess']);
+    for (const symbol of ['storage', 'keyVault', 'automation'])
+      expect([symbol, moduleSetting(bicep, symbol, 'publicNetworkAccess')]).toEqual([
+        symbol,
+        'publicNetworkAccess',
+      ]);
     for (const file of ['app/storage.bicep', 'app/keyvault.bicep', 'app/automation.bicep']) {
       expect([file, paramDefault(read(file), 'publicNetworkAccess')]).toEqual([file, "'Enabled'"]);
     }
     const api = read('app/api.bicep');
     expect(paramDefault(api, 'virtualNetworkSubnetId')).toBe("''");
-    expect(moduleSetting(api, 'site', 'virtualNetworkSubnetId')).toBe('empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId');
+    expect(moduleSetting(api, 'site', 'virtualNetworkSubnetId')).toBe(
+      'empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId',
+    );
   });
 
   test('when a network output is used outside the gate, or a module is ungated, then the checks show it', () => {
     const bicep = main();
-    const leaked = fromText(bicep.file, bicep.text.replace("virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''", 'virtualNetworkSubnetId: network!.outputs.appSubnetId'));
-    expect(networkUsesOutside(leaked, ['privateEndpoints'])).toEqual(['    virtualNetworkSubnetId: network!.outputs.appSubnetId']);
-    const ungated = fromText(bicep.file, bicep.text.replace("module network 'app/network.bicep' = if (privateNetworking) {", "module network 'app/network.bicep' = {"));
+    const leaked = fromText(
+      bicep.file,
+      bicep.text.replace(
+        "virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''",
+        'virtualNetworkSubnetId: network!.outputs.appSubnetId',
+      ),
+    );
+    expect(networkUsesOutside(leaked, ['privateEndpoints'])).toEqual([
+      '    virtualNetworkSubnetId: network!.outputs.appSubnetId',
+    ]);
+    const ungated = fromText(
+      bicep.file,
+      bicep.text.replace(
+        "module network 'app/network.bicep' = if (privateNetworking) {",
+        "module network 'app/network.bicep' = {",
+      ),
+    );
     expect(moduleCondition(ungated, 'network')).toBeUndefined();
   });
 
   test('when private networking is on, then the app subnet is delegated for Flex Consumption and storage (blob, queue, table) and Key Vault get endpoints in their private DNS zones', () => {
     const network = read('app/network.bicep');
     expect(network.text).toMatch(/serviceName: 'Microsoft\.App\/environments'/);
-    for (const zone of ['privatelink.blob.', 'privatelink.queue.', 'privatelink.table.']) expect(network.text).toContain(`'${zone}\${environment().suffixes.storage}'`);
-    expect(network.text).toContain(".vaultcore.");
+    for (const zone of ['privatelink.blob.', 'privatelink.queue.', 'privatelink.table.'])
+      expect(network.text).toContain(`'${zone}\${environment().suffixes.storage}'`);
+    expect(network.text).toContain('.vaultcore.');
     const endpoints = read('app/private-endpoints.bicep');
-    expect([...endpoints.text.matchAll(/groupId: '(\w+)'/g)].map((m) => m[1])).toEqual(['blob', 'queue', 'table', 'vault']);
+    expect([...endpoints.text.matchAll(/groupId: '(\w+)'/g)].map((m) => m[1])).toEqual([
+      'blob',
+      'queue',
+      'table',
+      'vault',
+    ]);
     expect(endpoints.text).toMatch(/privateDnsZoneId: e\.zoneId/);
   });
 });

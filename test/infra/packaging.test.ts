@@ -9,7 +9,10 @@ import { assertDemoPackages, DEMO_PACKAGES } from '../../src/cli';
  * not part of a production install, and the Functions bundle does not contain it.
  */
 const ROOT = path.join(__dirname, '../..');
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const DEV_ONLY = ['azurite', 'fastify', 'selfsigned'];
 
 describe('packaging: production dependencies', () => {
@@ -19,14 +22,18 @@ describe('packaging: production dependencies', () => {
       expect([name, name in pkg.devDependencies]).toEqual([name, true]);
     }
     expect([...DEMO_PACKAGES].sort()).toEqual(DEV_ONLY);
-    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; dependencies?: Record<string, string> }> };
-    for (const name of DEV_ONLY) expect([name, lock.packages[`node_modules/${name}`]?.dev]).toEqual([name, true]);
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; dependencies?: Record<string, string> }>;
+    };
+    for (const name of DEV_ONLY)
+      expect([name, lock.packages[`node_modules/${name}`]?.dev]).toEqual([name, true]);
     expect(Object.keys(lock.packages[''].dependencies ?? {})).toEqual(Object.keys(pkg.dependencies));
   });
 
   test('when the Functions bundle is built, then nothing in its entry graph comes from azurite, fastify, selfsigned, the emulator or src/local', async () => {
     const entry = path.join(ROOT, 'dist/src/functions/index.js');
-    if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm ci does) before this test.`);
+    if (!fs.existsSync(entry))
+      throw new Error(`${entry} is missing: run npm run build (npm ci does) before this test.`);
     // The bundle's own configuration, built in memory with its metafile (the inputs esbuild followed).
     const { builds } = require(path.join(ROOT, 'esbuild.config.js')) as { builds: BuildOptions[] };
     const inputs: string[] = [];
@@ -36,14 +43,17 @@ describe('packaging: production dependencies', () => {
     }
     expect(inputs.length).toBeGreaterThan(100);
     expect(inputs.some((input) => input.includes('node_modules/@azure/data-tables/'))).toBe(true);
-    const forbidden = inputs.filter((input) => /node_modules\/(azurite|fastify|selfsigned|@fastify)\/|dist\/emulator\/|dist\/src\/local\//.test(input));
+    const forbidden = inputs.filter((input) =>
+      /node_modules\/(azurite|fastify|selfsigned|@fastify)\/|dist\/emulator\/|dist\/src\/local\//.test(input),
+    );
     expect(forbidden).toEqual([]);
   });
 
   test('when the demo runs in an install without dev dependencies, then it stops with CLI.DEMO_UNAVAILABLE naming what is missing and saying to run npm ci', () => {
     expect(() => assertDemoPackages()).not.toThrow();
     const withoutAzurite = (id: string) => {
-      if (id.startsWith('azurite/') || id.startsWith('fastify/')) throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+      if (id.startsWith('azurite/') || id.startsWith('fastify/'))
+        throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
       return require.resolve(id);
     };
     let error: unknown;

@@ -36,9 +36,21 @@ function codeNeeds(): PermissionNeed[] {
   const graphFix = permissionsNamedIn(read('src/adapters/graph/graphRemediator.ts'));
   const runbookFix = permissionsNamedIn(read('infra/runbooks/Enable-AdminSspr.ps1'));
   return [
-    ...[...new Set(scan)].map((permission) => ({ holder: 'function' as const, permission, condition: 'always' as const })),
-    ...graphFix.map((permission) => ({ holder: 'function' as const, permission, condition: 'graph' as const })),
-    ...runbookFix.map((permission) => ({ holder: 'runbook' as const, permission, condition: 'runbook' as const })),
+    ...[...new Set(scan)].map((permission) => ({
+      holder: 'function' as const,
+      permission,
+      condition: 'always' as const,
+    })),
+    ...graphFix.map((permission) => ({
+      holder: 'function' as const,
+      permission,
+      condition: 'graph' as const,
+    })),
+    ...runbookFix.map((permission) => ({
+      holder: 'runbook' as const,
+      permission,
+      condition: 'runbook' as const,
+    })),
   ];
 }
 
@@ -51,7 +63,9 @@ const sources = () => ({
 
 describe('Graph permissions: code, manifest, README and DEPLOY.md', () => {
   test('when each source is read, then the scan needs the four read permissions and the fix needs Policy.ReadWrite.Authorization', () => {
-    const code = codeNeeds().map((need) => `${need.holder} ${need.permission} ${need.condition}`).sort();
+    const code = codeNeeds()
+      .map((need) => `${need.holder} ${need.permission} ${need.condition}`)
+      .sort();
     expect(code).toEqual([
       'function AuditLog.Read.All always',
       'function Policy.Read.All always',
@@ -72,17 +86,24 @@ describe('Graph permissions: code, manifest, README and DEPLOY.md', () => {
 
   test('when the grant script runs, then the identities it grants to are outputs of main.bicep', () => {
     const outputs = [...read('infra/main.bicep').matchAll(/^output\s+(\w+)\s/gm)].map((m) => m[1]);
-    for (const identity of Object.values(manifest.identities)) expect(outputs).toContain(identity.principalIdVariable);
+    for (const identity of Object.values(manifest.identities))
+      expect(outputs).toContain(identity.principalIdVariable);
   });
 
   test('when the Function identity needs Azure RBAC for the runbook, then Automation Job Operator is granted on the Automation account and nowhere else', () => {
     const bicepFiles = sourceFilesWithExt(path.join(ROOT, 'infra'), '.bicep');
-    const withRole = bicepFiles.filter((file) => fs.readFileSync(file, 'utf8').includes('4fe576fe-1146-4730-92eb-48519fa6bf9f'));
+    const withRole = bicepFiles.filter((file) =>
+      fs.readFileSync(file, 'utf8').includes('4fe576fe-1146-4730-92eb-48519fa6bf9f'),
+    );
     expect(withRole.map((file) => path.relative(ROOT, file))).toEqual(['infra/app/automation.bicep']);
     const automation = read('infra/app/automation.bicep');
     // Granted through the Automation account module's roleAssignments: scoped to that account.
-    expect(automation).toMatch(/module account 'br\/public:avm\/res\/automation\/automation-account:[\d.]+'[\s\S]*roleAssignments:[\s\S]*roleDefinitionIdOrName: automationJobOperator/);
-    expect(readme).toMatch(/Automation Job Operator\*\* \(`4fe576fe-1146-4730-92eb-48519fa6bf9f`\) on the Automation account only/);
+    expect(automation).toMatch(
+      /module account 'br\/public:avm\/res\/automation\/automation-account:[\d.]+'[\s\S]*roleAssignments:[\s\S]*roleDefinitionIdOrName: automationJobOperator/,
+    );
+    expect(readme).toMatch(
+      /Automation Job Operator\*\* \(`4fe576fe-1146-4730-92eb-48519fa6bf9f`\) on the Automation account only/,
+    );
   });
 });
 
@@ -95,8 +116,13 @@ function sourceFilesWithExt(dir: string, ext: string): string[] {
 
 describe('Graph permissions: the comparison fails when one side loses a permission', () => {
   test('when the manifest loses User.Read.All, then the comparison says the code, README and DEPLOY.md have it and the manifest does not', () => {
-    const broken: Manifest = { ...manifest, grants: manifest.grants.filter((grant) => grant.permission !== 'User.Read.All') };
-    expect(comparePermissions({ ...sources(), 'infra/graph-permissions.json': manifestNeeds(broken) })).toEqual([
+    const broken: Manifest = {
+      ...manifest,
+      grants: manifest.grants.filter((grant) => grant.permission !== 'User.Read.All'),
+    };
+    expect(
+      comparePermissions({ ...sources(), 'infra/graph-permissions.json': manifestNeeds(broken) }),
+    ).toEqual([
       'function User.Read.All (always): in code, README.md Permissions, docs/DEPLOY.md but not in infra/graph-permissions.json.',
     ]);
   });
@@ -110,8 +136,16 @@ describe('Graph permissions: the comparison fails when one side loses a permissi
   });
 
   test('when the manifest grants more than the code needs, then the comparison names the extra permission', () => {
-    const broken: Manifest = { ...manifest, grants: [...manifest.grants, { identity: 'function', permission: 'Directory.Read.All', reason: 'more than needed, for the test' }] };
-    expect(comparePermissions({ ...sources(), 'infra/graph-permissions.json': manifestNeeds(broken) })).toEqual([
+    const broken: Manifest = {
+      ...manifest,
+      grants: [
+        ...manifest.grants,
+        { identity: 'function', permission: 'Directory.Read.All', reason: 'more than needed, for the test' },
+      ],
+    };
+    expect(
+      comparePermissions({ ...sources(), 'infra/graph-permissions.json': manifestNeeds(broken) }),
+    ).toEqual([
       'function Directory.Read.All (always): in infra/graph-permissions.json but not in code, README.md Permissions, docs/DEPLOY.md.',
     ]);
   });
@@ -119,7 +153,11 @@ describe('Graph permissions: the comparison fails when one side loses a permissi
   test('when the fix permission moves to the wrong method, then the comparison sees a different condition', () => {
     const broken: Manifest = {
       ...manifest,
-      grants: manifest.grants.map((grant) => (grant.identity === 'runbook' ? { ...grant, when: { actionMode: ['remediate'], remediationMethod: ['graph'] } } : grant)),
+      grants: manifest.grants.map((grant) =>
+        grant.identity === 'runbook'
+          ? { ...grant, when: { actionMode: ['remediate'], remediationMethod: ['graph'] } }
+          : grant,
+      ),
     };
     const found = comparePermissions({ ...sources(), 'infra/graph-permissions.json': manifestNeeds(broken) });
     expect(found).toEqual([
@@ -132,7 +170,11 @@ describe('Graph permissions: the comparison fails when one side loses a permissi
     const broken: Manifest = {
       ...manifest,
       grants: manifest.grants.map((grant) =>
-        grant.identity === 'runbook' ? { ...grant, when: { remediationMethod: ['runbook'] } } : grant.permission === 'Policy.Read.All' ? { ...grant, reason: '' } : grant,
+        grant.identity === 'runbook'
+          ? { ...grant, when: { remediationMethod: ['runbook'] } }
+          : grant.permission === 'Policy.Read.All'
+            ? { ...grant, reason: '' }
+            : grant,
       ),
     };
     expect(manifestProblems(broken)).toEqual([

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EMULATED_RUNBOOK_PARAMETERS } from '../../emulator/arm/automationJobs';
-import { GRAPH_ENVIRONMENTS, RUNBOOK_METHODS, RUNBOOK_PARAMETERS } from '../../src/adapters/automation/automationRemediator';
+import {
+  GRAPH_ENVIRONMENTS,
+  RUNBOOK_METHODS,
+  RUNBOOK_PARAMETERS,
+} from '../../src/adapters/automation/automationRemediator';
 
 /**
  * pwsh is not installed where the tests run, so the runbook is checked as text against what the app
@@ -30,7 +34,9 @@ interface DeclaredParameter {
 function declaredParameters(block: string): DeclaredParameter[] {
   const declarations = block.slice(block.indexOf('(') + 1, -1).split(/,\s*\n/);
   return declarations.map((declaration) => {
-    const variable = /\[(\w+)\]\s*\$(\w+)/.exec(declaration.replace(/\[(Parameter|ValidateSet)\([^)]*\)\]/g, ''));
+    const variable = /\[(\w+)\]\s*\$(\w+)/.exec(
+      declaration.replace(/\[(Parameter|ValidateSet)\([^)]*\)\]/g, ''),
+    );
     if (!variable) throw new Error(`cannot read a parameter from: ${declaration}`);
     const set = /\[ValidateSet\(([^)]*)\)\]/.exec(declaration);
     return {
@@ -51,7 +57,9 @@ describe('Enable-AdminSspr.ps1', () => {
 
   test('when the app maps its cloud to -Environment, then every value is in the ValidateSet, and nothing else is', () => {
     const environment = parameters.find((p) => p.name === 'Environment')!;
-    expect(environment.validateSet?.slice().sort()).toEqual([...new Set(Object.values(GRAPH_ENVIRONMENTS))].sort());
+    expect(environment.validateSet?.slice().sort()).toEqual(
+      [...new Set(Object.values(GRAPH_ENVIRONMENTS))].sort(),
+    );
     expect(script).toMatch(/\[string\]\$Environment\s*=\s*'Global'/);
   });
 
@@ -76,7 +84,11 @@ describe('Enable-AdminSspr.ps1', () => {
     const [hashtable, write] = statements.slice(-2);
     const keys = /^\$result\s*=\s*\[ordered\]@\{(.*)\}$/.exec(hashtable);
     expect(keys).not.toBeNull();
-    expect(keys![1].split(';').map((pair) => pair.split('=')[0].trim())).toEqual(['incidentId', 'allowedToUseSSPR', 'method']);
+    expect(keys![1].split(';').map((pair) => pair.split('=')[0].trim())).toEqual([
+      'incidentId',
+      'allowedToUseSSPR',
+      'method',
+    ]);
     expect(write).toBe('Write-Output ($result | ConvertTo-Json -Compress)');
   });
 
@@ -85,9 +97,13 @@ describe('Enable-AdminSspr.ps1', () => {
     expect(script).toMatch(/Connect-MgGraph -Identity -Environment \$Environment -NoWelcome/);
     expect(script).toMatch(/if \(\$before -eq \$true\)/);
     expect(script).toMatch(/Update-MgPolicyAuthorizationPolicy -AllowedToUseSSPR:\$true/);
-    expect(script).toMatch(/try\s*\{[^}]*Set-MsolCompanySettings -SelfServePasswordResetEnabled \$true[^}]*\}\s*catch/);
+    expect(script).toMatch(
+      /try\s*\{[^}]*Set-MsolCompanySettings -SelfServePasswordResetEnabled \$true[^}]*\}\s*catch/,
+    );
     expect(script).toMatch(/MSOnline was retired in 2025/);
     // No credentials of any kind in or through the script.
-    expect(script).not.toMatch(/ConvertTo-SecureString|PSCredential|ClientSecret|-CertificateThumbprint|password\s*=/i);
+    expect(script).not.toMatch(
+      /ConvertTo-SecureString|PSCredential|ClientSecret|-CertificateThumbprint|password\s*=/i,
+    );
   });
 });

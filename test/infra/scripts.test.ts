@@ -27,12 +27,17 @@ function held(state: FakeAzState): Record<string, string[]> {
   return Object.fromEntries(
     Object.entries(state.assignments).map(([principal, list]) => [
       principal,
-      list.filter((a) => a.resourceId === state.graphSp.id).map((a) => names[a.appRoleId] ?? a.appRoleId).sort(),
+      list
+        .filter((a) => a.resourceId === state.graphSp.id)
+        .map((a) => names[a.appRoleId] ?? a.appRoleId)
+        .sort(),
     ]),
   );
 }
 const writes = (state: FakeAzState) =>
-  state.calls.filter((call) => call[0] === 'rest' && ['post', 'delete', 'put'].includes(call[call.indexOf('--method') + 1]));
+  state.calls.filter(
+    (call) => call[0] === 'rest' && ['post', 'delete', 'put'].includes(call[call.indexOf('--method') + 1]),
+  );
 
 const READS = ['AuditLog.Read.All', 'Policy.Read.All', 'RoleManagement.Read.Directory', 'User.Read.All'];
 
@@ -45,7 +50,14 @@ describe('grant-graph-permissions.sh', () => {
     expect(run.stdout).toMatch(/granting: AuditLog\.Read\.All to the function identity/);
     expect(run.stdout).toMatch(/Microsoft Graph permissions: 4 change\(s\)\.$/m);
     // The Graph of the cloud az is signed in to, when GRAPH_ENDPOINT is not given.
-    expect(run.state.calls[0]).toEqual(['cloud', 'show', '--query', 'endpoints.microsoftGraphResourceId', '--output', 'tsv']);
+    expect(run.state.calls[0]).toEqual([
+      'cloud',
+      'show',
+      '--query',
+      'endpoints.microsoftGraphResourceId',
+      '--output',
+      'tsv',
+    ]);
   });
 
   test('when run a second time, then nothing is sent: every permission is already granted', () => {
@@ -58,38 +70,69 @@ describe('grant-graph-permissions.sh', () => {
   });
 
   test('when switched to remediate with the runbook, then only the runbook identity gets Policy.ReadWrite.Authorization', () => {
-    const run = runWithFakeAz(GRANT, grantEnv('remediate', 'runbook', { GRAPH_ENDPOINT: GRAPH }), initialState());
+    const run = runWithFakeAz(
+      GRANT,
+      grantEnv('remediate', 'runbook', { GRAPH_ENDPOINT: GRAPH }),
+      initialState(),
+    );
     expect(run.status).toBe(0);
-    expect(held(run.state)).toEqual({ [FUNCTION_ID]: READS, [RUNBOOK_ID]: ['Policy.ReadWrite.Authorization'] });
+    expect(held(run.state)).toEqual({
+      [FUNCTION_ID]: READS,
+      [RUNBOOK_ID]: ['Policy.ReadWrite.Authorization'],
+    });
     expect(run.state.calls.some((call) => call[0] === 'cloud')).toBe(false);
   });
 
   test('when switched to approve with the direct Graph method, then the Function identity gets the write permission and the runbook identity not', () => {
     const run = runWithFakeAz(GRANT, grantEnv('approve', 'graph', { GRAPH_ENDPOINT: GRAPH }), initialState());
-    expect(held(run.state)).toEqual({ [FUNCTION_ID]: [...READS, 'Policy.ReadWrite.Authorization'].sort(), [RUNBOOK_ID]: [] });
+    expect(held(run.state)).toEqual({
+      [FUNCTION_ID]: [...READS, 'Policy.ReadWrite.Authorization'].sort(),
+      [RUNBOOK_ID]: [],
+    });
   });
 
   test('when switched back to report, then the write permission is revoked and assignments outside the manifest are left alone', () => {
-    const remediating = runWithFakeAz(GRANT, grantEnv('remediate', 'runbook', { GRAPH_ENDPOINT: GRAPH }), initialState());
-    const unrelated = { id: 'other-assignment', appRoleId: PERMISSION_IDS['Policy.ReadWrite.Authorization'], resourceId: 'some-other-api' };
+    const remediating = runWithFakeAz(
+      GRANT,
+      grantEnv('remediate', 'runbook', { GRAPH_ENDPOINT: GRAPH }),
+      initialState(),
+    );
+    const unrelated = {
+      id: 'other-assignment',
+      appRoleId: PERMISSION_IDS['Policy.ReadWrite.Authorization'],
+      resourceId: 'some-other-api',
+    };
     remediating.state.assignments[RUNBOOK_ID].push(unrelated);
-    const back = runWithFakeAz(GRANT, grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH }), { ...remediating.state, calls: [] });
+    const back = runWithFakeAz(GRANT, grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH }), {
+      ...remediating.state,
+      calls: [],
+    });
     expect(back.status).toBe(0);
-    expect(back.stdout).toMatch(/revoking \(not needed with ACTION_MODE=report, REMEDIATION_METHOD=runbook\): Policy\.ReadWrite\.Authorization from the runbook identity/);
+    expect(back.stdout).toMatch(
+      /revoking \(not needed with ACTION_MODE=report, REMEDIATION_METHOD=runbook\): Policy\.ReadWrite\.Authorization from the runbook identity/,
+    );
     expect(held(back.state)[RUNBOOK_ID]).toEqual([]);
     expect(back.state.assignments[RUNBOOK_ID]).toEqual([unrelated]);
     expect(writes(back.state).map((call) => call[call.indexOf('--method') + 1])).toEqual(['delete']);
   });
 
   test('when DRY_RUN=true, then it says what it would grant and sends nothing', () => {
-    const run = runWithFakeAz(GRANT, grantEnv('remediate', 'runbook', { GRAPH_ENDPOINT: GRAPH, DRY_RUN: 'true' }), initialState());
+    const run = runWithFakeAz(
+      GRANT,
+      grantEnv('remediate', 'runbook', { GRAPH_ENDPOINT: GRAPH, DRY_RUN: 'true' }),
+      initialState(),
+    );
     expect(run.status).toBe(0);
     expect(writes(run.state)).toEqual([]);
     expect(run.stdout).toMatch(/5 change\(s\) \(dry run: nothing sent\)\.$/m);
   });
 
   test('when the signed-in user may not consent, then it stops with exit 3 and the manual steps', () => {
-    const run = runWithFakeAz(GRANT, grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH }), initialState({ forbidWrites: true }));
+    const run = runWithFakeAz(
+      GRANT,
+      grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH }),
+      initialState({ forbidWrites: true }),
+    );
     expect(run.status).toBe(3);
     expect(run.stderr).toMatch(/Authorization_RequestDenied/);
     expect(run.stderr).toMatch(/Privileged Role Administrator or Global\s+Administrator/);
@@ -98,22 +141,38 @@ describe('grant-graph-permissions.sh', () => {
   });
 
   test('when the Function identity is unknown (not provisioned), then it stops and says to run azd provision', () => {
-    const run = runWithFakeAz(GRANT, grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH, FUNCTION_PRINCIPAL_ID: '' }), initialState());
+    const run = runWithFakeAz(
+      GRANT,
+      grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH, FUNCTION_PRINCIPAL_ID: '' }),
+      initialState(),
+    );
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/FUNCTION_PRINCIPAL_ID is empty: cannot grant AuditLog\.Read\.All to the function identity\. Run 'azd provision' first\./);
+    expect(run.stderr).toMatch(
+      /FUNCTION_PRINCIPAL_ID is empty: cannot grant AuditLog\.Read\.All to the function identity\. Run 'azd provision' first\./,
+    );
     expect(writes(run.state)).toEqual([]);
   });
 
   test('when the manifest names a permission Graph does not have, then it stops and names it', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'infra/graph-permissions.json'), 'utf8'));
-    manifest.grants.push({ identity: 'function', permission: 'Policy.Read.Everything', reason: 'a typo, for the test' });
+    manifest.grants.push({
+      identity: 'function',
+      permission: 'Policy.Read.Everything',
+      reason: 'a typo, for the test',
+    });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manifest-'));
     const file = path.join(dir, 'graph-permissions.json');
     fs.writeFileSync(file, JSON.stringify(manifest));
-    const run = runWithFakeAz(GRANT, grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH, GRAPH_PERMISSIONS_FILE: file }), initialState());
+    const run = runWithFakeAz(
+      GRANT,
+      grantEnv('report', 'runbook', { GRAPH_ENDPOINT: GRAPH, GRAPH_PERMISSIONS_FILE: file }),
+      initialState(),
+    );
     fs.rmSync(dir, { recursive: true, force: true });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/Microsoft Graph has no application permission named Policy\.Read\.Everything\./);
+    expect(run.stderr).toMatch(
+      /Microsoft Graph has no application permission named Policy\.Read\.Everything\./,
+    );
   });
 });
 
@@ -132,7 +191,9 @@ describe('publish-runbook.sh', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.state.runbook.published).toBe(script);
-    const requests = run.state.calls.map((call) => `${call[call.indexOf('--method') + 1]} ${call[call.indexOf('--url') + 1]}`);
+    const requests = run.state.calls.map(
+      (call) => `${call[call.indexOf('--method') + 1]} ${call[call.indexOf('--url') + 1]}`,
+    );
     expect(requests).toEqual([
       `get ${runbookId}/content?api-version=2023-11-01`,
       `put ${runbookId}/draft/content?api-version=2023-11-01`,
@@ -142,24 +203,38 @@ describe('publish-runbook.sh', () => {
     ]);
     const put = run.state.calls[1];
     expect(put[put.indexOf('--headers') + 1]).toBe('Content-Type=text/powershell');
-    expect(path.resolve(put[put.indexOf('--body') + 1].replace(/^@/, ''))).toBe(path.join(ROOT, 'infra/runbooks/Enable-AdminSspr.ps1'));
+    expect(path.resolve(put[put.indexOf('--body') + 1].replace(/^@/, ''))).toBe(
+      path.join(ROOT, 'infra/runbooks/Enable-AdminSspr.ps1'),
+    );
   });
 
   test('when the published content is already the file (CRLF aside), then nothing is sent', () => {
-    const run = runWithFakeAz(PUBLISH, env, initialState({ runbook: { published: script.replace(/\n/g, '\r\n') } }));
+    const run = runWithFakeAz(
+      PUBLISH,
+      env,
+      initialState({ runbook: { published: script.replace(/\n/g, '\r\n') } }),
+    );
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/published content is already .*Enable-AdminSspr\.ps1; nothing to do\./);
     expect(writes(run.state)).toEqual([]);
   });
 
   test('when an older version is published, then the new one replaces it', () => {
-    const run = runWithFakeAz(PUBLISH, env, initialState({ runbook: { published: '# old', draft: '# old' } }));
+    const run = runWithFakeAz(
+      PUBLISH,
+      env,
+      initialState({ runbook: { published: '# old', draft: '# old' } }),
+    );
     expect(run.status).toBe(0);
     expect(run.state.runbook.published).toBe(script);
   });
 
   test('when the draft never shows the new content, then it stops instead of publishing the old draft', () => {
-    const run = runWithFakeAz(PUBLISH, { ...env, PUBLISH_TIMEOUT_SECONDS: '0' }, initialState({ runbook: { published: '# old', draft: '# old', draftNeverUpdates: true } }));
+    const run = runWithFakeAz(
+      PUBLISH,
+      { ...env, PUBLISH_TIMEOUT_SECONDS: '0' },
+      initialState({ runbook: { published: '# old', draft: '# old', draftNeverUpdates: true } }),
+    );
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/the draft of Enable-AdminSspr did not show the new content within 0s/);
     expect(run.state.calls.some((call) => call.includes('post'))).toBe(false);

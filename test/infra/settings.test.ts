@@ -31,7 +31,8 @@ const SRC = path.join(ROOT, 'src');
 const DOC_HEADING = '## Settings the deployment does not set';
 
 /** Laptop-only code: the CLI entry point, the demo and the local emulator wiring are not deployed. */
-const notDeployed = (file: string) => file.startsWith(path.join(SRC, 'local') + path.sep) || file === path.join(SRC, 'cli.ts');
+const notDeployed = (file: string) =>
+  file.startsWith(path.join(SRC, 'local') + path.sep) || file === path.join(SRC, 'cli.ts');
 
 /** Set by Bicep for the Functions host or the platform; src/ does not read them. */
 const PLATFORM_SETTINGS = [
@@ -43,9 +44,9 @@ const PLATFORM_SETTINGS = [
 
 const appFiles = sourceFiles(SRC).filter((file) => !notDeployed(file));
 const required = new Set(
-  [automationSettings, azureDevOpsSink, githubSink, jiraSink, servicenowSink, webhookSink].flatMap((exports) => [
-    ...requiredByExportedSchemas(exports as Record<string, unknown>),
-  ]),
+  [automationSettings, azureDevOpsSink, githubSink, jiraSink, servicenowSink, webhookSink].flatMap(
+    (exports) => [...requiredByExportedSchemas(exports as Record<string, unknown>)],
+  ),
 );
 const reads = mergeReads(
   appFiles.flatMap((file) => settingsReadIn(file, fs.readFileSync(file, 'utf8'), ROOT)),
@@ -59,24 +60,41 @@ const documentedOptional = documentedNames(deployDoc, DOC_HEADING);
 describe('settings: the code, infra/app/appsettings.bicep and docs/DEPLOY.md', () => {
   test('when the sources are read, then the settings of config.ts, the Functions app, Automation, telemetry and every ticket system are found', () => {
     const names = new Set(reads.map((r) => r.name));
-    for (const name of ['ACTION_MODE', 'STATE_STORAGE', 'PII_MODE', 'AUTOMATION_ACCOUNT', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'TENANTS', 'JIRA_API_TOKEN', 'TICKET_WEBHOOK_URL']) {
+    for (const name of [
+      'ACTION_MODE',
+      'STATE_STORAGE',
+      'PII_MODE',
+      'AUTOMATION_ACCOUNT',
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'TENANTS',
+      'JIRA_API_TOKEN',
+      'TICKET_WEBHOOK_URL',
+    ]) {
       expect(names).toContain(name);
     }
     expect(reads.find((r) => r.name === 'JIRA_API_TOKEN')).toMatchObject({ scope: 'jira', required: true });
-    expect(reads.find((r) => r.name === 'TICKET_WEBHOOK_SECRET')).toMatchObject({ scope: 'webhook', required: false });
-    expect(reads.find((r) => r.name === 'AUTOMATION_ACCOUNT')).toMatchObject({ scope: 'always', required: true });
+    expect(reads.find((r) => r.name === 'TICKET_WEBHOOK_SECRET')).toMatchObject({
+      scope: 'webhook',
+      required: false,
+    });
+    expect(reads.find((r) => r.name === 'AUTOMATION_ACCOUNT')).toMatchObject({
+      scope: 'always',
+      required: true,
+    });
   });
 
-  test('when appsettings.bicep is read, then it sets the core settings always and each ticket system\'s only for it', () => {
-    expect(set).toEqual(expect.arrayContaining([
-      { name: 'ACTION_MODE', scope: 'always', conditional: false },
-      { name: 'AzureWebJobsStorage__credential', scope: 'always', conditional: false },
-      { name: 'SERVICENOW_PASSWORD', scope: 'servicenow', conditional: false },
-      { name: 'TICKET_WEBHOOK_SECRET', scope: 'webhook', conditional: true },
-    ]));
-    expect(Object.fromEntries(TICKET_SYSTEMS.map((system) => [system, set.some((s) => s.scope === system)]))).toEqual(
-      Object.fromEntries(TICKET_SYSTEMS.map((system) => [system, true])),
+  test("when appsettings.bicep is read, then it sets the core settings always and each ticket system's only for it", () => {
+    expect(set).toEqual(
+      expect.arrayContaining([
+        { name: 'ACTION_MODE', scope: 'always', conditional: false },
+        { name: 'AzureWebJobsStorage__credential', scope: 'always', conditional: false },
+        { name: 'SERVICENOW_PASSWORD', scope: 'servicenow', conditional: false },
+        { name: 'TICKET_WEBHOOK_SECRET', scope: 'webhook', conditional: true },
+      ]),
     );
+    expect(
+      Object.fromEntries(TICKET_SYSTEMS.map((system) => [system, set.some((s) => s.scope === system)])),
+    ).toEqual(Object.fromEntries(TICKET_SYSTEMS.map((system) => [system, true])));
   });
 
   test('when every setting the app reads is compared with what the deployment sets and documents, then nothing is missing, stale or unread', () => {
@@ -85,7 +103,9 @@ describe('settings: the code, infra/app/appsettings.bicep and docs/DEPLOY.md', (
 
   test('when the Functions host reaches storage, then it is by identity: credential managedidentity, service URIs, no connection string or key', () => {
     const names = set.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__queueServiceUri']));
+    expect(names).toEqual(
+      expect.arrayContaining(['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__queueServiceUri']),
+    );
     expect(names).not.toContain('AzureWebJobsStorage');
     expect(appSettingsBicep.text).toMatch(/AzureWebJobsStorage__credential:\s*'managedidentity'/);
     expect(appSettingsBicep.text).not.toMatch(/listKeys|AccountKey|SharedAccessSignature/);
@@ -93,47 +113,74 @@ describe('settings: the code, infra/app/appsettings.bicep and docs/DEPLOY.md', (
 
   test('when a boolean setting is written, then it is the text true/false the app accepts, never string(bool) (which gives True)', () => {
     expect(appSettingsBicep.text).not.toMatch(/:\s*string\(/);
-    expect(appSettingsBicep.text).toMatch(/ALLOW_REVERTING_HARDENING:\s*allowRevertingHardening \? 'true' : 'false'/);
+    expect(appSettingsBicep.text).toMatch(
+      /ALLOW_REVERTING_HARDENING:\s*allowRevertingHardening \? 'true' : 'false'/,
+    );
   });
 });
 
 describe('settings: the check fails when one side loses a setting', () => {
-  const problems = (overrides: Partial<{ reads: SettingRead[]; set: SettingSet[]; documentedOptional: string[] }>) =>
-    checkSettings({ reads, set, documentedOptional, platform: PLATFORM_SETTINGS, ...overrides });
+  const problems = (
+    overrides: Partial<{ reads: SettingRead[]; set: SettingSet[]; documentedOptional: string[] }>,
+  ) => checkSettings({ reads, set, documentedOptional, platform: PLATFORM_SETTINGS, ...overrides });
 
   test('when Bicep stops setting a required setting (AUTOMATION_ACCOUNT), then the check names it and the file that requires it', () => {
     const found = problems({ set: set.filter((s) => s.name !== 'AUTOMATION_ACCOUNT') });
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^AUTOMATION_ACCOUNT is required by src\/adapters\/automation\/automationSettings\.ts:\d+/);
+    expect(found[0]).toMatch(
+      /^AUTOMATION_ACCOUNT is required by src\/adapters\/automation\/automationSettings\.ts:\d+/,
+    );
   });
 
-  test('when Bicep stops setting a ticket system\'s required secret (JIRA_API_TOKEN), then the check names it for jira', () => {
+  test("when Bicep stops setting a ticket system's required secret (JIRA_API_TOKEN), then the check names it for jira", () => {
     expect(problems({ set: set.filter((s) => s.name !== 'JIRA_API_TOKEN') })).toEqual([
-      expect.stringMatching(/^JIRA_API_TOKEN \(TICKET_SYSTEM=jira\) is required by src\/adapters\/tickets\/jiraSink\.ts/),
+      expect.stringMatching(
+        /^JIRA_API_TOKEN \(TICKET_SYSTEM=jira\) is required by src\/adapters\/tickets\/jiraSink\.ts/,
+      ),
     ]);
   });
 
   test('when a required setting is only set in a ?: branch, then the check says it is not set in every case', () => {
-    const found = problems({ set: set.map((s) => (s.name === 'TICKET_WEBHOOK_URL' ? { ...s, conditional: true } : s)) });
-    expect(found).toEqual([expect.stringMatching(/TICKET_WEBHOOK_URL \(TICKET_SYSTEM=webhook\) is required .* not set it in every case/)]);
+    const found = problems({
+      set: set.map((s) => (s.name === 'TICKET_WEBHOOK_URL' ? { ...s, conditional: true } : s)),
+    });
+    expect(found).toEqual([
+      expect.stringMatching(
+        /TICKET_WEBHOOK_URL \(TICKET_SYSTEM=webhook\) is required .* not set it in every case/,
+      ),
+    ]);
   });
 
   test('when an optional setting drops out of the documented list, then the check names it', () => {
-    const found = problems({ documentedOptional: documentedOptional.filter((name) => name !== 'SCAN_LOOKBACK') });
-    expect(found).toEqual([expect.stringMatching(/^SCAN_LOOKBACK is read by src\/config\.ts:\d+.* but neither set .* nor listed in docs\/DEPLOY\.md/)]);
+    const found = problems({
+      documentedOptional: documentedOptional.filter((name) => name !== 'SCAN_LOOKBACK'),
+    });
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^SCAN_LOOKBACK is read by src\/config\.ts:\d+.* but neither set .* nor listed in docs\/DEPLOY\.md/,
+      ),
+    ]);
   });
 
   test('when the app starts reading a new setting, then the check names it until Bicep sets it or the doc lists it', () => {
-    const found = problems({ reads: [...reads, { name: 'NEW_SETTING', scope: 'always', required: false, source: 'src/new.ts:1' }] });
-    expect(found).toEqual(['NEW_SETTING is read by src/new.ts:1 but neither set by infra/app/appsettings.bicep nor listed in docs/DEPLOY.md "Settings the deployment does not set".']);
+    const found = problems({
+      reads: [...reads, { name: 'NEW_SETTING', scope: 'always', required: false, source: 'src/new.ts:1' }],
+    });
+    expect(found).toEqual([
+      'NEW_SETTING is read by src/new.ts:1 but neither set by infra/app/appsettings.bicep nor listed in docs/DEPLOY.md "Settings the deployment does not set".',
+    ]);
   });
 
   test('when Bicep sets a setting with a typo, then the check says nothing reads it', () => {
     const found = problems({ set: [...set, { name: 'ACTON_MODE', scope: 'always', conditional: false }] });
-    expect(found).toEqual([expect.stringMatching(/^ACTON_MODE is set by infra\/app\/appsettings\.bicep but nothing in src\/ reads it/)]);
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^ACTON_MODE is set by infra\/app\/appsettings\.bicep but nothing in src\/ reads it/,
+      ),
+    ]);
   });
 
-  test('when a ticket system is given another system\'s setting, then the check says that system does not read it', () => {
+  test("when a ticket system is given another system's setting, then the check says that system does not read it", () => {
     const found = problems({ set: [...set, { name: 'JIRA_EMAIL', scope: 'github', conditional: false }] });
     expect(found).toEqual(['JIRA_EMAIL is set for TICKET_SYSTEM=github, but that system does not read it.']);
   });
@@ -148,7 +195,8 @@ describe('settings: the check fails when one side loses a setting', () => {
     const config = fs.readFileSync(path.join(SRC, 'config.ts'), 'utf8');
     const without = config.replace(/^\s*PII_MODE: z\.preprocess\([\s\S]*?\),\n(?=\}\);)/m, '');
     expect(without).not.toEqual(config);
-    const names = (text: string) => settingsReadIn(path.join(SRC, 'config.ts'), text, ROOT).map((r) => r.name);
+    const names = (text: string) =>
+      settingsReadIn(path.join(SRC, 'config.ts'), text, ROOT).map((r) => r.name);
     expect(names(config)).toContain('PII_MODE');
     expect(names(without)).not.toContain('PII_MODE');
   });
@@ -220,7 +268,7 @@ const SINK_SCHEMAS = {
   webhook: webhookSink.webhookSettingsSchema,
 } as const;
 
-describe('settings: what the deployment sets passes the app\'s own validation', () => {
+describe("settings: what the deployment sets passes the app's own validation", () => {
   test.each(ACTION_MODES.flatMap((mode) => TICKET_SYSTEMS.map((system) => [mode, system] as const)))(
     'when ACTION_MODE=%s and TICKET_SYSTEM=%s are deployed, then config, Functions, Automation, telemetry and ticket settings all load',
     (mode, system) => {
@@ -230,7 +278,9 @@ describe('settings: what the deployment sets passes the app\'s own validation', 
       expect(automationSettings.automationSettingsSchema.safeParse(env).success).toBe(true);
       expect(() => loadTelemetrySettings(env)).not.toThrow();
       const sink = SINK_SCHEMAS[system].safeParse(env);
-      expect(sink.success ? [] : sink.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`)).toEqual([]);
+      expect(
+        sink.success ? [] : sink.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`),
+      ).toEqual([]);
     },
   );
 
@@ -240,7 +290,7 @@ describe('settings: what the deployment sets passes the app\'s own validation', 
     expect(checkFunctionsSettings(env).problems).toEqual([]);
   });
 
-  test('when a required setting is left out of the deployed settings, then the app\'s validation fails (the comparison above is not vacuous)', () => {
+  test("when a required setting is left out of the deployed settings, then the app's validation fails (the comparison above is not vacuous)", () => {
     const env = deployedEnv('report', '');
     delete env.SCAN_SCHEDULE;
     expect(checkFunctionsSettings(env).problems.map((p) => p.setting)).toEqual(['SCAN_SCHEDULE']);

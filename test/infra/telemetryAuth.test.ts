@@ -14,7 +14,9 @@ const ROOT = path.join(__dirname, '../..');
 
 function telemetryAuthProblems(localAuthDisabled: boolean, telemetrySources: string[]): string[] {
   if (!localAuthDisabled) return [];
-  const usesEntra = telemetrySources.some((text) => /\baadTokenCredential\b|azureMonitorExporterOptions[\s\S]{0,200}\bcredential\b/.test(text));
+  const usesEntra = telemetrySources.some((text) =>
+    /\baadTokenCredential\b|azureMonitorExporterOptions[\s\S]{0,200}\bcredential\b/.test(text),
+  );
   return usesEntra
     ? []
     : [
@@ -22,8 +24,11 @@ function telemetryAuthProblems(localAuthDisabled: boolean, telemetrySources: str
       ];
 }
 
-const localAuthDisabled = paramDefault(readBicep(path.join(ROOT, 'infra/main.bicep')), 'appInsightsDisableLocalAuth') === 'true';
-const telemetrySources = sourceFiles(path.join(ROOT, 'src/adapters/telemetry')).map((file) => fs.readFileSync(file, 'utf8'));
+const localAuthDisabled =
+  paramDefault(readBicep(path.join(ROOT, 'infra/main.bicep')), 'appInsightsDisableLocalAuth') === 'true';
+const telemetrySources = sourceFiles(path.join(ROOT, 'src/adapters/telemetry')).map((file) =>
+  fs.readFileSync(file, 'utf8'),
+);
 
 describe('telemetry authentication: the deployment and the telemetry client', () => {
   test('when local auth is disabled and the client is given an Entra credential, then nothing is reported', () => {
@@ -31,14 +36,16 @@ describe('telemetry authentication: the deployment and the telemetry client', ()
   });
 
   test('when local auth is disabled and the client has no credential, then the check reports that events will be refused', () => {
-    expect(telemetryAuthProblems(true, ['const client = new Client(connectionString);'])).toEqual([expect.stringMatching(/custom events will be refused/)]);
+    expect(telemetryAuthProblems(true, ['const client = new Client(connectionString);'])).toEqual([
+      expect.stringMatching(/custom events will be refused/),
+    ]);
   });
 
   test('when local auth is allowed, then any client works', () => {
     expect(telemetryAuthProblems(false, [''])).toEqual([]);
   });
 
-  test('when the deployment disables local auth, then the app\'s telemetry client authenticates with Entra', () => {
+  test("when the deployment disables local auth, then the app's telemetry client authenticates with Entra", () => {
     expect(localAuthDisabled).toBe(true);
     expect(telemetryAuthProblems(localAuthDisabled, telemetrySources)).toEqual([]);
   });

@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EVENT_NAMES, EVENTS, MEASUREMENT_NAMES, METRIC_NAMES, PROPERTY_NAMES } from '../../src/core/telemetryVocabulary';
+import {
+  EVENT_NAMES,
+  EVENTS,
+  MEASUREMENT_NAMES,
+  METRIC_NAMES,
+  PROPERTY_NAMES,
+} from '../../src/core/telemetryVocabulary';
 import { checkNames, namesUsed, workbookQueries, type Vocabulary } from './lib/telemetryNames';
 
 /**
@@ -9,15 +15,25 @@ import { checkNames, namesUsed, workbookQueries, type Vocabulary } from './lib/t
  */
 const ROOT = path.join(__dirname, '../..');
 const ALERTS = path.join(ROOT, 'infra/alerts');
-const vocabulary: Vocabulary = { events: EVENT_NAMES, metrics: METRIC_NAMES, properties: PROPERTY_NAMES, measurements: MEASUREMENT_NAMES };
+const vocabulary: Vocabulary = {
+  events: EVENT_NAMES,
+  metrics: METRIC_NAMES,
+  properties: PROPERTY_NAMES,
+  measurements: MEASUREMENT_NAMES,
+};
 
-const workbook = JSON.parse(fs.readFileSync(path.join(ROOT, 'infra/workbook/sspr-workbook.json'), 'utf8')) as unknown;
+const workbook = JSON.parse(
+  fs.readFileSync(path.join(ROOT, 'infra/workbook/sspr-workbook.json'), 'utf8'),
+) as unknown;
 const queries = [
   ...workbookQueries(workbook).map(({ title, query }) => ({ where: `workbook "${title}"`, query })),
   ...fs
     .readdirSync(ALERTS)
     .filter((file) => file.endsWith('.kql'))
-    .map((file) => ({ where: `infra/alerts/${file}`, query: fs.readFileSync(path.join(ALERTS, file), 'utf8') })),
+    .map((file) => ({
+      where: `infra/alerts/${file}`,
+      query: fs.readFileSync(path.join(ALERTS, file), 'utf8'),
+    })),
 ];
 const alert = (file: string) => fs.readFileSync(path.join(ALERTS, file), 'utf8');
 
@@ -34,19 +50,30 @@ describe('telemetry names: workbook and alerts against src/core/telemetryVocabul
     ]);
   });
 
-  test.each(queries)('when $where is checked, then every event, property and measurement name is in the vocabulary', ({ where, query }) => {
-    const used = namesUsed(query);
-    expect(used.events.length).toBeGreaterThan(0);
-    expect(checkNames(where, query, vocabulary)).toEqual([]);
-  });
+  test.each(queries)(
+    'when $where is checked, then every event, property and measurement name is in the vocabulary',
+    ({ where, query }) => {
+      const used = namesUsed(query);
+      expect(used.events.length).toBeGreaterThan(0);
+      expect(checkNames(where, query, vocabulary)).toEqual([]);
+    },
+  );
 
   test('when the alerts are read, then they cover a confirmed incident, a failed fix or verification, scan failures and missing scans', () => {
     expect(namesUsed(alert('incident-opened.kql')).events).toEqual(['IncidentOpened']);
-    expect(namesUsed(alert('remediation-failed.kql')).events.sort()).toEqual(['RemediationFailed', 'VerificationFailed']);
+    expect(namesUsed(alert('remediation-failed.kql')).events.sort()).toEqual([
+      'RemediationFailed',
+      'VerificationFailed',
+    ]);
     expect(namesUsed(alert('scan-failed.kql')).events.sort()).toEqual(['ScanFailed', 'ScanPoisoned']);
     expect(namesUsed(alert('scan-missing.kql')).events).toEqual(['ScanCompleted']);
     // Every alert splits by tenant, so its query must return tenantId.
-    for (const file of ['incident-opened.kql', 'remediation-failed.kql', 'scan-failed.kql', 'scan-missing.kql']) {
+    for (const file of [
+      'incident-opened.kql',
+      'remediation-failed.kql',
+      'scan-failed.kql',
+      'scan-missing.kql',
+    ]) {
       expect(alert(file)).toMatch(/\btenantId\b/);
     }
   });
@@ -54,7 +81,11 @@ describe('telemetry names: workbook and alerts against src/core/telemetryVocabul
   test('when the workbook reads measurements, then each is one its event carries (not just any known measurement)', () => {
     for (const { query } of workbookQueries(workbook)) {
       const used = namesUsed(query);
-      const carried = new Set(used.events.flatMap((name) => (EVENTS[name as keyof typeof EVENTS]?.measurements ?? []) as readonly string[]));
+      const carried = new Set(
+        used.events.flatMap(
+          (name) => (EVENTS[name as keyof typeof EVENTS]?.measurements ?? []) as readonly string[],
+        ),
+      );
       for (const measurement of used.measurements) expect(carried).toContain(measurement);
     }
   });
@@ -71,7 +102,10 @@ describe('telemetry names: the check fails when a name is removed on one side', 
   const query = alert('remediation-failed.kql');
 
   test('when the vocabulary loses an event the alert queries, then the check names that event', () => {
-    const broken = { ...vocabulary, events: vocabulary.events.filter((name) => name !== 'VerificationFailed') };
+    const broken = {
+      ...vocabulary,
+      events: vocabulary.events.filter((name) => name !== 'VerificationFailed'),
+    };
     expect(checkNames('remediation-failed.kql', query, broken)).toEqual([
       'remediation-failed.kql: event "VerificationFailed" is not in src/core/telemetryVocabulary.ts EVENTS or METRICS.',
     ]);
@@ -79,7 +113,9 @@ describe('telemetry names: the check fails when a name is removed on one side', 
 
   test('when the vocabulary loses a property, then the check names customDimensions.<property>', () => {
     const broken = { ...vocabulary, properties: vocabulary.properties.filter((name) => name !== 'jobName') };
-    expect(checkNames('remediation-failed.kql', query, broken)).toEqual(['remediation-failed.kql: customDimensions.jobName is not in PROPERTY_NAMES.']);
+    expect(checkNames('remediation-failed.kql', query, broken)).toEqual([
+      'remediation-failed.kql: customDimensions.jobName is not in PROPERTY_NAMES.',
+    ]);
   });
 
   test('when a workbook query misspells an event or a measurement, then the check names them', () => {
@@ -100,6 +136,8 @@ describe('telemetry names: the check fails when a name is removed on one side', 
   });
 
   test('when a name only appears in a comment, then it is not counted as used', () => {
-    expect(namesUsed('// name == "Nope"\ncustomEvents | where name == "ScanFailed"').events).toEqual(['ScanFailed']);
+    expect(namesUsed('// name == "Nope"\ncustomEvents | where name == "ScanFailed"').events).toEqual([
+      'ScanFailed',
+    ]);
   });
 });

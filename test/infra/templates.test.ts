@@ -16,7 +16,16 @@ import {
 } from './lib/bicep';
 import { scan } from './lib/source';
 import avmFixture from './fixtures/avm-modules.json';
-import { avmCallProblems, moduleParamProblems, moduleParamsPassed, outputUseProblems, parameterFileProblems, placeholderProblems, templateProblems, type AvmModule } from './lib/templates';
+import {
+  avmCallProblems,
+  moduleParamProblems,
+  moduleParamsPassed,
+  outputUseProblems,
+  parameterFileProblems,
+  placeholderProblems,
+  templateProblems,
+  type AvmModule,
+} from './lib/templates';
 
 /**
  * What can be checked of the templates without a Bicep compiler (CI on GitHub runs `az bicep build`):
@@ -65,7 +74,13 @@ describe('templates: Bicep files', () => {
   );
 
   test('when main.bicep calls its modules, then every required module parameter is passed and nothing unknown is', () => {
-    expect(moduleParamsPassed(main, 'storage')).toEqual(['name', 'location', 'tags', 'deploymentContainerName', 'publicNetworkAccess']);
+    expect(moduleParamsPassed(main, 'storage')).toEqual([
+      'name',
+      'location',
+      'tags',
+      'deploymentContainerName',
+      'publicNetworkAccess',
+    ]);
     for (const bicep of bicepFiles) expect(moduleParamProblems(bicep, ROOT, readBicep)).toEqual([]);
   });
 
@@ -83,25 +98,48 @@ describe('templates: Bicep files', () => {
     const readText = (file: string) => fs.readFileSync(file, 'utf8');
     for (const bicep of bicepFiles) expect(placeholderProblems(bicep, ROOT, readText)).toEqual([]);
     const alerts = bicepFiles.find((b) => b.file.endsWith('alerts.bicep'))!;
-    const withNewPlaceholder = (file: string) => readText(file) + (file.endsWith('scan-missing.kql') ? '\n// __NEW_THING__' : '');
+    const withNewPlaceholder = (file: string) =>
+      readText(file) + (file.endsWith('scan-missing.kql') ? '\n// __NEW_THING__' : '');
     expect(placeholderProblems(alerts, ROOT, withNewPlaceholder)).toEqual([
-      expect.stringMatching(/^infra\/app\/alerts\.bicep:\d+: \.\.\/alerts\/scan-missing\.kql has __NEW_THING__, which infra\/app\/alerts\.bicep never replaces\.$/),
+      expect.stringMatching(
+        /^infra\/app\/alerts\.bicep:\d+: \.\.\/alerts\/scan-missing\.kql has __NEW_THING__, which infra\/app\/alerts\.bicep never replaces\.$/,
+      ),
     ]);
   });
 
   test('when a call passes a parameter the pinned AVM version does not have, or reads a missing output, then the check names it', () => {
     const api = bicepFiles.find((b) => b.file.endsWith('api.bicep'))!;
     // web/site 0.15.1 takes appSettingsKeyValuePairs; later versions moved app settings to `configs`.
-    const broken = readBicepText(api.text.replace('httpsOnly: true', 'httpsOnly: true\n    configs: []').replace('site.outputs.name', 'site.outputs.siteName'));
-    expect([...avmCallProblems({ ...broken, file: api.file }, ROOT, avmModules), ...outputUseProblems({ ...broken, file: api.file }, ROOT, readBicep, avmModules)]).toEqual([
-      expect.stringMatching(/^infra\/app\/api\.bicep:\d+: avm\/res\/web\/site:0\.15\.1 has no parameter configs\.$/),
-      "infra/app/api.bicep: site.outputs.siteName: br/public:avm/res/web/site:0.15.1 has no output siteName.",
+    const broken = readBicepText(
+      api.text
+        .replace('httpsOnly: true', 'httpsOnly: true\n    configs: []')
+        .replace('site.outputs.name', 'site.outputs.siteName'),
+    );
+    expect([
+      ...avmCallProblems({ ...broken, file: api.file }, ROOT, avmModules),
+      ...outputUseProblems({ ...broken, file: api.file }, ROOT, readBicep, avmModules),
+    ]).toEqual([
+      expect.stringMatching(
+        /^infra\/app\/api\.bicep:\d+: avm\/res\/web\/site:0\.15\.1 has no parameter configs\.$/,
+      ),
+      'infra/app/api.bicep: site.outputs.siteName: br/public:avm/res/web/site:0.15.1 has no output siteName.',
     ]);
   });
 
   test('when the AVM modules are listed, then they are the pinned versions docs/DEPLOY.md names', () => {
-    const pinned = [...new Set(bicepFiles.flatMap(moduleReferences).map((ref) => ref.source).filter((source) => source.startsWith('br/public:')))].sort();
-    expect(Object.keys(avmModules).map((id) => `br/public:${id}`).sort()).toEqual(pinned);
+    const pinned = [
+      ...new Set(
+        bicepFiles
+          .flatMap(moduleReferences)
+          .map((ref) => ref.source)
+          .filter((source) => source.startsWith('br/public:')),
+      ),
+    ].sort();
+    expect(
+      Object.keys(avmModules)
+        .map((id) => `br/public:${id}`)
+        .sort(),
+    ).toEqual(pinned);
     expect(pinned).toEqual([
       'br/public:avm/res/automation/automation-account:0.19.2',
       'br/public:avm/res/insights/action-group:0.8.0',
@@ -133,7 +171,9 @@ describe('templates: Bicep files', () => {
     const storage = bicepFiles.find((b) => b.file.endsWith('storage.bicep'))!.text;
     expect(storage).toMatch(/allowSharedKeyAccess: false/);
     expect(paramDefault(main, 'appInsightsDisableLocalAuth')).toBe('true');
-    expect(bicepFiles.find((b) => b.file.endsWith('monitoring.bicep'))!.text).toMatch(/disableLocalAuth: disableLocalAuth/);
+    expect(bicepFiles.find((b) => b.file.endsWith('monitoring.bicep'))!.text).toMatch(
+      /disableLocalAuth: disableLocalAuth/,
+    );
     for (const b of bicepFiles) expect(b.text).not.toMatch(/listKeys\(|AccountKey=/);
   });
 
@@ -141,16 +181,22 @@ describe('templates: Bicep files', () => {
     const storage = bicepFiles.find((b) => b.file.endsWith('storage.bicep'))!.text;
     const names = [...storage.matchAll(/\{ name: '([^']+)' \}/g)].map((m) => m[1]);
     const tableStore = fs.readFileSync(path.join(ROOT, 'src/adapters/storage/tableStateStore.ts'), 'utf8');
-    const tables = [...(/const TABLES = \{([^}]*)\}/.exec(tableStore)?.[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]);
-    const scans = /export const SCANS_TABLE = '([^']+)'/.exec(fs.readFileSync(path.join(ROOT, 'src/app/scanRequests.ts'), 'utf8'))?.[1];
-    const leases = /const CONTAINER = '([^']+)'/.exec(fs.readFileSync(path.join(ROOT, 'src/adapters/storage/tenantLease.ts'), 'utf8'))?.[1];
+    const tables = [...(/const TABLES = \{([^}]*)\}/.exec(tableStore)?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
+      (m) => m[1],
+    );
+    const scans = /export const SCANS_TABLE = '([^']+)'/.exec(
+      fs.readFileSync(path.join(ROOT, 'src/app/scanRequests.ts'), 'utf8'),
+    )?.[1];
+    const leases = /const CONTAINER = '([^']+)'/.exec(
+      fs.readFileSync(path.join(ROOT, 'src/adapters/storage/tenantLease.ts'), 'utf8'),
+    )?.[1];
     expect(tables).toHaveLength(4);
     expect(names).toEqual(expect.arrayContaining([...tables, scans, leases, SCAN_QUEUE, SCAN_POISON_QUEUE]));
   });
 });
 
 describe('templates: values shared with the app', () => {
-  test('when main.bicep maps a cloud to endpoints, then Graph, login, Resource Manager and the runbook -Environment equal the app\'s', () => {
+  test("when main.bicep maps a cloud to endpoints, then Graph, login, Resource Manager and the runbook -Environment equal the app's", () => {
     const clouds = varObject(main, 'cloudEndpoints');
     expect(allowedValues(main, 'cloud').sort()).toEqual(Object.keys(CLOUDS).sort());
     expect([...clouds.entries.keys()].sort()).toEqual(Object.keys(CLOUDS).sort());
@@ -162,17 +208,26 @@ describe('templates: values shared with the app', () => {
         login: stringLiteral(value.entries.get('login')),
         arm: stringLiteral(value.entries.get('arm')),
         graphEnvironment: stringLiteral(value.entries.get('graphEnvironment')),
-      }).toEqual({ graph: CLOUDS[name].graph, login: CLOUDS[name].login, arm: ARM_ENDPOINTS[name], graphEnvironment: GRAPH_ENVIRONMENTS[name] });
+      }).toEqual({
+        graph: CLOUDS[name].graph,
+        login: CLOUDS[name].login,
+        arm: ARM_ENDPOINTS[name],
+        graphEnvironment: GRAPH_ENVIRONMENTS[name],
+      });
     }
   });
 
   test('when a cloud endpoint in Bicep drifts from the app, then the comparison shows it', () => {
-    const drifted = readBicepText(main.text.replace("graph: 'https://graph.microsoft.us'", "graph: 'https://graph.microsoft.com'"));
+    const drifted = readBicepText(
+      main.text.replace("graph: 'https://graph.microsoft.us'", "graph: 'https://graph.microsoft.com'"),
+    );
     const usGov = varObject(drifted, 'cloudEndpoints').entries.get('AzureUSGovernment');
-    expect(usGov?.kind === 'object' && stringLiteral(usGov.entries.get('graph'))).not.toBe(CLOUDS.AzureUSGovernment.graph);
+    expect(usGov?.kind === 'object' && stringLiteral(usGov.entries.get('graph'))).not.toBe(
+      CLOUDS.AzureUSGovernment.graph,
+    );
   });
 
-  test('when the modes, methods and ticket systems are offered as parameters, then they are the app\'s', async () => {
+  test("when the modes, methods and ticket systems are offered as parameters, then they are the app's", async () => {
     const { ACTION_MODES, TICKET_SYSTEMS } = await import('../../src/config');
     expect(allowedValues(main, 'actionMode')).toEqual([...ACTION_MODES]);
     expect(paramDefault(main, 'actionMode')).toBe("'report'");
@@ -180,13 +235,13 @@ describe('templates: values shared with the app', () => {
     expect(allowedValues(main, 'ticketSystem')).toEqual(['', ...TICKET_SYSTEMS]);
   });
 
-  test('when the default schedule is used, then it is the app\'s default and the alert interval matches it', () => {
+  test("when the default schedule is used, then it is the app's default and the alert interval matches it", () => {
     expect(paramDefault(main, 'scanSchedule')).toBe(`'${DEFAULT_SCAN_SCHEDULE}'`);
     const minutes = /^0 \*\/(\d+) \* \* \* \*$/.exec(DEFAULT_SCAN_SCHEDULE)?.[1];
     expect(paramDefault(main, 'scanIntervalMinutes')).toBe(minutes);
   });
 
-  test('when resources are named, then the Automation account name passes the app\'s AUTOMATION_ACCOUNT rule', async () => {
+  test("when resources are named, then the Automation account name passes the app's AUTOMATION_ACCOUNT rule", async () => {
     const { automationSettingsSchema } = await import('../../src/adapters/automation/automationSettings');
     const pattern = /^var automationAccountName = '([^']*)\$\{resourceToken\}'$/m.exec(main.text);
     expect(pattern).not.toBeNull();
@@ -202,7 +257,9 @@ function readBicepText(text: string): BicepFile {
 }
 
 describe('templates: parameters, JSON and YAML', () => {
-  const parameters = JSON.parse(fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: unknown }> };
+  const parameters = JSON.parse(fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8')) as {
+    parameters: Record<string, { value: unknown }>;
+  };
 
   test('when main.parameters.json is read, then it parses, gives every required parameter and only declared ones, each an azd substitution', () => {
     expect(parameterFileProblems(main, parameters)).toEqual([]);
@@ -213,11 +270,13 @@ describe('templates: parameters, JSON and YAML', () => {
   test('when the parameter file drops a required parameter or names an unknown one, then the check says so', () => {
     const { location: _dropped, ...rest } = parameters.parameters;
     void _dropped;
-    expect(parameterFileProblems(main, { parameters: { ...rest, vnetEnabled: { value: 'false' } } })).toEqual([
-      'main.parameters.json does not give location, which main.bicep requires.',
-      'main.parameters.json gives vnetEnabled, which main.bicep does not declare.',
-      'main.parameters.json: vnetEnabled is not an azd ${VARIABLE} substitution.',
-    ]);
+    expect(parameterFileProblems(main, { parameters: { ...rest, vnetEnabled: { value: 'false' } } })).toEqual(
+      [
+        'main.parameters.json does not give location, which main.bicep requires.',
+        'main.parameters.json gives vnetEnabled, which main.bicep does not declare.',
+        'main.parameters.json: vnetEnabled is not an azd ${VARIABLE} substitution.',
+      ],
+    );
   });
 
   test('when the workbook and the permission manifest are read, then they are valid JSON of the expected shape', () => {
@@ -254,9 +313,26 @@ describe('templates: parameters, JSON and YAML', () => {
       const text = fs.readFileSync(path.join(INFRA, 'scripts', file), 'utf8');
       return [...text.matchAll(/\$\{([A-Z][A-Z0-9_]+):[?-]/g)].map((m) => m[1]);
     });
-    const optionalOverrides = ['RUNBOOK_FILE', 'PUBLISH_TIMEOUT_SECONDS', 'GRAPH_PERMISSIONS_FILE', 'DRY_RUN', 'FUNCTION_PRINCIPAL_ID', 'RUNBOOK_PRINCIPAL_ID'];
-    for (const name of needed) expect([name, available.has(name) || optionalOverrides.includes(name)]).toEqual([name, true]);
-    for (const name of ['FUNCTION_PRINCIPAL_ID', 'RUNBOOK_PRINCIPAL_ID', 'ACTION_MODE', 'REMEDIATION_METHOD', 'GRAPH_ENDPOINT', 'AUTOMATION_ACCOUNT', 'AUTOMATION_RUNBOOK', 'AZURE_RESOURCE_GROUP']) {
+    const optionalOverrides = [
+      'RUNBOOK_FILE',
+      'PUBLISH_TIMEOUT_SECONDS',
+      'GRAPH_PERMISSIONS_FILE',
+      'DRY_RUN',
+      'FUNCTION_PRINCIPAL_ID',
+      'RUNBOOK_PRINCIPAL_ID',
+    ];
+    for (const name of needed)
+      expect([name, available.has(name) || optionalOverrides.includes(name)]).toEqual([name, true]);
+    for (const name of [
+      'FUNCTION_PRINCIPAL_ID',
+      'RUNBOOK_PRINCIPAL_ID',
+      'ACTION_MODE',
+      'REMEDIATION_METHOD',
+      'GRAPH_ENDPOINT',
+      'AUTOMATION_ACCOUNT',
+      'AUTOMATION_RUNBOOK',
+      'AZURE_RESOURCE_GROUP',
+    ]) {
       expect(available).toContain(name);
     }
   });
@@ -270,7 +346,11 @@ describe('templates: parameters, JSON and YAML', () => {
     expect(ciSteps).toContain('az bicep lint');
     const deploy = parseYaml(fs.readFileSync(path.join(ROOT, '.github/workflows/deploy.yml'), 'utf8'));
     expect(deploy.permissions['id-token']).toBe('write');
-    const steps = deploy.jobs.deploy.steps as Array<{ uses?: string; run?: string; with?: Record<string, string> }>;
+    const steps = deploy.jobs.deploy.steps as Array<{
+      uses?: string;
+      run?: string;
+      with?: Record<string, string>;
+    }>;
     const login = steps.find((s) => s.uses?.startsWith('azure/login@'));
     expect(Object.keys(login?.with ?? {}).sort()).toEqual(['client-id', 'subscription-id', 'tenant-id']);
     const runs = steps.map((s) => s.run ?? '').join('\n');
@@ -283,18 +363,33 @@ describe('templates: parameters, JSON and YAML', () => {
 describe('templates: the checks fail on broken copies', () => {
   test('when a brace is missing, a string is left open or a loaded file is gone, then the problems name file and line', () => {
     const alerts = bicepFiles.find((b) => b.file.endsWith('alerts.bicep'))!;
-    const broken: BicepFile = readBicepText(alerts.text.replace("loadTextContent('../alerts/incident-opened.kql')", "loadTextContent('../alerts/incident-opend.kql')").replace(/\n\}\n\nvar actionGroupIds/, '\n\nvar actionGroupIds'));
+    const broken: BicepFile = readBicepText(
+      alerts.text
+        .replace(
+          "loadTextContent('../alerts/incident-opened.kql')",
+          "loadTextContent('../alerts/incident-opend.kql')",
+        )
+        .replace(/\n\}\n\nvar actionGroupIds/, '\n\nvar actionGroupIds'),
+    );
     const problems = templateProblems({ ...broken, file: alerts.file }, ROOT);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^infra\/app\/alerts\.bicep: line \d+: '\{' is never closed$/),
-      expect.stringMatching(/^infra\/app\/alerts\.bicep:\d+: loadTextContent\('\.\.\/alerts\/incident-opend\.kql'\) does not exist\.$/),
-    ]));
-    expect(readBicepText("var a = 'open\nvar b = 1").syntaxProblems).toEqual(['line 1: string is not closed on its line']);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^infra\/app\/alerts\.bicep: line \d+: '\{' is never closed$/),
+        expect.stringMatching(
+          /^infra\/app\/alerts\.bicep:\d+: loadTextContent\('\.\.\/alerts\/incident-opend\.kql'\) does not exist\.$/,
+        ),
+      ]),
+    );
+    expect(readBicepText("var a = 'open\nvar b = 1").syntaxProblems).toEqual([
+      'line 1: string is not closed on its line',
+    ]);
     expect(readBicepText("var a = '${b ? 'x' : 'y'}'\nvar c = { d: [ 1 ] }").syntaxProblems).toEqual([]);
   });
 
   test('when a registry module is not pinned or a local module is missing, then the problems say so', () => {
-    const broken = readBicepText("module a 'br/public:avm/res/web/site:latest' = {}\nmodule b 'app/nope.bicep' = {}\n");
+    const broken = readBicepText(
+      "module a 'br/public:avm/res/web/site:latest' = {}\nmodule b 'app/nope.bicep' = {}\n",
+    );
     expect(templateProblems({ ...broken, file: main.file }, ROOT)).toEqual([
       "infra/main.bicep:1: module a 'br/public:avm/res/web/site:latest' is not an AVM module pinned to a version.",
       "infra/main.bicep:2: module b 'app/nope.bicep' does not exist.",
@@ -302,7 +397,12 @@ describe('templates: the checks fail on broken copies', () => {
   });
 
   test('when main.bicep stops passing a required module parameter, then the module check names it', () => {
-    const broken = readBicepText(main.text.replace(/\n {4}deploymentContainerName: deploymentContainerName\n(?= {4}publicNetworkAccess: publicNetworkAccess\n {2}\}\n\}\n)/, '\n'));
+    const broken = readBicepText(
+      main.text.replace(
+        /\n {4}deploymentContainerName: deploymentContainerName\n(?= {4}publicNetworkAccess: publicNetworkAccess\n {2}\}\n\}\n)/,
+        '\n',
+      ),
+    );
     expect(broken.text).not.toEqual(main.text);
     expect(moduleParamProblems({ ...broken, file: main.file }, ROOT, readBicep)).toEqual([
       'infra/main.bicep: module storage does not pass required param deploymentContainerName of app/storage.bicep.',

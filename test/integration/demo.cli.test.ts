@@ -33,7 +33,9 @@ describe('sspr-remediator demo', () => {
     expect(step(3)).toContain('$ ACTION_MODE=remediate TICKET_SYSTEM=webhook sspr-remediator scan --tenant');
     expect(step(3)).toMatch(/^Tenant \S+$/m);
     expect(step(3)).toMatch(/^\d+ SSPR audit events read/m);
-    expect(step(3)).toContain('Seen by the fakes after both scans: tickets created: 1 (webhook events: opened, resolved), runbook jobs started: 1.');
+    expect(step(3)).toContain(
+      'Seen by the fakes after both scans: tickets created: 1 (webhook events: opened, resolved), runbook jobs started: 1.',
+    );
     expect(step(3)).toContain('No second ticket, no second job.');
   });
 

@@ -11,7 +11,9 @@ import { assertNoSecrets } from '../helpers/secretHygiene';
 const masked = (text: string) => text.replace(/EMULATOR-(TOKEN|SECRET)-[\w-]*/g, 'EMULATOR-$1-…');
 
 function startEmulatorCli(scenario: string): { child: ChildProcess; printed: Promise<string> } {
-  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'emulator', 'cli.js'), scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'emulator', 'cli.js'), scenario], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const printed = new Promise<string>((resolve, reject) => {
@@ -21,14 +23,23 @@ function startEmulatorCli(scenario: string): { child: ChildProcess; printed: Pro
       if (/ scan --tenant \S+\n/.test(stdout)) resolve(stdout);
     });
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => reject(new Error(`the emulator exited (${code}) before printing a scan command:\n${masked(stdout)}\n${masked(stderr)}`)));
+    child.on('exit', (code) =>
+      reject(
+        new Error(
+          `the emulator exited (${code}) before printing a scan command:\n${masked(stdout)}\n${masked(stderr)}`,
+        ),
+      ),
+    );
   });
   return { child, printed };
 }
 
 function runInShell(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // A shell like the operator's: this node first on PATH, and no Azure credential of the test machine.
-  const env = { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp' };
+  const env = {
+    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+    HOME: process.env.HOME ?? '/tmp',
+  };
   return new Promise((resolve, reject) => {
     const shell = spawn('sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -48,7 +59,13 @@ describe('npm run emulator', () => {
       const tenantId = /^Tenant id: (\S+)$/m.exec(stdout)?.[1];
       expect(tenantId).toBe(loadScenario('admin-policy-off').tenantId);
       const command = stdout.trimEnd().split('\n').pop()!.trim();
-      for (const setting of ['GRAPH_ENDPOINT=', 'IDENTITY_ENDPOINT=', 'IDENTITY_HEADER=', 'NODE_EXTRA_CA_CERTS=']) expect(masked(command)).toContain(setting);
+      for (const setting of [
+        'GRAPH_ENDPOINT=',
+        'IDENTITY_ENDPOINT=',
+        'IDENTITY_HEADER=',
+        'NODE_EXTRA_CA_CERTS=',
+      ])
+        expect(masked(command)).toContain(setting);
       expect(masked(command)).toMatch(new RegExp(`sspr-remediator\\.js scan --tenant ${tenantId}$`));
 
       const scan = await runInShell(`${command} --json`);

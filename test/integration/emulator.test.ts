@@ -62,8 +62,10 @@ function tokenRequest(emulator: RunningEmulator, query: string, identityHeader?:
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = identityHeader ? { 'X-IDENTITY-HEADER': identityHeader } : {};
     http
-      .get(`${emulator.tokenEndpoint}?${query}`, { headers, agent: false }, (response) =>
-        void read(response).then(resolve, reject),
+      .get(
+        `${emulator.tokenEndpoint}?${query}`,
+        { headers, agent: false },
+        (response) => void read(response).then(resolve, reject),
       )
       .on('error', reject);
   });
@@ -551,7 +553,10 @@ describe('tenant emulator', () => {
         body: { requests },
       });
       expect(answer.status).toBe(400);
-      expect(answer.json.error).toMatchObject({ code: 'BadRequest', message: 'Request Id A has to be unique in a batch.' });
+      expect(answer.json.error).toMatchObject({
+        code: 'BadRequest',
+        message: 'Request Id A has to be unique in a batch.',
+      });
     });
 
     it('when items are batched, then each is answered on its own, out of order, and logged as a batch item', async () => {
@@ -591,18 +596,30 @@ describe('tenant emulator', () => {
       `/v1.0/users/${userId}/transitiveMemberOf/microsoft.graph.directoryRole${query}`;
 
     it.each([
-      ['neither ConsistencyLevel nor $count (the request the scanner used to send)', '?$select=id,roleTemplateId', {}],
+      [
+        'neither ConsistencyLevel nor $count (the request the scanner used to send)',
+        '?$select=id,roleTemplateId',
+        {},
+      ],
       ['ConsistencyLevel without $count', '?$select=id,roleTemplateId', { ConsistencyLevel: 'eventual' }],
       ['$count without ConsistencyLevel', '?$count=true&$select=id,roleTemplateId', {}],
       ['ConsistencyLevel other than eventual', '?$count=true', { ConsistencyLevel: 'session' }],
-    ])('when the directoryRole cast comes with %s, then Graph answers 400 Request_UnsupportedQuery', async (_label, query, headers) => {
-      const emulator = await start('admin-via-group');
-      const userId = loadScenario('admin-via-group').users[0].id;
-      const answer = await graph(emulator, castPath(userId, query), { token: await issueToken(emulator), headers });
-      expect(answer.status).toBe(400);
-      expect(answer.json.error.code).toBe('Request_UnsupportedQuery');
-      expect(answer.json.error.message).toContain('$count=true query parameter and ConsistencyLevel:eventual header');
-    });
+    ])(
+      'when the directoryRole cast comes with %s, then Graph answers 400 Request_UnsupportedQuery',
+      async (_label, query, headers) => {
+        const emulator = await start('admin-via-group');
+        const userId = loadScenario('admin-via-group').users[0].id;
+        const answer = await graph(emulator, castPath(userId, query), {
+          token: await issueToken(emulator),
+          headers,
+        });
+        expect(answer.status).toBe(400);
+        expect(answer.json.error.code).toBe('Request_UnsupportedQuery');
+        expect(answer.json.error.message).toContain(
+          '$count=true query parameter and ConsistencyLevel:eventual header',
+        );
+      },
+    );
 
     it('when the cast is batched, then only the item carrying the header in its own headers is answered', async () => {
       const emulator = await start('admin-via-group');
@@ -620,8 +637,13 @@ describe('tenant emulator', () => {
           ],
         },
       });
-      const byId = new Map<string, any>(answer.json.responses.map((response: any) => [response.id, response]));
-      expect(byId.get('bare')).toMatchObject({ status: 400, body: { error: { code: 'Request_UnsupportedQuery' } } });
+      const byId = new Map<string, any>(
+        answer.json.responses.map((response: any) => [response.id, response]),
+      );
+      expect(byId.get('bare')).toMatchObject({
+        status: 400,
+        body: { error: { code: 'Request_UnsupportedQuery' } },
+      });
       expect(byId.get('advanced')).toMatchObject({
         status: 200,
         body: { value: [{ roleTemplateId: '729827e3-9c14-49f7-bb1b-9608f156bbb8' }] },
@@ -629,7 +651,13 @@ describe('tenant emulator', () => {
     });
 
     it.each([
-      ['a user', (userId: string) => `/v1.0/users/${userId}?$select=id,onPremisesSyncEnable`, 'onPremisesSyncEnable', 'microsoft.graph.user', {}],
+      [
+        'a user',
+        (userId: string) => `/v1.0/users/${userId}?$select=id,onPremisesSyncEnable`,
+        'onPremisesSyncEnable',
+        'microsoft.graph.user',
+        {},
+      ],
       [
         'a directoryRole cast',
         (userId: string) => castPath(userId, '?$count=true&$select=id,templateId'),
@@ -637,21 +665,28 @@ describe('tenant emulator', () => {
         'microsoft.graph.directoryRole',
         { ConsistencyLevel: 'eventual' },
       ],
-    ])('when $select on %s names a property the type lacks, then Graph answers 400 naming it', async (_label, path, property, type, headers) => {
-      const emulator = await start('admin-via-group');
-      const userId = loadScenario('admin-via-group').users[0].id;
-      const answer = await graph(emulator, path(userId), { token: await issueToken(emulator), headers });
-      expect(answer.status).toBe(400);
-      expect(answer.json.error).toMatchObject({
-        code: 'Request_BadRequest',
-        message: `Could not find a property named '${property}' on type '${type}'.`,
-      });
-    });
+    ])(
+      'when $select on %s names a property the type lacks, then Graph answers 400 naming it',
+      async (_label, path, property, type, headers) => {
+        const emulator = await start('admin-via-group');
+        const userId = loadScenario('admin-via-group').users[0].id;
+        const answer = await graph(emulator, path(userId), { token: await issueToken(emulator), headers });
+        expect(answer.status).toBe(400);
+        expect(answer.json.error).toMatchObject({
+          code: 'Request_BadRequest',
+          message: `Could not find a property named '${property}' on type '${type}'.`,
+        });
+      },
+    );
 
     it('when a token issued for Resource Manager is sent to Graph, and one for Graph to Resource Manager, then both answer 401 for the audience', async () => {
       const emulator = await start('demo');
       const armToken = (
-        await tokenRequest(emulator, 'resource=https%3A%2F%2Fmanagement.azure.com&api-version=2019-08-01', emulator.identityHeader)
+        await tokenRequest(
+          emulator,
+          'resource=https%3A%2F%2Fmanagement.azure.com&api-version=2019-08-01',
+          emulator.identityHeader,
+        )
       ).json.access_token;
       const toGraph = await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: armToken });
       expect(toGraph.status).toBe(401);
@@ -662,22 +697,33 @@ describe('tenant emulator', () => {
 
       // A token asked for the emulator's own origin (a GRAPH_ENDPOINT override) is no Graph token either.
       const originToken = (
-        await tokenRequest(emulator, `resource=${encodeURIComponent(emulator.graphUrl)}&api-version=2019-08-01`, emulator.identityHeader)
+        await tokenRequest(
+          emulator,
+          `resource=${encodeURIComponent(emulator.graphUrl)}&api-version=2019-08-01`,
+          emulator.identityHeader,
+        )
       ).json.access_token;
-      expect((await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: originToken })).status).toBe(401);
+      expect(
+        (await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: originToken })).status,
+      ).toBe(401);
 
-      const toArm = await graph(emulator, `${emulator.armUrl}/subscriptions?api-version=2020-01-01`, { token: await issueToken(emulator) });
+      const toArm = await graph(emulator, `${emulator.armUrl}/subscriptions?api-version=2020-01-01`, {
+        token: await issueToken(emulator),
+      });
       expect(toArm.status).toBe(401);
       expect(toArm.json.error.code).toBe('InvalidAuthenticationTokenAudience');
     });
 
-    it.each(['gt', 'lt'])('when activityDateTime is compared with %s, which directoryAudit does not document, then Graph answers 400', async (operator) => {
-      const emulator = await start('demo');
-      const filter = `${SSPR_FILTER} and activityDateTime ${operator} 2026-03-01T11:20:00Z`;
-      const answer = await graph(emulator, audits(filter), { token: await issueToken(emulator) });
-      expect(answer.status).toBe(400);
-      expect(answer.json.error.message).toContain('Invalid filter clause');
-    });
+    it.each(['gt', 'lt'])(
+      'when activityDateTime is compared with %s, which directoryAudit does not document, then Graph answers 400',
+      async (operator) => {
+        const emulator = await start('demo');
+        const filter = `${SSPR_FILTER} and activityDateTime ${operator} 2026-03-01T11:20:00Z`;
+        const answer = await graph(emulator, audits(filter), { token: await issueToken(emulator) });
+        expect(answer.status).toBe(400);
+        expect(answer.json.error.message).toContain('Invalid filter clause');
+      },
+    );
   });
 
   describe('faults', () => {
@@ -726,7 +772,9 @@ describe('tenant emulator', () => {
       );
       const token = await issueToken(emulator);
       let answered = false;
-      const held = graph(emulator, '/v1.0/policies/authorizationPolicy', { token }).finally(() => (answered = true));
+      const held = graph(emulator, '/v1.0/policies/authorizationPolicy', { token }).finally(
+        () => (answered = true),
+      );
       while (emulator.heldRequests() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       // times: 1, so a second request on the same path is answered while the first still waits.
       expect((await graph(emulator, '/v1.0/policies/authorizationPolicy', { token })).status).toBe(200);

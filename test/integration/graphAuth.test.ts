@@ -9,16 +9,28 @@ const window = { from: new Date('2026-11-25T10:00:00Z'), to: new Date('2026-11-2
 
 async function firstPage(credential: TokenCredential) {
   const stats = { total: 0, throttled: 0 };
-  const client = createGraphClient(credential, { graphEndpoint: 'https://127.0.0.1:1', audience: 'https://graph.microsoft.com', auditRequestsPer10s: 5, maxAttempts: 3, stats });
-  const pages = new GraphAuditLogReader(client, 'https://127.0.0.1:1').ssprEvents(window)[Symbol.asyncIterator]();
+  const client = createGraphClient(credential, {
+    graphEndpoint: 'https://127.0.0.1:1',
+    audience: 'https://graph.microsoft.com',
+    auditRequestsPer10s: 5,
+    maxAttempts: 3,
+    stats,
+  });
+  const pages = new GraphAuditLogReader(client, 'https://127.0.0.1:1')
+    .ssprEvents(window)
+    [Symbol.asyncIterator]();
   const outcome = await pages.next().catch((err) => err);
   return { outcome, stats };
 }
 
 describe('token failures through the Graph SDK', () => {
   test('when the token is for another tenant, then the scan stops with AUTH.WRONG_TENANT after one attempt', async () => {
-    const claims = Buffer.from(JSON.stringify({ tid: '72f988bf-86f1-41af-91ab-2d7cd011db47' })).toString('base64url');
-    const other: TokenCredential = { getToken: async () => ({ token: `h.${claims}.s`, expiresOnTimestamp: Date.now() + 60_000 }) };
+    const claims = Buffer.from(JSON.stringify({ tid: '72f988bf-86f1-41af-91ab-2d7cd011db47' })).toString(
+      'base64url',
+    );
+    const other: TokenCredential = {
+      getToken: async () => ({ token: `h.${claims}.s`, expiresOnTimestamp: Date.now() + 60_000 }),
+    };
     const { outcome, stats } = await firstPage(new TenantBoundCredential(other, TENANT));
     expect(outcome).toMatchObject({ code: 'AUTH.WRONG_TENANT' });
     expect(stats.total).toBe(1);

@@ -24,7 +24,9 @@ const verdicts = (result: any) => result.findings.map((f: any) => f.verdict).sor
 
 /** Reads only: every request is a GET, or the POST of a read-only $batch. */
 function graphWrites(emulator: RunningEmulator) {
-  return emulator.requests.filter((r) => r.method !== 'GET' && !(r.method === 'POST' && r.path.endsWith('/$batch')));
+  return emulator.requests.filter(
+    (r) => r.method !== 'GET' && !(r.method === 'POST' && r.path.endsWith('/$batch')),
+  );
 }
 
 describe('sspr-remediator scan --json', () => {
@@ -69,10 +71,15 @@ describe('sspr-remediator scan --json', () => {
   test('when a Global Administrator holds the role only through a group, then the cast, sent as an advanced query, finds it and the standard user is not-admin', async () => {
     const { result, emulator } = await scanJson('global-admin-via-group');
     const byUpn = Object.fromEntries(result.findings.map((f: any) => [f.userPrincipalName, f]));
-    expect(byUpn['megan.bowen@woodgrove.com']).toMatchObject({ verdict: 'confirmed', roles: ['Global Administrator'] });
+    expect(byUpn['megan.bowen@woodgrove.com']).toMatchObject({
+      verdict: 'confirmed',
+      roles: ['Global Administrator'],
+    });
     expect(byUpn['joni.sherman@woodgrove.com']).toMatchObject({ verdict: 'not-admin', roles: [] });
     // The emulator answers the cast only with ConsistencyLevel: eventual and $count=true, as Graph documents.
-    const casts = emulator.requests.filter((r) => r.batchItem && r.path.endsWith('/transitiveMemberOf/microsoft.graph.directoryRole'));
+    const casts = emulator.requests.filter(
+      (r) => r.batchItem && r.path.endsWith('/transitiveMemberOf/microsoft.graph.directoryRole'),
+    );
     expect(casts.map((r) => [r.status, r.query.$count])).toEqual([
       [200, 'true'],
       [200, 'true'],
@@ -86,10 +93,15 @@ describe('sspr-remediator scan --json', () => {
     expect(Object.keys(byUpn).sort()).toEqual(['lynne.robbins@fabrikam.com', 'pradeep.gupta@fabrikam.com']);
     expect(byUpn['pradeep.gupta@fabrikam.com'].verdict).toBe('confirmed');
     // An unknown failure text in a flow that had already passed verification is not SSPR_009.
-    expect(byUpn['lynne.robbins@fabrikam.com']).toMatchObject({ verdict: 'cannot-confirm', reason: expect.stringContaining('admin gate') });
+    expect(byUpn['lynne.robbins@fabrikam.com']).toMatchObject({
+      verdict: 'cannot-confirm',
+      reason: expect.stringContaining('admin gate'),
+    });
     expect(result.incidents).toHaveLength(1);
     expect(result.incidents[0].userIds).toEqual([byUpn['pradeep.gupta@fabrikam.com'].userId]);
-    expect(result.unmatchedReasons).toEqual([{ reason: 'The reset could not be completed (code 0x5A)', count: 1 }]);
+    expect(result.unmatchedReasons).toEqual([
+      { reason: 'The reset could not be completed (code 0x5A)', count: 1 },
+    ]);
   });
 
   test('when only standard users fail, then every finding is not-admin with its SSPR code and no incident is opened', async () => {
@@ -106,14 +118,18 @@ describe('sspr-remediator scan --json', () => {
     const { result, emulator } = await scanJson('anonymous-noise');
     expect(result.findings).toEqual([]);
     expect(result.eventsRead).toBeGreaterThan(0);
-    expect(emulator.requests.some((r) => r.path.includes('/users/00000000-0000-0000-0000-000000000000'))).toBe(false);
+    expect(
+      emulator.requests.some((r) => r.path.includes('/users/00000000-0000-0000-0000-000000000000')),
+    ).toBe(false);
     expect(emulator.requests.some((r) => r.path.endsWith('/$batch'))).toBe(false);
   });
 
   test('when a busy tenant spreads thousands of events over pages, then every page is read and the requests meet the lower bound', async () => {
     const { result, emulator } = await scanJson('busy-tenant');
     const auditReads = emulator.requests.filter((r) => r.path.endsWith('/auditLogs/directoryAudits'));
-    const ssprPages = auditReads.filter((r) => (r.query.$filter ?? '').includes('Self-service Password Management')).length;
+    const ssprPages = auditReads.filter((r) =>
+      (r.query.$filter ?? '').includes('Self-service Password Management'),
+    ).length;
     expect(result.eventsRead).toBeGreaterThan(5000);
     expect(ssprPages).toBe(Math.ceil(result.eventsRead / 1000));
     // One more audit read: the switch's history, because an admin failed (each failure is judged by
@@ -157,10 +173,14 @@ describe('scans with state in Azure Tables (Azurite)', () => {
     const second = parseJson(await runCli(['scan', '--tenant', tenantId, '--json'], env));
 
     expect(Date.parse(second.window.from)).toBeLessThan(Date.parse(first.window.to));
-    expect(second.findings.map((f: any) => f.userId)).toEqual([expect.not.stringMatching(first.findings[0].userId)]);
+    expect(second.findings.map((f: any) => f.userId)).toEqual([
+      expect.not.stringMatching(first.findings[0].userId),
+    ]);
     expect(second.findings[0].verdict).toBe('confirmed');
     expect(second.incidents[0].id).toBe(first.incidents[0].id);
-    expect(second.incidents[0].userIds.sort()).toEqual([first.findings[0].userId, second.findings[0].userId].sort());
+    expect(second.incidents[0].userIds.sort()).toEqual(
+      [first.findings[0].userId, second.findings[0].userId].sort(),
+    );
 
     const listed = parseJson(await runCli(['incidents', '--tenant', tenantId, '--json'], env));
     expect(listed).toHaveLength(1);
@@ -184,12 +204,19 @@ describe('housekeeping', () => {
     const { emulator, tenantId } = await world.emulate('admin-policy-off');
     const state = new TableStateStore(world.azurite.connectionString, new DefaultAzureCredential());
     const ancient = new Date(Date.now() - 45 * 86_400_000).toISOString();
-    await state.recordEvents(tenantId, [{ eventId: 'event-from-45-days-ago', at: ancient, userId: 'u', verdict: 'not-admin' }]);
-    const run = await runCli(['scan', '--tenant', tenantId, '--json'], emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString }));
+    await state.recordEvents(tenantId, [
+      { eventId: 'event-from-45-days-ago', at: ancient, userId: 'u', verdict: 'not-admin' },
+    ]);
+    const run = await runCli(
+      ['scan', '--tenant', tenantId, '--json'],
+      emulatorEnv(emulator, { STATE_STORAGE: world.azurite.connectionString }),
+    );
     expect(run.code).toBe(0);
     const kept = await state.recordedEventIds(tenantId, new Date(0));
     expect(kept.has('event-from-45-days-ago')).toBe(false);
-    expect(kept.size).toBe(parseJson(run).findings.flatMap((finding: { eventIds: string[] }) => finding.eventIds).length);
+    expect(kept.size).toBe(
+      parseJson(run).findings.flatMap((finding: { eventIds: string[] }) => finding.eventIds).length,
+    );
   });
 });
 
@@ -204,22 +231,36 @@ describe('errors', () => {
 
   const USAGE_ERRORS: [string[], string][] = [
     [['scan', '--tenant', 'contoso'], 'not a tenant id'],
-    [['scan', '--tenant', '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01', '--from', 'last tuesday'], '--from "last tuesday"'],
+    [
+      ['scan', '--tenant', '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01', '--from', 'last tuesday'],
+      '--from "last tuesday"',
+    ],
     [['scan', '--bogus'], "Unknown option '--bogus'"],
     [['frobnicate'], 'Unknown command'],
   ];
   // None of these gets past the command line: one CLI process runs them all (see runCliBatch).
   let usageRuns: Promise<CliRun[]> | undefined;
   const usageRun = (n: number) =>
-    (usageRuns ??= runCliBatch(USAGE_ERRORS.map(([args]) => ({ args, env: emulatorEnv({ graphUrl: 'https://127.0.0.1:9', tokenEndpoint: 'http://127.0.0.1:9', identityHeader: 'x', caCertPath: '/dev/null' }) })))).then(
-      (runs) => runs[n],
-    );
+    (usageRuns ??= runCliBatch(
+      USAGE_ERRORS.map(([args]) => ({
+        args,
+        env: emulatorEnv({
+          graphUrl: 'https://127.0.0.1:9',
+          tokenEndpoint: 'http://127.0.0.1:9',
+          identityHeader: 'x',
+          caCertPath: '/dev/null',
+        }),
+      })),
+    )).then((runs) => runs[n]);
 
-  test.each(USAGE_ERRORS.map(([args, message], n) => [args, message, n] as const))('when the command line is %j, then it exits 2 with a usage message', async (_args, message, n) => {
-    const run = await usageRun(n);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain(message);
-  });
+  test.each(USAGE_ERRORS.map(([args, message], n) => [args, message, n] as const))(
+    'when the command line is %j, then it exits 2 with a usage message',
+    async (_args, message, n) => {
+      const run = await usageRun(n);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+    },
+  );
 
   test('when Graph cannot be reached, then the CLI exits 1 with a stable code and no partial JSON', async () => {
     const { emulator, tenantId } = await emulate('admin-policy-off');

@@ -10,7 +10,15 @@ let azurite: RunningAzurite;
 let tenantSeq = 0;
 const newTenant = () => `00000000-0000-4000-8000-${String(++tenantSeq).padStart(12, '0')}`;
 const NOW = new Date('2026-11-25T12:00:00Z');
-const admin = (userId: string) => ({ userId, userPrincipalName: `${userId}@contoso.com`, roles: ['Global Administrator'], synced: true, eventIds: [`e-${userId}`], correlationIds: [], lastFailureAt: NOW.toISOString() });
+const admin = (userId: string) => ({
+  userId,
+  userPrincipalName: `${userId}@contoso.com`,
+  roles: ['Global Administrator'],
+  synced: true,
+  eventIds: [`e-${userId}`],
+  correlationIds: [],
+  lastFailureAt: NOW.toISOString(),
+});
 // Connection-string auth: the credential is never asked for a token here.
 const store = () => new TableStateStore(azurite.connectionString, new DefaultAzureCredential());
 
@@ -26,9 +34,18 @@ describe('TableStateStore', () => {
     const tenant = newTenant();
     const stores = Array.from({ length: 5 }, store);
     const saved = await Promise.all(
-      stores.map((s, i) => s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: [`user-${i}`] }, [admin(`user-${i}`)], NOW)),
+      stores.map((s, i) =>
+        s.saveIncident(
+          tenant,
+          { id: 'planned', cause: 'SSPR_009', userIds: [`user-${i}`] },
+          [admin(`user-${i}`)],
+          NOW,
+        ),
+      ),
     );
-    expect(new Set(saved.map((incident) => incident.id))).toEqual(new Set([incidentId(tenant, 'SSPR_009', 1)]));
+    expect(new Set(saved.map((incident) => incident.id))).toEqual(
+      new Set([incidentId(tenant, 'SSPR_009', 1)]),
+    );
     const open = await store().listIncidents(tenant);
     expect(open).toHaveLength(1);
     expect(open[0].userIds).toEqual(['user-0', 'user-1', 'user-2', 'user-3', 'user-4']);
@@ -37,39 +54,96 @@ describe('TableStateStore', () => {
   test('when the same admins are saved again (a rerun after a crash), then nothing changes', async () => {
     const tenant = newTenant();
     const s = store();
-    const first = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a', 'b'] }, [admin('a'), admin('b')], NOW);
-    const again = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['b', 'a'] }, [admin('b'), admin('a')], new Date(NOW.getTime() + 60_000));
+    const first = await s.saveIncident(
+      tenant,
+      { id: 'planned', cause: 'SSPR_009', userIds: ['a', 'b'] },
+      [admin('a'), admin('b')],
+      NOW,
+    );
+    const again = await s.saveIncident(
+      tenant,
+      { id: 'planned', cause: 'SSPR_009', userIds: ['b', 'a'] },
+      [admin('b'), admin('a')],
+      new Date(NOW.getTime() + 60_000),
+    );
     expect(again).toEqual(first);
   });
 
   test('when a stale copy of the incident is written, then STATE.CONFLICT and the newer state survives', async () => {
     const tenant = newTenant();
     const s = store();
-    const opened = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW);
+    const opened = await s.saveIncident(
+      tenant,
+      { id: 'planned', cause: 'SSPR_009', userIds: ['a'] },
+      [admin('a')],
+      NOW,
+    );
     await s.updateIncident({ ...opened, state: 'ticketed' });
-    await expect(s.updateIncident({ ...opened, state: 'remediating' })).rejects.toMatchObject({ code: 'STATE.CONFLICT' });
+    await expect(s.updateIncident({ ...opened, state: 'remediating' })).rejects.toMatchObject({
+      code: 'STATE.CONFLICT',
+    });
     expect((await s.getIncident(tenant, opened.id))?.state).toBe('ticketed');
   });
 
   test('when an admin failed before the latest incident was resolved, then the admin joins it and it stays resolved', async () => {
     const tenant = newTenant();
     const s = store();
-    const opened = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW);
+    const opened = await s.saveIncident(
+      tenant,
+      { id: 'planned', cause: 'SSPR_009', userIds: ['a'] },
+      [admin('a')],
+      NOW,
+    );
     const resolvedAt = new Date(NOW.getTime() + 10 * 60_000).toISOString();
-    await s.updateIncident({ ...opened, state: 'resolved', transitions: [...opened.transitions, { from: 'open', to: 'resolved', at: resolvedAt, actor: 'scan', reason: 'verified' }] });
-    const joined = await s.joinLatestIncident(tenant, 'SSPR_009', [admin('b')], new Date(NOW.getTime() - 5 * 60_000), new Date(NOW.getTime() + 30 * 60_000));
+    await s.updateIncident({
+      ...opened,
+      state: 'resolved',
+      transitions: [
+        ...opened.transitions,
+        { from: 'open', to: 'resolved', at: resolvedAt, actor: 'scan', reason: 'verified' },
+      ],
+    });
+    const joined = await s.joinLatestIncident(
+      tenant,
+      'SSPR_009',
+      [admin('b')],
+      new Date(NOW.getTime() - 5 * 60_000),
+      new Date(NOW.getTime() + 30 * 60_000),
+    );
     expect(joined).toMatchObject({ id: opened.id, state: 'resolved', userIds: ['a', 'b'] });
-    expect((await s.listIncidents(tenant, { all: true })).map((incident) => incident.userIds)).toEqual([['a', 'b']]);
+    expect((await s.listIncidents(tenant, { all: true })).map((incident) => incident.userIds)).toEqual([
+      ['a', 'b'],
+    ]);
   });
 
   test('when an admin failed after the latest incident was resolved, or there is no incident, then nothing is joined', async () => {
     const tenant = newTenant();
     const s = store();
     expect(await s.joinLatestIncident(tenant, 'SSPR_009', [admin('b')], NOW, NOW)).toBeUndefined();
-    const opened = await s.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW);
+    const opened = await s.saveIncident(
+      tenant,
+      { id: 'planned', cause: 'SSPR_009', userIds: ['a'] },
+      [admin('a')],
+      NOW,
+    );
     const resolvedAt = new Date(NOW.getTime() + 10 * 60_000);
-    await s.updateIncident({ ...opened, state: 'resolved', transitions: [...opened.transitions, { from: 'open', to: 'resolved', at: resolvedAt.toISOString(), actor: 'scan', reason: 'verified' }] });
-    expect(await s.joinLatestIncident(tenant, 'SSPR_009', [admin('b')], new Date(resolvedAt.getTime() + 1000), NOW)).toBeUndefined();
+    await s.updateIncident({
+      ...opened,
+      state: 'resolved',
+      transitions: [
+        ...opened.transitions,
+        { from: 'open', to: 'resolved', at: resolvedAt.toISOString(), actor: 'scan', reason: 'verified' },
+      ],
+    });
+    expect(
+      await s.joinLatestIncident(
+        tenant,
+        'SSPR_009',
+        [admin('b')],
+        new Date(resolvedAt.getTime() + 1000),
+        NOW,
+      ),
+    ).toBeUndefined();
     expect((await s.getIncident(tenant, opened.id))?.userIds).toEqual(['a']);
   });
 
@@ -79,21 +153,35 @@ describe('TableStateStore', () => {
     expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'intended' });
     expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'intended' });
     await s.complete(tenant, 'inc', 'ticket:opened', { id: 'INC001' }, NOW);
-    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({ status: 'done', result: { id: 'INC001' } });
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW)).toMatchObject({
+      status: 'done',
+      result: { id: 'INC001' },
+    });
   });
 
   test('when a writer intends an action, then its row names it, a second writer sees that, takes it over, and only the owner can abandon it', async () => {
     const tenant = newTenant();
     const s = store();
-    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-a:1#lease-a')).toMatchObject({ status: 'intended', writer: 'host-a:1#lease-a' });
-    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-b:2#lease-b')).toMatchObject({ status: 'intended', writer: 'host-a:1#lease-a' });
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-a:1#lease-a')).toMatchObject({
+      status: 'intended',
+      writer: 'host-a:1#lease-a',
+    });
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-b:2#lease-b')).toMatchObject({
+      status: 'intended',
+      writer: 'host-a:1#lease-a',
+    });
 
     await s.takeOver(tenant, 'inc', 'ticket:opened', NOW, 'host-b:2#lease-b');
     await s.abandon(tenant, 'inc', 'ticket:opened', 'host-a:1#lease-a'); // no longer A's claim: kept
-    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-c:3#lease-c')).toMatchObject({ writer: 'host-b:2#lease-b' });
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-c:3#lease-c')).toMatchObject({
+      writer: 'host-b:2#lease-b',
+    });
 
     await s.abandon(tenant, 'inc', 'ticket:opened', 'host-b:2#lease-b');
-    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-c:3#lease-c')).toMatchObject({ status: 'intended', writer: 'host-c:3#lease-c' });
+    expect(await s.intend(tenant, 'inc', 'ticket:opened', NOW, 'host-c:3#lease-c')).toMatchObject({
+      status: 'intended',
+      writer: 'host-c:3#lease-c',
+    });
   });
 
   test('when an action is done, then taking it over is refused and abandoning it keeps the result', async () => {
@@ -101,9 +189,14 @@ describe('TableStateStore', () => {
     const s = store();
     await s.intend(tenant, 'inc', 'remediation:start', NOW, 'host-a:1#lease-a');
     await s.complete(tenant, 'inc', 'remediation:start', { jobName: 'j' }, NOW);
-    await expect(s.takeOver(tenant, 'inc', 'remediation:start', NOW, 'host-b:2#lease-b')).rejects.toMatchObject({ code: 'STATE.CONFLICT' });
+    await expect(
+      s.takeOver(tenant, 'inc', 'remediation:start', NOW, 'host-b:2#lease-b'),
+    ).rejects.toMatchObject({ code: 'STATE.CONFLICT' });
     await s.abandon(tenant, 'inc', 'remediation:start', 'host-a:1#lease-a');
-    expect(await s.intend(tenant, 'inc', 'remediation:start', NOW, 'host-b:2#lease-b')).toMatchObject({ status: 'done', result: { jobName: 'j' } });
+    expect(await s.intend(tenant, 'inc', 'remediation:start', NOW, 'host-b:2#lease-b')).toMatchObject({
+      status: 'done',
+      result: { jobName: 'j' },
+    });
   });
 
   test('when the lease behind a fenced store is lost, then every write is refused before it reaches storage, and reads and abandon still work', async () => {
@@ -122,7 +215,9 @@ describe('TableStateStore', () => {
     const writes = [
       fenced.saveIncident(tenant, { id: 'planned', cause: 'SSPR_009', userIds: ['a'] }, [admin('a')], NOW),
       fenced.joinLatestIncident(tenant, 'SSPR_009', [admin('a')], NOW, NOW),
-      fenced.recordEvents(tenant, [{ eventId: 'e', at: NOW.toISOString(), userId: 'a', verdict: 'confirmed' }]),
+      fenced.recordEvents(tenant, [
+        { eventId: 'e', at: NOW.toISOString(), userId: 'a', verdict: 'confirmed' },
+      ]),
       fenced.forgetEventsBefore(tenant, NOW),
       fenced.advanceCheckpoint(tenant, new Date(NOW.getTime() + 1000), undefined),
       fenced.intend(tenant, 'inc', 'ticket:other', NOW, 'me'),
@@ -158,9 +253,20 @@ describe('TableStateStore', () => {
   test('when events are older than the cut-off, then they are forgotten, at most the limit per call, and newer ones stay', async () => {
     const tenant = newTenant();
     const s = store();
-    const at = (daysAgo: number, i: number) => new Date(NOW.getTime() - daysAgo * 86_400_000 + i * 1000).toISOString();
-    const old = Array.from({ length: 130 }, (_, i) => ({ eventId: `old-${i}`, at: at(40, i), userId: 'u', verdict: 'not-admin' as const }));
-    const recent = Array.from({ length: 3 }, (_, i) => ({ eventId: `new-${i}`, at: at(2, i), userId: 'u', verdict: 'not-admin' as const }));
+    const at = (daysAgo: number, i: number) =>
+      new Date(NOW.getTime() - daysAgo * 86_400_000 + i * 1000).toISOString();
+    const old = Array.from({ length: 130 }, (_, i) => ({
+      eventId: `old-${i}`,
+      at: at(40, i),
+      userId: 'u',
+      verdict: 'not-admin' as const,
+    }));
+    const recent = Array.from({ length: 3 }, (_, i) => ({
+      eventId: `new-${i}`,
+      at: at(2, i),
+      userId: 'u',
+      verdict: 'not-admin' as const,
+    }));
     await s.recordEvents(tenant, [...old, ...recent]);
     const cutOff = new Date(NOW.getTime() - 31 * 86_400_000);
     expect(await s.forgetEventsBefore(tenant, cutOff, 120)).toBe(120);
@@ -184,6 +290,9 @@ describe('TableStateStore', () => {
       'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:1/devstoreaccount1',
       new DefaultAzureCredential(),
     );
-    await expect(broken.readCheckpoint(newTenant())).rejects.toMatchObject({ code: 'STATE.UNAVAILABLE', message: expect.stringContaining('STATE_STORAGE') });
+    await expect(broken.readCheckpoint(newTenant())).rejects.toMatchObject({
+      code: 'STATE.UNAVAILABLE',
+      message: expect.stringContaining('STATE_STORAGE'),
+    });
   });
 });

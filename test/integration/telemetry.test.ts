@@ -3,7 +3,11 @@ import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { createLocalCertificate, type LocalCertificate } from '../../emulator/certificate';
-import { startIngestion, type Envelope, type RunningIngestion } from '../../emulator/ingestion/ingestionServer';
+import {
+  startIngestion,
+  type Envelope,
+  type RunningIngestion,
+} from '../../emulator/ingestion/ingestionServer';
 import { hashUpn } from '../../src/adapters/telemetry/scrub';
 import { MEASUREMENT_NAMES, PROPERTY_NAMES } from '../../src/core/telemetryVocabulary';
 import { runInChild } from '../helpers/runInChild';
@@ -51,7 +55,9 @@ function run(body: string, input: unknown, env = telemetryEnv()) {
 }
 
 const byEvent = (name: string, invocationId: string) => (e: Envelope) =>
-  e.data?.baseType === 'EventData' && e.data.baseData?.name === name && e.data.baseData.properties?.invocationId === invocationId;
+  e.data?.baseType === 'EventData' &&
+  e.data.baseData?.name === name &&
+  e.data.baseData.properties?.invocationId === invocationId;
 
 function probeEntry(label: string) {
   const entry = ingestion.log.find((item) => item.kind === 'probe' && item.label === label);
@@ -96,12 +102,23 @@ describe('Application Insights telemetry through the 3.x exporter', () => {
             windowFrom: '2026-11-25T10:00:00.000Z',
             windowTo: '2026-11-25T11:00:00.000Z',
           },
-          measurements: { eventsRead: 1200, failures: 3, confirmed: 2, durationMs: 5400, graphRequests: 4, throttled: 1 },
+          measurements: {
+            eventsRead: 1200,
+            failures: 3,
+            confirmed: 2,
+            durationMs: 5400,
+            graphRequests: 4,
+            throttled: 1,
+          },
         },
       },
     });
-    expect(Object.keys(envelope.data!.baseData!.properties).every((name) => PROPERTY_NAMES.includes(name))).toBe(true);
-    expect(Object.keys(envelope.data!.baseData!.measurements).every((name) => MEASUREMENT_NAMES.includes(name))).toBe(true);
+    expect(
+      Object.keys(envelope.data!.baseData!.properties).every((name) => PROPERTY_NAMES.includes(name)),
+    ).toBe(true);
+    expect(
+      Object.keys(envelope.data!.baseData!.measurements).every((name) => MEASUREMENT_NAMES.includes(name)),
+    ).toBe(true);
     // Nothing but what was asked for: no auto-collected requests, dependencies, traces or metrics.
     const fromThisChild = ingestion.envelopes.filter((e) => JSON.stringify(e).includes(tenantId));
     expect(fromThisChild).toEqual([envelope]);
@@ -125,7 +142,9 @@ describe('Application Insights telemetry through the 3.x exporter', () => {
     expect(result).toMatchObject({ ok: true });
 
     const isMetric = (name: string) => (e: Envelope) =>
-      e.data?.baseType === 'MetricData' && e.data.baseData?.properties?.tenantId === tenantId && e.data.baseData.metrics?.[0]?.name === name;
+      e.data?.baseType === 'MetricData' &&
+      e.data.baseData?.properties?.tenantId === tenantId &&
+      e.data.baseData.metrics?.[0]?.name === name;
     const failures = ingestion.envelopes.filter(isMetric('SsprFailures'));
     const throttled = ingestion.envelopes.filter(isMetric('GraphThrottled'));
     expect(failures).toHaveLength(2);
@@ -136,13 +155,17 @@ describe('Application Insights telemetry through the 3.x exporter', () => {
       iKey: IKEY,
       data: {
         baseType: 'MetricData',
-        baseData: { metrics: [{ name: 'SsprFailures', kind: 'Aggregation', value: 7, count: 2, min: 2, max: 5 }] },
+        baseData: {
+          metrics: [{ name: 'SsprFailures', kind: 'Aggregation', value: 7, count: 2, min: 2, max: 5 }],
+        },
       },
     });
     // Metrics carry the tenant only: a per-invocation dimension would make every invocation its own series.
     expect(failures[0].data!.baseData!.properties).toEqual({ tenantId });
     // Delta temporality: the second export holds only what was recorded after the first.
-    expect(failures[1].data!.baseData!.metrics).toEqual([{ name: 'SsprFailures', kind: 'Aggregation', value: 4, count: 1, min: 4, max: 4 }]);
+    expect(failures[1].data!.baseData!.metrics).toEqual([
+      { name: 'SsprFailures', kind: 'Aggregation', value: 4, count: 1, min: 4, max: 4 },
+    ]);
 
     // Each flush pushed its metrics: the first point was accepted before the first probe, the second before the second.
     const first = ingestion.envelopes.indexOf(failures[0]);
@@ -231,7 +254,9 @@ describe('Application Insights telemetry through the 3.x exporter', () => {
        await telemetry.shutdown();
        return 'resolved';`,
       {},
-      telemetryEnv({ APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=https://127.0.0.1:1/` }),
+      telemetryEnv({
+        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=https://127.0.0.1:1/`,
+      }),
     );
     expect(result).toMatchObject({ ok: true, value: 'resolved' });
     expect(result.stderr).toBe('');
@@ -239,13 +264,21 @@ describe('Application Insights telemetry through the 3.x exporter', () => {
 });
 
 describe('fake ingestion endpoint', () => {
-  function post(path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; json: any }> {
+  function post(
+    path: string,
+    body: Buffer,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; json: any }> {
     return new Promise((resolve, reject) => {
-      const request = https.request(new URL(path, ingestion.url), { method: 'POST', ca: certificate.cert, headers }, (response) => {
-        let text = '';
-        response.on('data', (chunk) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
-      });
+      const request = https.request(
+        new URL(path, ingestion.url),
+        { method: 'POST', ca: certificate.cert, headers },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
+        },
+      );
       request.on('error', reject);
       request.end(body);
     });
@@ -253,8 +286,17 @@ describe('fake ingestion endpoint', () => {
 
   test('when envelopes come gzipped and newline-delimited to /v2/track, then they are stored and all accepted', async () => {
     const marker = randomUUID();
-    const lines = [1, 2, 3].map((n) => JSON.stringify({ name: 'Microsoft.ApplicationInsights.Event', time: new Date().toISOString(), data: { baseType: 'EventData', baseData: { name: marker, properties: { n: String(n) } } } }));
-    const reply = await post('/v2/track', gzipSync(lines.join('\n')), { 'Content-Type': 'application/x-json-stream', 'Content-Encoding': 'gzip' });
+    const lines = [1, 2, 3].map((n) =>
+      JSON.stringify({
+        name: 'Microsoft.ApplicationInsights.Event',
+        time: new Date().toISOString(),
+        data: { baseType: 'EventData', baseData: { name: marker, properties: { n: String(n) } } },
+      }),
+    );
+    const reply = await post('/v2/track', gzipSync(lines.join('\n')), {
+      'Content-Type': 'application/x-json-stream',
+      'Content-Encoding': 'gzip',
+    });
     expect(reply).toEqual({ status: 200, json: { itemsReceived: 3, itemsAccepted: 3, errors: [] } });
     const stored = await ingestion.waitFor((e) => e.data?.baseData?.name === marker, 3);
     expect(stored.map((e) => e.data!.baseData!.properties.n)).toEqual(['1', '2', '3']);

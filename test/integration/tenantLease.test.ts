@@ -9,7 +9,8 @@ let azurite: RunningAzurite;
 let tenantSeq = 0;
 const newTenant = () => `00000000-0000-4000-9000-${String(++tenantSeq).padStart(12, '0')}`;
 // Connection-string auth: the credential is never asked for a token here.
-const leases = (options?: TenantLeaseOptions) => new TenantLease(azurite.connectionString, new DefaultAzureCredential(), options);
+const leases = (options?: TenantLeaseOptions) =>
+  new TenantLease(azurite.connectionString, new DefaultAzureCredential(), options);
 const held: Lease[] = [];
 const keep = (lease: Lease | undefined) => {
   if (lease) held.push(lease);
@@ -18,14 +19,20 @@ const keep = (lease: Lease | undefined) => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function metadataOf(tenantId: string): Promise<Record<string, string>> {
-  const blob = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('sspr-leases').getBlobClient(`${tenantId}.lock`);
+  const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
+    .getContainerClient('sspr-leases')
+    .getBlobClient(`${tenantId}.lock`);
   // Metadata names are case-insensitive and come back lower-cased through Node's HTTP headers.
   const metadata = (await blob.getProperties()).metadata ?? {};
   return Object.fromEntries(Object.entries(metadata).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 /** Tries until the tenant is free (no timing asserted: the bound only stops a broken run). */
-async function acquireWhenFree(tenantId: string, owner: string, giveUpAfterMs = 90_000): Promise<Lease | undefined> {
+async function acquireWhenFree(
+  tenantId: string,
+  owner: string,
+  giveUpAfterMs = 90_000,
+): Promise<Lease | undefined> {
   const deadline = Date.now() + giveUpAfterMs;
   for (;;) {
     const lease = keep(await leases().acquire(tenantId, owner));
@@ -50,7 +57,10 @@ describe('TenantLease', () => {
     expect(first).toBeDefined();
     expect(first!.lost).toBe(false);
     expect(second).toBeUndefined();
-    expect(await metadataOf(tenant)).toEqual({ owner: 'timer@host-a', acquiredat: first!.acquiredAt.toISOString() });
+    expect(await metadataOf(tenant)).toEqual({
+      owner: 'timer@host-a',
+      acquiredat: first!.acquiredAt.toISOString(),
+    });
   });
 
   test('when the holder releases, then the other can acquire, and a second release is harmless', async () => {
@@ -68,7 +78,9 @@ describe('TenantLease', () => {
 
   test('when ten acquire a new tenant at once, then exactly one holds it', async () => {
     const tenant = newTenant();
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => leases().acquire(tenant, `worker-${i}`).then(keep)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => leases().acquire(tenant, `worker-${i}`).then(keep)),
+    );
     const winners = results.filter((lease): lease is Lease => lease !== undefined);
     expect(winners).toHaveLength(1);
     expect((await metadataOf(tenant)).owner).toBe(winners[0].owner);
@@ -78,8 +90,12 @@ describe('TenantLease', () => {
     const renewedTenant = newTenant();
     const crashedTenant = newTenant();
     // Taken first, so by the time the other expires it is at least as old: only renewal keeps it.
-    const renewed = keep(await leases({ durationSeconds: 15, renewEveryMs: 2_000 }).acquire(renewedTenant, 'alive'));
-    const crashed = keep(await leases({ durationSeconds: 15, renewEveryMs: false }).acquire(crashedTenant, 'crashed'));
+    const renewed = keep(
+      await leases({ durationSeconds: 15, renewEveryMs: 2_000 }).acquire(renewedTenant, 'alive'),
+    );
+    const crashed = keep(
+      await leases({ durationSeconds: 15, renewEveryMs: false }).acquire(crashedTenant, 'crashed'),
+    );
     expect(renewed).toBeDefined();
     expect(crashed).toBeDefined();
     expect(await leases().acquire(crashedTenant, 'successor')).toBeUndefined();
@@ -100,16 +116,28 @@ describe('TenantLease', () => {
 
   test('when the storage cannot be reached, then STATE.UNAVAILABLE (transient)', async () => {
     const port = await closedPort();
-    const unreachable = azurite.connectionString.replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${port}`);
+    const unreachable = azurite.connectionString.replace(
+      /BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+      `BlobEndpoint=http://127.0.0.1:${port}`,
+    );
     expect(unreachable).not.toBe(azurite.connectionString);
     const lease = new TenantLease(unreachable, new DefaultAzureCredential());
-    await expect(lease.acquire(newTenant(), 'a')).rejects.toMatchObject({ code: 'STATE.UNAVAILABLE', transient: true });
+    await expect(lease.acquire(newTenant(), 'a')).rejects.toMatchObject({
+      code: 'STATE.UNAVAILABLE',
+      transient: true,
+    });
   });
 
   test('when the duration is outside 15..60 s or renewal is not more frequent than it, then CONFIG.INVALID', () => {
-    expect(() => leases({ durationSeconds: 10 })).toThrow(expect.objectContaining({ code: 'CONFIG.INVALID' }));
-    expect(() => leases({ durationSeconds: 61 })).toThrow(expect.objectContaining({ code: 'CONFIG.INVALID' }));
-    expect(() => leases({ durationSeconds: 15, renewEveryMs: 15_000 })).toThrow(expect.objectContaining({ code: 'CONFIG.INVALID' }));
+    expect(() => leases({ durationSeconds: 10 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG.INVALID' }),
+    );
+    expect(() => leases({ durationSeconds: 61 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG.INVALID' }),
+    );
+    expect(() => leases({ durationSeconds: 15, renewEveryMs: 15_000 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG.INVALID' }),
+    );
   });
 });
 

@@ -32,40 +32,119 @@ async function ticketedIncident(scenario: string, extra: Record<string, string> 
   const { emulator, tenantId } = await world.emulate(scenario);
   const env = appEnv(emulator, tenantId, extra);
   const worker = await functionsWorker(env);
-  const reader = bearer(await emulator.signApiToken({ audience: AUDIENCE, roles: ['Incidents.Read'], preferredUsername: 'reader@contoso.com' }));
-  await worker.invoke('startScan', http('POST', '/api/scans', { body: { tenantId }, headers: bearer(await emulator.signApiToken({ audience: AUDIENCE, roles: ['Scans.Run'] })) }));
+  const reader = bearer(
+    await emulator.signApiToken({
+      audience: AUDIENCE,
+      roles: ['Incidents.Read'],
+      preferredUsername: 'reader@contoso.com',
+    }),
+  );
+  await worker.invoke(
+    'startScan',
+    http('POST', '/api/scans', {
+      body: { tenantId },
+      headers: bearer(await emulator.signApiToken({ audience: AUDIENCE, roles: ['Scans.Run'] })),
+    }),
+  );
   const [queued] = await takeMessages(world.azurite.connectionString, tenantId);
-  expect((await worker.invoke('tenantScan', { kind: 'queue', message: queued.message, dequeueCount: 1 })).error).toBeUndefined();
-  const listed = await worker.invoke('listIncidents', http('GET', '/api/incidents', { query: { state: 'ticketed' }, headers: reader }));
+  expect(
+    (await worker.invoke('tenantScan', { kind: 'queue', message: queued.message, dequeueCount: 1 })).error,
+  ).toBeUndefined();
+  const listed = await worker.invoke(
+    'listIncidents',
+    http('GET', '/api/incidents', { query: { state: 'ticketed' }, headers: reader }),
+  );
   const [incident] = listed.response!.json.incidents;
   expect(incident).toMatchObject({ state: 'ticketed', approval: null });
-  const approveCall = (headers: Record<string, string>, body?: unknown) => http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, headers, body });
-  const approve = (headers: Record<string, string>, body?: unknown) => worker.invoke('approveIncident', approveCall(headers, body));
+  const approveCall = (headers: Record<string, string>, body?: unknown) =>
+    http('POST', `/api/incidents/${incident.id}/approve`, { params: { id: incident.id }, headers, body });
+  const approve = (headers: Record<string, string>, body?: unknown) =>
+    worker.invoke('approveIncident', approveCall(headers, body));
   /** The same call to a worker started with other settings. */
-  const approveWith = (otherEnv: NodeJS.ProcessEnv, headers: Record<string, string>) => invokeBundle('approveIncident', approveCall(headers), otherEnv);
-  const current = async () => (await worker.invoke('getIncident', http('GET', `/api/incidents/${incident.id}`, { params: { id: incident.id }, headers: reader }))).response!.json;
-  const jobsStarted = () => emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201).length;
+  const approveWith = (otherEnv: NodeJS.ProcessEnv, headers: Record<string, string>) =>
+    invokeBundle('approveIncident', approveCall(headers), otherEnv);
+  const current = async () =>
+    (
+      await worker.invoke(
+        'getIncident',
+        http('GET', `/api/incidents/${incident.id}`, { params: { id: incident.id }, headers: reader }),
+      )
+    ).response!.json;
+  const jobsStarted = () =>
+    emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201)
+      .length;
   return { emulator, tenantId, env, worker, incident, approve, approveWith, current, jobsStarted };
 }
 
-
 describe('approving a fix over HTTP', () => {
   test('when callers without a valid token and role try, then each is refused with problem+json and nothing is approved', async () => {
-    const { emulator, tenantId, env, approve, approveWith, current, jobsStarted } = await ticketedIncident('admin-policy-off');
-    const approver = { audience: AUDIENCE, roles: ['Incidents.Approve'], preferredUsername: 'ops.lead@contoso.com' };
+    const { emulator, tenantId, env, approve, approveWith, current, jobsStarted } =
+      await ticketedIncident('admin-policy-off');
+    const approver = {
+      audience: AUDIENCE,
+      roles: ['Incidents.Approve'],
+      preferredUsername: 'ops.lead@contoso.com',
+    };
     const attempts: Array<[string, Record<string, string>, unknown, number, string]> = [
-      ['a forged App Service principal header', { 'x-ms-client-principal-name': 'ciso@contoso.com', 'x-ms-client-principal-id': randomUUID() }, undefined, 401, 'AUTH.UNAUTHENTICATED'],
+      [
+        'a forged App Service principal header',
+        { 'x-ms-client-principal-name': 'ciso@contoso.com', 'x-ms-client-principal-id': randomUUID() },
+        undefined,
+        401,
+        'AUTH.UNAUTHENTICATED',
+      ],
       ['a body naming the approver', {}, { by: 'ciso@contoso.com' }, 401, 'AUTH.UNAUTHENTICATED'],
-      ['a token signed by another key', bearer(await emulator.signApiToken({ ...approver, forged: true })), undefined, 401, 'AUTH.UNAUTHENTICATED'],
-      ['a token for another API', bearer(await emulator.signApiToken({ ...approver, audience: randomUUID() })), undefined, 401, 'AUTH.UNAUTHENTICATED'],
-      ['a token from another tenant', bearer(await emulator.signApiToken({ ...approver, tenantId: randomUUID() })), undefined, 401, 'AUTH.UNAUTHENTICATED'],
-      ['an expired token', bearer(await emulator.signApiToken({ ...approver, expiresInSeconds: -3600 })), undefined, 401, 'AUTH.UNAUTHENTICATED'],
-      ['a valid token without the role', bearer(await emulator.signApiToken({ ...approver, roles: ['Incidents.Read'] })), undefined, 403, 'AUTH.FORBIDDEN'],
-      ['a valid token and a body naming someone else', bearer(await emulator.signApiToken(approver)), { by: 'ciso@contoso.com' }, 400, 'HTTP.INVALID_REQUEST'],
+      [
+        'a token signed by another key',
+        bearer(await emulator.signApiToken({ ...approver, forged: true })),
+        undefined,
+        401,
+        'AUTH.UNAUTHENTICATED',
+      ],
+      [
+        'a token for another API',
+        bearer(await emulator.signApiToken({ ...approver, audience: randomUUID() })),
+        undefined,
+        401,
+        'AUTH.UNAUTHENTICATED',
+      ],
+      [
+        'a token from another tenant',
+        bearer(await emulator.signApiToken({ ...approver, tenantId: randomUUID() })),
+        undefined,
+        401,
+        'AUTH.UNAUTHENTICATED',
+      ],
+      [
+        'an expired token',
+        bearer(await emulator.signApiToken({ ...approver, expiresInSeconds: -3600 })),
+        undefined,
+        401,
+        'AUTH.UNAUTHENTICATED',
+      ],
+      [
+        'a valid token without the role',
+        bearer(await emulator.signApiToken({ ...approver, roles: ['Incidents.Read'] })),
+        undefined,
+        403,
+        'AUTH.FORBIDDEN',
+      ],
+      [
+        'a valid token and a body naming someone else',
+        bearer(await emulator.signApiToken(approver)),
+        { by: 'ciso@contoso.com' },
+        400,
+        'HTTP.INVALID_REQUEST',
+      ],
     ];
     for (const [what, headers, body, status, code] of attempts) {
       const answer = await approve(headers, body);
-      expect({ what, status: answer.response!.status, code: answer.response!.json?.code, type: answer.response!.headers['content-type'] }).toEqual({
+      expect({
+        what,
+        status: answer.response!.status,
+        code: answer.response!.json?.code,
+        type: answer.response!.headers['content-type'],
+      }).toEqual({
         what,
         status,
         code,
@@ -85,26 +164,56 @@ describe('approving a fix over HTTP', () => {
 
   test('when the API has an app registration, then scans need Scans.Run and reads Incidents.Read, and the scan records who asked', async () => {
     const { emulator, tenantId, worker } = await ticketedIncident('admin-policy-off');
-    const token = (roles: string[]) => emulator.signApiToken({ audience: AUDIENCE, roles, oid: '0b5e9e4c-0000-4000-8000-0000000000b2', preferredUsername: 'scanner@contoso.com' });
-    const ask = async (headers: Record<string, string>) => worker.invoke('startScan', http('POST', '/api/scans', { body: { tenantId, mode: 'report' }, headers }));
-    const list = async (headers: Record<string, string>) => worker.invoke('listIncidents', http('GET', '/api/incidents', { headers }));
+    const token = (roles: string[]) =>
+      emulator.signApiToken({
+        audience: AUDIENCE,
+        roles,
+        oid: '0b5e9e4c-0000-4000-8000-0000000000b2',
+        preferredUsername: 'scanner@contoso.com',
+      });
+    const ask = async (headers: Record<string, string>) =>
+      worker.invoke('startScan', http('POST', '/api/scans', { body: { tenantId, mode: 'report' }, headers }));
+    const list = async (headers: Record<string, string>) =>
+      worker.invoke('listIncidents', http('GET', '/api/incidents', { headers }));
 
-    expect((await ask({ 'x-ms-client-principal-name': 'ops@contoso.com' })).response).toMatchObject({ status: 401, json: { code: 'AUTH.UNAUTHENTICATED' } });
-    expect((await ask(bearer(await token(['Incidents.Read'])))).response).toMatchObject({ status: 403, json: { code: 'AUTH.FORBIDDEN' } });
+    expect((await ask({ 'x-ms-client-principal-name': 'ops@contoso.com' })).response).toMatchObject({
+      status: 401,
+      json: { code: 'AUTH.UNAUTHENTICATED' },
+    });
+    expect((await ask(bearer(await token(['Incidents.Read'])))).response).toMatchObject({
+      status: 403,
+      json: { code: 'AUTH.FORBIDDEN' },
+    });
     const asked = await ask(bearer(await token(['Scans.Run'])));
     expect(asked.response!.status).toBe(202);
     const scanId = asked.response!.json.scanId;
-    const status = await worker.invoke('scanStatus', http('GET', `/api/scans/${scanId}`, { params: { id: scanId }, headers: bearer(await token(['Incidents.Read'])) }));
-    expect(status.response!.json).toMatchObject({ status: 'queued', principal: 'scanner@contoso.com (0b5e9e4c-0000-4000-8000-0000000000b2)' });
+    const status = await worker.invoke(
+      'scanStatus',
+      http('GET', `/api/scans/${scanId}`, {
+        params: { id: scanId },
+        headers: bearer(await token(['Incidents.Read'])),
+      }),
+    );
+    expect(status.response!.json).toMatchObject({
+      status: 'queued',
+      principal: 'scanner@contoso.com (0b5e9e4c-0000-4000-8000-0000000000b2)',
+    });
 
     expect((await list({})).response).toMatchObject({ status: 401 });
     expect((await list(bearer(await token(['Scans.Run'])))).response).toMatchObject({ status: 403 });
-    expect((await list(bearer(await token(['Incidents.Read'])))).response).toMatchObject({ status: 200, json: { incidents: [expect.objectContaining({ tenantId })] } });
+    expect((await list(bearer(await token(['Incidents.Read'])))).response).toMatchObject({
+      status: 200,
+      json: { incidents: [expect.objectContaining({ tenantId })] },
+    });
   });
 
   test('when admin SSPR was switched off on purpose, then an approval must say it overrides that, and the ticket says so', async () => {
     const { emulator, approve, current, jobsStarted } = await ticketedIncident('hardened-tenant');
-    const token = await emulator.signApiToken({ audience: AUDIENCE, roles: ['Incidents.Approve'], preferredUsername: 'ops.lead@contoso.com' });
+    const token = await emulator.signApiToken({
+      audience: AUDIENCE,
+      roles: ['Incidents.Approve'],
+      preferredUsername: 'ops.lead@contoso.com',
+    });
 
     const held = await approve(bearer(token));
     expect(held.response).toMatchObject({ status: 409, json: { code: 'INCIDENT.HARDENING_HOLD' } });
@@ -113,9 +222,13 @@ describe('approving a fix over HTTP', () => {
 
     const overridden = await approve(bearer(token), { overrideHardening: true });
     expect(overridden.response!.status).toBe(200);
-    expect(overridden.response!.json).toMatchObject({ approval: { by: expect.stringContaining('ops.lead@contoso.com'), overrideHardening: true } });
+    expect(overridden.response!.json).toMatchObject({
+      approval: { by: expect.stringContaining('ops.lead@contoso.com'), overrideHardening: true },
+    });
     expect(jobsStarted()).toBe(1);
-    const told = emulator.tickets.webhook.deliveries.map((delivery) => JSON.stringify(delivery.body)).join('\n');
+    const told = emulator.tickets.webhook.deliveries
+      .map((delivery) => JSON.stringify(delivery.body))
+      .join('\n');
     expect(told).toContain('overrides the decision of baseline.admin@woodgrove.com');
     expect((await current()).approval.overrideHardening).toBe(true);
   });

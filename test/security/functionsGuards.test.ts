@@ -44,17 +44,25 @@ describe('GET /api/health', () => {
       TICKET_SYSTEM: 'webhook',
       TICKET_WEBHOOK_URL: 'http://tickets.example.invalid/hook',
       AUTOMATION_SUBSCRIPTION_ID: 'not-a-subscription',
-      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=nope;IngestionEndpoint=http://insecure.example.invalid/',
+      APPLICATIONINSIGHTS_CONNECTION_STRING:
+        'InstrumentationKey=nope;IngestionEndpoint=http://insecure.example.invalid/',
     });
     resetServices();
 
-    const response = await health(new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/health' }), new InvocationContext({ invocationId: 'health-test' }));
+    const response = await health(
+      new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/health' }),
+      new InvocationContext({ invocationId: 'health-test' }),
+    );
 
     expect(response.status).toBe(503);
     const body = response.jsonBody as any;
     expect(body.checks.config).toMatchObject({ ok: false, code: 'CONFIG.INVALID' });
     expect(body.checks.config.settings).toEqual(
-      expect.arrayContaining(['TICKET_WEBHOOK_URL', 'AUTOMATION_SUBSCRIPTION_ID', 'APPLICATIONINSIGHTS_CONNECTION_STRING']),
+      expect.arrayContaining([
+        'TICKET_WEBHOOK_URL',
+        'AUTOMATION_SUBSCRIPTION_ID',
+        'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      ]),
     );
     const text = JSON.stringify(body);
     expect(text).not.toContain('tickets.example.invalid');

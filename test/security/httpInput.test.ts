@@ -14,12 +14,15 @@ function queryError(search: string): AppError {
 }
 
 describe('the query string', () => {
-  test.each(['?__proto__=x', '?constructor=x', '?toString=x', '?hasOwnProperty=x'])('when %s is sent, then it is an unknown parameter, not a repeat', (search) => {
-    const error = queryError(search);
-    expect(error.code).toBe('HTTP.INVALID_REQUEST');
-    expect(error.message).toContain('unknown field');
-    expect(error.message).not.toContain('given twice');
-  });
+  test.each(['?__proto__=x', '?constructor=x', '?toString=x', '?hasOwnProperty=x'])(
+    'when %s is sent, then it is an unknown parameter, not a repeat',
+    (search) => {
+      const error = queryError(search);
+      expect(error.code).toBe('HTTP.INVALID_REQUEST');
+      expect(error.message).toContain('unknown field');
+      expect(error.message).not.toContain('given twice');
+    },
+  );
 
   test('when a real parameter is repeated, then that is still refused as given twice', () => {
     expect(queryError('?state=open&state=failed').message).toContain('given twice');

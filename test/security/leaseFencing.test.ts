@@ -13,14 +13,18 @@ import { useEmulatedWorld } from '../helpers/emulatedWorld';
  */
 const world = useEmulatedWorld();
 
-const jobsCreated = (emulator: RunningEmulator) => emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201);
+const jobsCreated = (emulator: RunningEmulator) =>
+  emulator.requests.filter((r) => r.method === 'PUT' && r.path.includes('/jobs/') && r.status === 201);
 
 /** Resolves when `ready()` holds; fails with A's output if A ends first (no clock involved). */
 async function whileRunning(run: Promise<CliRun>, ready: () => boolean): Promise<void> {
   let ended: CliRun | undefined;
   void run.then((result) => (ended = result));
   while (!ready()) {
-    if (ended) throw new Error(`scanner A ended (exit ${ended.code}) before its ticket request was held:\n${ended.stdout}\n${ended.stderr}`);
+    if (ended)
+      throw new Error(
+        `scanner A ended (exit ${ended.code}) before its ticket request was held:\n${ended.stdout}\n${ended.stderr}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -38,7 +42,9 @@ test('when a scanner loses its lease while its ticket create is in flight and a 
   const scannerA = runCli(['scan', '--tenant', tenantId, '--json'], env);
   await whileRunning(scannerA, () => emulator.tickets.held === 1);
   // As an operator (or a storage hiccup that ends the renewals) would: the tenant is free at once.
-  const lock = BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('sspr-leases').getBlobClient(`${tenantId}.lock`);
+  const lock = BlobServiceClient.fromConnectionString(world.azurite.connectionString)
+    .getContainerClient('sspr-leases')
+    .getBlobClient(`${tenantId}.lock`);
   await lock.getBlobLeaseClient().breakLease(0);
   const scannerB = await runCli(['scan', '--tenant', tenantId, '--json'], env);
   const a = await scannerA;
@@ -47,7 +53,10 @@ test('when a scanner loses its lease while its ticket create is in flight and a 
   expect(jobsCreated(emulator)).toHaveLength(1);
   expect(scannerB.code).toBe(0);
   const [incident] = parseJson(scannerB).incidents;
-  expect(incident).toMatchObject({ state: 'resolved', ticket: { system: 'servicenow', id: emulator.tickets.servicenow.incidents[0].sysId } });
+  expect(incident).toMatchObject({
+    state: 'resolved',
+    ticket: { system: 'servicenow', id: emulator.tickets.servicenow.incidents[0].sysId },
+  });
   // A noticed and stopped: its scan fails with the lease lost, not with a second write.
   expect(a.code).not.toBe(0);
   expect(`${a.stdout}\n${a.stderr}`).toContain('STATE.LEASE_LOST');

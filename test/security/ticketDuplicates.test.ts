@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../emulator';
-import { JIRA_EMULATOR_API_TOKEN, JIRA_EMULATOR_EMAIL, JIRA_EMULATOR_PROJECT } from '../../emulator/tickets/jiraRoutes';
-import { SERVICENOW_EMULATOR_PASSWORD, SERVICENOW_EMULATOR_USERNAME } from '../../emulator/tickets/servicenowRoutes';
+import {
+  JIRA_EMULATOR_API_TOKEN,
+  JIRA_EMULATOR_EMAIL,
+  JIRA_EMULATOR_PROJECT,
+} from '../../emulator/tickets/jiraRoutes';
+import {
+  SERVICENOW_EMULATOR_PASSWORD,
+  SERVICENOW_EMULATOR_USERNAME,
+} from '../../emulator/tickets/servicenowRoutes';
 import type { TicketRef } from '../../src/usecases/ports/actions';
 import { ticketContent } from '../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../helpers/runSinkInChild';
@@ -33,7 +40,12 @@ async function jira(steps: SinkStep[]) {
     module: 'src/adapters/tickets/jiraSink.js',
     loader: 'loadJiraSettings',
     sinkClass: 'JiraSink',
-    env: { JIRA_BASE_URL: `${emulator.ticketsUrl}/jira`, JIRA_EMAIL: JIRA_EMULATOR_EMAIL, JIRA_API_TOKEN: JIRA_EMULATOR_API_TOKEN, JIRA_PROJECT_KEY: JIRA_EMULATOR_PROJECT },
+    env: {
+      JIRA_BASE_URL: `${emulator.ticketsUrl}/jira`,
+      JIRA_EMAIL: JIRA_EMULATOR_EMAIL,
+      JIRA_API_TOKEN: JIRA_EMULATOR_API_TOKEN,
+      JIRA_PROJECT_KEY: JIRA_EMULATOR_PROJECT,
+    },
     caCertPath: emulator.caCertPath,
     steps,
     sinkOptions: SINK_OPTIONS,
@@ -46,7 +58,11 @@ async function servicenow(steps: SinkStep[]) {
     module: 'src/adapters/tickets/servicenowSink.js',
     loader: 'loadServicenowSettings',
     sinkClass: 'ServicenowSink',
-    env: { SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`, SERVICENOW_USERNAME: SERVICENOW_EMULATOR_USERNAME, SERVICENOW_PASSWORD: SERVICENOW_EMULATOR_PASSWORD },
+    env: {
+      SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`,
+      SERVICENOW_USERNAME: SERVICENOW_EMULATOR_USERNAME,
+      SERVICENOW_PASSWORD: SERVICENOW_EMULATOR_PASSWORD,
+    },
     caCertPath: emulator.caCertPath,
     steps,
     sinkOptions: SINK_OPTIONS,
@@ -54,18 +70,24 @@ async function servicenow(steps: SinkStep[]) {
   return run.results;
 }
 
-const jiraIssues = (incidentId: string) => emulator.tickets.jira.issues.filter((issue) => issue.labels.includes(`sspr-incident-${incidentId}`));
+const jiraIssues = (incidentId: string) =>
+  emulator.tickets.jira.issues.filter((issue) => issue.labels.includes(`sspr-incident-${incidentId}`));
 const updated = (incidentId: string) => ticketContent(incidentId, { event: 'updated', newAdmins: [] });
-const resolved = (incidentId: string) => ticketContent(incidentId, { event: 'resolved', policy: { allowedToUseSSPR: true } });
+const resolved = (incidentId: string) =>
+  ticketContent(incidentId, { event: 'resolved', policy: { allowedToUseSSPR: true } });
 
 describe('duplicates after a lost answer', () => {
   test('when the answer to a Jira comment is lost, then the sink looks before retrying and there is one comment', async () => {
     const incidentId = randomUUID();
-    const [created] = await jira([{ op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] }]);
+    const [created] = await jira([
+      { op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] },
+    ]);
     const ref = created.value as TicketRef;
     emulator.tickets.loseNextAnswersTo('jira', 'POST', 504);
 
-    const [result] = await jira([{ op: 'update', args: [ref, updated(incidentId), `${incidentId}:ticket:updated:1`] }]);
+    const [result] = await jira([
+      { op: 'update', args: [ref, updated(incidentId), `${incidentId}:ticket:updated:1`] },
+    ]);
 
     expect(result.error ?? 'ok').toBe('ok');
     expect(jiraIssues(incidentId)[0].comments).toHaveLength(1);
@@ -73,11 +95,15 @@ describe('duplicates after a lost answer', () => {
 
   test('when the answers to a Jira comment and transition are lost, then there is one comment, the issue is done and the step succeeds', async () => {
     const incidentId = randomUUID();
-    const [created] = await jira([{ op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] }]);
+    const [created] = await jira([
+      { op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] },
+    ]);
     const ref = created.value as TicketRef;
     emulator.tickets.loseNextAnswersTo('jira', 'POST', 502, 2);
 
-    const [result] = await jira([{ op: 'update', args: [ref, resolved(incidentId), `${incidentId}:ticket:resolved`] }]);
+    const [result] = await jira([
+      { op: 'update', args: [ref, resolved(incidentId), `${incidentId}:ticket:resolved`] },
+    ]);
 
     expect(result.error ?? 'ok').toBe('ok');
     const [issue] = jiraIssues(incidentId);
@@ -87,11 +113,15 @@ describe('duplicates after a lost answer', () => {
 
   test('when the answer to a ServiceNow work note is lost, then the sink looks before retrying and there is one note', async () => {
     const incidentId = randomUUID();
-    const [created] = await servicenow([{ op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] }]);
+    const [created] = await servicenow([
+      { op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] },
+    ]);
     const ref = created.value as TicketRef;
     emulator.tickets.loseNextAnswersTo('servicenow', 'PATCH', 504);
 
-    const [result] = await servicenow([{ op: 'update', args: [ref, resolved(incidentId), `${incidentId}:ticket:resolved`] }]);
+    const [result] = await servicenow([
+      { op: 'update', args: [ref, resolved(incidentId), `${incidentId}:ticket:resolved`] },
+    ]);
 
     expect(result.error ?? 'ok').toBe('ok');
     const incident = emulator.tickets.servicenow.incidents.find((candidate) => candidate.sysId === ref.id)!;
@@ -104,7 +134,9 @@ describe('duplicates after a lost answer', () => {
     emulator.tickets.jira.searchLagRequests = 3;
     emulator.tickets.loseNextAnswers('jira', 504);
 
-    const [created] = await jira([{ op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] }]);
+    const [created] = await jira([
+      { op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] },
+    ]);
 
     expect(jiraIssues(incidentId)).toHaveLength(1);
     expect(created.error ?? 'ok').toBe('ok');
@@ -116,7 +148,9 @@ describe('duplicates after a lost answer', () => {
     emulator.tickets.jira.searchLagRequests = 1000;
     emulator.tickets.loseNextAnswers('jira', 504);
 
-    const [created] = await jira([{ op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] }]);
+    const [created] = await jira([
+      { op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] },
+    ]);
 
     expect(jiraIssues(incidentId)).toHaveLength(1);
     expect(created.error).toMatchObject({ code: 'TICKET.JIRA_FAILED', transient: true });

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../emulator';
-import { ADO_EMULATOR_ORG, ADO_EMULATOR_PAT, ADO_EMULATOR_PROJECT } from '../../emulator/tickets/azureDevOpsRoutes';
+import {
+  ADO_EMULATOR_ORG,
+  ADO_EMULATOR_PAT,
+  ADO_EMULATOR_PROJECT,
+} from '../../emulator/tickets/azureDevOpsRoutes';
 import { GITHUB_EMULATOR_TOKEN } from '../../emulator/tickets/githubRoutes';
-import { JIRA_EMULATOR_API_TOKEN, JIRA_EMULATOR_EMAIL, JIRA_EMULATOR_PROJECT } from '../../emulator/tickets/jiraRoutes';
-import { SERVICENOW_EMULATOR_PASSWORD, SERVICENOW_EMULATOR_USERNAME } from '../../emulator/tickets/servicenowRoutes';
+import {
+  JIRA_EMULATOR_API_TOKEN,
+  JIRA_EMULATOR_EMAIL,
+  JIRA_EMULATOR_PROJECT,
+} from '../../emulator/tickets/jiraRoutes';
+import {
+  SERVICENOW_EMULATOR_PASSWORD,
+  SERVICENOW_EMULATOR_USERNAME,
+} from '../../emulator/tickets/servicenowRoutes';
 import type { TicketRef } from '../../src/usecases/ports/actions';
 import { admin, ticketContent } from '../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../helpers/runSinkInChild';
@@ -55,37 +66,74 @@ const SYSTEMS: System[] = [
     module: 'jiraSink',
     loader: 'loadJiraSettings',
     sinkClass: 'JiraSink',
-    env: () => ({ JIRA_BASE_URL: `${emulator.ticketsUrl}/jira`, JIRA_EMAIL: JIRA_EMULATOR_EMAIL, JIRA_API_TOKEN: JIRA_EMULATOR_API_TOKEN, JIRA_PROJECT_KEY: JIRA_EMULATOR_PROJECT }),
-    updates: (ref) => emulator.tickets.jira.issues.find((issue) => issue.key === ref.id)!.comments.map((comment) => JSON.stringify(comment.body)),
-    closed: (ref) => emulator.tickets.jira.issues.find((issue) => issue.key === ref.id)!.status.category === 'done',
+    env: () => ({
+      JIRA_BASE_URL: `${emulator.ticketsUrl}/jira`,
+      JIRA_EMAIL: JIRA_EMULATOR_EMAIL,
+      JIRA_API_TOKEN: JIRA_EMULATOR_API_TOKEN,
+      JIRA_PROJECT_KEY: JIRA_EMULATOR_PROJECT,
+    }),
+    updates: (ref) =>
+      emulator.tickets.jira.issues
+        .find((issue) => issue.key === ref.id)!
+        .comments.map((comment) => JSON.stringify(comment.body)),
+    closed: (ref) =>
+      emulator.tickets.jira.issues.find((issue) => issue.key === ref.id)!.status.category === 'done',
   },
   {
     name: 'ServiceNow',
     module: 'servicenowSink',
     loader: 'loadServicenowSettings',
     sinkClass: 'ServicenowSink',
-    env: () => ({ SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`, SERVICENOW_USERNAME: SERVICENOW_EMULATOR_USERNAME, SERVICENOW_PASSWORD: SERVICENOW_EMULATOR_PASSWORD }),
-    updates: (ref) => emulator.tickets.servicenow.incidents.find((incident) => incident.sysId === ref.id)!.workNotes.map((note) => note.value),
-    closed: (ref) => emulator.tickets.servicenow.incidents.find((incident) => incident.sysId === ref.id)!.fields.state === '6',
+    env: () => ({
+      SERVICENOW_INSTANCE_URL: `${emulator.ticketsUrl}/servicenow`,
+      SERVICENOW_USERNAME: SERVICENOW_EMULATOR_USERNAME,
+      SERVICENOW_PASSWORD: SERVICENOW_EMULATOR_PASSWORD,
+    }),
+    updates: (ref) =>
+      emulator.tickets.servicenow.incidents
+        .find((incident) => incident.sysId === ref.id)!
+        .workNotes.map((note) => note.value),
+    closed: (ref) =>
+      emulator.tickets.servicenow.incidents.find((incident) => incident.sysId === ref.id)!.fields.state ===
+      '6',
   },
   {
     name: 'Azure DevOps',
     module: 'azureDevOpsSink',
     loader: 'loadAzureDevOpsSettings',
     sinkClass: 'AzureDevOpsSink',
-    env: () => ({ AZURE_DEVOPS_ORG_URL: `${emulator.ticketsUrl}/ado/${ADO_EMULATOR_ORG}`, AZURE_DEVOPS_PROJECT: ADO_EMULATOR_PROJECT, AZURE_DEVOPS_PAT: ADO_EMULATOR_PAT }),
-    updates: (ref) => emulator.tickets.azureDevOps.workItems.find((item) => item.id === Number(ref.id))!.comments.map((comment) => comment.text),
-    closed: (ref) => emulator.tickets.azureDevOps.workItems.find((item) => item.id === Number(ref.id))!.fields['System.State'] === 'Done',
+    env: () => ({
+      AZURE_DEVOPS_ORG_URL: `${emulator.ticketsUrl}/ado/${ADO_EMULATOR_ORG}`,
+      AZURE_DEVOPS_PROJECT: ADO_EMULATOR_PROJECT,
+      AZURE_DEVOPS_PAT: ADO_EMULATOR_PAT,
+    }),
+    updates: (ref) =>
+      emulator.tickets.azureDevOps.workItems
+        .find((item) => item.id === Number(ref.id))!
+        .comments.map((comment) => comment.text),
+    closed: (ref) =>
+      emulator.tickets.azureDevOps.workItems.find((item) => item.id === Number(ref.id))!.fields[
+        'System.State'
+      ] === 'Done',
   },
   {
     name: 'GitHub',
     module: 'githubSink',
     loader: 'loadGithubSettings',
     sinkClass: 'GithubSink',
-    env: () => ({ GITHUB_API_URL: `${emulator.ticketsUrl}/github`, GITHUB_REPOSITORY: 'contoso/identity-ops', GITHUB_TOKEN: GITHUB_EMULATOR_TOKEN }),
+    env: () => ({
+      GITHUB_API_URL: `${emulator.ticketsUrl}/github`,
+      GITHUB_REPOSITORY: 'contoso/identity-ops',
+      GITHUB_TOKEN: GITHUB_EMULATOR_TOKEN,
+    }),
     updates: (ref) =>
-      emulator.tickets.github.issues.find((issue) => issue.repo === 'identity-ops' && issue.number === Number(ref.id))!.comments.map((comment) => comment.body),
-    closed: (ref) => emulator.tickets.github.issues.find((issue) => issue.repo === 'identity-ops' && issue.number === Number(ref.id))!.state === 'closed',
+      emulator.tickets.github.issues
+        .find((issue) => issue.repo === 'identity-ops' && issue.number === Number(ref.id))!
+        .comments.map((comment) => comment.body),
+    closed: (ref) =>
+      emulator.tickets.github.issues.find(
+        (issue) => issue.repo === 'identity-ops' && issue.number === Number(ref.id),
+      )!.state === 'closed',
   },
   {
     name: 'webhook',
@@ -95,9 +143,17 @@ const SYSTEMS: System[] = [
     env: () => ({ TICKET_WEBHOOK_URL: `${emulator.ticketsUrl}/webhook/hooks/sspr` }),
     updates: (_ref, incidentId) =>
       emulator.tickets.webhook.deliveries
-        .filter((delivery) => delivery.idempotencyKey?.startsWith(incidentId) && !delivery.idempotencyKey.endsWith(':ticket:opened'))
+        .filter(
+          (delivery) =>
+            delivery.idempotencyKey?.startsWith(incidentId) &&
+            !delivery.idempotencyKey.endsWith(':ticket:opened'),
+        )
         // The key is a header, not text in the body; the body of the resolved delivery says resolved.
-        .map((delivery) => ((delivery.body as { event?: string }).event === 'resolved' ? RESOLVED_TEXT : JSON.stringify(delivery.body))),
+        .map((delivery) =>
+          (delivery.body as { event?: string }).event === 'resolved'
+            ? RESOLVED_TEXT
+            : JSON.stringify(delivery.body),
+        ),
     closed: () => true,
   },
 ];
@@ -121,7 +177,9 @@ describe('ticket markers cannot be forged by user text', () => {
     async (_name, system) => {
       const incidentId = randomUUID();
       const resolvedKey = `${incidentId}:ticket:resolved`;
-      const [created] = await run(system, [{ op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] }]);
+      const [created] = await run(system, [
+        { op: 'create', args: [ticketContent(incidentId), `${incidentId}:ticket:opened`] },
+      ]);
       expect(created.ok).toBe(true);
       const ref = created.value as TicketRef;
 

@@ -30,12 +30,15 @@ describe('ticket text', () => {
     ['HTML (Azure DevOps)', () => renderHtml(blocks)],
     ['ADF (Jira)', () => JSON.stringify(renderAdf(blocks))],
     ['plain text (ServiceNow)', () => renderPlainText(blocks)],
-  ])('when user text carries bidi and zero-width characters, then the %s rendering holds none', (_format, render) => {
-    const rendered = render();
-    // JSON.stringify keeps these characters as they are, so one search serves every format.
-    expect(rendered).not.toMatch(FORMAT_EXCEPT_ZWJ);
-    expect(rendered).toContain('contoso.com');
-  });
+  ])(
+    'when user text carries bidi and zero-width characters, then the %s rendering holds none',
+    (_format, render) => {
+      const rendered = render();
+      // JSON.stringify keeps these characters as they are, so one search serves every format.
+      expect(rendered).not.toMatch(FORMAT_EXCEPT_ZWJ);
+      expect(rendered).toContain('contoso.com');
+    },
+  );
 
   test('when an approval over HTTP names an approver at all, then it is refused: the token names the approver', () => {
     expect(() => validate(approvalSchema, { by: `Alice${RLO}eciA` })).toThrow(/not accepted over HTTP/);
@@ -44,7 +47,9 @@ describe('ticket text', () => {
   });
 
   test('when an approver name on the command line carries U+202E, then it is a usage error before anything is read', async () => {
-    const run = await runCli(['approve', '00000000-0000-4000-8000-000000000001', '--by', `Alice${RLO}eciA`], { PATH: process.env.PATH });
+    const run = await runCli(['approve', '00000000-0000-4000-8000-000000000001', '--by', `Alice${RLO}eciA`], {
+      PATH: process.env.PATH,
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('invisible formatting characters');
   });

@@ -17,7 +17,11 @@ const OPTIONS = {
   supported: { 'dynamic-import': false },
   tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: false } },
 };
-const KEY = createHash('sha256').update(__filename).update(version).update(JSON.stringify(OPTIONS)).digest('hex');
+const KEY = createHash('sha256')
+  .update(__filename)
+  .update(version)
+  .update(JSON.stringify(OPTIONS))
+  .digest('hex');
 
 module.exports = {
   process(source, sourcefile) {

@@ -25,7 +25,10 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const
 for (const stream of [process.stdout, process.stderr]) {
   const original = stream.write;
   stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
-    watch(stream === process.stdout ? 'stdout' : 'stderr', typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '');
+    watch(
+      stream === process.stdout ? 'stdout' : 'stderr',
+      typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '',
+    );
     if (!echo.on) return true;
     return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof stream.write;

@@ -32,14 +32,24 @@ describe('loadConfig', () => {
       graphEndpoint: 'https://dod-graph.microsoft.us',
       authorityHost: 'https://login.microsoftonline.us',
     });
-    expect(loadConfig({ AZURE_CLOUD: 'AzureChina', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' }).graphEndpoint).toBe('https://127.0.0.1:8443');
+    expect(
+      loadConfig({ AZURE_CLOUD: 'AzureChina', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' }).graphEndpoint,
+    ).toBe('https://127.0.0.1:8443');
     // An override moves the requests, never the audience: Entra issues tokens only for the cloud's Graph.
-    expect(loadConfig({ AZURE_CLOUD: 'AzureChina', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' }).graphAudience).toBe('https://microsoftgraph.chinacloudapi.cn');
+    expect(
+      loadConfig({ AZURE_CLOUD: 'AzureChina', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' }).graphAudience,
+    ).toBe('https://microsoftgraph.chinacloudapi.cn');
   });
 
   test('when durations are written as 90m, 2h, 7d or PT10M, then they are all understood', () => {
-    expect(loadConfig({ SCAN_LOOKBACK: '7d', SCAN_OVERLAP: 'PT10M' })).toMatchObject({ lookbackMs: 7 * 86_400_000, overlapMs: 600_000 });
-    expect(loadConfig({ SCAN_LOOKBACK: '2h', SCAN_OVERLAP: '90m' })).toMatchObject({ lookbackMs: 7_200_000, overlapMs: 5_400_000 });
+    expect(loadConfig({ SCAN_LOOKBACK: '7d', SCAN_OVERLAP: 'PT10M' })).toMatchObject({
+      lookbackMs: 7 * 86_400_000,
+      overlapMs: 600_000,
+    });
+    expect(loadConfig({ SCAN_LOOKBACK: '2h', SCAN_OVERLAP: '90m' })).toMatchObject({
+      lookbackMs: 7_200_000,
+      overlapMs: 5_400_000,
+    });
   });
 
   // Every setting, given a wrong value, must name itself, show the value and say what to do.
@@ -94,27 +104,43 @@ describe('loadConfig', () => {
   });
 
   test('when nothing about actions is set, then the mode is report: no ticket, no fix, nothing reverted', () => {
-    expect(loadConfig({})).toMatchObject({ actionMode: 'report', remediationMethod: 'runbook', allowRevertingHardening: false, verifyForMs: 3_600_000 });
+    expect(loadConfig({})).toMatchObject({
+      actionMode: 'report',
+      remediationMethod: 'runbook',
+      allowRevertingHardening: false,
+      verifyForMs: 3_600_000,
+    });
   });
 
   test('when a mode that acts is chosen without state or a ticket system, then both are named', () => {
     const error = configError({ ACTION_MODE: 'remediate' });
-    expect(error.message).toContain('ACTION_MODE="remediate": tickets and fixes must happen exactly once, which needs STATE_STORAGE');
+    expect(error.message).toContain(
+      'ACTION_MODE="remediate": tickets and fixes must happen exactly once, which needs STATE_STORAGE',
+    );
     expect(error.message).toContain('Set TICKET_SYSTEM to one of');
   });
 
   test('when the overlap is not shorter than the lookback, then that is an error', () => {
-    expect(configError({ SCAN_LOOKBACK: '1h', SCAN_OVERLAP: '2h' }).message).toContain('SCAN_OVERLAP must be shorter than SCAN_LOOKBACK');
+    expect(configError({ SCAN_LOOKBACK: '1h', SCAN_OVERLAP: '2h' }).message).toContain(
+      'SCAN_OVERLAP must be shorter than SCAN_LOOKBACK',
+    );
   });
 
   test('when SSPR_SIGNATURES points at a valid rule file, then its rules are loaded; a bad file is named with the problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigs-'));
     const good = join(dir, 'good.json');
-    writeFileSync(good, JSON.stringify([{ id: 'ours', effect: 'failure', code: 'SSPR_0009', reasonContains: ['admin reset is off'] }]));
+    writeFileSync(
+      good,
+      JSON.stringify([
+        { id: 'ours', effect: 'failure', code: 'SSPR_0009', reasonContains: ['admin reset is off'] },
+      ]),
+    );
     expect(loadConfig({ SSPR_SIGNATURES: good }).extraSignatures).toHaveLength(1);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify([{ id: 'ours', effect: 'maybe', reasonContains: ['x'] }]));
-    expect(configError({ SSPR_SIGNATURES: bad }).message).toMatch(/SSPR_SIGNATURES=.*bad\.json.*rule 0\.effect is invalid/);
+    expect(configError({ SSPR_SIGNATURES: bad }).message).toMatch(
+      /SSPR_SIGNATURES=.*bad\.json.*rule 0\.effect is invalid/,
+    );
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '[{');
     expect(configError({ SSPR_SIGNATURES: broken }).message).toContain('not valid JSON');

@@ -13,6 +13,7 @@ describe('formatDuration', () => {
   });
 
   test('when a shown duration is read back, then it is the same duration', () => {
-    for (const ms of [5 * 60_000, 36 * 3_600_000, 7 * 86_400_000, 45_000]) expect(parseDuration(formatDuration(ms))).toBe(ms);
+    for (const ms of [5 * 60_000, 36 * 3_600_000, 7 * 86_400_000, 45_000])
+      expect(parseDuration(formatDuration(ms))).toBe(ms);
   });
 });

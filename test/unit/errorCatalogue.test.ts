@@ -15,7 +15,9 @@ test('when the catalogue lists a code, then some module outside it raises that c
   const source = sourceFiles(join(__dirname, '../../src'))
     .map((file) => readFileSync(file, 'utf8'))
     .join('\n');
-  const dead = Object.keys(ERROR_CATALOGUE).filter((code) => code !== 'INTERNAL' && !source.includes(`'${code}'`));
+  const dead = Object.keys(ERROR_CATALOGUE).filter(
+    (code) => code !== 'INTERNAL' && !source.includes(`'${code}'`),
+  );
   expect(dead).toEqual([]);
 });
 

@@ -20,7 +20,10 @@ const result: ScanResult = {
   eventsRead: 3,
   unattributedFailures: 0,
   unmatchedReasons: [],
-  findings: [finding('adele@contoso.com', 'confirmed', 'SSPR_0009'), finding('chris@contoso.com', 'not-admin', 'SSPR_0014')],
+  findings: [
+    finding('adele@contoso.com', 'confirmed', 'SSPR_0009'),
+    finding('chris@contoso.com', 'not-admin', 'SSPR_0014'),
+  ],
   incidents: [],
   actionErrors: [],
   graphRequests: { total: 4, throttled: 0 },

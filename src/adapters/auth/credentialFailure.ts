@@ -2,7 +2,10 @@ import { clip } from '../../errors';
 
 /** @azure/identity's errors: retrying the request does not help, signing in does. */
 export function isCredentialFailure(err: unknown): boolean {
-  return err instanceof Error && /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError)$/.test(err.name);
+  return (
+    err instanceof Error &&
+    /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError)$/.test(err.name)
+  );
 }
 
 /**
@@ -18,7 +21,10 @@ export function credentialsTried(err: unknown): string {
 }
 
 function firstSentence(message: string): string {
-  const text = message.replace(/\s+/g, ' ').trim().replace(/^(Error: )+/, '');
+  const text = message
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^(Error: )+/, '');
   const sentence = /^.+?[.!?](?= |$)/.exec(text)?.[0] ?? text;
   return clip(sentence.replace(/[.!?]$/, ''), 160);
 }

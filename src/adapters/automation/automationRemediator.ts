@@ -25,7 +25,12 @@ export const RUNBOOK_METHODS = ['Graph', 'Msol'] as const;
 export const AUTOMATION_JOB_OPERATOR = 'Automation Job Operator (4fe576fe-1146-4730-92eb-48519fa6bf9f)';
 
 /** Ends a job: Automation does not move it on by itself from these. */
-export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Stopped', 'Suspended']);
+export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set([
+  'Completed',
+  'Failed',
+  'Stopped',
+  'Suspended',
+]);
 
 // Our own namespace: job names must not collide with ids other code derives from the same text.
 const JOB_NAMESPACE = 'b7d1c0e4-5a43-4f7e-9c2a-4d0f6e3a8b15';
@@ -62,7 +67,9 @@ export function parseRunbookResult(output: string): RemediationProgress['result'
 // The SDK's legacy credential shape (ms-rest-js ServiceClientCredentials), taken from its own signature.
 type ArmCredentials = Exclude<ConstructorParameters<typeof AutomationClient>[0], TokenCredential>;
 // ms-rest-js's request policy shape, likewise taken from the client's own options.
-type ArmPolicyFactories = NonNullable<NonNullable<ConstructorParameters<typeof AutomationClient>[3]>['requestPolicyFactories']>;
+type ArmPolicyFactories = NonNullable<
+  NonNullable<ConstructorParameters<typeof AutomationClient>[3]>['requestPolicyFactories']
+>;
 type ArmPolicyFactory = Extract<ArmPolicyFactories, unknown[]>[number];
 
 /**
@@ -98,7 +105,11 @@ function armCredentials(credential: TokenCredential, armAudience: string): ArmCr
   return {
     async signRequest(request) {
       const token = await credential.getToken(scope);
-      if (!token) throw new AppError('AUTH.NO_TOKEN', `No token for Azure Resource Manager (${scope}). Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a secret or certificate.`);
+      if (!token)
+        throw new AppError(
+          'AUTH.NO_TOKEN',
+          `No token for Azure Resource Manager (${scope}). Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a secret or certificate.`,
+        );
       request.headers.set('authorization', `Bearer ${token.token}`);
       return request;
     },
@@ -121,11 +132,19 @@ export class AutomationRemediator implements Remediator {
     options: { attemptTimeoutMs?: number } = {},
   ) {
     // 'status' is countType1, a constructor argument the generated client requires but jobs never use.
-    this.client = new AutomationClient(armCredentials(credential, settings.armAudience), settings.subscriptionId, 'status', {
-      baseUri: settings.armEndpoint,
-      // First in the chain, so every retry ms-rest-js makes carries the same bound.
-      requestPolicyFactories: (defaults) => [perAttemptTimeout(options.attemptTimeoutMs ?? ARM_ATTEMPT_TIMEOUT_MS), ...defaults],
-    });
+    this.client = new AutomationClient(
+      armCredentials(credential, settings.armAudience),
+      settings.subscriptionId,
+      'status',
+      {
+        baseUri: settings.armEndpoint,
+        // First in the chain, so every retry ms-rest-js makes carries the same bound.
+        requestPolicyFactories: (defaults) => [
+          perAttemptTimeout(options.attemptTimeoutMs ?? ARM_ATTEMPT_TIMEOUT_MS),
+          ...defaults,
+        ],
+      },
+    );
   }
 
   async start(tenantId: string, incidentId: string): Promise<RemediationRef> {
@@ -138,7 +157,10 @@ export class AutomationRemediator implements Remediator {
       Environment: graphEnvironment,
     };
     try {
-      await this.client.job.create(resourceGroup, account, jobName, { runbook: { name: runbook }, parameters });
+      await this.client.job.create(resourceGroup, account, jobName, {
+        runbook: { name: runbook },
+        parameters,
+      });
     } catch (err) {
       if (!alreadyExists(err)) throw this.failure(err, `Starting runbook ${runbook}`);
       // A second PUT never returns the job: fetch it, which also proves the name really is taken by a job we can see.
@@ -153,7 +175,10 @@ export class AutomationRemediator implements Remediator {
 
   async progress(ref: RemediationRef): Promise<RemediationProgress> {
     if (ref.method !== 'runbook' || !ref.jobName) {
-      throw new AppError('REMEDIATION.BAD_REF', `A ${ref.method} remediation without a job name cannot be followed as a runbook job.`);
+      throw new AppError(
+        'REMEDIATION.BAD_REF',
+        `A ${ref.method} remediation without a job name cannot be followed as a runbook job.`,
+      );
     }
     const { resourceGroup, account } = this.settings;
     let job: AutomationModels.JobGetResponse;
@@ -175,19 +200,40 @@ export class AutomationRemediator implements Remediator {
     }
     const result = parseRunbookResult(output);
     const expected = job.parameters?.IncidentId;
-    if (result && expected !== undefined && stripJsonQuotes(expected).toLowerCase() !== result.incidentId.toLowerCase()) {
-      return { status, terminal: true, succeeded: false, result, detail: `The job's result line names incident ${result.incidentId}, not ${stripJsonQuotes(expected)}.` };
+    if (
+      result &&
+      expected !== undefined &&
+      stripJsonQuotes(expected).toLowerCase() !== result.incidentId.toLowerCase()
+    ) {
+      return {
+        status,
+        terminal: true,
+        succeeded: false,
+        result,
+        detail: `The job's result line names incident ${result.incidentId}, not ${stripJsonQuotes(expected)}.`,
+      };
     }
     const succeeded = status === 'Completed' && result?.allowedToUseSSPR === true;
-    return { status, terminal: true, succeeded, result, detail: describe(status, result, job.exception ?? job.statusDetails) };
+    return {
+      status,
+      terminal: true,
+      succeeded,
+      result,
+      detail: describe(status, result, job.exception ?? job.statusDetails),
+    };
   }
 
   private async readOutput(jobName: string): Promise<string> {
-    const response = await this.client.job.getOutput(this.settings.resourceGroup, this.settings.account, jobName);
+    const response = await this.client.job.getOutput(
+      this.settings.resourceGroup,
+      this.settings.account,
+      jobName,
+    );
     const stream = response.readableStreamBody;
     if (!stream) return '';
     const chunks: Buffer[] = [];
-    for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    for await (const chunk of stream as AsyncIterable<Buffer | string>)
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return Buffer.concat(chunks).toString('utf8');
   }
 
@@ -195,11 +241,16 @@ export class AutomationRemediator implements Remediator {
   private failure(err: unknown, what: string): AppError {
     if (err instanceof AppError) return err;
     if (isCredentialFailure(err)) {
-      return new AppError('AUTH.NO_TOKEN', `${what}: no token for Azure Resource Manager. Tried: ${credentialsTried(err)}. Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID.`);
+      return new AppError(
+        'AUTH.NO_TOKEN',
+        `${what}: no token for Azure Resource Manager. Tried: ${credentialsTried(err)}. Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID.`,
+      );
     }
     const { subscriptionId, resourceGroup, account, runbook } = this.settings;
     const rest = restFailure(err);
-    const said = rest.code ? `${rest.status ?? 'no status'} ${rest.code}` : String(rest.status ?? 'no answer');
+    const said = rest.code
+      ? `${rest.status ?? 'no status'} ${rest.code}`
+      : String(rest.status ?? 'no answer');
     const text = rest.message ? `: ${rest.message}` : '';
     const where = `Automation account ${account} (resource group ${resourceGroup}, subscription ${subscriptionId})`;
     if (rest.status === 403) {
@@ -223,7 +274,8 @@ export class AutomationRemediator implements Remediator {
         { status: 404 },
       );
     }
-    const transient = rest.status === undefined || rest.status === 408 || rest.status === 429 || rest.status >= 500;
+    const transient =
+      rest.status === undefined || rest.status === 408 || rest.status === 429 || rest.status >= 500;
     return new AppError(
       'REMEDIATION.RUNBOOK_FAILED',
       `${what} failed (${said}${text}).${transient ? ' Azure Automation may be busy or unreachable; retry later.' : ` Check the runbook's parameters (${RUNBOOK_PARAMETERS.join(', ')}) and the ${where}.`}`,
@@ -242,11 +294,26 @@ function alreadyExists(err: unknown): boolean {
  * ms-rest-js's RestError, reduced to what may be shown: status, ARM's code and message (from either the
  * ARM envelope or Automation's flat body). The request it carries is dropped on purpose.
  */
-function restFailure(err: unknown): { status: number | undefined; code: string | undefined; message: string | undefined } {
-  const e = err as { statusCode?: unknown; code?: unknown; message?: unknown; body?: { code?: unknown; message?: unknown } };
+function restFailure(err: unknown): {
+  status: number | undefined;
+  code: string | undefined;
+  message: string | undefined;
+} {
+  const e = err as {
+    statusCode?: unknown;
+    code?: unknown;
+    message?: unknown;
+    body?: { code?: unknown; message?: unknown };
+  };
   const status = typeof e?.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
-  const code = typeof e?.body?.code === 'string' ? e.body.code : typeof e?.code === 'string' ? e.code : undefined;
-  const raw = typeof e?.body?.message === 'string' ? e.body.message : typeof e?.message === 'string' ? e.message : undefined;
+  const code =
+    typeof e?.body?.code === 'string' ? e.body.code : typeof e?.code === 'string' ? e.code : undefined;
+  const raw =
+    typeof e?.body?.message === 'string'
+      ? e.body.message
+      : typeof e?.message === 'string'
+        ? e.message
+        : undefined;
   return { status, code, message: raw === undefined ? undefined : clip(raw, 400) };
 }
 
@@ -258,10 +325,16 @@ function nonEmpty(text: string | undefined | null): string | null {
   return text && text !== 'None' ? clip(text, 500) : null;
 }
 
-function describe(status: string, result: RemediationProgress['result'], said: string | undefined | null): string | null {
+function describe(
+  status: string,
+  result: RemediationProgress['result'],
+  said: string | undefined | null,
+): string | null {
   const extra = nonEmpty(said);
   if (status !== 'Completed') return `The job ended ${status}${extra ? `: ${extra}` : '.'}`;
-  if (!result) return 'The job completed but wrote no result line; re-read the policy to know whether the fix applied.';
-  if (result.allowedToUseSSPR !== true) return `The job completed but reports allowedToUseSSPR=${String(result.allowedToUseSSPR)}.`;
+  if (!result)
+    return 'The job completed but wrote no result line; re-read the policy to know whether the fix applied.';
+  if (result.allowedToUseSSPR !== true)
+    return `The job completed but reports allowedToUseSSPR=${String(result.allowedToUseSSPR)}.`;
   return null;
 }

@@ -20,13 +20,17 @@ export const GRAPH_ENVIRONMENTS = {
 export type GraphEnvironment = (typeof GRAPH_ENVIRONMENTS)[CloudName];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const blankIsUnset = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 /** A required text setting: a missing value and a malformed one get their own sentence. */
 function required(name: string, pattern: RegExp, missing: string, malformed: string) {
   return z.preprocess(
     blankIsUnset,
-    z.string({ error: `${name} is not set: ${missing}` }).trim().regex(pattern, { message: `${name} ${malformed}` }),
+    z
+      .string({ error: `${name} is not set: ${missing}` })
+      .trim()
+      .regex(pattern, { message: `${name} ${malformed}` }),
   );
 }
 
@@ -58,7 +62,8 @@ export const automationSettingsSchema = z.object({
       .string()
       .trim()
       .regex(/^[a-z][a-z0-9_-]{0,62}$/i, {
-        message: "AUTOMATION_RUNBOOK must be a runbook name (up to 63 letters, digits, '-' or '_', starting with a letter), or unset for Enable-AdminSspr.",
+        message:
+          "AUTOMATION_RUNBOOK must be a runbook name (up to 63 letters, digits, '-' or '_', starting with a letter), or unset for Enable-AdminSspr.",
       })
       .default('Enable-AdminSspr'),
   ),
@@ -96,7 +101,10 @@ export function loadAutomationSettings(env: NodeJS.ProcessEnv, cloud: CloudName)
       const name = String(issue.path[0]);
       return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
     });
-    throw new AppError('CONFIG.INVALID', `Invalid settings for REMEDIATION_METHOD=runbook:\n  - ${problems.join('\n  - ')}`);
+    throw new AppError(
+      'CONFIG.INVALID',
+      `Invalid settings for REMEDIATION_METHOD=runbook:\n  - ${problems.join('\n  - ')}`,
+    );
   }
   const settings = parsed.data;
   return {
@@ -113,7 +121,13 @@ export function loadAutomationSettings(env: NodeJS.ProcessEnv, cloud: CloudName)
 function isHttpsOrigin(text: string): boolean {
   try {
     const url = new URL(text);
-    return url.protocol === 'https:' && (url.pathname === '/' || url.pathname === '') && !url.search && !url.username && !url.password;
+    return (
+      url.protocol === 'https:' &&
+      (url.pathname === '/' || url.pathname === '') &&
+      !url.search &&
+      !url.username &&
+      !url.password
+    );
   } catch {
     return false;
   }

@@ -39,7 +39,11 @@ export interface BatchOptions {
  * own inside a 200 answer, so throttled and 5xx items are retried in a later batch after the longest
  * `Retry-After` among them. Answers are matched by id: Graph may return them in any order.
  */
-export async function runBatch(client: Client, requests: BatchRequest[], options: BatchOptions): Promise<Map<string, BatchResponse>> {
+export async function runBatch(
+  client: Client,
+  requests: BatchRequest[],
+  options: BatchOptions,
+): Promise<Map<string, BatchResponse>> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const results = new Map<string, BatchResponse>();
   let pending = requests;
@@ -53,7 +57,11 @@ export async function runBatch(client: Client, requests: BatchRequest[], options
       for (const request of chunk) {
         const answer = answers.get(request.id.toLowerCase());
         if (!answer) {
-          results.set(request.id, { id: request.id, status: 0, error: 'no answer for this item in the $batch response' });
+          results.set(request.id, {
+            id: request.id,
+            status: 0,
+            error: 'no answer for this item in the $batch response',
+          });
           continue;
         }
         if ('error' in answer) {
@@ -63,7 +71,10 @@ export async function runBatch(client: Client, requests: BatchRequest[], options
         if (answer.status === 429) options.stats.throttled++;
         if (RETRYABLE_STATUS.has(answer.status) && !lastAttempt) {
           retry.push(request);
-          waitMs = Math.max(waitMs, retryDelayMs(attempt, headerValue(answer.headers, 'retry-after'), options.backoff));
+          waitMs = Math.max(
+            waitMs,
+            retryDelayMs(attempt, headerValue(answer.headers, 'retry-after'), options.backoff),
+          );
           continue;
         }
         results.set(request.id, { id: request.id, status: answer.status, body: answer.body });
@@ -75,11 +86,22 @@ export async function runBatch(client: Client, requests: BatchRequest[], options
   return results;
 }
 
-async function sendChunk(client: Client, chunk: BatchRequest[]): Promise<Map<string, WireResponse | { error: string }>> {
+async function sendChunk(
+  client: Client,
+  chunk: BatchRequest[],
+): Promise<Map<string, WireResponse | { error: string }>> {
   const answers = new Map<string, WireResponse | { error: string }>();
   try {
-    const body = await client.api('/$batch').post({ requests: chunk.map(({ id, url, headers }) => ({ id, method: 'GET', url, ...(headers && { headers }) })) });
-    for (const response of (body?.responses ?? []) as WireResponse[]) answers.set(String(response.id).toLowerCase(), response);
+    const body = await client.api('/$batch').post({
+      requests: chunk.map(({ id, url, headers }) => ({
+        id,
+        method: 'GET',
+        url,
+        ...(headers && { headers }),
+      })),
+    });
+    for (const response of (body?.responses ?? []) as WireResponse[])
+      answers.set(String(response.id).toLowerCase(), response);
   } catch (err) {
     const { text } = describeGraphFailure(err);
     for (const request of chunk) answers.set(request.id.toLowerCase(), { error: `$batch failed: ${text}` });

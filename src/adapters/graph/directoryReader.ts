@@ -37,7 +37,11 @@ export class GraphDirectoryReader implements DirectoryReader {
     } catch (err) {
       const { status, text } = describeGraphFailure(err);
       const hint = status === 403 ? ' (grant Policy.Read.All)' : '';
-      return { kind: 'unknown', reason: `reading the authorization policy failed: ${text}${hint}`, transient: isTransient(status) };
+      return {
+        kind: 'unknown',
+        reason: `reading the authorization policy failed: ${text}${hint}`,
+        transient: isTransient(status),
+      };
     }
     const policy = Array.isArray(body?.value) ? body.value[0] : body;
     const value = policy?.allowedToUseSSPR;
@@ -54,7 +58,10 @@ export class GraphDirectoryReader implements DirectoryReader {
   async users(ids: string[]): Promise<Map<string, UserFacts>> {
     const requests = ids.flatMap((id, i) => [
       { id: `u${i}`, url: `/users/${encodeURIComponent(id)}?$select=${USER_FIELDS}` },
-      { id: `a${i}`, url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${id.replace(/'/g, "''")}'`)}` },
+      {
+        id: `a${i}`,
+        url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${id.replace(/'/g, "''")}'`)}`,
+      },
       {
         id: `t${i}`,
         url: `/users/${encodeURIComponent(id)}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=${DIRECTORY_ROLE_FIELDS}`,
@@ -64,14 +71,28 @@ export class GraphDirectoryReader implements DirectoryReader {
     const answers = await runBatch(this.client, requests, this.batch);
     const facts = new Map<string, UserFacts>();
     for (const [i, id] of ids.entries()) {
-      facts.set(id, await this.userFacts(id, answers.get(`u${i}`)!, answers.get(`a${i}`)!, answers.get(`t${i}`)!));
+      facts.set(
+        id,
+        await this.userFacts(id, answers.get(`u${i}`)!, answers.get(`a${i}`)!, answers.get(`t${i}`)!),
+      );
     }
     return facts;
   }
 
-  private async userFacts(id: string, user: BatchResponse, direct: BatchResponse, transitive: BatchResponse): Promise<UserFacts> {
+  private async userFacts(
+    id: string,
+    user: BatchResponse,
+    direct: BatchResponse,
+    transitive: BatchResponse,
+  ): Promise<UserFacts> {
     if (user.status === 404) return { kind: 'not-found', id };
-    if (user.status !== 200) return { kind: 'unknown', id, reason: failureText(user, 'User.Read.All'), transient: isTransient(user.status) };
+    if (user.status !== 200)
+      return {
+        kind: 'unknown',
+        id,
+        reason: failureText(user, 'User.Read.All'),
+        transient: isTransient(user.status),
+      };
     const roles = await this.adminRoles(direct, transitive);
     return {
       kind: 'found',
@@ -86,7 +107,10 @@ export class GraphDirectoryReader implements DirectoryReader {
    * Any admin role found is enough to say "admin". To say "not an admin" both sources must have
    * answered in full: a failed or unreadable source leaves the roles unknown.
    */
-  private async adminRoles(direct: BatchResponse, transitive: BatchResponse): Promise<Extract<UserFacts, { kind: 'found' }>['roles']> {
+  private async adminRoles(
+    direct: BatchResponse,
+    transitive: BatchResponse,
+  ): Promise<Extract<UserFacts, { kind: 'found' }>['roles']> {
     const found = new Map<string, AdminRole>();
     const gaps: Gap[] = [];
     const directItems = await this.allItems(direct, gaps, 'RoleManagement.Read.Directory');
@@ -94,11 +118,19 @@ export class GraphDirectoryReader implements DirectoryReader {
       const role = adminRole(assignment?.roleDefinitionId);
       if (role) found.set(role.templateId, role);
     }
-    const transitiveItems = await this.allItems(transitive, gaps, 'RoleManagement.Read.Directory', ADVANCED_QUERY);
+    const transitiveItems = await this.allItems(
+      transitive,
+      gaps,
+      'RoleManagement.Read.Directory',
+      ADVANCED_QUERY,
+    );
     for (const directoryRole of transitiveItems) {
       // With too narrow a permission Graph returns the object with only id and @odata.type.
       if (!directoryRole?.roleTemplateId) {
-        gaps.push({ text: 'a directory role held through group membership could not be read (grant RoleManagement.Read.Directory)', transient: false });
+        gaps.push({
+          text: 'a directory role held through group membership could not be read (grant RoleManagement.Read.Directory)',
+          transient: false,
+        });
         continue;
       }
       const role = adminRole(directoryRole.roleTemplateId);
@@ -106,19 +138,31 @@ export class GraphDirectoryReader implements DirectoryReader {
     }
     if (found.size > 0) return { kind: 'known', adminRoles: [...found.values()] };
     if (gaps.length > 0) {
-      return { kind: 'unknown', reason: gaps.map((gap) => gap.text).join('; '), transient: gaps.some((gap) => gap.transient) };
+      return {
+        kind: 'unknown',
+        reason: gaps.map((gap) => gap.text).join('; '),
+        transient: gaps.some((gap) => gap.transient),
+      };
     }
     return { kind: 'known', adminRoles: [] };
   }
 
-  private async allItems(answer: BatchResponse, gaps: Gap[], permission: string, headers: Record<string, string> = {}): Promise<any[]> {
+  private async allItems(
+    answer: BatchResponse,
+    gaps: Gap[],
+    permission: string,
+    headers: Record<string, string> = {},
+  ): Promise<any[]> {
     if (answer.status !== 200) {
       gaps.push({ text: failureText(answer, permission), transient: isTransient(answer.status) });
       return [];
     }
     if (!Array.isArray(answer.body?.value)) {
       // An answer without its list is not an empty list: "not an admin" needs both sources in full.
-      gaps.push({ text: `Graph answered ${answer.status} without a readable list (${permission} data)`, transient: true });
+      gaps.push({
+        text: `Graph answered ${answer.status} without a readable list (${permission} data)`,
+        transient: true,
+      });
       return [];
     }
     const items: any[] = [...answer.body.value];
@@ -144,7 +188,9 @@ export class GraphDirectoryReader implements DirectoryReader {
 /** Throttled, server-side or no answer at all: a later scan may well get through. */
 function isTransient(status: number | undefined): boolean {
   // A 2xx here means the answer arrived but could not be read (malformed body).
-  return status === undefined || status === 0 || status === 429 || status >= 500 || (status >= 200 && status < 300);
+  return (
+    status === undefined || status === 0 || status === 429 || status >= 500 || (status >= 200 && status < 300)
+  );
 }
 
 function syncedState(user: any): boolean | null {

@@ -24,7 +24,9 @@ export interface GraphClientOptions {
  */
 export function createGraphClient(credential: TokenCredential, options: GraphClientOptions): Client {
   const endpoint = new URL(options.graphEndpoint);
-  const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [`${new URL(options.audience).origin}/.default`] });
+  const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+    scopes: [`${new URL(options.audience).origin}/.default`],
+  });
   const resilience = new ResilienceHandler({
     maxAttempts: options.maxAttempts,
     auditPacer: new SlidingWindowPacer(options.auditRequestsPer10s),

@@ -8,5 +8,10 @@ function select<T>(...names: Array<keyof T & string>): string {
   return names.join(',');
 }
 
-export const USER_FIELDS = select<User>('id', 'userPrincipalName', 'onPremisesSyncEnabled', 'onPremisesImmutableId');
+export const USER_FIELDS = select<User>(
+  'id',
+  'userPrincipalName',
+  'onPremisesSyncEnabled',
+  'onPremisesImmutableId',
+);
 export const DIRECTORY_ROLE_FIELDS = select<DirectoryRole>('id', 'displayName', 'roleTemplateId');

@@ -29,14 +29,18 @@ export class GraphRemediator implements Remediator {
   /** start() only returns after Graph answered 204, so a ref means the PATCH was accepted. */
   async progress(ref: RemediationRef): Promise<RemediationProgress> {
     if (ref.method !== 'graph') {
-      throw new AppError('REMEDIATION.BAD_REF', `A ${ref.method} remediation cannot be followed by the Graph remediator.`);
+      throw new AppError(
+        'REMEDIATION.BAD_REF',
+        `A ${ref.method} remediation cannot be followed by the Graph remediator.`,
+      );
     }
     return {
       status: 'Completed',
       terminal: true,
       succeeded: true,
       result: null,
-      detail: 'Graph accepted PATCH /policies/authorizationPolicy (204); the change can take up to 60 minutes to apply.',
+      detail:
+        'Graph accepted PATCH /policies/authorizationPolicy (204); the change can take up to 60 minutes to apply.',
     };
   }
 }
@@ -61,5 +65,8 @@ function patchFailed(err: unknown): AppError {
   // No status: our own pipeline errors (AUTH.NO_TOKEN, GRAPH.UNREACHABLE) keep their codes and advice.
   if (status === undefined) return graphCallFailed(err, what, PERMISSION);
   const transient = status === 429 || status >= 500;
-  return new AppError('REMEDIATION.GRAPH_FAILED', `${what}: ${text}.${transient ? ' Retry later.' : ''}`, { status, transient });
+  return new AppError('REMEDIATION.GRAPH_FAILED', `${what}: ${text}.${transient ? ' Retry later.' : ''}`, {
+    status,
+    transient,
+  });
 }

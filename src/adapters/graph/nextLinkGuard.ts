@@ -14,10 +14,17 @@ export function nextLinkGuard(graphOrigin: string): (next: string) => void {
       // not an absolute URL: reported below
     }
     if (origin !== graphOrigin) {
-      throw new AppError('GRAPH.BAD_NEXT_LINK', `Graph returned a nextLink to another host (${origin || 'not a URL'}); refusing to send the token there.`);
+      throw new AppError(
+        'GRAPH.BAD_NEXT_LINK',
+        `Graph returned a nextLink to another host (${origin || 'not a URL'}); refusing to send the token there.`,
+      );
     }
     if (followed.has(next)) {
-      throw new AppError('GRAPH.BAD_NEXT_LINK', 'Graph returned the same nextLink twice; stopping instead of reading in a loop.', { transient: true });
+      throw new AppError(
+        'GRAPH.BAD_NEXT_LINK',
+        'Graph returned the same nextLink twice; stopping instead of reading in a loop.',
+        { transient: true },
+      );
     }
     followed.add(next);
   };

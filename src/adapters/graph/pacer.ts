@@ -15,7 +15,8 @@ export class SlidingWindowPacer {
     private readonly windowMs = 10_000,
     private readonly marginMs = 150,
     private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms)),
     private readonly pollMs = 25,
   ) {}
 

@@ -51,7 +51,10 @@ export class ResilienceHandler implements Middleware {
       context.response = undefined;
       // The auth handler appends its header; drop the last attempt's so a retry carries exactly one.
       removeAuthorization(context);
-      context.options = { ...context.options, signal: AbortSignal.timeout(this.options.attemptTimeoutMs ?? GRAPH_ATTEMPT_TIMEOUT_MS) };
+      context.options = {
+        ...context.options,
+        signal: AbortSignal.timeout(this.options.attemptTimeoutMs ?? GRAPH_ATTEMPT_TIMEOUT_MS),
+      };
       try {
         await this.next!.execute(context);
         answered?.();
@@ -83,11 +86,21 @@ function removeAuthorization(context: Context): void {
   else delete (headers as Record<string, string>).Authorization;
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** Undici's `fetch failed` (the cause says why), a socket error code, or our attempt timeout: worth another try. */
 function isConnectionFailure(err: unknown): boolean {
-  const code = (err as { cause?: { code?: string }; code?: string })?.cause?.code ?? (err as { code?: string })?.code;
+  const code =
+    (err as { cause?: { code?: string }; code?: string })?.cause?.code ?? (err as { code?: string })?.code;
   return (
     (err instanceof TypeError && err.message === 'fetch failed') ||
     (code !== undefined && NETWORK_CODES.has(code)) ||
@@ -106,11 +119,16 @@ function noToken(err: unknown): AppError {
 }
 
 function unreachable(err: unknown): AppError {
-  const cause = err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : String(err);
-  const error = new AppError('GRAPH.UNREACHABLE', `Microsoft Graph could not be reached (${cause}). Check GRAPH_ENDPOINT and the network, then retry.`, {
-    transient: true,
-    cause: err,
-  });
+  const cause =
+    err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : String(err);
+  const error = new AppError(
+    'GRAPH.UNREACHABLE',
+    `Microsoft Graph could not be reached (${cause}). Check GRAPH_ENDPOINT and the network, then retry.`,
+    {
+      transient: true,
+      cause: err,
+    },
+  );
   // The SDK wraps anything thrown here in a GraphError that keeps only name and message.
   error.name = error.code;
   return error;

@@ -13,7 +13,12 @@ export interface BackoffOptions {
  * Graph's `Retry-After` (seconds or an HTTP date) wins; without one, exponential backoff with full
  * jitter, so many clients throttled at once do not come back in step.
  */
-export function retryDelayMs(attempt: number, retryAfter: string | null | undefined, options: BackoffOptions, nowMs = Date.now()): number {
+export function retryDelayMs(
+  attempt: number,
+  retryAfter: string | null | undefined,
+  options: BackoffOptions,
+  nowMs = Date.now(),
+): number {
   const fromHeader = parseRetryAfter(retryAfter, nowMs);
   if (fromHeader !== undefined) return Math.min(fromHeader, MAX_RETRY_AFTER_MS);
   const ceiling = Math.min(options.capMs, options.baseMs * 2 ** attempt);

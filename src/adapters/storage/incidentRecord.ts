@@ -4,7 +4,13 @@ import type { Incident } from '../../core/model';
 import type { StoredIncident } from '../../usecases/ports/state';
 
 /** A newly opened incident as every store keeps it: open, nothing done yet, one transition. */
-export function freshIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], sequence: number, now: Date): StoredIncident {
+export function freshIncident(
+  tenantId: string,
+  incident: Incident,
+  admins: AffectedAdmin[],
+  sequence: number,
+  now: Date,
+): StoredIncident {
   const at = now.toISOString();
   return {
     id: incidentId(tenantId, incident.cause, sequence),
@@ -20,7 +26,15 @@ export function freshIncident(tenantId: string, incident: Incident, admins: Affe
     approval: null,
     disabledBy: null,
     verifyingSince: null,
-    transitions: [{ from: null, to: 'open', at, actor: 'scan', reason: `${incident.userIds.length} administrator(s) confirmed blocked by SSPR_009` }],
+    transitions: [
+      {
+        from: null,
+        to: 'open',
+        at,
+        actor: 'scan',
+        reason: `${incident.userIds.length} administrator(s) confirmed blocked by SSPR_009`,
+      },
+    ],
     openedAt: at,
     updatedAt: at,
   };
@@ -38,7 +52,11 @@ export function mergeAdmins(known: AffectedAdmin[], added: AffectedAdmin[]): Aff
   for (const admin of added) {
     const before = byId.get(admin.userId);
     if (!before) {
-      byId.set(admin.userId, { ...admin, eventIds: admin.eventIds.slice(0, EVIDENCE_CAP), correlationIds: admin.correlationIds.slice(0, EVIDENCE_CAP) });
+      byId.set(admin.userId, {
+        ...admin,
+        eventIds: admin.eventIds.slice(0, EVIDENCE_CAP),
+        correlationIds: admin.correlationIds.slice(0, EVIDENCE_CAP),
+      });
       continue;
     }
     const union = (a: string[], b: string[]) => [...new Set([...a, ...b])].slice(0, EVIDENCE_CAP);

@@ -16,7 +16,12 @@ export class StatelessStore implements StateStore {
     return new Set();
   }
 
-  async saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
+  async saveIncident(
+    tenantId: string,
+    incident: Incident,
+    admins: AffectedAdmin[],
+    now: Date,
+  ): Promise<StoredIncident> {
     return freshIncident(tenantId, incident, admins, 1, now);
   }
 
@@ -62,5 +67,8 @@ export class StatelessStore implements StateStore {
 }
 
 function stateRequired(): AppError {
-  return new AppError('STATE.REQUIRED', 'Tickets, fixes and approvals need STATE_STORAGE: set it, or use ACTION_MODE=report.');
+  return new AppError(
+    'STATE.REQUIRED',
+    'Tickets, fixes and approvals need STATE_STORAGE: set it, or use ACTION_MODE=report.',
+  );
 }

@@ -5,9 +5,21 @@ import type { AffectedAdmin } from '../../usecases/ports/actions';
 import type { Incident } from '../../core/model';
 import { deleteRows, TRANSACTION_LIMIT } from './deleteRows';
 import { freshIncident, mergeAdmins } from './incidentRecord';
-import type { Checkpoint, IncidentState, JournalEntry, RecordedEvent, StateStore, StoredIncident } from '../../usecases/ports/state';
+import type {
+  Checkpoint,
+  IncidentState,
+  JournalEntry,
+  RecordedEvent,
+  StateStore,
+  StoredIncident,
+} from '../../usecases/ports/state';
 
-const TABLES = { checkpoints: 'ssprCheckpoints', incidents: 'ssprIncidents', events: 'ssprEvents', journal: 'ssprActions' } as const;
+const TABLES = {
+  checkpoints: 'ssprCheckpoints',
+  incidents: 'ssprIncidents',
+  events: 'ssprEvents',
+  journal: 'ssprActions',
+} as const;
 const CHECKPOINT_ROW = 'auditLog';
 const MAX_CONFLICT_RETRIES = 5;
 
@@ -44,7 +56,9 @@ export class TableStateStore implements StateStore {
     const client = (table: string) =>
       /^https:\/\//i.test(connection)
         ? new TableClient(connection, table, credential)
-        : TableClient.fromConnectionString(connection, table, { allowInsecureConnection: isLocal(connection) });
+        : TableClient.fromConnectionString(connection, table, {
+            allowInsecureConnection: isLocal(connection),
+          });
     this.clients = {
       checkpoints: client(TABLES.checkpoints),
       incidents: client(TABLES.incidents),
@@ -55,7 +69,11 @@ export class TableStateStore implements StateStore {
 
   async readCheckpoint(tenantId: string): Promise<Checkpoint | undefined> {
     await this.ensureTables();
-    const entity = await this.getOrUndefined<{ windowEnd: string; etag: string }>(this.clients.checkpoints, tenantId, CHECKPOINT_ROW);
+    const entity = await this.getOrUndefined<{ windowEnd: string; etag: string }>(
+      this.clients.checkpoints,
+      tenantId,
+      CHECKPOINT_ROW,
+    );
     return entity ? { windowEnd: new Date(entity.windowEnd), etag: entity.etag } : undefined;
   }
 
@@ -71,7 +89,12 @@ export class TableStateStore implements StateStore {
     return ids;
   }
 
-  async saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
+  async saveIncident(
+    tenantId: string,
+    incident: Incident,
+    admins: AffectedAdmin[],
+    now: Date,
+  ): Promise<StoredIncident> {
     await this.ensureTables();
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const existing = await this.incidentsOf(tenantId, incident.cause);
@@ -88,13 +111,22 @@ export class TableStateStore implements StateStore {
     throw conflict();
   }
 
-  async joinLatestIncident(tenantId: string, cause: string, admins: AffectedAdmin[], failedSince: Date, now: Date): Promise<StoredIncident | undefined> {
+  async joinLatestIncident(
+    tenantId: string,
+    cause: string,
+    admins: AffectedAdmin[],
+    failedSince: Date,
+    now: Date,
+  ): Promise<StoredIncident | undefined> {
     await this.ensureTables();
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const latest = (await this.incidentsOf(tenantId, cause)).sort((a, b) => b.sequence - a.sequence)[0];
       if (!latest) return undefined;
       const incident = fromEntity(latest);
-      const resolvedAt = incident.state === 'resolved' ? incident.transitions.filter((t) => t.to === 'resolved').at(-1)?.at ?? incident.updatedAt : undefined;
+      const resolvedAt =
+        incident.state === 'resolved'
+          ? (incident.transitions.filter((t) => t.to === 'resolved').at(-1)?.at ?? incident.updatedAt)
+          : undefined;
       // Resolved before these admins failed: their failure belongs to a later outage we never saw.
       if (resolvedAt && Date.parse(resolvedAt) < failedSince.getTime()) return undefined;
       try {
@@ -117,7 +149,9 @@ export class TableStateStore implements StateStore {
     await this.ensureTables();
     const entity = toEntity(incident);
     try {
-      const response = await this.clients.incidents.updateEntity(entity, 'Replace', { etag: incident.etag ?? '*' });
+      const response = await this.clients.incidents.updateEntity(entity, 'Replace', {
+        etag: incident.etag ?? '*',
+      });
       return { ...incident, etag: response.etag };
     } catch (err) {
       if (isConflict(err)) throw conflict();
@@ -125,10 +159,24 @@ export class TableStateStore implements StateStore {
     }
   }
 
-  async intend(tenantId: string, incidentId: string, key: string, now: Date, writer?: string): Promise<JournalEntry> {
+  async intend(
+    tenantId: string,
+    incidentId: string,
+    key: string,
+    now: Date,
+    writer?: string,
+  ): Promise<JournalEntry> {
     await this.ensureTables();
     const rowKey = journalKey(incidentId, key);
-    const entity = { partitionKey: tenantId, rowKey, key, status: 'intended', result: 'null', at: now.toISOString(), writer: writer ?? '' };
+    const entity = {
+      partitionKey: tenantId,
+      rowKey,
+      key,
+      status: 'intended',
+      result: 'null',
+      at: now.toISOString(),
+      writer: writer ?? '',
+    };
     try {
       await this.clients.journal.createEntity(entity);
       return { key, status: 'intended', result: null, at: entity.at, writer };
@@ -137,13 +185,33 @@ export class TableStateStore implements StateStore {
     }
     const row = await this.journalRow(tenantId, rowKey);
     if (!row) throw conflict();
-    return { key: row.key, status: row.status, result: JSON.parse(row.result), at: row.at, writer: row.writer || undefined };
+    return {
+      key: row.key,
+      status: row.status,
+      result: JSON.parse(row.result),
+      at: row.at,
+      writer: row.writer || undefined,
+    };
   }
 
-  async takeOver(tenantId: string, incidentId: string, key: string, now: Date, writer: string): Promise<void> {
+  async takeOver(
+    tenantId: string,
+    incidentId: string,
+    key: string,
+    now: Date,
+    writer: string,
+  ): Promise<void> {
     await this.ensureTables();
     const rowKey = journalKey(incidentId, key);
-    const entity = { partitionKey: tenantId, rowKey, key, status: 'intended', result: 'null', at: now.toISOString(), writer };
+    const entity = {
+      partitionKey: tenantId,
+      rowKey,
+      key,
+      status: 'intended',
+      result: 'null',
+      at: now.toISOString(),
+      writer,
+    };
     const row = await this.journalRow(tenantId, rowKey);
     // Done meanwhile: never turn a result back into an intention.
     if (row?.status === 'done') throw conflict();
@@ -171,14 +239,35 @@ export class TableStateStore implements StateStore {
     }
   }
 
-  async complete(tenantId: string, incidentId: string, key: string, result: unknown, now: Date): Promise<void> {
+  async complete(
+    tenantId: string,
+    incidentId: string,
+    key: string,
+    result: unknown,
+    now: Date,
+  ): Promise<void> {
     await this.ensureTables();
-    const entity = { partitionKey: tenantId, rowKey: journalKey(incidentId, key), key, status: 'done', result: JSON.stringify(result ?? null), at: now.toISOString(), writer: '' };
+    const entity = {
+      partitionKey: tenantId,
+      rowKey: journalKey(incidentId, key),
+      key,
+      status: 'done',
+      result: JSON.stringify(result ?? null),
+      at: now.toISOString(),
+      writer: '',
+    };
     await storageCall(this.clients.journal.upsertEntity(entity, 'Replace'));
   }
 
   private journalRow(tenantId: string, rowKey: string) {
-    return this.getOrUndefined<{ key: string; status: 'intended' | 'done'; result: string; at: string; writer?: string; etag: string }>(this.clients.journal, tenantId, rowKey);
+    return this.getOrUndefined<{
+      key: string;
+      status: 'intended' | 'done';
+      result: string;
+      at: string;
+      writer?: string;
+      etag: string;
+    }>(this.clients.journal, tenantId, rowKey);
   }
 
   async recordEvents(tenantId: string, events: RecordedEvent[]): Promise<void> {
@@ -204,14 +293,26 @@ export class TableStateStore implements StateStore {
 
   async forgetEventsBefore(tenantId: string, before: Date, limit = 1_000): Promise<number> {
     await this.ensureTables();
-    return storageCall(deleteRows(this.clients.events, tenantId, odata`PartitionKey eq ${tenantId} and at lt ${before}`, limit));
+    return storageCall(
+      deleteRows(
+        this.clients.events,
+        tenantId,
+        odata`PartitionKey eq ${tenantId} and at lt ${before}`,
+        limit,
+      ),
+    );
   }
 
-  async advanceCheckpoint(tenantId: string, windowEnd: Date, previous: Checkpoint | undefined): Promise<void> {
+  async advanceCheckpoint(
+    tenantId: string,
+    windowEnd: Date,
+    previous: Checkpoint | undefined,
+  ): Promise<void> {
     await this.ensureTables();
     const entity = { partitionKey: tenantId, rowKey: CHECKPOINT_ROW, windowEnd: windowEnd.toISOString() };
     try {
-      if (previous?.etag) await this.clients.checkpoints.updateEntity(entity, 'Replace', { etag: previous.etag });
+      if (previous?.etag)
+        await this.clients.checkpoints.updateEntity(entity, 'Replace', { etag: previous.etag });
       else await this.clients.checkpoints.createEntity(entity);
     } catch (err) {
       if (err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412)) {
@@ -233,7 +334,10 @@ export class TableStateStore implements StateStore {
     return incidents;
   }
 
-  private async incidentsOf(tenantId: string, cause: string): Promise<Array<IncidentEntity & { etag: string }>> {
+  private async incidentsOf(
+    tenantId: string,
+    cause: string,
+  ): Promise<Array<IncidentEntity & { etag: string }>> {
     const rows = this.clients.incidents.listEntities<IncidentEntity>({
       queryOptions: { filter: odata`PartitionKey eq ${tenantId} and cause eq ${cause}` },
     });
@@ -242,18 +346,31 @@ export class TableStateStore implements StateStore {
     return found;
   }
 
-  private async open(tenantId: string, incident: Incident, admins: AffectedAdmin[], sequence: number, now: Date): Promise<StoredIncident> {
+  private async open(
+    tenantId: string,
+    incident: Incident,
+    admins: AffectedAdmin[],
+    sequence: number,
+    now: Date,
+  ): Promise<StoredIncident> {
     const opened = freshIncident(tenantId, incident, admins, sequence, now);
     const response = await this.clients.incidents.createEntity(toEntity(opened));
     return { ...opened, etag: response.etag };
   }
 
-  private async addAdmins(active: StoredIncident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident> {
+  private async addAdmins(
+    active: StoredIncident,
+    admins: AffectedAdmin[],
+    now: Date,
+  ): Promise<StoredIncident> {
     const merged = mergeAdmins(active.admins, admins);
     const userIds = [...new Set([...active.userIds, ...admins.map((admin) => admin.userId)])].sort();
-    if (JSON.stringify(merged) === JSON.stringify(active.admins) && userIds.length === active.userIds.length) return active;
+    if (JSON.stringify(merged) === JSON.stringify(active.admins) && userIds.length === active.userIds.length)
+      return active;
     const updated: StoredIncident = { ...active, userIds, admins: merged, updatedAt: now.toISOString() };
-    const response = await this.clients.incidents.updateEntity(toEntity(updated), 'Replace', { etag: active.etag! });
+    const response = await this.clients.incidents.updateEntity(toEntity(updated), 'Replace', {
+      etag: active.etag!,
+    });
     return { ...updated, etag: response.etag };
   }
 
@@ -334,7 +451,11 @@ function isNotFound(err: unknown): boolean {
 }
 
 function conflict(): AppError {
-  return new AppError('STATE.CONFLICT', 'The incident kept changing under concurrent scans; the next scan will pick it up.', { transient: true });
+  return new AppError(
+    'STATE.CONFLICT',
+    'The incident kept changing under concurrent scans; the next scan will pick it up.',
+    { transient: true },
+  );
 }
 
 function isLocal(connection: string): boolean {
@@ -357,9 +478,14 @@ function storageCall<T>(work: Promise<T> | AsyncIterable<T>): Promise<T> | Async
 
 function storageFailed(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const detail = err instanceof RestError ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim() : String(err);
-  return new AppError('STATE.UNAVAILABLE', `The state storage (STATE_STORAGE) failed: ${detail}. Check the connection string and that the account is reachable.`, {
-    transient: true,
-    cause: err,
-  });
+  const detail =
+    err instanceof RestError ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim() : String(err);
+  return new AppError(
+    'STATE.UNAVAILABLE',
+    `The state storage (STATE_STORAGE) failed: ${detail}. Check the connection string and that the account is reachable.`,
+    {
+      transient: true,
+      cause: err,
+    },
+  );
 }

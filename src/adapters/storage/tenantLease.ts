@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
-import { BlobServiceClient, RestError, type BlockBlobClient, type ContainerClient, type StorageRetryOptions } from '@azure/storage-blob';
+import {
+  BlobServiceClient,
+  RestError,
+  type BlockBlobClient,
+  type ContainerClient,
+  type StorageRetryOptions,
+} from '@azure/storage-blob';
 import { AppError } from '../../errors';
 
 const CONTAINER = 'sspr-leases';
@@ -11,7 +17,12 @@ const DEFAULT_RENEW_EVERY_MS = 20_000;
  * backoff ≈ 32 s, less than the 40 s a 60 s lease renewed every 20 s has left. (The SDK default,
  * 4 tries with 4 s → 8 s → 16 s of backoff and no per-try timeout, could outlive the lease.)
  */
-const RETRY: StorageRetryOptions = { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 10_000 };
+const RETRY: StorageRetryOptions = {
+  maxTries: 3,
+  retryDelayInMs: 500,
+  maxRetryDelayInMs: 2_000,
+  tryTimeoutInMs: 10_000,
+};
 /** Someone else holds the lease (or is breaking it): a normal answer, not an error. */
 const HELD_BY_ANOTHER = new Set(['LeaseAlreadyPresent', 'LeaseIsBreakingAndCannotBeAcquired']);
 
@@ -68,10 +79,19 @@ export class TenantLease implements TenantLeases {
     this.durationSeconds = options.durationSeconds ?? DEFAULT_DURATION_SECONDS;
     this.renewEveryMs = options.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS;
     if (!Number.isInteger(this.durationSeconds) || this.durationSeconds < 15 || this.durationSeconds > 60) {
-      throw new AppError('CONFIG.INVALID', `The tenant lease duration must be a whole number of seconds from 15 to 60, not ${this.durationSeconds}.`);
+      throw new AppError(
+        'CONFIG.INVALID',
+        `The tenant lease duration must be a whole number of seconds from 15 to 60, not ${this.durationSeconds}.`,
+      );
     }
-    if (this.renewEveryMs !== false && !(this.renewEveryMs > 0 && this.renewEveryMs < this.durationSeconds * 1000)) {
-      throw new AppError('CONFIG.INVALID', `The tenant lease must be renewed more often than it lasts (${this.durationSeconds} s), not every ${this.renewEveryMs} ms.`);
+    if (
+      this.renewEveryMs !== false &&
+      !(this.renewEveryMs > 0 && this.renewEveryMs < this.durationSeconds * 1000)
+    ) {
+      throw new AppError(
+        'CONFIG.INVALID',
+        `The tenant lease must be renewed more often than it lasts (${this.durationSeconds} s), not every ${this.renewEveryMs} ms.`,
+      );
     }
     let service: BlobServiceClient;
     try {
@@ -97,10 +117,21 @@ export class TenantLease implements TenantLeases {
       throw storageFailed(err);
     }
     const acquiredAt = new Date();
-    const lease = new HeldLease(blob, tenantId, owner, leaseId, acquiredAt, this.durationSeconds * 1000, sentAt);
+    const lease = new HeldLease(
+      blob,
+      tenantId,
+      owner,
+      leaseId,
+      acquiredAt,
+      this.durationSeconds * 1000,
+      sentAt,
+    );
     try {
       // Under the lease, so only the holder can write it (a lease also guards metadata writes).
-      await blob.setMetadata({ owner: headerSafe(owner), acquiredAt: acquiredAt.toISOString() }, { conditions: { leaseId } });
+      await blob.setMetadata(
+        { owner: headerSafe(owner), acquiredAt: acquiredAt.toISOString() },
+        { conditions: { leaseId } },
+      );
     } catch (err) {
       await lease.release().catch(() => undefined);
       throw storageFailed(err);
@@ -164,7 +195,11 @@ class HeldLease implements Lease {
 
   assertHeld(): void {
     if (this.lost) {
-      throw new AppError('STATE.LEASE_LOST', `The writer lease on tenant ${this.tenantId} was lost (renewal failed or it expired); stopping before writing. The next scan will pick it up.`, { transient: true });
+      throw new AppError(
+        'STATE.LEASE_LOST',
+        `The writer lease on tenant ${this.tenantId} was lost (renewal failed or it expired); stopping before writing. The next scan will pick it up.`,
+        { transient: true },
+      );
     }
   }
 
@@ -227,7 +262,10 @@ function headerSafe(value: string): string {
 }
 
 function isRestError(err: unknown): err is RestError {
-  return err instanceof RestError || (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'RestError');
+  return (
+    err instanceof RestError ||
+    (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'RestError')
+  );
 }
 
 function heldByAnother(err: unknown): boolean {
@@ -236,9 +274,17 @@ function heldByAnother(err: unknown): boolean {
 
 function storageFailed(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const detail = isRestError(err) ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim() : err instanceof Error ? err.message : String(err);
-  return new AppError('STATE.UNAVAILABLE', `The tenant lease storage (STATE_STORAGE, Blob) failed: ${detail}. Check the connection string and that the account is reachable.`, {
-    transient: true,
-    cause: err,
-  });
+  const detail = isRestError(err)
+    ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim()
+    : err instanceof Error
+      ? err.message
+      : String(err);
+  return new AppError(
+    'STATE.UNAVAILABLE',
+    `The tenant lease storage (STATE_STORAGE, Blob) failed: ${detail}. Check the connection string and that the account is reachable.`,
+    {
+      transient: true,
+      cause: err,
+    },
+  );
 }

@@ -61,7 +61,10 @@ export interface ScrubOptions {
  * The properties that may be sent, as strings: drops secret-named keys, secret-looking values and
  * values containing a known secret; hashes UPNs when asked; drops undefined and null.
  */
-export function scrubProperties(properties: Record<string, PropertyValue>, options: ScrubOptions): Record<string, string> {
+export function scrubProperties(
+  properties: Record<string, PropertyValue>,
+  options: ScrubOptions,
+): Record<string, string> {
   const safe: Record<string, string> = {};
   for (const [name, raw] of Object.entries(properties)) {
     if (raw === undefined || raw === null) continue;

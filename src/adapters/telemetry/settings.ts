@@ -24,7 +24,8 @@ export function maskConnectionString(text: string): string {
       if (at <= 0) return part.length > 4 ? `${part.slice(0, 4)}…` : part;
       const name = part.slice(0, at);
       const value = part.slice(at + 1);
-      if (name.trim().toLowerCase() === 'ingestionendpoint' || name.trim().toLowerCase() === 'liveendpoint') return part;
+      if (name.trim().toLowerCase() === 'ingestionendpoint' || name.trim().toLowerCase() === 'liveendpoint')
+        return part;
       return `${name}=${value.length > 4 ? `${value.slice(0, 4)}…` : value ? '…' : ''}`;
     })
     .join(';');
@@ -36,15 +37,23 @@ export function connectionStringProblems(text: string): string[] {
   const problems: string[] = [];
   const key = fields.get('instrumentationkey');
   if (!key) {
-    problems.push(`${SETTING} must contain InstrumentationKey=<GUID>; copy the connection string from the Application Insights resource's Overview page.`);
+    problems.push(
+      `${SETTING} must contain InstrumentationKey=<GUID>; copy the connection string from the Application Insights resource's Overview page.`,
+    );
   } else if (!GUID.test(key)) {
-    problems.push(`${SETTING}: InstrumentationKey must be a GUID (it starts "${key.slice(0, 4)}…"); copy the connection string from the Application Insights resource's Overview page.`);
+    problems.push(
+      `${SETTING}: InstrumentationKey must be a GUID (it starts "${key.slice(0, 4)}…"); copy the connection string from the Application Insights resource's Overview page.`,
+    );
   }
   const endpoint = fields.get('ingestionendpoint');
   if (!endpoint) {
-    problems.push(`${SETTING} must contain IngestionEndpoint=https://…; the portal's connection string has it (an instrumentation key alone is no longer supported).`);
+    problems.push(
+      `${SETTING} must contain IngestionEndpoint=https://…; the portal's connection string has it (an instrumentation key alone is no longer supported).`,
+    );
   } else if (!isHttpsOrigin(endpoint)) {
-    problems.push(`${SETTING}: IngestionEndpoint must be an https:// URL, such as https://westeurope-5.in.applicationinsights.azure.com/ (the exporter sends only over https).`);
+    problems.push(
+      `${SETTING}: IngestionEndpoint must be an https:// URL, such as https://westeurope-5.in.applicationinsights.azure.com/ (the exporter sends only over https).`,
+    );
   }
   return problems;
 }
@@ -86,7 +95,10 @@ export function loadTelemetrySettings(env: NodeJS.ProcessEnv): TelemetrySettings
   if (!parsed.success) {
     const shown = maskConnectionString(String(env[SETTING]));
     const problems = parsed.error.issues.map((issue) => issue.message);
-    throw new AppError('CONFIG.INVALID', `Invalid settings:\n  - ${SETTING}=${JSON.stringify(shown)}: ${problems.join(' ')}`);
+    throw new AppError(
+      'CONFIG.INVALID',
+      `Invalid settings:\n  - ${SETTING}=${JSON.stringify(shown)}: ${problems.join(' ')}`,
+    );
   }
   return {
     connectionString: parsed.data,

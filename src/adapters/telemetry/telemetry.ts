@@ -3,7 +3,14 @@ import type { TelemetryClient } from 'applicationinsights';
 import { scrubMeasurements, scrubProperties, secretsFromEnv, type PiiMode } from './scrub';
 import { loadTelemetrySettings } from './settings';
 import type { EventName, MetricName } from '../../core/telemetryVocabulary';
-import type { EventMeasurements, EventProperties, MetricProperties, PropertyValue, Telemetry, TelemetryContext } from '../../usecases/ports/telemetry';
+import type {
+  EventMeasurements,
+  EventProperties,
+  MetricProperties,
+  PropertyValue,
+  Telemetry,
+  TelemetryContext,
+} from '../../usecases/ports/telemetry';
 
 /** APPLICATIONINSIGHTS_CONNECTION_STRING is unset: every call does nothing. */
 export class NoTelemetry implements Telemetry {
@@ -61,7 +68,11 @@ export class AppInsightsTelemetry implements Telemetry {
     this.context = { ...options.context };
   }
 
-  event<N extends EventName>(name: N, properties: EventProperties<N> = {}, measurements: EventMeasurements<N> = {}): void {
+  event<N extends EventName>(
+    name: N,
+    properties: EventProperties<N> = {},
+    measurements: EventMeasurements<N> = {},
+  ): void {
     const all: Record<string, PropertyValue> = { ...definedOnly(this.context), ...definedOnly(properties) };
     this.shared.client.trackEvent({
       name,
@@ -76,7 +87,10 @@ export class AppInsightsTelemetry implements Telemetry {
    */
   metric<N extends MetricName>(name: N, value: number, properties: MetricProperties<N> = {}): void {
     if (!Number.isFinite(value)) return;
-    const all: Record<string, PropertyValue> = { tenantId: this.context.tenantId, ...definedOnly(properties) };
+    const all: Record<string, PropertyValue> = {
+      tenantId: this.context.tenantId,
+      ...definedOnly(properties),
+    };
     this.shared.client.trackMetric({ name, value, properties: this.scrub(all) });
   }
 
@@ -97,7 +111,11 @@ export class AppInsightsTelemetry implements Telemetry {
 
   private scrub(properties: Record<string, PropertyValue>): Record<string, string> {
     const tenantId = typeof properties.tenantId === 'string' ? properties.tenantId : this.context.tenantId;
-    return scrubProperties(properties, { piiMode: this.shared.piiMode, knownSecrets: this.shared.knownSecrets, tenantId });
+    return scrubProperties(properties, {
+      piiMode: this.shared.piiMode,
+      knownSecrets: this.shared.knownSecrets,
+      tenantId,
+    });
   }
 }
 
@@ -133,7 +151,9 @@ function createShared(connectionString: string, options: AppInsightsTelemetryOpt
 }
 
 function definedOnly<T extends object>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined && value !== null)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(record).filter(([, value]) => value !== undefined && value !== null),
+  ) as Partial<T>;
 }
 
 /**
@@ -151,7 +171,9 @@ export function createTelemetry(
   const entra = /Authorization=AAD/i.test(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '');
   const clientId = /ClientId=([0-9a-f-]{36})/i.exec(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')?.[1];
   return new AppInsightsTelemetry(settings.connectionString, {
-    ...(entra ? { credential: clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential() } : {}),
+    ...(entra
+      ? { credential: clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential() }
+      : {}),
     ...options,
     piiMode: settings.piiMode,
     knownSecrets: [...secretsFromEnv(env), ...(options.knownSecrets ?? [])],

@@ -4,8 +4,24 @@ import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
 import { escapeHtml, renderHtml } from './render/html';
 import { ticketDocument } from './ticketDocument';
-import { basicAuth, postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
-import { blankIsUnset, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
+import {
+  basicAuth,
+  postOnce,
+  sinkHttp,
+  ticketRequest,
+  type TicketHttpOptions,
+  type TicketHttpResponse,
+} from './ticketHttp';
+import {
+  blankIsUnset,
+  INCIDENT_ID,
+  isHttpsBase,
+  isRecord,
+  loadSinkSettings,
+  required,
+  TicketSinkOptions,
+  truncate,
+} from './sinkCommon';
 
 /**
  * Azure DevOps work items through REST 7.1, basic auth with a personal access token (empty user name).
@@ -32,17 +48,22 @@ export const azureDevOpsSettingsSchema = z.object({
   AZURE_DEVOPS_ORG_URL: z.preprocess(
     blankIsUnset,
     z
-      .string({ message: 'AZURE_DEVOPS_ORG_URL is required: the https:// address of the organization, e.g. https://dev.azure.com/contoso.' })
+      .string({
+        message:
+          'AZURE_DEVOPS_ORG_URL is required: the https:// address of the organization, e.g. https://dev.azure.com/contoso.',
+      })
       .refine(isHttpsBase, {
         message:
           'AZURE_DEVOPS_ORG_URL must be an https:// URL without query or credentials, e.g. https://dev.azure.com/contoso (the token is sent with every request).',
       })
       .transform((text) => text.trim().replace(/\/+$/, '')),
   ),
-  AZURE_DEVOPS_PROJECT: required('AZURE_DEVOPS_PROJECT', 'the project (name or id) the work items go into, e.g. Identity').refine(
-    (text) => !/[/\\?#]/.test(text),
-    { message: 'AZURE_DEVOPS_PROJECT must be a project name or id, without / \\ ? or #.' },
-  ),
+  AZURE_DEVOPS_PROJECT: required(
+    'AZURE_DEVOPS_PROJECT',
+    'the project (name or id) the work items go into, e.g. Identity',
+  ).refine((text) => !/[/\\?#]/.test(text), {
+    message: 'AZURE_DEVOPS_PROJECT must be a project name or id, without / \\ ? or #.',
+  }),
   AZURE_DEVOPS_PAT: required(
     'AZURE_DEVOPS_PAT',
     'a personal access token with the Work Items (Read & write) scope; keep it in Key Vault or app settings, never in code',
@@ -92,10 +113,15 @@ export class AzureDevOpsSink implements TicketSink {
   async find(incidentId: string): Promise<TicketRef | undefined> {
     const tag = incidentTag(incidentId);
     const query = `SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = @project AND [System.Tags] CONTAINS '${tag}'`;
-    const response = await this.call(`${this.base}/_apis/wit/wiql?${API}`, { method: 'POST', body: { query } });
+    const response = await this.call(`${this.base}/_apis/wit/wiql?${API}`, {
+      method: 'POST',
+      body: { query },
+    });
     const hits = response.body?.workItems;
     if (!Array.isArray(hits)) throw unexpected('POST _apis/wit/wiql');
-    const ids = hits.map((hit: { id?: unknown }) => Number(hit?.id)).filter((id) => Number.isInteger(id) && id > 0);
+    const ids = hits
+      .map((hit: { id?: unknown }) => Number(hit?.id))
+      .filter((id) => Number.isInteger(id) && id > 0);
     // Oldest first, so a duplicate made by hand never replaces the ticket we filed.
     for (const id of ids.sort((a, b) => a - b)) {
       const item = await this.workItem(id);
@@ -115,7 +141,13 @@ export class AzureDevOpsSink implements TicketSink {
       { op: 'add', path: '/fields/System.Tags', value: `${PRODUCT_TAG}; ${tag}` },
     ];
     const url = `${this.base}/_apis/wit/workitems/$${encodeURIComponent(this.settings.AZURE_DEVOPS_WORK_ITEM_TYPE)}?${API}`;
-    const outcome = await this.postOnce(url, patch, 'application/json-patch+json', 'POST _apis/wit/workitems', () => this.find(content.incidentId));
+    const outcome = await this.postOnce(
+      url,
+      patch,
+      'application/json-patch+json',
+      'POST _apis/wit/workitems',
+      () => this.find(content.incidentId),
+    );
     if ('existing' in outcome) return outcome.existing;
     const created = outcome.response.body;
     if (!isRecord(created) || !Number.isInteger(created.id)) throw unexpected('POST _apis/wit/workitems');
@@ -124,15 +156,22 @@ export class AzureDevOpsSink implements TicketSink {
 
   async update(ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
     if (!WORK_ITEM_ID.test(ticket.id)) {
-      throw new AppError(CODE, `The Azure DevOps ticket reference "${ticket.id}" is not a work item id; it should come from find() or create().`);
+      throw new AppError(
+        CODE,
+        `The Azure DevOps ticket reference "${ticket.id}" is not a work item id; it should come from find() or create().`,
+      );
     }
     const itemUrl = `${this.base}/_apis/wit/workItems/${ticket.id}`;
     const footer = updateFooter(idempotencyKey);
     const text = `${renderHtml(ticketDocument(content).blocks)}\n${footer}`;
     const posted = () => this.hasComment(itemUrl, footer);
     if (!(await posted())) {
-      await this.postOnce(`${itemUrl}/comments?${COMMENTS_API}`, { text }, 'application/json', 'POST _apis/wit/workItems/{id}/comments', async () =>
-        (await posted()) ? true : undefined,
+      await this.postOnce(
+        `${itemUrl}/comments?${COMMENTS_API}`,
+        { text },
+        'application/json',
+        'POST _apis/wit/workItems/{id}/comments',
+        async () => ((await posted()) ? true : undefined),
       );
     }
     if (content.event === 'resolved') {
@@ -140,7 +179,11 @@ export class AzureDevOpsSink implements TicketSink {
       const done = this.settings.AZURE_DEVOPS_DONE_STATE;
       const response = await this.call(
         `${this.base}/_apis/wit/workitems/${ticket.id}?${API}`,
-        { method: 'PATCH', body: [{ op: 'add', path: '/fields/System.State', value: done }], contentType: 'application/json-patch+json' },
+        {
+          method: 'PATCH',
+          body: [{ op: 'add', path: '/fields/System.State', value: done }],
+          contentType: 'application/json-patch+json',
+        },
         [400],
       );
       if (response.status === 400) {
@@ -152,12 +195,27 @@ export class AzureDevOpsSink implements TicketSink {
     }
   }
 
-  private postOnce<T>(url: string, body: unknown, contentType: string, what: string, already: () => Promise<T | undefined>) {
-    return postOnce(() => this.call(url, { method: 'POST', body, contentType }, [...RETRYABLE_STATUS], 1), already, what, this.http);
+  private postOnce<T>(
+    url: string,
+    body: unknown,
+    contentType: string,
+    what: string,
+    already: () => Promise<T | undefined>,
+  ) {
+    return postOnce(
+      () => this.call(url, { method: 'POST', body, contentType }, [...RETRYABLE_STATUS], 1),
+      already,
+      what,
+      this.http,
+    );
   }
 
   private async workItem(id: number): Promise<WorkItem | undefined> {
-    const response = await this.call(`${this.base}/_apis/wit/workitems/${id}?$expand=links&${API}`, { method: 'GET' }, [404]);
+    const response = await this.call(
+      `${this.base}/_apis/wit/workitems/${id}?$expand=links&${API}`,
+      { method: 'GET' },
+      [404],
+    );
     if (response.status === 404) return undefined;
     if (!isRecord(response.body) || response.body.id !== id) throw unexpected('GET _apis/wit/workitems/{id}');
     return response.body as WorkItem;
@@ -170,8 +228,16 @@ export class AzureDevOpsSink implements TicketSink {
       const response = await this.call(`${itemUrl}/comments?${query}`, { method: 'GET' });
       const comments = response.body?.comments;
       if (!Array.isArray(comments)) throw unexpected('GET _apis/wit/workItems/{id}/comments');
-      if (comments.some((comment: { text?: unknown }) => typeof comment?.text === 'string' && comment.text.includes(footer))) return true;
-      token = typeof response.body.continuationToken === 'string' && response.body.continuationToken !== '' ? response.body.continuationToken : undefined;
+      if (
+        comments.some(
+          (comment: { text?: unknown }) => typeof comment?.text === 'string' && comment.text.includes(footer),
+        )
+      )
+        return true;
+      token =
+        typeof response.body.continuationToken === 'string' && response.body.continuationToken !== ''
+          ? response.body.continuationToken
+          : undefined;
       if (!token) return false;
     }
     return false;
@@ -204,7 +270,10 @@ export class AzureDevOpsSink implements TicketSink {
       );
     }
     // A missing or unusable token may get 203 with the sign-in page instead of a 401.
-    if (response.status === 203 || (response.status < 300 && response.body !== null && !isRecord(response.body))) {
+    if (
+      response.status === 203 ||
+      (response.status < 300 && response.body !== null && !isRecord(response.body))
+    ) {
       throw new AppError(
         CODE,
         `Azure DevOps answered ${where} with a web page instead of JSON (status ${response.status}): check AZURE_DEVOPS_PAT and AZURE_DEVOPS_ORG_URL.`,
@@ -223,7 +292,10 @@ export class AzureDevOpsSink implements TicketSink {
 /** The tag that marks the incident's work item; lower case because Azure DevOps compares tags without case. */
 function incidentTag(incidentId: string): string {
   if (!INCIDENT_ID.test(incidentId)) {
-    throw new AppError(CODE, 'The incident id has characters that cannot go into a WIQL query or a tag; this is a bug.');
+    throw new AppError(
+      CODE,
+      'The incident id has characters that cannot go into a WIQL query or a tag; this is a bug.',
+    );
   }
   return `sspr-incident-${incidentId.toLowerCase()}`;
 }
@@ -242,5 +314,8 @@ function updateFooter(idempotencyKey: string): string {
 }
 
 function unexpected(what: string): AppError {
-  return new AppError(CODE, `Azure DevOps gave an unexpected answer (${what}); check that AZURE_DEVOPS_ORG_URL is the organization's address.`);
+  return new AppError(
+    CODE,
+    `Azure DevOps gave an unexpected answer (${what}); check that AZURE_DEVOPS_ORG_URL is the organization's address.`,
+  );
 }

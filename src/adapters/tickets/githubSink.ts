@@ -4,20 +4,38 @@ import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
 import { renderMarkdown } from './render/markdown';
 import { ticketDocument } from './ticketDocument';
-import { postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
-import { blankIsUnset, hasLine, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, TicketSinkOptions, truncate } from './sinkCommon';
+import {
+  postOnce,
+  sinkHttp,
+  ticketRequest,
+  type TicketHttpOptions,
+  type TicketHttpResponse,
+} from './ticketHttp';
+import {
+  blankIsUnset,
+  hasLine,
+  INCIDENT_ID,
+  isHttpsBase,
+  isRecord,
+  loadSinkSettings,
+  TicketSinkOptions,
+  truncate,
+} from './sinkCommon';
 import type { operations } from '@octokit/openapi-types';
 
 /**
  * Request bodies and queries as GitHub's OpenAPI description (@octokit/openapi-types, a dev dependency
  * erased at build) defines each operation: a field GitHub does not know fails `npm run typecheck`.
  */
-type GitHubBody<Op extends keyof operations> = NonNullable<operations[Op] extends { requestBody?: infer B } ? B : never> extends {
-  content: { 'application/json': infer J };
-}
-  ? J
-  : never;
-type GitHubQuery<Op extends keyof operations> = NonNullable<operations[Op] extends { parameters: { query?: infer Q } } ? Q : never>;
+type GitHubBody<Op extends keyof operations> =
+  NonNullable<operations[Op] extends { requestBody?: infer B } ? B : never> extends {
+    content: { 'application/json': infer J };
+  }
+    ? J
+    : never;
+type GitHubQuery<Op extends keyof operations> = NonNullable<
+  operations[Op] extends { parameters: { query?: infer Q } } ? Q : never
+>;
 /** URLSearchParams takes strings; the spec's numbers are written as text. */
 type AsText<T> = { [K in keyof T]: T[K] extends number | undefined ? string : T[K] };
 
@@ -50,10 +68,14 @@ export const githubSettingsSchema = z.object({
   GITHUB_REPOSITORY: z.preprocess(
     blankIsUnset,
     z
-      .string({ message: 'GITHUB_REPOSITORY is required: the repository the issues go into, as owner/repo, e.g. contoso/identity-ops.' })
+      .string({
+        message:
+          'GITHUB_REPOSITORY is required: the repository the issues go into, as owner/repo, e.g. contoso/identity-ops.',
+      })
       .transform((text) => text.trim())
       .refine((text) => REPOSITORY.test(text), {
-        message: 'GITHUB_REPOSITORY must be owner/repo (letters, digits, "-" in the owner; letters, digits, ".", "_", "-" in the name), e.g. contoso/identity-ops.',
+        message:
+          'GITHUB_REPOSITORY must be owner/repo (letters, digits, "-" in the owner; letters, digits, ".", "_", "-" in the name), e.g. contoso/identity-ops.',
       }),
   ),
   GITHUB_TOKEN: z.preprocess(
@@ -122,12 +144,18 @@ export class GithubSink implements TicketSink {
 
   async find(incidentId: string): Promise<TicketRef | undefined> {
     const marker = incidentMarker(incidentId);
-    const query = new URLSearchParams({ labels: LABEL, state: 'all', per_page: '100' } satisfies AsText<GitHubQuery<'issues/list-for-repo'>>);
+    const query = new URLSearchParams({ labels: LABEL, state: 'all', per_page: '100' } satisfies AsText<
+      GitHubQuery<'issues/list-for-repo'>
+    >);
     let found: TicketRef | undefined;
     await this.eachPage(`${this.repoUrl}/issues?${query}`, 'GET issues', (issues) => {
       // The list holds pull requests too; only issues carry our marker legitimately.
       const hit = (issues as Issue[]).find(
-        (issue) => isRecord(issue) && Number.isInteger(issue.number) && !issue.pull_request && hasLine(issue.body, marker),
+        (issue) =>
+          isRecord(issue) &&
+          Number.isInteger(issue.number) &&
+          !issue.pull_request &&
+          hasLine(issue.body, marker),
       );
       if (hit) found = this.ref(hit);
       return found !== undefined;
@@ -145,17 +173,23 @@ export class GithubSink implements TicketSink {
       body: `${truncate(renderMarkdown(doc.blocks), BODY_LIMIT)}\n\n${marker}\n`,
       labels: [LABEL],
     } satisfies GitHubBody<'issues/create'>;
-    const outcome = await this.postOnce(`${this.repoUrl}/issues`, body, 'POST issues', () => this.find(content.incidentId));
+    const outcome = await this.postOnce(`${this.repoUrl}/issues`, body, 'POST issues', () =>
+      this.find(content.incidentId),
+    );
     if ('existing' in outcome) return outcome.existing;
     const created = outcome.response.body;
-    if (!isRecord(created) || !Number.isInteger(created.number) || typeof created.html_url !== 'string') throw unexpected('POST issues');
+    if (!isRecord(created) || !Number.isInteger(created.number) || typeof created.html_url !== 'string')
+      throw unexpected('POST issues');
     await this.ensureLabel(created as Issue & { labels?: unknown });
     return this.ref(created as Issue);
   }
 
   async update(ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
     if (!ISSUE_NUMBER.test(ticket.id)) {
-      throw new AppError(CODE, `The GitHub ticket reference "${ticket.id}" is not an issue number; it should come from find() or create().`);
+      throw new AppError(
+        CODE,
+        `The GitHub ticket reference "${ticket.id}" is not an issue number; it should come from find() or create().`,
+      );
     }
     const issueUrl = `${this.repoUrl}/issues/${ticket.id}`;
     const marker = updateMarker(idempotencyKey);
@@ -164,11 +198,16 @@ export class GithubSink implements TicketSink {
     } satisfies GitHubBody<'issues/create-comment'>;
     const posted = () => this.hasComment(issueUrl, marker);
     if (!(await posted())) {
-      await this.postOnce(`${issueUrl}/comments`, body, 'POST issues/{number}/comments', async () => ((await posted()) ? true : undefined));
+      await this.postOnce(`${issueUrl}/comments`, body, 'POST issues/{number}/comments', async () =>
+        (await posted()) ? true : undefined,
+      );
     }
     if (content.event === 'resolved') {
       // Closing a closed issue is accepted, so a repeat of this step is harmless.
-      await this.call(issueUrl, { method: 'PATCH', body: { state: 'closed', state_reason: 'completed' } satisfies GitHubBody<'issues/update'> });
+      await this.call(issueUrl, {
+        method: 'PATCH',
+        body: { state: 'closed', state_reason: 'completed' } satisfies GitHubBody<'issues/update'>,
+      });
     }
   }
 
@@ -180,7 +219,10 @@ export class GithubSink implements TicketSink {
     const labels = Array.isArray(issue.labels) ? issue.labels : [];
     if (labels.some((label) => (isRecord(label) ? label.name : label) === LABEL)) return;
     try {
-      await this.call(`${this.repoUrl}/issues/${issue.number}/labels`, { method: 'POST', body: { labels: [LABEL] } satisfies GitHubBody<'issues/add-labels'> });
+      await this.call(`${this.repoUrl}/issues/${issue.number}/labels`, {
+        method: 'POST',
+        body: { labels: [LABEL] } satisfies GitHubBody<'issues/add-labels'>,
+      });
     } catch (err) {
       throw new AppError(
         CODE,
@@ -226,7 +268,10 @@ export class GithubSink implements TicketSink {
       }
       const basePath = this.api.pathname.replace(/\/+$/, '');
       if (next.origin !== this.api.origin || !next.pathname.startsWith(`${basePath}/`)) {
-        throw new AppError(CODE, `GitHub's next page for ${what} points outside GITHUB_API_URL (${next.origin}); the token is not sent there.`);
+        throw new AppError(
+          CODE,
+          `GitHub's next page for ${what} points outside GITHUB_API_URL (${next.origin}); the token is not sent there.`,
+        );
       }
       return next.toString();
     }
@@ -235,17 +280,30 @@ export class GithubSink implements TicketSink {
 
   /** See postOnce in ticketHttp.ts: a POST that must not take effect twice. */
   private postOnce<T>(url: string, body: unknown, what: string, already: () => Promise<T | undefined>) {
-    return postOnce(() => this.call(url, { method: 'POST', body }, [...RETRYABLE_STATUS], 1), already, what, this.http);
+    return postOnce(
+      () => this.call(url, { method: 'POST', body }, [...RETRYABLE_STATUS], 1),
+      already,
+      what,
+      this.http,
+    );
   }
 
   /** ticketRequest plus GitHub's 401/403/404/410 turned into advice, and its 403 rate limit waited out once. */
-  private async call(url: string, init: { method: string; body?: unknown }, accept: number[] = [], maxAttempts?: number): Promise<TicketHttpResponse> {
+  private async call(
+    url: string,
+    init: { method: string; body?: unknown },
+    accept: number[] = [],
+    maxAttempts?: number,
+  ): Promise<TicketHttpResponse> {
     const http = maxAttempts === undefined ? this.http : { ...this.http, maxAttempts };
     const where = `${init.method} ${new URL(url).pathname}`;
     for (let waited = false; ; waited = true) {
       const response = await ticketRequest(url, init, http, [...accept, 401, 403, 404, 410]);
       if (response.status === 401) {
-        throw new AppError(CODE, `GitHub answered 401 (bad credentials) to ${where}: GITHUB_TOKEN is wrong, expired or revoked. Set a valid token.`);
+        throw new AppError(
+          CODE,
+          `GitHub answered 401 (bad credentials) to ${where}: GITHUB_TOKEN is wrong, expired or revoked. Set a valid token.`,
+        );
       }
       if (response.status === 403) {
         const waitMs = rateLimitWaitMs(response.headers);
@@ -258,8 +316,13 @@ export class GithubSink implements TicketSink {
         const maxWait = this.options.rateLimitMaxWaitMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
         if (waited || waitMs > maxWait) {
           const reset = response.headers.get('x-ratelimit-reset');
-          const until = reset && /^\d+$/.test(reset) ? ` until ${new Date(Number(reset) * 1000).toISOString()}` : '';
-          throw new AppError(CODE, `GitHub's rate limit for GITHUB_TOKEN is used up${until} (403 to ${where}); the next run tries again.`, { transient: true });
+          const until =
+            reset && /^\d+$/.test(reset) ? ` until ${new Date(Number(reset) * 1000).toISOString()}` : '';
+          throw new AppError(
+            CODE,
+            `GitHub's rate limit for GITHUB_TOKEN is used up${until} (403 to ${where}); the next run tries again.`,
+            { transient: true },
+          );
         }
         await this.sleep(waitMs);
         continue;
@@ -271,7 +334,10 @@ export class GithubSink implements TicketSink {
         );
       }
       if (response.status === 410 && !accept.includes(410)) {
-        throw new AppError(CODE, `GitHub answered 410 to ${where}: issues are disabled in GITHUB_REPOSITORY. Turn them on or choose another repository.`);
+        throw new AppError(
+          CODE,
+          `GitHub answered 410 to ${where}: issues are disabled in GITHUB_REPOSITORY. Turn them on or choose another repository.`,
+        );
       }
       return response;
     }
@@ -282,14 +348,19 @@ export class GithubSink implements TicketSink {
   }
 
   private sleep(ms: number): Promise<void> {
-    return (this.options.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait))))(ms);
+    return (
+      this.options.sleep ?? ((wait: number) => new Promise<void>((resolve) => setTimeout(resolve, wait)))
+    )(ms);
   }
 }
 
 /** The hidden line that marks the incident's issue. */
 export function incidentMarker(incidentId: string): string {
   if (!INCIDENT_ID.test(incidentId)) {
-    throw new AppError(CODE, 'The incident id has characters that cannot go into the issue marker; this is a bug.');
+    throw new AppError(
+      CODE,
+      'The incident id has characters that cannot go into the issue marker; this is a bug.',
+    );
   }
   return `<!-- sspr-remediator:incident=${incidentId} -->`;
 }
@@ -312,5 +383,8 @@ function rateLimitWaitMs(headers: Headers, nowMs = Date.now()): number | undefin
 }
 
 function unexpected(what: string): AppError {
-  return new AppError(CODE, `GitHub gave an unexpected answer (${what}); check that GITHUB_API_URL is the REST API address (https://api.github.com or https://HOST/api/v3).`);
+  return new AppError(
+    CODE,
+    `GitHub gave an unexpected answer (${what}); check that GITHUB_API_URL is the REST API address (https://api.github.com or https://HOST/api/v3).`,
+  );
 }

@@ -4,8 +4,23 @@ import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
 import { adfLine, renderAdf, type AdfDoc, type AdfNode } from './render/adf';
 import { ticketDocument, type Block } from './ticketDocument';
-import { basicAuth, postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
-import { blankIsUnset, INCIDENT_ID, isHttpsBase, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
+import {
+  basicAuth,
+  postOnce,
+  sinkHttp,
+  ticketRequest,
+  type TicketHttpOptions,
+  type TicketHttpResponse,
+} from './ticketHttp';
+import {
+  blankIsUnset,
+  INCIDENT_ID,
+  isHttpsBase,
+  loadSinkSettings,
+  required,
+  TicketSinkOptions,
+  truncate,
+} from './sinkCommon';
 
 /**
  * Jira Cloud issues through REST v3, basic auth with an Atlassian account e-mail and API token.
@@ -37,19 +52,33 @@ export const jiraSettingsSchema = z.object({
   JIRA_BASE_URL: z.preprocess(
     blankIsUnset,
     z
-      .string({ message: 'JIRA_BASE_URL is required: the https:// address of the Jira site, e.g. https://contoso.atlassian.net.' })
+      .string({
+        message:
+          'JIRA_BASE_URL is required: the https:// address of the Jira site, e.g. https://contoso.atlassian.net.',
+      })
       .refine(isHttpsBase, {
-        message: 'JIRA_BASE_URL must be an https:// URL without query or credentials, e.g. https://contoso.atlassian.net (the API token is sent with every request).',
+        message:
+          'JIRA_BASE_URL must be an https:// URL without query or credentials, e.g. https://contoso.atlassian.net (the API token is sent with every request).',
       })
       .transform((text) => text.replace(/\/+$/, '')),
   ),
-  JIRA_EMAIL: required('JIRA_EMAIL', 'the e-mail address of the Atlassian account the API token belongs to').refine((text) => !text.includes(':'), {
+  JIRA_EMAIL: required(
+    'JIRA_EMAIL',
+    'the e-mail address of the Atlassian account the API token belongs to',
+  ).refine((text) => !text.includes(':'), {
     message: 'JIRA_EMAIL must not contain ":" (basic auth cannot carry it).',
   }),
-  JIRA_API_TOKEN: required('JIRA_API_TOKEN', 'an API token of that account (id.atlassian.com → Security → API tokens), not its password'),
-  JIRA_PROJECT_KEY: required('JIRA_PROJECT_KEY', 'the key of the project the issues go to, e.g. SEC').refine((text) => /^[A-Z][A-Z0-9_]{1,254}$/.test(text), {
-    message: 'JIRA_PROJECT_KEY must be a project key (capital letters, digits, underscore, starting with a letter), e.g. SEC; not the project name.',
-  }),
+  JIRA_API_TOKEN: required(
+    'JIRA_API_TOKEN',
+    'an API token of that account (id.atlassian.com → Security → API tokens), not its password',
+  ),
+  JIRA_PROJECT_KEY: required('JIRA_PROJECT_KEY', 'the key of the project the issues go to, e.g. SEC').refine(
+    (text) => /^[A-Z][A-Z0-9_]{1,254}$/.test(text),
+    {
+      message:
+        'JIRA_PROJECT_KEY must be a project key (capital letters, digits, underscore, starting with a letter), e.g. SEC; not the project name.',
+    },
+  ),
   JIRA_ISSUE_TYPE: z.preprocess(blankIsUnset, z.string().default('Task')),
 });
 
@@ -72,7 +101,11 @@ export class JiraSink implements TicketSink {
   ) {
     this.base = settings.JIRA_BASE_URL;
     this.settleWaitsMs = options.searchSettleWaitsMs ?? JIRA_SEARCH_SETTLE_WAITS_MS;
-    this.http = sinkHttp('jira', { Authorization: basicAuth(settings.JIRA_EMAIL, settings.JIRA_API_TOKEN) }, options);
+    this.http = sinkHttp(
+      'jira',
+      { Authorization: basicAuth(settings.JIRA_EMAIL, settings.JIRA_API_TOKEN) },
+      options,
+    );
   }
 
   async find(incidentId: string): Promise<TicketRef | undefined> {
@@ -97,10 +130,13 @@ export class JiraSink implements TicketSink {
         labels: [LABEL, incidentLabel(content.incidentId)],
       },
     };
-    const post = () => this.call(`${this.base}/rest/api/3/issue`, { method: 'POST', body }, [400, ...RETRYABLE_STATUS], 1);
+    const post = () =>
+      this.call(`${this.base}/rest/api/3/issue`, { method: 'POST', body }, [400, ...RETRYABLE_STATUS], 1);
     // A 429 comes from the rate limiter before anything is stored; any other failure may hide a new issue.
     const already = (failed: TicketHttpResponse | undefined) =>
-      failed?.status === 429 ? this.find(content.incidentId) : this.findAfterLostAnswer(content.incidentId, failed);
+      failed?.status === 429
+        ? this.find(content.incidentId)
+        : this.findAfterLostAnswer(content.incidentId, failed);
     const outcome = await postOnce(post, already, 'POST /rest/api/3/issue', this.http);
     if ('existing' in outcome) return outcome.existing;
     if (outcome.response.status === 400) {
@@ -114,7 +150,10 @@ export class JiraSink implements TicketSink {
 
   async update(ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
     if (!ISSUE_KEY.test(ticket.id)) {
-      throw new AppError('TICKET.JIRA_FAILED', `The Jira ticket reference "${ticket.id}" is not an issue key; it should come from find() or create().`);
+      throw new AppError(
+        'TICKET.JIRA_FAILED',
+        `The Jira ticket reference "${ticket.id}" is not an issue key; it should come from find() or create().`,
+      );
     }
     const issueUrl = `${this.base}/rest/api/3/issue/${ticket.id}`;
     const posted = async () => ((await this.hasComment(issueUrl, idempotencyKey)) ? true : undefined);
@@ -131,8 +170,12 @@ export class JiraSink implements TicketSink {
    * last wait: the issue may still exist behind the search's lag, so the step fails as transient
    * instead of filing a second one, and the next scan looks again before it files.
    */
-  private async findAfterLostAnswer(incidentId: string, failed: TicketHttpResponse | undefined): Promise<TicketRef> {
-    const sleep = this.http.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  private async findAfterLostAnswer(
+    incidentId: string,
+    failed: TicketHttpResponse | undefined,
+  ): Promise<TicketRef> {
+    const sleep =
+      this.http.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     for (let look = 0; ; look++) {
       const found = await this.find(incidentId);
       if (found) return found;
@@ -149,7 +192,10 @@ export class JiraSink implements TicketSink {
 
   /** Whether a recent comment carries this update's marker node (see hasMarker). */
   private async hasComment(issueUrl: string, idempotencyKey: string): Promise<boolean> {
-    const recent = await this.call(`${issueUrl}/comment?${new URLSearchParams({ orderBy: '-created', maxResults: '100' })}`, { method: 'GET' });
+    const recent = await this.call(
+      `${issueUrl}/comment?${new URLSearchParams({ orderBy: '-created', maxResults: '100' })}`,
+      { method: 'GET' },
+    );
     const comments: unknown[] = Array.isArray(recent.body?.comments) ? recent.body.comments : [];
     return comments.some((comment) => hasMarker((comment as { body?: unknown })?.body, idempotencyKey));
   }
@@ -168,7 +214,13 @@ export class JiraSink implements TicketSink {
     if (!done || typeof done.id !== 'string') return;
     // Once per attempt: a lost answer is followed by a look at the status, since repeating a transition
     // that happened is refused (400) by Jira.
-    const post = () => this.call(`${issueUrl}/transitions`, { method: 'POST', body: { transition: { id: done.id } } }, [400, ...RETRYABLE_STATUS], 1);
+    const post = () =>
+      this.call(
+        `${issueUrl}/transitions`,
+        { method: 'POST', body: { transition: { id: done.id } } },
+        [400, ...RETRYABLE_STATUS],
+        1,
+      );
     const outcome = await postOnce(post, isDone, 'POST /rest/api/3/issue/{key}/transitions', this.http);
     if ('existing' in outcome) return;
     if (outcome.response.status === 400) {
@@ -202,13 +254,19 @@ export class JiraSink implements TicketSink {
   }
 
   private unexpected(what: string): AppError {
-    return new AppError('TICKET.JIRA_FAILED', `jira gave an unexpected answer (${what}); check that JIRA_BASE_URL points at the Jira site itself.`);
+    return new AppError(
+      'TICKET.JIRA_FAILED',
+      `jira gave an unexpected answer (${what}); check that JIRA_BASE_URL points at the Jira site itself.`,
+    );
   }
 }
 
 function incidentLabel(incidentId: string): string {
   if (!INCIDENT_ID.test(incidentId)) {
-    throw new AppError('TICKET.JIRA_FAILED', 'The incident id has characters that cannot go into a Jira label; this is a bug.');
+    throw new AppError(
+      'TICKET.JIRA_FAILED',
+      'The incident id has characters that cannot go into a Jira label; this is a bug.',
+    );
   }
   return `sspr-incident-${incidentId}`;
 }
@@ -222,7 +280,10 @@ function markerText(idempotencyKey: string): string {
  * only in unmarked text nodes, so no UPN, approver name or note can produce this node.
  */
 function markerNode(idempotencyKey: string): AdfNode {
-  return { type: 'paragraph', content: [{ type: 'text', text: markerText(idempotencyKey), marks: [{ type: 'code' }] }] };
+  return {
+    type: 'paragraph',
+    content: [{ type: 'text', text: markerText(idempotencyKey), marks: [{ type: 'code' }] }],
+  };
 }
 
 function withMarker(blocks: Block[], idempotencyKey: string): AdfDoc {
@@ -257,6 +318,9 @@ function hasMarker(node: unknown, idempotencyKey: string): boolean {
 /** Jira's field errors ("project: valid project is required"): field names and Jira's own words, no payload. */
 function jiraErrors(body: any): string {
   const messages: string[] = Array.isArray(body?.errorMessages) ? body.errorMessages.map(String) : [];
-  const fields = typeof body?.errors === 'object' && body.errors !== null ? Object.entries(body.errors).map(([field, message]) => `${field}: ${String(message)}`) : [];
+  const fields =
+    typeof body?.errors === 'object' && body.errors !== null
+      ? Object.entries(body.errors).map(([field, message]) => `${field}: ${String(message)}`)
+      : [];
   return clip([...messages, ...fields].join('; '), 500) || 'no detail';
 }

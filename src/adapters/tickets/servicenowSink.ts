@@ -4,8 +4,25 @@ import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
-import { basicAuth, postOnce, sinkHttp, ticketRequest, type TicketHttpOptions, type TicketHttpResponse } from './ticketHttp';
-import { blankIsUnset, hasLine, INCIDENT_ID, isHttpsBase, isRecord, loadSinkSettings, required, TicketSinkOptions, truncate } from './sinkCommon';
+import {
+  basicAuth,
+  postOnce,
+  sinkHttp,
+  ticketRequest,
+  type TicketHttpOptions,
+  type TicketHttpResponse,
+} from './ticketHttp';
+import {
+  blankIsUnset,
+  hasLine,
+  INCIDENT_ID,
+  isHttpsBase,
+  isRecord,
+  loadSinkSettings,
+  required,
+  TicketSinkOptions,
+  truncate,
+} from './sinkCommon';
 
 /**
  * ServiceNow incidents through the Table API (`/api/now/table/incident`), basic auth.
@@ -32,17 +49,26 @@ export const servicenowSettingsSchema = z.object({
   SERVICENOW_INSTANCE_URL: z.preprocess(
     blankIsUnset,
     z
-      .string({ message: 'SERVICENOW_INSTANCE_URL is required: the https:// address of the instance, e.g. https://contoso.service-now.com.' })
+      .string({
+        message:
+          'SERVICENOW_INSTANCE_URL is required: the https:// address of the instance, e.g. https://contoso.service-now.com.',
+      })
       .refine(isHttpsBase, {
-        message: 'SERVICENOW_INSTANCE_URL must be an https:// URL without query or credentials, e.g. https://contoso.service-now.com (the password is sent with every request).',
+        message:
+          'SERVICENOW_INSTANCE_URL must be an https:// URL without query or credentials, e.g. https://contoso.service-now.com (the password is sent with every request).',
       })
       .transform((text) => text.replace(/\/+$/, '')),
   ),
-  SERVICENOW_USERNAME: required('SERVICENOW_USERNAME', 'the integration user, with the itil role (or write access to incident)').refine(
-    (text) => !text.includes(':'),
-    { message: 'SERVICENOW_USERNAME must not contain ":" (basic auth cannot carry it).' },
+  SERVICENOW_USERNAME: required(
+    'SERVICENOW_USERNAME',
+    'the integration user, with the itil role (or write access to incident)',
+  ).refine((text) => !text.includes(':'), {
+    message: 'SERVICENOW_USERNAME must not contain ":" (basic auth cannot carry it).',
+  }),
+  SERVICENOW_PASSWORD: required(
+    'SERVICENOW_PASSWORD',
+    "that user's password; keep it in Key Vault or app settings, never in code",
   ),
-  SERVICENOW_PASSWORD: required('SERVICENOW_PASSWORD', "that user's password; keep it in Key Vault or app settings, never in code"),
   SERVICENOW_ASSIGNMENT_GROUP: z.preprocess(blankIsUnset, z.string().optional()),
   SERVICENOW_CLOSE_CODE: z.preprocess(blankIsUnset, z.string().default('Solution provided')),
 });
@@ -53,7 +79,6 @@ export type ServicenowSettings = z.output<typeof servicenowSettingsSchema>;
 export function loadServicenowSettings(env: NodeJS.ProcessEnv): ServicenowSettings {
   return loadSinkSettings(servicenowSettingsSchema, env, 'ServiceNow');
 }
-
 
 interface IncidentRecord {
   sys_id: string;
@@ -70,7 +95,11 @@ export class ServicenowSink implements TicketSink {
     options: TicketSinkOptions = {},
   ) {
     this.base = settings.SERVICENOW_INSTANCE_URL;
-    this.http = sinkHttp('servicenow', { Authorization: basicAuth(settings.SERVICENOW_USERNAME, settings.SERVICENOW_PASSWORD) }, options);
+    this.http = sinkHttp(
+      'servicenow',
+      { Authorization: basicAuth(settings.SERVICENOW_USERNAME, settings.SERVICENOW_PASSWORD) },
+      options,
+    );
   }
 
   async find(incidentId: string): Promise<TicketRef | undefined> {
@@ -91,7 +120,11 @@ export class ServicenowSink implements TicketSink {
     const text = `${renderPlainText(doc.blocks)}\n\n${marker(idempotencyKey)}`;
     const body: Record<string, string> = {
       short_description: truncate(plainTextLine(doc.title), SHORT_DESCRIPTION_LIMIT),
-      description: truncate(text, DESCRIPTION_LIMIT, '\n… (cut to fit the description field; the full text is in the work notes)'),
+      description: truncate(
+        text,
+        DESCRIPTION_LIMIT,
+        '\n… (cut to fit the description field; the full text is in the work notes)',
+      ),
       correlation_id: content.incidentId,
       correlation_display: CORRELATION_DISPLAY,
       urgency: '2',
@@ -99,10 +132,17 @@ export class ServicenowSink implements TicketSink {
     };
     // Journal fields have no length limit, so nothing is lost when the description had to be cut.
     if (text.length > DESCRIPTION_LIMIT) body.work_notes = text;
-    if (this.settings.SERVICENOW_ASSIGNMENT_GROUP) body.assignment_group = this.settings.SERVICENOW_ASSIGNMENT_GROUP;
+    if (this.settings.SERVICENOW_ASSIGNMENT_GROUP)
+      body.assignment_group = this.settings.SERVICENOW_ASSIGNMENT_GROUP;
 
-    const post = () => this.call(`${this.base}/api/now/table/incident`, { method: 'POST', body }, [...RETRYABLE_STATUS], 1);
-    const outcome = await postOnce(post, () => this.find(content.incidentId), 'POST /api/now/table/incident', this.http);
+    const post = () =>
+      this.call(`${this.base}/api/now/table/incident`, { method: 'POST', body }, [...RETRYABLE_STATUS], 1);
+    const outcome = await postOnce(
+      post,
+      () => this.find(content.incidentId),
+      'POST /api/now/table/incident',
+      this.http,
+    );
     if ('existing' in outcome) return outcome.existing;
     if (!isRecord(outcome.response.body?.result)) throw this.unexpected('POST /api/now/table/incident');
     return this.ref(outcome.response.body.result);
@@ -110,16 +150,22 @@ export class ServicenowSink implements TicketSink {
 
   async update(ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
     if (!SYS_ID.test(ticket.id)) {
-      throw new AppError('TICKET.SERVICENOW_FAILED', `The ServiceNow ticket reference "${ticket.id}" is not a sys_id; it should come from find() or create().`);
+      throw new AppError(
+        'TICKET.SERVICENOW_FAILED',
+        `The ServiceNow ticket reference "${ticket.id}" is not a sys_id; it should come from find() or create().`,
+      );
     }
     const recordUrl = `${this.base}/api/now/table/incident/${ticket.id}`;
     const note = `${renderPlainText(ticketDocument(content).blocks)}\n\n${marker(idempotencyKey)}`;
 
     const read = async () => {
       // `all` gives each field as {value, display_value}; the display value of a journal field is its history.
-      const current = await this.call(`${recordUrl}?${new URLSearchParams({ sysparm_fields: 'state,work_notes', sysparm_display_value: 'all' })}`, {
-        method: 'GET',
-      });
+      const current = await this.call(
+        `${recordUrl}?${new URLSearchParams({ sysparm_fields: 'state,work_notes', sysparm_display_value: 'all' })}`,
+        {
+          method: 'GET',
+        },
+      );
       const fields = current.body?.result;
       if (!isRecord(fields)) throw this.unexpected('GET /api/now/table/incident/{sys_id}');
       // hasLine is false for anything but text; a state that is neither text nor a number is none we know.
@@ -137,15 +183,22 @@ export class ServicenowSink implements TicketSink {
     if (content.event === 'resolved' && !CLOSED_STATES.has(state)) {
       patch.state = RESOLVED;
       patch.close_code = this.settings.SERVICENOW_CLOSE_CODE;
-      patch.close_notes = 'sspr-remediator re-read the authorization policy: allowedToUseSSPR is true, administrators can reset their password again.';
+      patch.close_notes =
+        'sspr-remediator re-read the authorization policy: allowedToUseSSPR is true, administrators can reset their password again.';
     }
     // A journal entry is appended by every PATCH that carries it: never sent again without looking.
     const send = () => this.call(recordUrl, { method: 'PATCH', body: patch }, [...RETRYABLE_STATUS], 1);
-    await postOnce(send, async () => ((await read()).written ? true : undefined), 'PATCH /api/now/table/incident/{sys_id}', this.http);
+    await postOnce(
+      send,
+      async () => ((await read()).written ? true : undefined),
+      'PATCH /api/now/table/incident/{sys_id}',
+      this.http,
+    );
   }
 
   private ref(record: IncidentRecord): TicketRef {
-    if (typeof record.sys_id !== 'string' || !SYS_ID.test(record.sys_id)) throw this.unexpected('incident without a sys_id');
+    if (typeof record.sys_id !== 'string' || !SYS_ID.test(record.sys_id))
+      throw this.unexpected('incident without a sys_id');
     return {
       system: 'servicenow',
       id: record.sys_id,
@@ -171,7 +224,10 @@ export class ServicenowSink implements TicketSink {
   }
 
   private unexpected(what: string): AppError {
-    return new AppError('TICKET.SERVICENOW_FAILED', `servicenow gave an unexpected answer (${what}); check that SERVICENOW_INSTANCE_URL points at the instance itself.`);
+    return new AppError(
+      'TICKET.SERVICENOW_FAILED',
+      `servicenow gave an unexpected answer (${what}); check that SERVICENOW_INSTANCE_URL points at the instance itself.`,
+    );
   }
 }
 
@@ -185,7 +241,10 @@ function marker(idempotencyKey: string): string {
 
 function checkIncidentId(incidentId: string): string {
   if (!INCIDENT_ID.test(incidentId)) {
-    throw new AppError('TICKET.SERVICENOW_FAILED', 'The incident id has characters that cannot go into a ServiceNow query; this is a bug.');
+    throw new AppError(
+      'TICKET.SERVICENOW_FAILED',
+      'The incident id has characters that cannot go into a ServiceNow query; this is a bug.',
+    );
   }
   return incidentId;
 }

@@ -25,14 +25,19 @@ export interface TicketSinkOptions {
 /** Our incident ids are UUIDs; anything else could break out of a query (JQL, WIQL, sysparm_query) or a label. */
 export const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-export const blankIsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+export const blankIsUnset = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 export function required(name: string, what: string) {
   return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
 }
 
 /** Validates one system's settings in `env`; the error names each bad variable but never shows a secret. */
-export function loadSinkSettings<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv, system: string): z.output<S> {
+export function loadSinkSettings<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv,
+  system: string,
+): z.output<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => issue.message);

@@ -17,7 +17,8 @@ const FIX_GRAPH = [
   'Connect-MgGraph -Scopes Policy.ReadWrite.Authorization',
   'Update-MgPolicyAuthorizationPolicy -AllowedToUseSSPR:$true',
 ].join('\n');
-const FIX_LEGACY = 'Set-MsolCompanySettings -SelfServePasswordResetEnabled $true   # MSOnline was retired in 2025: no longer works';
+const FIX_LEGACY =
+  'Set-MsolCompanySettings -SelfServePasswordResetEnabled $true   # MSOnline was retired in 2025: no longer works';
 const UNDO = [
   'Connect-MgGraph -Scopes Policy.ReadWrite.Authorization',
   'Update-MgPolicyAuthorizationPolicy -AllowedToUseSSPR:$false',
@@ -37,7 +38,10 @@ export function ticketDocument(content: TicketContent): TicketDocument {
       return {
         title,
         blocks: [
-          { kind: 'paragraph', text: `${content.newAdmins.length} more administrator(s) failed self-service password reset:` },
+          {
+            kind: 'paragraph',
+            text: `${content.newAdmins.length} more administrator(s) failed self-service password reset:`,
+          },
           adminTable(content.newAdmins),
           ...noteBlocks(content),
         ],
@@ -46,7 +50,10 @@ export function ticketDocument(content: TicketContent): TicketDocument {
       return {
         title,
         blocks: [
-          { kind: 'paragraph', text: 'Resolved: SSPR for administrators (allowedToUseSSPR) now reads true. Administrators can reset their own password again.' },
+          {
+            kind: 'paragraph',
+            text: 'Resolved: SSPR for administrators (allowedToUseSSPR) now reads true. Administrators can reset their own password again.',
+          },
           ...remediationBlocks(content),
           ...noteBlocks(content),
           { kind: 'heading', text: 'Undo' },
@@ -57,7 +64,10 @@ export function ticketDocument(content: TicketContent): TicketDocument {
       return {
         title,
         blocks: [
-          { kind: 'paragraph', text: 'The fix did not take: SSPR for administrators is still not on. Manual action is needed.' },
+          {
+            kind: 'paragraph',
+            text: 'The fix did not take: SSPR for administrators is still not on. Manual action is needed.',
+          },
           ...remediationBlocks(content),
           ...noteBlocks(content),
           { kind: 'heading', text: 'Fix by hand' },

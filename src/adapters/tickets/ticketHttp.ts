@@ -40,7 +40,11 @@ export interface TicketHttpResponse {
 }
 
 /** A sink's HTTP options: its name (which makes the error code), its headers, and the retry knobs tests set. */
-export function sinkHttp(system: TicketHttpSystem, headers: Record<string, string>, { maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence }: TicketSinkOptions): TicketHttpOptions {
+export function sinkHttp(
+  system: TicketHttpSystem,
+  headers: Record<string, string>,
+  { maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence }: TicketSinkOptions,
+): TicketHttpOptions {
   return { system, headers, maxAttempts, backoffBaseMs, sleep, attemptTimeoutMs, fence };
 }
 
@@ -79,7 +83,12 @@ export async function ticketRequest(
           ...options.headers,
           ...init.extraHeaders,
         },
-        body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+        body:
+          init.body === undefined
+            ? undefined
+            : typeof init.body === 'string'
+              ? init.body
+              : JSON.stringify(init.body),
         redirect: 'error',
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -96,10 +105,14 @@ export async function ticketRequest(
           (err as Error).name === 'TimeoutError'
             ? `no answer within ${timeoutMs} ms, ${attempts} times`
             : (err as Error).message;
-        throw new AppError(code, `${options.system} could not be reached at ${new URL(url).origin} (${why}).`, {
-          transient: true,
-          cause: err,
-        });
+        throw new AppError(
+          code,
+          `${options.system} could not be reached at ${new URL(url).origin} (${why}).`,
+          {
+            transient: true,
+            cause: err,
+          },
+        );
       }
       await sleep(retryDelayMs(attempt, undefined, { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 }));
       continue;
@@ -109,13 +122,25 @@ export async function ticketRequest(
       return { status: response.status, headers: response.headers, body: parseBody(text) };
     }
     if (RETRYABLE_STATUS.has(response.status) && !last) {
-      await sleep(retryDelayMs(attempt, response.headers.get('Retry-After'), { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 }));
+      await sleep(
+        retryDelayMs(attempt, response.headers.get('Retry-After'), {
+          baseMs: options.backoffBaseMs ?? 500,
+          capMs: 30_000,
+        }),
+      );
       continue;
     }
-    const hint = response.status === 401 || response.status === 403 ? ' Check the credentials and their permissions.' : '';
-    throw new AppError(code, `${options.system} answered ${response.status} to ${init.method} ${new URL(url).pathname}.${hint}`, {
-      transient: RETRYABLE_STATUS.has(response.status),
-    });
+    const hint =
+      response.status === 401 || response.status === 403
+        ? ' Check the credentials and their permissions.'
+        : '';
+    throw new AppError(
+      code,
+      `${options.system} answered ${response.status} to ${init.method} ${new URL(url).pathname}.${hint}`,
+      {
+        transient: RETRYABLE_STATUS.has(response.status),
+      },
+    );
   }
 }
 
@@ -145,11 +170,20 @@ export async function postOnce<T>(
     }
     if (response && !RETRYABLE_STATUS.has(response.status)) return { response };
     if (response && last) {
-      throw new AppError(FAILED_CODE[options.system], `${options.system} answered ${response.status} to ${what} ${attempts} times. Try again later.`, {
-        transient: true,
-      });
+      throw new AppError(
+        FAILED_CODE[options.system],
+        `${options.system} answered ${response.status} to ${what} ${attempts} times. Try again later.`,
+        {
+          transient: true,
+        },
+      );
     }
-    await sleep(retryDelayMs(attempt, response?.headers.get('Retry-After') ?? null, { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 }));
+    await sleep(
+      retryDelayMs(attempt, response?.headers.get('Retry-After') ?? null, {
+        baseMs: options.backoffBaseMs ?? 500,
+        capMs: 30_000,
+      }),
+    );
     const existing = await already(response);
     if (existing !== undefined) return { existing };
   }

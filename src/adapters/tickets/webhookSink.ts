@@ -30,16 +30,22 @@ export const webhookSettingsSchema = z.object({
   TICKET_WEBHOOK_URL: z.preprocess(
     blankIsUnset,
     z
-      .string({ message: 'TICKET_WEBHOOK_URL is required: the https:// address that receives ticket events as JSON.' })
+      .string({
+        message: 'TICKET_WEBHOOK_URL is required: the https:// address that receives ticket events as JSON.',
+      })
       .refine(isHttpsUrl, {
-        message: 'TICKET_WEBHOOK_URL must be an absolute https:// URL without credentials (incident details and the signature travel in it).',
+        message:
+          'TICKET_WEBHOOK_URL must be an absolute https:// URL without credentials (incident details and the signature travel in it).',
       }),
   ),
   TICKET_WEBHOOK_SECRET: z.preprocess(
     blankIsUnset,
     z
       .string()
-      .min(16, { message: 'TICKET_WEBHOOK_SECRET must be at least 16 characters: a random value shared with the receiver, e.g. `openssl rand -hex 32`.' })
+      .min(16, {
+        message:
+          'TICKET_WEBHOOK_SECRET must be at least 16 characters: a random value shared with the receiver, e.g. `openssl rand -hex 32`.',
+      })
       .optional(),
   ),
 });
@@ -51,7 +57,6 @@ export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
   return loadSinkSettings(webhookSettingsSchema, env, 'webhook');
 }
 
-
 /** The JSON every delivery carries. Text is raw (JSON is the escaping); `text` is the plain-text ticket. */
 export interface WebhookPayload {
   incidentId: string;
@@ -59,7 +64,12 @@ export interface WebhookPayload {
   tenantId: string;
   cause: TicketContent['cause'];
   userIds: string[];
-  admins: Array<{ userId: string; userPrincipalName: string | null; roles: string[]; synced: boolean | null }>;
+  admins: Array<{
+    userId: string;
+    userPrincipalName: string | null;
+    roles: string[];
+    synced: boolean | null;
+  }>;
   /** For `updated`: the admins this event adds. */
   newUserIds: string[];
   policy: TicketContent['policy'];
@@ -87,7 +97,11 @@ export class WebhookSink implements TicketSink {
 
   async create(content: TicketContent, idempotencyKey: string): Promise<TicketRef> {
     await this.deliver(content, idempotencyKey);
-    return { system: 'webhook', id: content.incidentId, url: new URL(this.settings.TICKET_WEBHOOK_URL).origin };
+    return {
+      system: 'webhook',
+      id: content.incidentId,
+      url: new URL(this.settings.TICKET_WEBHOOK_URL).origin,
+    };
   }
 
   async update(_ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
@@ -96,17 +110,26 @@ export class WebhookSink implements TicketSink {
 
   private async deliver(content: TicketContent, idempotencyKey: string): Promise<void> {
     if (!HEADER_SAFE.test(idempotencyKey)) {
-      throw new AppError('TICKET.WEBHOOK_FAILED', 'The idempotency key cannot be sent as an HTTP header; this is a bug.');
+      throw new AppError(
+        'TICKET.WEBHOOK_FAILED',
+        'The idempotency key cannot be sent as an HTTP header; this is a bug.',
+      );
     }
     // Serialised once: the signature must cover exactly the bytes that are sent.
     const body = JSON.stringify(webhookPayload(content));
     const headers: Record<string, string> = { 'Idempotency-Key': idempotencyKey };
-    if (this.settings.TICKET_WEBHOOK_SECRET) headers['X-Signature-256'] = signature(this.settings.TICKET_WEBHOOK_SECRET, body);
+    if (this.settings.TICKET_WEBHOOK_SECRET)
+      headers['X-Signature-256'] = signature(this.settings.TICKET_WEBHOOK_SECRET, body);
 
     const url = this.settings.TICKET_WEBHOOK_URL;
     let status: number;
     try {
-      ({ status } = await ticketRequest(url, { method: 'POST', body, extraHeaders: headers }, this.http, [401, 403, 409]));
+      ({ status } = await ticketRequest(
+        url,
+        { method: 'POST', body, extraHeaders: headers },
+        this.http,
+        [401, 403, 409],
+      ));
     } catch (err) {
       throw hidePath(err, url);
     }
@@ -128,7 +151,12 @@ export function webhookPayload(content: TicketContent): WebhookPayload {
     tenantId: content.tenantId,
     cause: content.cause,
     userIds: content.admins.map((admin) => admin.userId),
-    admins: content.admins.map(({ userId, userPrincipalName, roles, synced }) => ({ userId, userPrincipalName, roles, synced })),
+    admins: content.admins.map(({ userId, userPrincipalName, roles, synced }) => ({
+      userId,
+      userPrincipalName,
+      roles,
+      synced,
+    })),
     newUserIds: content.newAdmins.map((admin) => admin.userId),
     policy: content.policy,
     disabledBy: content.disabledBy,
@@ -148,7 +176,10 @@ export function signature(secret: string, body: string | Buffer): string {
 function hidePath(err: unknown, url: string): unknown {
   const { pathname } = new URL(url);
   if (!(err instanceof AppError) || pathname.length <= 1) return err;
-  return new AppError(err.code, err.message.split(pathname).join('<TICKET_WEBHOOK_URL path>'), { ...err.options, cause: undefined });
+  return new AppError(err.code, err.message.split(pathname).join('<TICKET_WEBHOOK_URL path>'), {
+    ...err.options,
+    cause: undefined,
+  });
 }
 
 function isHttpsUrl(text: string): boolean {

@@ -9,7 +9,8 @@ export interface Checkpoint {
 }
 
 /** open → ticketed → (approved) → remediating → verifying → resolved | failed (DESIGN.md §4, issue 4). */
-export type IncidentState = 'open' | 'ticketed' | 'approved' | 'remediating' | 'verifying' | 'resolved' | 'failed';
+export type IncidentState =
+  'open' | 'ticketed' | 'approved' | 'remediating' | 'verifying' | 'resolved' | 'failed';
 
 export interface Transition {
   from: IncidentState | null;
@@ -30,7 +31,12 @@ export interface StoredIncident extends Incident {
   /** Admins already told to the ticket system (a repeat comments only on the others). */
   notifiedUserIds: string[];
   ticket: TicketRef | null;
-  remediation: { method: RemediationMethod; jobName: string | null; status: string; startedAt: string } | null;
+  remediation: {
+    method: RemediationMethod;
+    jobName: string | null;
+    status: string;
+    startedAt: string;
+  } | null;
   /** `overrideHardening`: the approver chose to revert a deliberate switch-off (the hardening guard). */
   approval: { by: string; at: string; overrideHardening?: boolean } | null;
   /** Who switched admin SSPR off and when, from the audit log; null when it does not show it. */
@@ -74,12 +80,23 @@ export interface StateStore {
   /** Ids of failure events already recorded at or after `since`, so an overlapping window does not count them twice. */
   recordedEventIds(tenantId: string, since: Date): Promise<Set<string>>;
   /** Opens the tenant's active incident for this cause, or adds the admins to it. */
-  saveIncident(tenantId: string, incident: Incident, admins: AffectedAdmin[], now: Date): Promise<StoredIncident>;
+  saveIncident(
+    tenantId: string,
+    incident: Incident,
+    admins: AffectedAdmin[],
+    now: Date,
+  ): Promise<StoredIncident>;
   /**
    * Adds admins who failed at or after `failedSince` to the tenant's latest incident for this cause, if
    * it was still unresolved at that time (whatever its state now); undefined when there is no such incident.
    */
-  joinLatestIncident(tenantId: string, cause: string, admins: AffectedAdmin[], failedSince: Date, now: Date): Promise<StoredIncident | undefined>;
+  joinLatestIncident(
+    tenantId: string,
+    cause: string,
+    admins: AffectedAdmin[],
+    failedSince: Date,
+    now: Date,
+  ): Promise<StoredIncident | undefined>;
   getIncident(tenantId: string, incidentId: string): Promise<StoredIncident | undefined>;
   /** Replaces the incident if nobody changed it since it was read (ETag); STATE.CONFLICT otherwise. */
   updateIncident(incident: StoredIncident): Promise<StoredIncident>;
@@ -90,7 +107,13 @@ export interface StateStore {
   /** Incidents not yet resolved (all tenants when none is given); `all` includes resolved ones. */
   listIncidents(tenantId?: string, options?: { all?: boolean }): Promise<StoredIncident[]>;
   /** The journal entry for this action, writing it as `intended` by `writer` if there is none yet. */
-  intend(tenantId: string, incidentId: string, key: string, now: Date, writer?: string): Promise<JournalEntry>;
+  intend(
+    tenantId: string,
+    incidentId: string,
+    key: string,
+    now: Date,
+    writer?: string,
+  ): Promise<JournalEntry>;
   /** Rewrites an `intended` row another writer left (it lost the tenant or died) as this writer's. */
   takeOver(tenantId: string, incidentId: string, key: string, now: Date, writer: string): Promise<void>;
   /**

@@ -1,4 +1,10 @@
-import type { EventMeasurementName, EventName, EventPropertyName, MetricName, MetricPropertyName } from '../../core/telemetryVocabulary';
+import type {
+  EventMeasurementName,
+  EventName,
+  EventPropertyName,
+  MetricName,
+  MetricPropertyName,
+} from '../../core/telemetryVocabulary';
 
 /** A property value telemetry accepts; the adapter scrubs and stringifies it. */
 export type PropertyValue = string | number | boolean | null | undefined;
@@ -16,7 +22,11 @@ export type MetricProperties<N extends MetricName> = { [K in MetricPropertyName<
 
 /** The telemetry port. Names and fields come from core/telemetryVocabulary.ts; nothing else may be sent. */
 export interface Telemetry {
-  event<N extends EventName>(name: N, properties?: EventProperties<N>, measurements?: EventMeasurements<N>): void;
+  event<N extends EventName>(
+    name: N,
+    properties?: EventProperties<N>,
+    measurements?: EventMeasurements<N>,
+  ): void;
   metric<N extends MetricName>(name: N, value: number, properties?: MetricProperties<N>): void;
   /** The same telemetry, adding `context` to every call (the invocation's id, tenant, incident). */
   withContext(context: TelemetryContext): Telemetry;
@@ -28,4 +38,3 @@ export interface Telemetry {
   /** Flushes, then stops the exporters' timers so the process can exit. */
   shutdown(): Promise<void>;
 }
-

@@ -33,11 +33,13 @@ export function moduleReferences(bicep: BicepFile): ModuleReference[] {
 
 /** `loadTextContent('…')`, `loadJsonContent('…')` and friends: the files Bicep reads at build time. */
 export function loadedFiles(bicep: BicepFile): Array<{ fn: string; path: string; line: number }> {
-  return [...bicep.text.matchAll(/\b(load(?:Text|Json|Yaml)Content|loadFileAsBase64)\(\s*'([^']+)'/g)].map((m) => ({
-    fn: m[1],
-    path: m[2],
-    line: lineAt(bicep.text, m.index!),
-  }));
+  return [...bicep.text.matchAll(/\b(load(?:Text|Json|Yaml)Content|loadFileAsBase64)\(\s*'([^']+)'/g)].map(
+    (m) => ({
+      fn: m[1],
+      path: m[2],
+      line: lineAt(bicep.text, m.index!),
+    }),
+  );
 }
 
 export interface BicepParam {
@@ -65,13 +67,23 @@ function varObjectStart(bicep: BicepFile, name: string): number {
   return match ? match.index + match[0].length - 1 : -1;
 }
 
-export type BicepValue = { kind: 'object'; entries: Map<string, BicepValue> } | { kind: 'expression'; text: string };
+export type BicepValue =
+  { kind: 'object'; entries: Map<string, BicepValue> } | { kind: 'expression'; text: string };
 
 function valueAt(text: string, masked: string, start: number, source: string): BicepValue {
   if (masked[start] === '{') {
     const entries = new Map<string, BicepValue>();
     for (const entry of objectEntries(text, masked, start)) {
-      entries.set(entry.key, valueAt(text, masked, entry.valueStart + (text.slice(entry.valueStart).length - text.slice(entry.valueStart).trimStart().length), entry.value));
+      entries.set(
+        entry.key,
+        valueAt(
+          text,
+          masked,
+          entry.valueStart +
+            (text.slice(entry.valueStart).length - text.slice(entry.valueStart).trimStart().length),
+          entry.value,
+        ),
+      );
     }
     return { kind: 'object', entries };
   }
@@ -118,7 +130,9 @@ export function stringLiteral(value: BicepValue | undefined): string | undefined
 
 /** The values of `@allowed([ … ])` on `param <name>`. */
 export function allowedValues(bicep: BicepFile, name: string): string[] {
-  const match = new RegExp(`@allowed\\(\\[([^\\]]*)\\]\\)\\s*(?:@[^\\n]*\\n\\s*)*param\\s+${name}\\b`).exec(bicep.text);
+  const match = new RegExp(`@allowed\\(\\[([^\\]]*)\\]\\)\\s*(?:@[^\\n]*\\n\\s*)*param\\s+${name}\\b`).exec(
+    bicep.text,
+  );
   if (!match) throw new Error(`param ${name} has no @allowed list`);
   return [...match[1].matchAll(/'([^']*)'/g)].map((m) => m[1]);
 }

@@ -19,7 +19,11 @@ function fencedRanges(markdown: string): Array<[number, number]> {
   for (const match of markdown.matchAll(fence)) {
     const marker = match[1];
     if (!open) open = { at: match.index!, marker };
-    else if (marker[0] === open.marker[0] && marker.length >= open.marker.length && match[0].trim() === marker) {
+    else if (
+      marker[0] === open.marker[0] &&
+      marker.length >= open.marker.length &&
+      match[0].trim() === marker
+    ) {
       ranges.push([open.at, match.index! + match[0].length]);
       open = undefined;
     }
@@ -39,7 +43,10 @@ export function withoutFences(markdown: string): string {
 
 /** The contents of fenced code blocks, with their first line. */
 export function fencedBlocks(markdown: string): Array<Found> {
-  return fencedRanges(markdown).map(([from, to]) => ({ value: markdown.slice(from, to), line: lineAt(markdown, from) }));
+  return fencedRanges(markdown).map(([from, to]) => ({
+    value: markdown.slice(from, to),
+    line: lineAt(markdown, from),
+  }));
 }
 
 export function lineAt(text: string, index: number): number {
@@ -49,12 +56,17 @@ export function lineAt(text: string, index: number): number {
 /** Inline code spans outside fenced blocks (single or double backticks, on one line). */
 export function codeSpans(markdown: string): Array<Found> {
   const text = withoutFences(markdown);
-  return [...text.matchAll(/(`{1,2})(?!`)([^\n]*?[^`\n])\1(?!`)/g)].map((m) => ({ value: m[2].trim(), line: lineAt(text, m.index!) }));
+  return [...text.matchAll(/(`{1,2})(?!`)([^\n]*?[^`\n])\1(?!`)/g)].map((m) => ({
+    value: m[2].trim(),
+    line: lineAt(text, m.index!),
+  }));
 }
 
 /** The text outside fenced blocks and code spans: where links and prose live. */
 function prose(markdown: string): string {
-  return withoutFences(markdown).replace(/(`{1,2})(?!`)[^\n]*?[^`\n]\1(?!`)/g, (span) => ' '.repeat(span.length));
+  return withoutFences(markdown).replace(/(`{1,2})(?!`)[^\n]*?[^`\n]\1(?!`)/g, (span) =>
+    ' '.repeat(span.length),
+  );
 }
 
 /** GitHub's anchor for a heading (github-slugger): lower case, punctuation dropped, spaces as '-'. */
@@ -88,7 +100,9 @@ export function linkTargets(markdown: string): Array<Found> {
   const text = prose(markdown);
   const inline = [...text.matchAll(/!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+["'(][^)]*)?\)/g)];
   const reference = [...text.matchAll(/^ {0,3}\[[^\]\n]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)];
-  return [...inline, ...reference].map((m) => ({ value: m[1], line: lineAt(text, m.index!) })).sort((a, b) => a.line - b.line);
+  return [...inline, ...reference]
+    .map((m) => ({ value: m[1], line: lineAt(text, m.index!) }))
+    .sort((a, b) => a.line - b.line);
 }
 
 /** Links to somewhere else on the web (or mail); everything else is a path in the repository. */
@@ -110,13 +124,26 @@ export function linkProblems(
   for (const { value: target, line } of linkTargets(markdown)) {
     if (isExternal(target)) continue;
     const [pathPart, anchor] = target.split('#', 2) as [string, string | undefined];
-    const file = pathPart === '' ? doc : normalise(pathPart.startsWith('/') ? pathPart.slice(1) : join(dir, decodeURI(pathPart.split('?')[0])));
+    const file =
+      pathPart === ''
+        ? doc
+        : normalise(
+            pathPart.startsWith('/') ? pathPart.slice(1) : join(dir, decodeURI(pathPart.split('?')[0])),
+          );
     if (file === undefined || !repo.exists(file)) {
-      problems.push(`${doc}:${line}: the link "${target}" points at ${file ?? pathPart}, which is not in the repository.`);
+      problems.push(
+        `${doc}:${line}: the link "${target}" points at ${file ?? pathPart}, which is not in the repository.`,
+      );
       continue;
     }
-    if (anchor !== undefined && /\.md$/i.test(file) && !headingAnchors(repo.read(file)).has(decodeURIComponent(anchor).toLowerCase())) {
-      problems.push(`${doc}:${line}: the link "${target}" names the anchor #${anchor}, but ${file} has no such heading.`);
+    if (
+      anchor !== undefined &&
+      /\.md$/i.test(file) &&
+      !headingAnchors(repo.read(file)).has(decodeURIComponent(anchor).toLowerCase())
+    ) {
+      problems.push(
+        `${doc}:${line}: the link "${target}" names the anchor #${anchor}, but ${file} has no such heading.`,
+      );
     }
   }
   return problems;
@@ -141,7 +168,10 @@ export function normalise(relative: string): string | undefined {
 
 /** The scripts named by `npm run <name>` anywhere in the document (prose, code spans and code blocks). */
 export function npmScripts(markdown: string): Array<Found> {
-  return [...markdown.matchAll(/\bnpm run(?:-script)? +([A-Za-z0-9:_.-]+)/g)].map((m) => ({ value: m[1], line: lineAt(markdown, m.index!) }));
+  return [...markdown.matchAll(/\bnpm run(?:-script)? +([A-Za-z0-9:_.-]+)/g)].map((m) => ({
+    value: m[1],
+    line: lineAt(markdown, m.index!),
+  }));
 }
 
 /**
@@ -154,8 +184,11 @@ export function settingNames(markdown: string, alsoNames: ReadonlySet<string> = 
   const found: Array<Found> = [];
   for (const span of codeSpans(markdown)) {
     // `%NAME%`, a Functions binding expression, names a setting too.
-    for (const m of span.value.matchAll(/(?<![\w.$%-])%?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*|AzureWebJobs\w*)(?![\w.])(\*?)/g)) {
-      if (m[1].includes('_') || m[1].startsWith('AzureWebJobs') || alsoNames.has(m[1])) found.push({ value: `${m[1]}${m[2]}`, line: span.line });
+    for (const m of span.value.matchAll(
+      /(?<![\w.$%-])%?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*|AzureWebJobs\w*)(?![\w.])(\*?)/g,
+    )) {
+      if (m[1].includes('_') || m[1].startsWith('AzureWebJobs') || alsoNames.has(m[1]))
+        found.push({ value: `${m[1]}${m[2]}`, line: span.line });
     }
   }
   return found;
@@ -165,7 +198,8 @@ export function settingNames(markdown: string, alsoNames: ReadonlySet<string> = 
 export function errorCodes(markdown: string): Array<Found> {
   const found: Array<Found> = [];
   for (const span of codeSpans(markdown)) {
-    for (const m of span.value.matchAll(/(?<![\w.])([A-Z]{2,}\.(?:[A-Z0-9_]|<[A-Z]+>)+)(?![\w.(])/g)) found.push({ value: m[1], line: span.line });
+    for (const m of span.value.matchAll(/(?<![\w.])([A-Z]{2,}\.(?:[A-Z0-9_]|<[A-Z]+>)+)(?![\w.(])/g))
+      found.push({ value: m[1], line: span.line });
   }
   return found;
 }
@@ -178,7 +212,10 @@ export function errorCodes(markdown: string): Array<Found> {
  */
 export function repoPaths(markdown: string, topLevel: readonly string[]): Array<Found> {
   const roots = topLevel.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-  const token = new RegExp(`(?<![\\w./@:~$-])((?:\\.\\.?/)+[^\\s\`'"()\\[\\],;]*|(?:${roots})/[^\\s\`'"()\\[\\],;]*)`, 'g');
+  const token = new RegExp(
+    `(?<![\\w./@:~$-])((?:\\.\\.?/)+[^\\s\`'"()\\[\\],;]*|(?:${roots})/[^\\s\`'"()\\[\\],;]*)`,
+    'g',
+  );
   const found: Array<Found> = [];
   const add = (text: string, line: number) => {
     for (const m of text.matchAll(token)) {
@@ -211,7 +248,13 @@ export function documentedDefaults(markdown: string): DocumentedDefault[] {
   const text = withoutFences(markdown);
   const lines = text.split('\n');
   const found: DocumentedDefault[] = [];
-  const cells = (row: string) => row.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((cell) => cell.trim());
+  const cells = (row: string) =>
+    row
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split(/(?<!\\)\|/)
+      .map((cell) => cell.trim());
   for (let i = 0; i + 1 < lines.length; i++) {
     if (!/^\s*\|/.test(lines[i]) || !/^\s*\|?\s*:?-{3,}/.test(lines[i + 1])) continue;
     const header = cells(lines[i]).map((cell) => cell.toLowerCase());

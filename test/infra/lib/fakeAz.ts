@@ -110,8 +110,16 @@ export function initialState(overrides: Partial<FakeAzState> = {}): FakeAzState 
     graphSp: {
       id: 'graph-sp-object-id',
       appRoles: [
-        ...Object.entries(PERMISSION_IDS).map(([value, id]) => ({ id, value, allowedMemberTypes: ['Application'] })),
-        { id: '00000000-0000-0000-0000-0000000000d1', value: 'Directory.Read.All', allowedMemberTypes: ['Application'] },
+        ...Object.entries(PERMISSION_IDS).map(([value, id]) => ({
+          id,
+          value,
+          allowedMemberTypes: ['Application'],
+        })),
+        {
+          id: '00000000-0000-0000-0000-0000000000d1',
+          value: 'Directory.Read.All',
+          allowedMemberTypes: ['Application'],
+        },
       ],
     },
     assignments: {},
@@ -138,7 +146,12 @@ export function runWithFakeAz(script: string, env: Record<string, string>, state
     const stateFile = path.join(dir, 'state.json');
     fs.writeFileSync(stateFile, JSON.stringify(state));
     const result = spawnSync('bash', [script], {
-      env: { PATH: `${dir}${path.delimiter}${process.env.PATH}`, HOME: dir, FAKE_AZ_STATE: stateFile, ...env },
+      env: {
+        PATH: `${dir}${path.delimiter}${process.env.PATH}`,
+        HOME: dir,
+        FAKE_AZ_STATE: stateFile,
+        ...env,
+      },
       encoding: 'utf8',
       // Only a guard against a hung script: each run starts a dozen Node processes (az and the JSON helpers).
       timeout: 300_000,

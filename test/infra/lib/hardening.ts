@@ -40,23 +40,36 @@ export function basicPublishingPolicies(bicep: BicepFile): Array<{ name: string;
 
 /** The value written for `key:` inside the `module <symbol> … = { … }` block (first occurrence), or undefined. */
 export function moduleSetting(bicep: BicepFile, symbol: string, key: string): string | undefined {
-  const declaration = new RegExp(`^[ \\t]*module\\s+${symbol}\\s+'[^']*'\\s*=\\s*[^{\\n]*\\{`, 'm').exec(bicep.masked);
+  const declaration = new RegExp(`^[ \\t]*module\\s+${symbol}\\s+'[^']*'\\s*=\\s*[^{\\n]*\\{`, 'm').exec(
+    bicep.masked,
+  );
   if (!declaration) return undefined;
   const open = declaration.index + declaration[0].length - 1;
   const body = bicep.text.slice(open, matchingClose(bicep.masked, open) + 1);
   const maskedBody = bicep.masked.slice(open, matchingClose(bicep.masked, open) + 1);
   const match = new RegExp(`\\b${key}:\\s*([^\\n]+)`).exec(maskedBody);
-  return match ? body.slice(match.index + match[0].length - match[1].length, match.index + match[0].length).trim() : undefined;
+  return match
+    ? body.slice(match.index + match[0].length - match[1].length, match.index + match[0].length).trim()
+    : undefined;
 }
 
 /** The condition of `module <symbol> '…' = if (<condition>) {`, or undefined when the module is unconditional. */
 export function moduleCondition(bicep: BicepFile, symbol: string): string | undefined {
-  const match = new RegExp(`^[ \\t]*module\\s+${symbol}\\s+'[^']*'\\s*=\\s*if\\s*\\(([^)]*)\\)\\s*\\{`, 'm').exec(bicep.text);
+  const match = new RegExp(
+    `^[ \\t]*module\\s+${symbol}\\s+'[^']*'\\s*=\\s*if\\s*\\(([^)]*)\\)\\s*\\{`,
+    'm',
+  ).exec(bicep.text);
   return match?.[1].trim();
 }
 
 /** Every `equals: '<value>'` paired with `field: 'operationName'` in the activity log alerts a file declares. */
-export function activityLogAlerts(bicep: BicepFile): Array<{ location?: string; scopes: string; operationNames: string[]; category?: string; actionGroups: string }> {
+export function activityLogAlerts(bicep: BicepFile): Array<{
+  location?: string;
+  scopes: string;
+  operationNames: string[];
+  category?: string;
+  actionGroups: string;
+}> {
   const alerts = [];
   for (const open of resourcesOfType(bicep, 'Microsoft.Insights/activityLogAlerts')) {
     const end = matchingClose(bicep.masked, open) + 1;
@@ -75,7 +88,12 @@ export function activityLogAlerts(bicep: BicepFile): Array<{ location?: string; 
         .filter((value): value is string => value !== undefined);
     alerts.push({
       location: /^\s{2}location:\s*'([^']*)'/m.exec(text)?.[1],
-      scopes: /\bscopes:\s*([^\n]*)/.exec(masked) ? text.slice(/\bscopes:/.exec(masked)!.index, masked.indexOf(']', /\bscopes:/.exec(masked)!.index) + 1) : '',
+      scopes: /\bscopes:\s*([^\n]*)/.exec(masked)
+        ? text.slice(
+            /\bscopes:/.exec(masked)!.index,
+            masked.indexOf(']', /\bscopes:/.exec(masked)!.index) + 1,
+          )
+        : '',
       operationNames: leaf('operationName'),
       category: leaf('category')[0],
       actionGroups: /\bactionGroups:\s*([^\n]*)/.exec(text)?.[1] ?? '',

@@ -35,7 +35,11 @@ export function key(need: PermissionNeed): string {
 export function manifestNeeds(manifest: Manifest): PermissionNeed[] {
   return manifest.grants.map((grant) => {
     const methods = grant.when?.remediationMethod;
-    const condition: Condition = !methods ? 'always' : methods.length === 1 && (methods[0] === 'runbook' || methods[0] === 'graph') ? methods[0] : 'always';
+    const condition: Condition = !methods
+      ? 'always'
+      : methods.length === 1 && (methods[0] === 'runbook' || methods[0] === 'graph')
+        ? methods[0]
+        : 'always';
     return { holder: grant.identity as Holder, permission: grant.permission, condition };
   });
 }
@@ -43,14 +47,16 @@ export function manifestNeeds(manifest: Manifest): PermissionNeed[] {
 /** Problems inside the manifest itself: unknown identities, duplicates, missing reasons, fix grants outside the fixing modes. */
 export function manifestProblems(manifest: Manifest): string[] {
   const problems: string[] = [];
-  if (manifest.resourceAppId !== '00000003-0000-0000-c000-000000000000') problems.push('resourceAppId is not Microsoft Graph (00000003-0000-0000-c000-000000000000).');
+  if (manifest.resourceAppId !== '00000003-0000-0000-c000-000000000000')
+    problems.push('resourceAppId is not Microsoft Graph (00000003-0000-0000-c000-000000000000).');
   const seen = new Set<string>();
   for (const grant of manifest.grants) {
     const id = `${grant.identity} ${grant.permission}`;
     if (!manifest.identities[grant.identity]) problems.push(`${id}: unknown identity "${grant.identity}".`);
     if (seen.has(id)) problems.push(`${id} is listed twice.`);
     seen.add(id);
-    if (!grant.reason || grant.reason.length < 20) problems.push(`${id}: says not why it is needed (reason).`);
+    if (!grant.reason || grant.reason.length < 20)
+      problems.push(`${id}: says not why it is needed (reason).`);
     if (/ReadWrite/.test(grant.permission)) {
       const modes = grant.when?.actionMode ?? [];
       if (modes.length === 0 || modes.some((mode) => mode !== 'remediate' && mode !== 'approve')) {
@@ -71,19 +77,33 @@ export function readmeNeeds(markdown: string, heading = '## Permissions'): Permi
   const rest = markdown.slice(start + heading.length);
   const end = rest.search(/^## /m);
   const section = end === -1 ? rest : rest.slice(0, end);
-  const tables = section.split(/\n(?!\|)/).map((block) => block.split('\n').filter((line) => line.startsWith('|'))).filter((rows) => rows.length > 2);
-  if (tables.length < 2) throw new Error(`"${heading}" should hold two tables (scan, fix), found ${tables.length}`);
-  const cells = (row: string) => row.split('|').slice(1, -1).map((cell) => cell.trim());
+  const tables = section
+    .split(/\n(?!\|)/)
+    .map((block) => block.split('\n').filter((line) => line.startsWith('|')))
+    .filter((rows) => rows.length > 2);
+  if (tables.length < 2)
+    throw new Error(`"${heading}" should hold two tables (scan, fix), found ${tables.length}`);
+  const cells = (row: string) =>
+    row
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
   const needs: PermissionNeed[] = [];
   for (const row of tables[0].slice(2)) {
-    for (const permission of permissionsNamedIn(cells(row)[0])) needs.push({ holder: 'function', permission, condition: 'always' });
+    for (const permission of permissionsNamedIn(cells(row)[0]))
+      needs.push({ holder: 'function', permission, condition: 'always' });
   }
   for (const row of tables[1].slice(2)) {
     const [identity, permissionCell, when] = cells(row);
     if (!/Graph/.test(permissionCell)) continue;
     const holder: Holder = /runbook|Automation/i.test(identity) ? 'runbook' : 'function';
-    const condition: Condition = /REMEDIATION_METHOD=graph/.test(when) ? 'graph' : /REMEDIATION_METHOD=runbook/.test(when) ? 'runbook' : 'always';
-    for (const permission of permissionsNamedIn(permissionCell)) needs.push({ holder, permission, condition });
+    const condition: Condition = /REMEDIATION_METHOD=graph/.test(when)
+      ? 'graph'
+      : /REMEDIATION_METHOD=runbook/.test(when)
+        ? 'runbook'
+        : 'always';
+    for (const permission of permissionsNamedIn(permissionCell))
+      needs.push({ holder, permission, condition });
   }
   return needs;
 }
@@ -94,14 +114,25 @@ export function deployDocNeeds(markdown: string, heading: string): PermissionNee
   if (start === -1) throw new Error(`no "${heading}" section`);
   const rest = markdown.slice(start + heading.length);
   const end = rest.search(/^#{2,3} /m);
-  const rows = (end === -1 ? rest : rest.slice(0, end)).split('\n').filter((line) => line.startsWith('|')).slice(2);
+  const rows = (end === -1 ? rest : rest.slice(0, end))
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .slice(2);
   const needs: PermissionNeed[] = [];
   for (const row of rows) {
-    const [identity, permissionCell, when] = row.split('|').slice(1, -1).map((cell) => cell.trim());
+    const [identity, permissionCell, when] = row
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     if (!/Graph/.test(permissionCell)) continue;
     const holder: Holder = /runbook|Automation/i.test(identity) ? 'runbook' : 'function';
-    const condition: Condition = /REMEDIATION_METHOD=graph/.test(when) ? 'graph' : /REMEDIATION_METHOD=runbook/.test(when) ? 'runbook' : 'always';
-    for (const permission of permissionsNamedIn(permissionCell)) needs.push({ holder, permission, condition });
+    const condition: Condition = /REMEDIATION_METHOD=graph/.test(when)
+      ? 'graph'
+      : /REMEDIATION_METHOD=runbook/.test(when)
+        ? 'runbook'
+        : 'always';
+    for (const permission of permissionsNamedIn(permissionCell))
+      needs.push({ holder, permission, condition });
   }
   return needs;
 }

@@ -41,7 +41,10 @@ export function declaredParameters(script: string): DeclaredParameter[] {
 
 /** The PowerShell module each cmdlet family the runbook calls comes from. */
 export const CMDLET_MODULES: Array<{ cmdlet: RegExp; module: string }> = [
-  { cmdlet: /\b(?:Connect|Disconnect)-MgGraph\b|\bGet-MgContext\b/, module: 'Microsoft.Graph.Authentication' },
+  {
+    cmdlet: /\b(?:Connect|Disconnect)-MgGraph\b|\bGet-MgContext\b/,
+    module: 'Microsoft.Graph.Authentication',
+  },
   { cmdlet: /\b(?:Get|Update)-MgPolicyAuthorizationPolicy\b/, module: 'Microsoft.Graph.Identity.SignIns' },
 ];
 
@@ -71,27 +74,42 @@ export function checkRunbookContract(c: RunbookContract): string[] {
   const declared = declaredParameters(c.script);
   const names = declared.map((p) => p.name);
   for (const name of c.sent) {
-    if (!names.includes(name)) problems.push(`the remediator sends -${name}, but ${c.scriptFile} does not declare it.`);
+    if (!names.includes(name))
+      problems.push(`the remediator sends -${name}, but ${c.scriptFile} does not declare it.`);
   }
   for (const p of declared) {
-    if (p.mandatory && !c.sent.includes(p.name)) problems.push(`${c.scriptFile} requires -${p.name}, but the remediator does not send it.`);
+    if (p.mandatory && !c.sent.includes(p.name))
+      problems.push(`${c.scriptFile} requires -${p.name}, but the remediator does not send it.`);
   }
   const environment = declared.find((p) => p.name === 'Environment');
   if (environment?.validateSet) {
     for (const value of c.environmentsSent) {
-      if (!environment.validateSet.includes(value)) problems.push(`the app sends -Environment ${value}, which ${c.scriptFile}'s ValidateSet refuses.`);
+      if (!environment.validateSet.includes(value))
+        problems.push(`the app sends -Environment ${value}, which ${c.scriptFile}'s ValidateSet refuses.`);
     }
   }
   const distinct = [...new Set(Object.values(c.names))];
   if (distinct.length !== 1 || !distinct[0]) {
-    problems.push(`the runbook name differs: ${Object.entries(c.names).map(([where, name]) => `${where} ${JSON.stringify(name ?? null)}`).join(', ')}.`);
+    problems.push(
+      `the runbook name differs: ${Object.entries(c.names)
+        .map(([where, name]) => `${where} ${JSON.stringify(name ?? null)}`)
+        .join(', ')}.`,
+    );
   }
-  if (!c.publishedFileExists) problems.push(`the hook publishes infra/runbooks/${distinct[0]}.ps1, which does not exist.`);
+  if (!c.publishedFileExists)
+    problems.push(`the hook publishes infra/runbooks/${distinct[0]}.ps1, which does not exist.`);
   const requires = /^#Requires\s+-Version\s+(\d+)\.(\d+)/im.exec(c.script);
-  const expectedType = requires && Number(requires[1]) >= 7 ? `PowerShell${requires[1]}${requires[2]}` : 'PowerShell';
-  if (c.bicepType !== expectedType) problems.push(`${c.scriptFile} needs runbook type ${expectedType} (#Requires), Bicep creates ${c.bicepType ?? 'none'}.`);
+  const expectedType =
+    requires && Number(requires[1]) >= 7 ? `PowerShell${requires[1]}${requires[2]}` : 'PowerShell';
+  if (c.bicepType !== expectedType)
+    problems.push(
+      `${c.scriptFile} needs runbook type ${expectedType} (#Requires), Bicep creates ${c.bicepType ?? 'none'}.`,
+    );
   for (const module of modulesNeeded(c.script)) {
-    if (!c.modulesInstalled.includes(module)) problems.push(`${c.scriptFile} calls cmdlets of ${module}, which the Automation account does not install.`);
+    if (!c.modulesInstalled.includes(module))
+      problems.push(
+        `${c.scriptFile} calls cmdlets of ${module}, which the Automation account does not install.`,
+      );
   }
   return problems;
 }

@@ -51,7 +51,8 @@ export function settingsReadIn(file: string, text: string, root: string): Settin
   const scope = scopeOf(file);
   const found: SettingRead[] = [];
   const add = (name: string, index: number, required = false) => {
-    if (SETTING_NAME.test(name)) found.push({ name, scope, required, source: `${relative}:${lineAt(text, index)}` });
+    if (SETTING_NAME.test(name))
+      found.push({ name, scope, required, source: `${relative}:${lineAt(text, index)}` });
   };
 
   for (const match of masked.matchAll(/\bz\s*\.\s*object\s*\(\s*\{/g)) {
@@ -62,7 +63,9 @@ export function settingsReadIn(file: string, text: string, root: string): Settin
   for (const match of text.matchAll(/\benv\??\.([A-Za-z_]\w*)|\benv\[\s*['"]([A-Za-z_]\w*)['"]\s*\]/g)) {
     add(match[1] ?? match[2], match.index!);
   }
-  const constants = new Map([...text.matchAll(/\bconst\s+(\w+)\s*=\s*['"]([A-Za-z_]\w*)['"]/g)].map((m) => [m[1], m[2]]));
+  const constants = new Map(
+    [...text.matchAll(/\bconst\s+(\w+)\s*=\s*['"]([A-Za-z_]\w*)['"]/g)].map((m) => [m[1], m[2]]),
+  );
   for (const match of text.matchAll(/\benv\[\s*([A-Za-z_]\w*)\s*\]/g)) {
     const name = constants.get(match[1]);
     if (name) add(name, match.index!);
@@ -104,7 +107,12 @@ export function mergeReads(reads: SettingRead[], required: Set<string> = new Set
     const seen = merged.get(key);
     const isRequired = read.required || required.has(read.name);
     if (!seen) merged.set(key, { ...read, required: isRequired });
-    else merged.set(key, { ...seen, required: seen.required || isRequired, source: seen.source.includes(read.source) ? seen.source : `${seen.source}, ${read.source}` });
+    else
+      merged.set(key, {
+        ...seen,
+        required: seen.required || isRequired,
+        source: seen.source.includes(read.source) ? seen.source : `${seen.source}, ${read.source}`,
+      });
   }
   return [...merged.values()];
 }
@@ -116,7 +124,8 @@ export function mergeReads(reads: SettingRead[], required: Set<string> = new Set
 export function settingsSetByBicep(bicep: BicepFile): SettingSet[] {
   const set: SettingSet[] = [];
   for (const name of ['hostSettings', 'appSettings']) {
-    for (const key of varObject(bicep, name).entries.keys()) set.push({ name: key, scope: 'always', conditional: false });
+    for (const key of varObject(bicep, name).entries.keys())
+      set.push({ name: key, scope: 'always', conditional: false });
   }
   for (const [system, value] of varObject(bicep, 'ticketSettingsBySystem').entries) {
     for (const { key, conditional } of keysIn(value)) set.push({ name: key, scope: system, conditional });
@@ -162,9 +171,13 @@ export function checkSettings(input: SettingsCheckInput): string[] {
     const always = sets.some((s) => !s.conditional);
     if (always) continue;
     if (read.required) {
-      problems.push(`${read.name}${where} is required by ${read.source} but infra/app/appsettings.bicep does not set it${sets.length > 0 ? ' in every case' : ''}.`);
+      problems.push(
+        `${read.name}${where} is required by ${read.source} but infra/app/appsettings.bicep does not set it${sets.length > 0 ? ' in every case' : ''}.`,
+      );
     } else if (sets.length === 0 && !documented.has(read.name)) {
-      problems.push(`${read.name}${where} is read by ${read.source} but neither set by infra/app/appsettings.bicep nor listed in docs/DEPLOY.md "Settings the deployment does not set".`);
+      problems.push(
+        `${read.name}${where} is read by ${read.source} but neither set by infra/app/appsettings.bicep nor listed in docs/DEPLOY.md "Settings the deployment does not set".`,
+      );
     }
   }
 
@@ -172,17 +185,25 @@ export function checkSettings(input: SettingsCheckInput): string[] {
   const platform = new Set(input.platform);
   for (const s of input.set) {
     if (!readNames.has(s.name) && !platform.has(s.name)) {
-      problems.push(`${s.name} is set by infra/app/appsettings.bicep${s.scope === 'always' ? '' : ` (${s.scope})`} but nothing in src/ reads it: a typo, or a setting that is gone.`);
+      problems.push(
+        `${s.name} is set by infra/app/appsettings.bicep${s.scope === 'always' ? '' : ` (${s.scope})`} but nothing in src/ reads it: a typo, or a setting that is gone.`,
+      );
     } else if (s.scope !== 'always') {
-      const readForScope = input.reads.some((r) => r.name === s.name && (r.scope === s.scope || r.scope === 'always'));
-      if (!readForScope) problems.push(`${s.name} is set for TICKET_SYSTEM=${s.scope}, but that system does not read it.`);
+      const readForScope = input.reads.some(
+        (r) => r.name === s.name && (r.scope === s.scope || r.scope === 'always'),
+      );
+      if (!readForScope)
+        problems.push(`${s.name} is set for TICKET_SYSTEM=${s.scope}, but that system does not read it.`);
     }
   }
 
   for (const name of input.documentedOptional) {
-    if (!readNames.has(name)) problems.push(`docs/DEPLOY.md lists ${name} as optional, but nothing in src/ reads it.`);
+    if (!readNames.has(name))
+      problems.push(`docs/DEPLOY.md lists ${name} as optional, but nothing in src/ reads it.`);
     else if (input.set.some((s) => s.name === name && s.scope === 'always' && !s.conditional)) {
-      problems.push(`docs/DEPLOY.md lists ${name} as not set by the deployment, but infra/app/appsettings.bicep always sets it.`);
+      problems.push(
+        `docs/DEPLOY.md lists ${name} as not set by the deployment, but infra/app/appsettings.bicep always sets it.`,
+      );
     }
   }
   return problems;

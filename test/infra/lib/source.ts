@@ -71,7 +71,11 @@ export function scan(text: string, language: Language): ScanResult {
         lastSignificant = c;
         continue;
       }
-      if (language === 'ts' && c === '/' && (lastSignificant === '' || '(,=:[!&|?{};+-*%<>~^'.includes(lastSignificant))) {
+      if (
+        language === 'ts' &&
+        c === '/' &&
+        (lastSignificant === '' || '(,=:[!&|?{};+-*%<>~^'.includes(lastSignificant))
+      ) {
         i = regexLiteral(i);
         lastSignificant = '/';
         continue;
@@ -81,7 +85,8 @@ export function scan(text: string, language: Language): ScanResult {
         if (c === '}' && untilInterpolationEnd && stack.length === 0) return i + 1;
         const top = stack.pop();
         if (!top) problems.push(`line ${lineOf(i)}: '${c}' closes nothing`);
-        else if (top.char !== CLOSE[c]) problems.push(`line ${lineOf(i)}: '${c}' closes '${top.char}' opened on line ${lineOf(top.at)}`);
+        else if (top.char !== CLOSE[c])
+          problems.push(`line ${lineOf(i)}: '${c}' closes '${top.char}' opened on line ${lineOf(top.at)}`);
       }
       if (!/\s/.test(c)) lastSignificant = c;
       i++;

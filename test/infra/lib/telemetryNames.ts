@@ -46,16 +46,23 @@ export function namesUsed(kql: string): NamesUsed {
   const measurements = new Set<string>();
   const unverifiable: string[] = [];
 
-  for (const m of text.matchAll(/\bname\s*(?:==|=~|!=|!~|=)\s*("[^"]*"|'[^']*')/g)) quoted(m[1]).forEach((n) => events.add(n));
-  for (const m of text.matchAll(/\bname\s+(?:in~?|!in~?)\s*\(([^)]*)\)/g)) quoted(m[1]).forEach((n) => events.add(n));
-  for (const m of text.matchAll(/\bname\s+(has|!has|contains|!contains|startswith|endswith|matches\s+regex|has_any|hasprefix|hassuffix)\b/g)) {
+  for (const m of text.matchAll(/\bname\s*(?:==|=~|!=|!~|=)\s*("[^"]*"|'[^']*')/g))
+    quoted(m[1]).forEach((n) => events.add(n));
+  for (const m of text.matchAll(/\bname\s+(?:in~?|!in~?)\s*\(([^)]*)\)/g))
+    quoted(m[1]).forEach((n) => events.add(n));
+  for (const m of text.matchAll(
+    /\bname\s+(has|!has|contains|!contains|startswith|endswith|matches\s+regex|has_any|hasprefix|hassuffix)\b/g,
+  )) {
     unverifiable.push(m[0]);
   }
   // The Functions host's log line for a poisoned scan starts with the event's name.
   for (const m of text.matchAll(/\bmessage\s+startswith\s+"([A-Za-z]+)/g)) events.add(m[1]);
-  for (const m of text.matchAll(/\bcustomDimensions(?:\.([A-Za-z_]\w*)|\[\s*["']([^"']+)["']\s*\])/g)) properties.add(m[1] ?? m[2]);
-  for (const m of text.matchAll(/\bcustomMeasurements(?:\.([A-Za-z_]\w*)|\[\s*["']([^"']+)["']\s*\])/g)) measurements.add(m[1] ?? m[2]);
-  for (const m of text.matchAll(/\bcustom(?:Dimensions|Measurements)\b(?!\s*[.[])/g)) unverifiable.push(`${m[0]} used whole`);
+  for (const m of text.matchAll(/\bcustomDimensions(?:\.([A-Za-z_]\w*)|\[\s*["']([^"']+)["']\s*\])/g))
+    properties.add(m[1] ?? m[2]);
+  for (const m of text.matchAll(/\bcustomMeasurements(?:\.([A-Za-z_]\w*)|\[\s*["']([^"']+)["']\s*\])/g))
+    measurements.add(m[1] ?? m[2]);
+  for (const m of text.matchAll(/\bcustom(?:Dimensions|Measurements)\b(?!\s*[.[])/g))
+    unverifiable.push(`${m[0]} used whole`);
 
   return { events: [...events], properties: [...properties], measurements: [...measurements], unverifiable };
 }
@@ -65,10 +72,19 @@ export function checkNames(where: string, kql: string, vocabulary: Vocabulary): 
   const used = namesUsed(kql);
   const problems: string[] = [];
   const events = new Set([...vocabulary.events, ...vocabulary.metrics]);
-  for (const name of used.events) if (!events.has(name)) problems.push(`${where}: event "${name}" is not in src/core/telemetryVocabulary.ts EVENTS or METRICS.`);
-  for (const name of used.properties) if (!vocabulary.properties.includes(name)) problems.push(`${where}: customDimensions.${name} is not in PROPERTY_NAMES.`);
-  for (const name of used.measurements) if (!vocabulary.measurements.includes(name)) problems.push(`${where}: customMeasurements.${name} is not in MEASUREMENT_NAMES.`);
-  for (const text of used.unverifiable) problems.push(`${where}: "${text}" cannot be checked against the vocabulary; compare names exactly (==, in).`);
+  for (const name of used.events)
+    if (!events.has(name))
+      problems.push(`${where}: event "${name}" is not in src/core/telemetryVocabulary.ts EVENTS or METRICS.`);
+  for (const name of used.properties)
+    if (!vocabulary.properties.includes(name))
+      problems.push(`${where}: customDimensions.${name} is not in PROPERTY_NAMES.`);
+  for (const name of used.measurements)
+    if (!vocabulary.measurements.includes(name))
+      problems.push(`${where}: customMeasurements.${name} is not in MEASUREMENT_NAMES.`);
+  for (const text of used.unverifiable)
+    problems.push(
+      `${where}: "${text}" cannot be checked against the vocabulary; compare names exactly (==, in).`,
+    );
   return problems;
 }
 
@@ -79,7 +95,11 @@ export function workbookQueries(workbook: unknown): Array<{ title: string; query
     if (Array.isArray(node)) node.forEach(walk);
     else if (node && typeof node === 'object') {
       const record = node as Record<string, unknown>;
-      if (typeof record.query === 'string') found.push({ title: typeof record.title === 'string' ? record.title : '(untitled)', query: record.query });
+      if (typeof record.query === 'string')
+        found.push({
+          title: typeof record.title === 'string' ? record.title : '(untitled)',
+          query: record.query,
+        });
       Object.values(record).forEach(walk);
     }
   };

@@ -70,15 +70,29 @@ afterEach(async () => {
   await Promise.all(emulators.splice(0).map((emulator) => emulator.stop()));
 });
 
-async function emulate(automation: Partial<NonNullable<Scenario['automation']>> = {}, policy: Scenario['policy'] = false, faults: Scenario['faults'] = []) {
+async function emulate(
+  automation: Partial<NonNullable<Scenario['automation']>> = {},
+  policy: Scenario['policy'] = false,
+  faults: Scenario['faults'] = [],
+) {
   const base = loadScenario('admin-policy-off');
-  const scenario: Scenario = { ...base, policy, faults, automation: { ...base.automation, runForMs: 400, ...automation } };
+  const scenario: Scenario = {
+    ...base,
+    policy,
+    faults,
+    automation: { ...base.automation, runForMs: 400, ...automation },
+  };
   const emulator = await startEmulator({ scenario });
   emulators.push(emulator);
   return { emulator, tenantId: base.tenantId, automation: { ...base.automation, ...automation } };
 }
 
-function runChild(emulator: RunningEmulator, kind: 'runbook' | 'graph', steps: Step[], extraEnv: Record<string, string> = {}): Promise<StepResult[]> {
+function runChild(
+  emulator: RunningEmulator,
+  kind: 'runbook' | 'graph',
+  steps: Step[],
+  extraEnv: Record<string, string> = {},
+): Promise<StepResult[]> {
   const env = emulatorEnv(emulator, {
     TEST_REMEDIATOR: kind,
     TEST_STEPS: JSON.stringify(steps),
@@ -90,7 +104,11 @@ function runChild(emulator: RunningEmulator, kind: 'runbook' | 'graph', steps: S
     ...extraEnv,
   });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD], { cwd: packageRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', CHILD], {
+      cwd: packageRoot(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -108,14 +126,23 @@ function runChild(emulator: RunningEmulator, kind: 'runbook' | 'graph', steps: S
   });
 }
 
-function get(url: string, options: { ca?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; json: any }> {
+function get(
+  url: string,
+  options: { ca?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const client = url.startsWith('https:') ? https : http;
-    const request = client.get(url, { headers: options.headers, ca: options.ca, agent: false }, (response) => {
-      let text = '';
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-    });
+    const request = client.get(
+      url,
+      { headers: options.headers, ca: options.ca, agent: false },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }),
+        );
+      },
+    );
     request.on('error', reject);
   });
 }
@@ -123,9 +150,12 @@ function get(url: string, options: { ca?: string; headers?: Record<string, strin
 /** Reads Graph or ARM the way any client does: a managed-identity token, TLS against the emulator's CA. */
 async function emulatorGet(emulator: RunningEmulator, base: string, path: string): Promise<any> {
   const audience = base === emulator.armUrl ? 'https://management.azure.com' : 'https://graph.microsoft.com';
-  const token = await get(`${emulator.tokenEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent(audience)}`, {
-    headers: { 'x-identity-header': emulator.identityHeader },
-  });
+  const token = await get(
+    `${emulator.tokenEndpoint}?api-version=2019-08-01&resource=${encodeURIComponent(audience)}`,
+    {
+      headers: { 'x-identity-header': emulator.identityHeader },
+    },
+  );
   const answer = await get(`${base}${path}`, {
     ca: fs.readFileSync(emulator.caCertPath, 'utf8'),
     headers: { authorization: `Bearer ${token.json.access_token}` },
@@ -137,9 +167,11 @@ async function emulatorGet(emulator: RunningEmulator, base: string, path: string
 const graphGet = (emulator: RunningEmulator, path: string) => emulatorGet(emulator, emulator.graphUrl, path);
 const jobPath = (jobName: string) =>
   `/subscriptions/00000000-0000-4000-8000-00000000a001/resourceGroups/rg-sspr/providers/Microsoft.Automation/automationAccounts/aa-sspr/jobs/${jobName}`;
-const armJob = (emulator: RunningEmulator, jobName: string) => emulatorGet(emulator, emulator.armUrl, `${jobPath(jobName)}?api-version=2017-05-15-preview`);
+const armJob = (emulator: RunningEmulator, jobName: string) =>
+  emulatorGet(emulator, emulator.armUrl, `${jobPath(jobName)}?api-version=2017-05-15-preview`);
 
-const jobPuts = (emulator: RunningEmulator) => emulator.requests.filter((r) => r.method === 'PUT' && /\/jobs\/[^/]+$/.test(r.path));
+const jobPuts = (emulator: RunningEmulator) =>
+  emulator.requests.filter((r) => r.method === 'PUT' && /\/jobs\/[^/]+$/.test(r.path));
 
 describe('AutomationRemediator (runbook) against the Resource Manager fake', () => {
   test('when started, then one job is created with the incident parameters, and a restart finds it instead of creating another', async () => {
@@ -152,14 +184,18 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
     expect(puts[0]).toMatchObject({ status: 201, query: { 'api-version': '2017-05-15-preview' } });
     expect(puts[0].path).toBe(jobPath(first.ok.jobName));
     // The token was asked for Resource Manager's audience, not Graph's, and not the ARM_ENDPOINT override's origin.
-    const tokenResources = emulator.requests.filter((r) => r.path === '/msi/token').map((r) => r.query.resource);
+    const tokenResources = emulator.requests
+      .filter((r) => r.path === '/msi/token')
+      .map((r) => r.query.resource);
     expect(tokenResources).toEqual(['https://management.azure.com']);
 
     // A new process, as after a crash: the same job name, a refused PUT, then a GET of the existing job.
     const [again] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }]);
     expect(again.ok).toEqual(first.ok);
     expect(jobPuts(emulator).map((r) => r.status)).toEqual([201, 409]);
-    const jobGets = emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/jobs/${first.ok.jobName}`));
+    const jobGets = emulator.requests.filter(
+      (r) => r.method === 'GET' && r.path.endsWith(`/jobs/${first.ok.jobName}`),
+    );
     expect(jobGets.map((r) => r.status)).toEqual([200]);
 
     const job = await armJob(emulator, first.ok.jobName);
@@ -184,16 +220,25 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
       result: { incidentId: INCIDENT, allowedToUseSSPR: true, method: 'Graph' },
     });
     expect(done.ok.seen).toContain('Completed');
-    expect(emulator.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/jobs/${jobName}/output`) && r.status === 200)).toBe(true);
+    expect(
+      emulator.requests.some(
+        (r) => r.method === 'GET' && r.path.endsWith(`/jobs/${jobName}/output`) && r.status === 200,
+      ),
+    ).toBe(true);
 
     expect((await graphGet(emulator, '/v1.0/policies/authorizationPolicy')).allowedToUseSSPR).toBe(true);
     const audits = await graphGet(
       emulator,
       `/v1.0/auditLogs/directoryAudits?$filter=${encodeURIComponent("activityDisplayName eq 'Update authorization policy'")}`,
     );
-    const byRunbook = audits.value.filter((record: any) => record.initiatedBy?.app?.displayName === 'aa-sspr');
+    const byRunbook = audits.value.filter(
+      (record: any) => record.initiatedBy?.app?.displayName === 'aa-sspr',
+    );
     expect(byRunbook).toHaveLength(1);
-    expect(byRunbook[0].targetResources[0].modifiedProperties[0]).toMatchObject({ displayName: 'AllowedToUseSspr', newValue: '[true]' });
+    expect(byRunbook[0].targetResources[0].modifiedProperties[0]).toMatchObject({
+      displayName: 'AllowedToUseSspr',
+      newValue: '[true]',
+    });
   });
 
   test('when the runbook fails, then the job is terminal and not succeeded, with the exception as detail', async () => {
@@ -235,16 +280,25 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
 
   test('when the account does not exist, then start is REMEDIATION.RUNBOOK_FAILED with the status and the settings to check', async () => {
     const { emulator, tenantId } = await emulate();
-    const [result] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }], { AUTOMATION_ACCOUNT: 'aa-missing' });
+    const [result] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }], {
+      AUTOMATION_ACCOUNT: 'aa-missing',
+    });
     expect(result.error).toMatchObject({ code: 'REMEDIATION.RUNBOOK_FAILED', status: 404 });
     expect(result.error!.message).toContain('AUTOMATION_ACCOUNT');
   });
 
   test('when Resource Manager does not answer the job PUT in time, then the start gives up with a retryable error and the next start finds the one job', async () => {
     // Issue 11, finding 5: ms-rest-js sets no timeout of its own, so a hung PUT held the invocation.
-    const { emulator, tenantId } = await emulate({ outcome: 'fixes' }, false, [{ match: '/jobs/[^/?]+\\?', kind: 'slow', delayMs: 5_000, times: 1 }]);
-    const [hung] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }], { TEST_ATTEMPT_TIMEOUT_MS: '1000' });
-    expect(hung.error).toMatchObject({ code: 'REMEDIATION.RUNBOOK_FAILED', message: expect.stringContaining('retry later') });
+    const { emulator, tenantId } = await emulate({ outcome: 'fixes' }, false, [
+      { match: '/jobs/[^/?]+\\?', kind: 'slow', delayMs: 5_000, times: 1 },
+    ]);
+    const [hung] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }], {
+      TEST_ATTEMPT_TIMEOUT_MS: '1000',
+    });
+    expect(hung.error).toMatchObject({
+      code: 'REMEDIATION.RUNBOOK_FAILED',
+      message: expect.stringContaining('retry later'),
+    });
 
     // The next scan starts again: the same job name, so whichever PUT lands second is refused and found.
     const [again] = await runChild(emulator, 'runbook', [{ op: 'start', tenantId, incidentId: INCIDENT }]);
@@ -267,9 +321,16 @@ describe('AutomationRemediator (runbook) against the Resource Manager fake', () 
       { AZURE_CLOUD: 'AzureUSGovernment' },
     );
     expect(done.ok).toMatchObject({ status: 'Completed', succeeded: true });
-    expect((await armJob(emulator, jobNameFor(tenantId, INCIDENT))).properties.parameters.Environment).toBe('USGov');
-    const tokenResources = emulator.requests.filter((r) => r.path === '/msi/token').map((r) => r.query.resource);
-    expect([...new Set(tokenResources)]).toEqual(['https://management.usgovcloudapi.net', 'https://management.azure.com']);
+    expect((await armJob(emulator, jobNameFor(tenantId, INCIDENT))).properties.parameters.Environment).toBe(
+      'USGov',
+    );
+    const tokenResources = emulator.requests
+      .filter((r) => r.path === '/msi/token')
+      .map((r) => r.query.resource);
+    expect([...new Set(tokenResources)]).toEqual([
+      'https://management.usgovcloudapi.net',
+      'https://management.azure.com',
+    ]);
   });
 });
 
@@ -283,7 +344,9 @@ describe('GraphRemediator against the Graph fake', () => {
     expect(started.ok).toEqual({ method: 'graph', jobName: null });
     expect(done.ok).toMatchObject({ status: 'Completed', terminal: true, succeeded: true, result: null });
     const patches = emulator.requests.filter((r) => r.method === 'PATCH');
-    expect(patches).toEqual([expect.objectContaining({ path: '/v1.0/policies/authorizationPolicy', status: 204 })]);
+    expect(patches).toEqual([
+      expect.objectContaining({ path: '/v1.0/policies/authorizationPolicy', status: 204 }),
+    ]);
     expect((await graphGet(emulator, '/v1.0/policies/authorizationPolicy')).allowedToUseSSPR).toBe(true);
   });
 

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
-import { JIRA_EMULATOR_API_TOKEN, JIRA_EMULATOR_EMAIL, JIRA_EMULATOR_PROJECT } from '../../../emulator/tickets/jiraRoutes';
+import {
+  JIRA_EMULATOR_API_TOKEN,
+  JIRA_EMULATOR_EMAIL,
+  JIRA_EMULATOR_PROJECT,
+} from '../../../emulator/tickets/jiraRoutes';
 import type { TicketRef } from '../../../src/usecases/ports/actions';
 import { admin, runSink, ticketContent } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
@@ -10,7 +14,10 @@ const SINK = { file: 'jiraSink', className: 'JiraSink', loader: 'loadJiraSetting
 /** Every text node of an ADF document, in order. */
 function texts(node: any): string[] {
   if (!node || typeof node !== 'object') return [];
-  return [...(typeof node.text === 'string' ? [node.text] : []), ...(Array.isArray(node.content) ? node.content.flatMap(texts) : [])];
+  return [
+    ...(typeof node.text === 'string' ? [node.text] : []),
+    ...(Array.isArray(node.content) ? node.content.flatMap(texts) : []),
+  ];
 }
 
 describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
@@ -28,8 +35,10 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
   });
   afterAll(() => emulator?.stop());
 
-  const run = (op: 'find' | 'create' | 'update', ...args: unknown[]) => runSink(emulator.caCertPath, SINK, settings, op, args);
-  const issuesFor = (incidentId: string) => emulator.tickets.jira.issues.filter((issue) => issue.labels.includes(`sspr-incident-${incidentId}`));
+  const run = (op: 'find' | 'create' | 'update', ...args: unknown[]) =>
+    runSink(emulator.caCertPath, SINK, settings, op, args);
+  const issuesFor = (incidentId: string) =>
+    emulator.tickets.jira.issues.filter((issue) => issue.labels.includes(`sspr-incident-${incidentId}`));
 
   test('when an incident is filed, updated and resolved, then there is one Jira issue with ADF comments, moved to done', async () => {
     const incidentId = randomUUID();
@@ -41,8 +50,16 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
     expect(created.ok).toBe(true);
     const ref = created.value as TicketRef;
     const [issue] = issuesFor(incidentId);
-    expect(ref).toEqual({ system: 'jira', id: issue.key, url: `${settings.JIRA_BASE_URL}/browse/${issue.key}` });
-    expect(issue).toMatchObject({ projectKey: 'SSPR', issueType: 'Task', labels: ['sspr-remediator', `sspr-incident-${incidentId}`] });
+    expect(ref).toEqual({
+      system: 'jira',
+      id: issue.key,
+      url: `${settings.JIRA_BASE_URL}/browse/${issue.key}`,
+    });
+    expect(issue).toMatchObject({
+      projectKey: 'SSPR',
+      issueType: 'Task',
+      labels: ['sspr-remediator', `sspr-incident-${incidentId}`],
+    });
     expect(issue.summary).toContain('SSPR_009: 1 administrator(s)');
     expect(issue.description).toMatchObject({ type: 'doc', version: 1 });
     expect(texts(issue.description)).toContain('admin@contoso.com');
@@ -50,7 +67,11 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
     expect(await run('find', incidentId)).toMatchObject({ ok: true, value: ref });
 
     const second = admin('second@contoso.com', '22222222-2222-2222-2222-222222222222');
-    const updated = ticketContent(incidentId, { event: 'updated', admins: [admin('admin@contoso.com'), second], newAdmins: [second] });
+    const updated = ticketContent(incidentId, {
+      event: 'updated',
+      admins: [admin('admin@contoso.com'), second],
+      newAdmins: [second],
+    });
     expect(await run('update', ref, updated, `${incidentId}/updated/1`)).toMatchObject({ ok: true });
     expect(issue.comments).toHaveLength(1);
     expect(texts(issue.comments[0].body)).toContain('second@contoso.com');
@@ -65,7 +86,9 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
     expect(issue.comments).toHaveLength(2);
     expect(texts(issue.comments[1].body).join(' ')).toContain('Resolved: SSPR for administrators');
     expect(issue.status).toEqual({ name: 'Done', category: 'done' });
-    const transitions = emulator.tickets.requests.filter((request) => request.method === 'POST' && request.path.endsWith(`/issue/${issue.key}/transitions`));
+    const transitions = emulator.tickets.requests.filter(
+      (request) => request.method === 'POST' && request.path.endsWith(`/issue/${issue.key}/transitions`),
+    );
     expect(transitions).toHaveLength(1);
     expect(transitions[0].body).toEqual({ transition: { id: '31' } });
   });
@@ -77,7 +100,9 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
 
     expect(created.ok).toBe(true);
     expect(issuesFor(incidentId)).toHaveLength(1);
-    expect(emulator.tickets.requests.some((request) => request.system === 'jira' && request.status === 429)).toBe(true);
+    expect(
+      emulator.tickets.requests.some((request) => request.system === 'jira' && request.status === 429),
+    ).toBe(true);
   });
 
   test('when Jira answers 503 to the create, then the sink does not file again blind: the step fails as transient and the next run files one issue', async () => {
@@ -95,7 +120,9 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
         steps,
         sinkOptions: { backoffBaseMs: 1, searchSettleWaitsMs: [1, 1] },
       });
-    const [first] = (await child([{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }])).results;
+    const [first] = (
+      await child([{ op: 'create', args: [ticketContent(incidentId), `${incidentId}/opened`] }])
+    ).results;
     expect(first.error).toMatchObject({ code: 'TICKET.JIRA_FAILED', transient: true });
     expect(issuesFor(incidentId)).toHaveLength(0);
 
@@ -122,7 +149,13 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
   });
 
   test('when the project key does not exist, then the error says what Jira rejected and which settings to check', async () => {
-    const result = await runSink(emulator.caCertPath, SINK, { ...settings, JIRA_PROJECT_KEY: 'NOPE' }, 'create', [ticketContent(randomUUID()), 'x/opened']);
+    const result = await runSink(
+      emulator.caCertPath,
+      SINK,
+      { ...settings, JIRA_PROJECT_KEY: 'NOPE' },
+      'create',
+      [ticketContent(randomUUID()), 'x/opened'],
+    );
 
     expect(result.ok).toBe(false);
     expect(result.error?.code).toBe('TICKET.JIRA_FAILED');
@@ -132,7 +165,9 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
 
   test('when the API token is wrong, then the error is TICKET.JIRA_FAILED, names the settings and shows no secret', async () => {
     const wrong = 'wrong-token-5b1e77';
-    const result = await runSink(emulator.caCertPath, SINK, { ...settings, JIRA_API_TOKEN: wrong }, 'find', [randomUUID()]);
+    const result = await runSink(emulator.caCertPath, SINK, { ...settings, JIRA_API_TOKEN: wrong }, 'find', [
+      randomUUID(),
+    ]);
 
     expect(result.ok).toBe(false);
     expect(result.error?.code).toBe('TICKET.JIRA_FAILED');
@@ -144,13 +179,22 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
       expect(result.stderr).not.toContain(secret);
       expect(JSON.stringify(emulator.tickets.requests)).not.toContain(secret);
     }
-    expect(emulator.tickets.requests.at(-1)).toMatchObject({ system: 'jira', status: 401, headers: { authorization: '<redacted>' } });
+    expect(emulator.tickets.requests.at(-1)).toMatchObject({
+      system: 'jira',
+      status: 401,
+      headers: { authorization: '<redacted>' },
+    });
   });
 
   test('when JIRA_PROJECT_KEY holds a project name, then loading says a key is needed', async () => {
     const { loadJiraSettings } = await import('../../../src/adapters/tickets/jiraSink');
     expect(() =>
-      loadJiraSettings({ JIRA_BASE_URL: 'https://contoso.atlassian.net', JIRA_EMAIL: 'a@contoso.com', JIRA_API_TOKEN: 'tok-secret', JIRA_PROJECT_KEY: 'Security Ops' }),
+      loadJiraSettings({
+        JIRA_BASE_URL: 'https://contoso.atlassian.net',
+        JIRA_EMAIL: 'a@contoso.com',
+        JIRA_API_TOKEN: 'tok-secret',
+        JIRA_PROJECT_KEY: 'Security Ops',
+      }),
     ).toThrow(/JIRA_PROJECT_KEY must be a project key/);
   });
 });

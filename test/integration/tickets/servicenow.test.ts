@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
-import { SERVICENOW_EMULATOR_PASSWORD, SERVICENOW_EMULATOR_USERNAME } from '../../../emulator/tickets/servicenowRoutes';
+import {
+  SERVICENOW_EMULATOR_PASSWORD,
+  SERVICENOW_EMULATOR_USERNAME,
+} from '../../../emulator/tickets/servicenowRoutes';
 import type { TicketRef } from '../../../src/usecases/ports/actions';
 import { admin, runSink, ticketContent } from '../../helpers/runInChild';
 
@@ -21,8 +24,10 @@ describe('ServiceNow sink against the ServiceNow fake over HTTPS', () => {
   });
   afterAll(() => emulator?.stop());
 
-  const run = (op: 'find' | 'create' | 'update', ...args: unknown[]) => runSink(emulator.caCertPath, SINK, settings, op, args);
-  const incidentsFor = (incidentId: string) => emulator.tickets.servicenow.incidents.filter((incident) => incident.fields.correlation_id === incidentId);
+  const run = (op: 'find' | 'create' | 'update', ...args: unknown[]) =>
+    runSink(emulator.caCertPath, SINK, settings, op, args);
+  const incidentsFor = (incidentId: string) =>
+    emulator.tickets.servicenow.incidents.filter((incident) => incident.fields.correlation_id === incidentId);
 
   test('when an incident is filed, updated and resolved, then there is one ServiceNow incident with its work notes, resolved with a close code', async () => {
     const incidentId = randomUUID();
@@ -46,12 +51,18 @@ describe('ServiceNow sink against the ServiceNow fake over HTTPS', () => {
     });
     expect(incident.fields.short_description).toContain('SSPR_009: 1 administrator(s)');
     expect(incident.fields.description).toContain('admin@contoso.com');
-    expect(incident.fields.description).toContain('Update-MgPolicyAuthorizationPolicy -AllowedToUseSSPR:$true');
+    expect(incident.fields.description).toContain(
+      'Update-MgPolicyAuthorizationPolicy -AllowedToUseSSPR:$true',
+    );
 
     expect(await run('find', incidentId)).toMatchObject({ ok: true, value: ref });
 
     const second = admin('second@contoso.com', '22222222-2222-2222-2222-222222222222');
-    const updated = ticketContent(incidentId, { event: 'updated', admins: [admin('admin@contoso.com'), second], newAdmins: [second] });
+    const updated = ticketContent(incidentId, {
+      event: 'updated',
+      admins: [admin('admin@contoso.com'), second],
+      newAdmins: [second],
+    });
     expect(await run('update', ref, updated, `${incidentId}/updated/1`)).toMatchObject({ ok: true });
     expect(incident.workNotes).toHaveLength(1);
     expect(incident.workNotes[0].value).toContain('second@contoso.com');
@@ -76,7 +87,9 @@ describe('ServiceNow sink against the ServiceNow fake over HTTPS', () => {
 
     expect(created.ok).toBe(true);
     expect(incidentsFor(incidentId)).toHaveLength(1);
-    expect(emulator.tickets.requests.some((request) => request.system === 'servicenow' && request.status === 503)).toBe(true);
+    expect(
+      emulator.tickets.requests.some((request) => request.system === 'servicenow' && request.status === 503),
+    ).toBe(true);
   });
 
   test('when the answer to the create is lost after ServiceNow stored it, then the sink finds that incident instead of filing a second', async () => {
@@ -87,12 +100,20 @@ describe('ServiceNow sink against the ServiceNow fake over HTTPS', () => {
     expect(created.ok).toBe(true);
     expect(incidentsFor(incidentId)).toHaveLength(1);
     expect((created.value as TicketRef).id).toBe(incidentsFor(incidentId)[0].sysId);
-    expect(emulator.tickets.requests.some((request) => request.method === 'POST' && request.status === 504)).toBe(true);
+    expect(
+      emulator.tickets.requests.some((request) => request.method === 'POST' && request.status === 504),
+    ).toBe(true);
   });
 
   test('when the password is wrong, then the error is TICKET.SERVICENOW_FAILED, names the settings and shows no secret', async () => {
     const wrong = 'wrong-password-7f3a9c';
-    const result = await runSink(emulator.caCertPath, SINK, { ...settings, SERVICENOW_PASSWORD: wrong }, 'find', [randomUUID()]);
+    const result = await runSink(
+      emulator.caCertPath,
+      SINK,
+      { ...settings, SERVICENOW_PASSWORD: wrong },
+      'find',
+      [randomUUID()],
+    );
 
     expect(result.ok).toBe(false);
     expect(result.error?.code).toBe('TICKET.SERVICENOW_FAILED');
@@ -104,17 +125,29 @@ describe('ServiceNow sink against the ServiceNow fake over HTTPS', () => {
       expect(result.stderr).not.toContain(secret);
       expect(JSON.stringify(emulator.tickets.requests)).not.toContain(secret);
     }
-    expect(emulator.tickets.requests.at(-1)).toMatchObject({ system: 'servicenow', status: 401, headers: { authorization: '<redacted>' } });
+    expect(emulator.tickets.requests.at(-1)).toMatchObject({
+      system: 'servicenow',
+      status: 401,
+      headers: { authorization: '<redacted>' },
+    });
   });
 
   test('when a setting is missing or not https, then loading names the variable and the fix without the password', async () => {
     const { loadServicenowSettings } = await import('../../../src/adapters/tickets/servicenowSink');
-    expect(() => loadServicenowSettings({ SERVICENOW_INSTANCE_URL: 'http://contoso.service-now.com', SERVICENOW_USERNAME: 'sspr', SERVICENOW_PASSWORD: 'p@ss-secret' })).toThrow(
-      /SERVICENOW_INSTANCE_URL must be an https:\/\/ URL/,
-    );
+    expect(() =>
+      loadServicenowSettings({
+        SERVICENOW_INSTANCE_URL: 'http://contoso.service-now.com',
+        SERVICENOW_USERNAME: 'sspr',
+        SERVICENOW_PASSWORD: 'p@ss-secret',
+      }),
+    ).toThrow(/SERVICENOW_INSTANCE_URL must be an https:\/\/ URL/);
     let message = '';
     try {
-      loadServicenowSettings({ SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com', SERVICENOW_USERNAME: 'a:b', SERVICENOW_PASSWORD: 'p@ss-secret' });
+      loadServicenowSettings({
+        SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com',
+        SERVICENOW_USERNAME: 'a:b',
+        SERVICENOW_PASSWORD: 'p@ss-secret',
+      });
     } catch (err) {
       message = (err as Error).message;
     }

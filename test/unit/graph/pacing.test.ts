@@ -17,7 +17,8 @@ describe('SlidingWindowPacer', () => {
       starts.push(clock.now());
       answered();
     }
-    for (const start of starts) expect(starts.filter((t) => t >= start && t < start + 10_000).length).toBeLessThanOrEqual(5);
+    for (const start of starts)
+      expect(starts.filter((t) => t >= start && t < start + 10_000).length).toBeLessThanOrEqual(5);
     expect(starts.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
     expect(starts[5]).toBe(10_100);
     expect(starts[10]).toBe(20_200);
@@ -36,7 +37,9 @@ describe('SlidingWindowPacer', () => {
     const clock = fakeClock();
     const pacer = new SlidingWindowPacer(2, 1_000, 0, clock.now, clock.sleep);
     const order: number[] = [];
-    await Promise.all([0, 1, 2, 3].map((i) => pacer.acquire().then((answered) => (order.push(i), answered()))));
+    await Promise.all(
+      [0, 1, 2, 3].map((i) => pacer.acquire().then((answered) => (order.push(i), answered()))),
+    );
     expect(order).toEqual([0, 1, 2, 3]);
   });
 
@@ -74,7 +77,9 @@ describe('retry delays', () => {
     expect(parseRetryAfter('Wed, 25 Nov 2026 12:00:10 GMT', Date.parse('2026-11-25T12:00:00Z'))).toBe(10_000);
   });
   test('when there is no Retry-After, then the backoff doubles per attempt with jitter, up to the cap', () => {
-    expect([0, 1, 2, 10].map((attempt) => retryDelayMs(attempt, null, backoff))).toEqual([500, 1_000, 2_000, 30_000]);
+    expect([0, 1, 2, 10].map((attempt) => retryDelayMs(attempt, null, backoff))).toEqual([
+      500, 1_000, 2_000, 30_000,
+    ]);
     expect(retryDelayMs(3, undefined, { ...backoff, random: () => 0.25 })).toBe(1_000);
   });
   test('when Retry-After is absurdly long, then the wait is capped', () => {

@@ -6,7 +6,11 @@ const base = { now: NOW, lookbackMs: 24 * HOUR, overlapMs: 10 * 60_000 };
 
 describe('planWindow', () => {
   test('when there is no checkpoint, then the window is the lookback up to now', () => {
-    expect(planWindow(base)).toEqual({ from: new Date(NOW.getTime() - 24 * HOUR), to: NOW, clippedToRetention: false });
+    expect(planWindow(base)).toEqual({
+      from: new Date(NOW.getTime() - 24 * HOUR),
+      to: NOW,
+      clippedToRetention: false,
+    });
   });
 
   test('when there is a checkpoint, then the window starts the overlap before it, to catch late events', () => {
@@ -21,19 +25,29 @@ describe('planWindow', () => {
 
   test('when the whole window is older than the retention, then it is an error, not an empty scan', () => {
     const to = new Date(NOW.getTime() - 40 * 24 * HOUR);
-    expect(() => planWindow({ ...base, from: new Date(to.getTime() - HOUR), to })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
+    expect(() => planWindow({ ...base, from: new Date(to.getTime() - HOUR), to })).toThrow(
+      expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }),
+    );
   });
 
   test('when the whole window is older than the retention, then the error says the oldest time Graph keeps and what to do', () => {
     const to = new Date(NOW.getTime() - 40 * 24 * HOUR);
     const oldest = new Date(NOW.getTime() - RETENTION_MS).toISOString();
-    expect(() => planWindow({ ...base, from: new Date(to.getTime() - HOUR), to })).toThrow(`Ask for a window that ends after ${oldest}`);
-    expect(() => planWindow({ ...base, from: new Date(to.getTime() - HOUR), to })).toThrow('exports its audit logs');
+    expect(() => planWindow({ ...base, from: new Date(to.getTime() - HOUR), to })).toThrow(
+      `Ask for a window that ends after ${oldest}`,
+    );
+    expect(() => planWindow({ ...base, from: new Date(to.getTime() - HOUR), to })).toThrow(
+      'exports its audit logs',
+    );
   });
 
   test('when from is not before to, or to is in the future, then it is a SCAN.WINDOW_INVALID error', () => {
-    expect(() => planWindow({ ...base, from: NOW, to: NOW })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
-    expect(() => planWindow({ ...base, to: new Date(NOW.getTime() + HOUR) })).toThrow(expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }));
+    expect(() => planWindow({ ...base, from: NOW, to: NOW })).toThrow(
+      expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }),
+    );
+    expect(() => planWindow({ ...base, to: new Date(NOW.getTime() + HOUR) })).toThrow(
+      expect.objectContaining({ code: 'SCAN.WINDOW_INVALID' }),
+    );
   });
 });
 

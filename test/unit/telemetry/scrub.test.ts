@@ -35,7 +35,13 @@ describe('scrubProperties', () => {
 
   test('when PII_MODE=hash, then userPrincipalName, upn and …Upn properties are hashed and nothing else is', () => {
     const out = scrubProperties(
-      { userPrincipalName: 'a@contoso.com', upn: 'b@contoso.com', approverUpn: 'c@contoso.com', tenantId: TENANT, cause: 'SSPR_009' },
+      {
+        userPrincipalName: 'a@contoso.com',
+        upn: 'b@contoso.com',
+        approverUpn: 'c@contoso.com',
+        tenantId: TENANT,
+        cause: 'SSPR_009',
+      },
       hash,
     );
     expect(out).toEqual({
@@ -48,23 +54,38 @@ describe('scrubProperties', () => {
   });
 
   test('when PII_MODE=plain, then UPNs are sent as they are', () => {
-    expect(scrubProperties({ userPrincipalName: 'a@contoso.com' }, plain)).toEqual({ userPrincipalName: 'a@contoso.com' });
+    expect(scrubProperties({ userPrincipalName: 'a@contoso.com' }, plain)).toEqual({
+      userPrincipalName: 'a@contoso.com',
+    });
   });
 
-  test.each(['clientSecret', 'client_secret', 'accessToken', 'password', 'apiKey', 'x-api-key', 'signature', 'Authorization', 'connectionString', 'STORAGE_CONNECTION_STRING'])(
-    'when a property is named %s, then it is dropped whatever its value',
-    (name) => {
-      expect(scrubProperties({ [name]: 'harmless', code: 'X' }, plain)).toEqual({ code: 'X' });
-    },
-  );
+  test.each([
+    'clientSecret',
+    'client_secret',
+    'accessToken',
+    'password',
+    'apiKey',
+    'x-api-key',
+    'signature',
+    'Authorization',
+    'connectionString',
+    'STORAGE_CONNECTION_STRING',
+  ])('when a property is named %s, then it is dropped whatever its value', (name) => {
+    expect(scrubProperties({ [name]: 'harmless', code: 'X' }, plain)).toEqual({ code: 'X' });
+  });
 
   test('when a value contains a known secret, then the property is dropped', () => {
-    const out = scrubProperties({ note: 'jira said: bad creds hunter2-long-secret', code: 'X' }, { ...plain, knownSecrets: ['hunter2-long-secret'] });
+    const out = scrubProperties(
+      { note: 'jira said: bad creds hunter2-long-secret', code: 'X' },
+      { ...plain, knownSecrets: ['hunter2-long-secret'] },
+    );
     expect(out).toEqual({ code: 'X' });
   });
 
   test('when a known secret is shorter than 8 characters, then it is ignored (it would match everything)', () => {
-    expect(scrubProperties({ enabled: 'true' }, { ...plain, knownSecrets: ['true'] })).toEqual({ enabled: 'true' });
+    expect(scrubProperties({ enabled: 'true' }, { ...plain, knownSecrets: ['true'] })).toEqual({
+      enabled: 'true',
+    });
   });
 
   test.each([
@@ -72,7 +93,10 @@ describe('scrubProperties', () => {
     ['a bearer header', 'Bearer abcdefghijklmnop'],
     ['a basic header', 'Basic dXNlcjpwYXNzd29yZA=='],
     ['a storage connection string', 'DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc=='],
-    ['an Application Insights connection string', 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x/'],
+    [
+      'an Application Insights connection string',
+      'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x/',
+    ],
     ['a SAS URL', 'https://x.blob.core.windows.net/c?sv=2022&sig=abcdefghijkl%3D'],
   ])('when a value looks like %s, then the property is dropped', (_label, value) => {
     expect(looksSecret(value)).toBe(true);
@@ -92,7 +116,15 @@ describe('scrubProperties', () => {
 
 describe('scrubMeasurements', () => {
   test('when measurements are not finite numbers or have secret names, then they are dropped', () => {
-    expect(scrubMeasurements({ eventsRead: 3, failures: Number.NaN, durationMs: Infinity, tokenCount: 2, confirmed: 0 })).toEqual({ eventsRead: 3, confirmed: 0 });
+    expect(
+      scrubMeasurements({
+        eventsRead: 3,
+        failures: Number.NaN,
+        durationMs: Infinity,
+        tokenCount: 2,
+        confirmed: 0,
+      }),
+    ).toEqual({ eventsRead: 3, confirmed: 0 });
   });
 });
 

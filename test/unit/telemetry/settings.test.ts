@@ -1,6 +1,10 @@
 import { AppError } from '../../../src/errors';
 import { NoTelemetry, createTelemetry } from '../../../src/adapters/telemetry/telemetry';
-import { appInsightsConnectionStringSchema, loadTelemetrySettings, maskConnectionString } from '../../../src/adapters/telemetry/settings';
+import {
+  appInsightsConnectionStringSchema,
+  loadTelemetrySettings,
+  maskConnectionString,
+} from '../../../src/adapters/telemetry/settings';
 
 const KEY = '8c2d1e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f';
 const GOOD = `InstrumentationKey=${KEY};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/`;
@@ -17,7 +21,10 @@ function settingsError(value: string): AppError {
 describe('APPLICATIONINSIGHTS_CONNECTION_STRING', () => {
   test('when it is a portal connection string, then it is accepted as it is', () => {
     expect(appInsightsConnectionStringSchema.parse(GOOD)).toBe(GOOD);
-    expect(loadTelemetrySettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: GOOD, PII_MODE: 'hash' })).toEqual({ connectionString: GOOD, piiMode: 'hash' });
+    expect(loadTelemetrySettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: GOOD, PII_MODE: 'hash' })).toEqual({
+      connectionString: GOOD,
+      piiMode: 'hash',
+    });
   });
 
   test('when it is unset or blank, then telemetry is off (NoTelemetry)', () => {
@@ -32,7 +39,10 @@ describe('APPLICATIONINSIGHTS_CONNECTION_STRING', () => {
     [KEY, 'must contain InstrumentationKey'],
     [`InstrumentationKey=not-a-guid-${KEY};IngestionEndpoint=https://x/`, 'must be a GUID'],
     [`InstrumentationKey=${KEY}`, 'must contain IngestionEndpoint=https://'],
-    [`InstrumentationKey=${KEY};IngestionEndpoint=http://x.in.applicationinsights.azure.com/`, 'must be an https:// URL'],
+    [
+      `InstrumentationKey=${KEY};IngestionEndpoint=http://x.in.applicationinsights.azure.com/`,
+      'must be an https:// URL',
+    ],
   ])('when it is %s, then it is CONFIG.INVALID saying %s, without the key in full', (value, says) => {
     const error = settingsError(value);
     expect(error).toBeInstanceOf(AppError);

@@ -1,4 +1,11 @@
-import { CONTEXT_PROPERTIES, EVENTS, EVENT_NAMES, MEASUREMENT_NAMES, METRIC_NAMES, PROPERTY_NAMES } from '../../../src/core/telemetryVocabulary';
+import {
+  CONTEXT_PROPERTIES,
+  EVENTS,
+  EVENT_NAMES,
+  MEASUREMENT_NAMES,
+  METRIC_NAMES,
+  PROPERTY_NAMES,
+} from '../../../src/core/telemetryVocabulary';
 
 describe('telemetry vocabulary', () => {
   test('when the workbook asks which events exist, then it gets the agreed names', () => {

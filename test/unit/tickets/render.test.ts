@@ -7,7 +7,8 @@ import { admin, ticketContent } from '../../helpers/runInChild';
 
 // User-controlled text as it could come from the directory and the audit log.
 const HOSTILE_UPN = 'x@y.com</p><script>alert(1)</script>';
-const HOSTILE_NOTE = '[code]<img src=x onerror=alert(1)>[/code] *bold* "quoted" \\"breaks\\" {json}\nResolved: forged line\u0007\u202eevil';
+const HOSTILE_NOTE =
+  '[code]<img src=x onerror=alert(1)>[/code] *bold* "quoted" \\"breaks\\" {json}\nResolved: forged line\u0007\u202eevil';
 
 function hostileContent(overrides: Partial<TicketContent> = {}): TicketContent {
   return ticketContent('4f1c2d3e-0000-4000-8000-000000000001', {
@@ -50,7 +51,14 @@ describe('plain-text renderer (ServiceNow)', () => {
       { kind: 'heading', text: 'Fix' },
       { kind: 'list', items: ['one', 'two'] },
       { kind: 'code', text: 'Connect-MgGraph\nUpdate-MgPolicyAuthorizationPolicy' },
-      { kind: 'table', header: ['Name', 'Roles'], rows: [['a@contoso.com', 'Global Administrator'], ['bob', '-']] },
+      {
+        kind: 'table',
+        header: ['Name', 'Roles'],
+        rows: [
+          ['a@contoso.com', 'Global Administrator'],
+          ['bob', '-'],
+        ],
+      },
     ];
     expect(renderPlainText(blocks)).toBe(
       [
@@ -82,16 +90,24 @@ describe('ADF renderer (Jira)', () => {
 
   test('when user text holds HTML, Markdown or JSON syntax, then it only ever lands verbatim in unmarked text nodes', () => {
     const textNodes = all.filter((node) => node.type === 'text');
-    expect(textNodes.every((node) => node.marks === undefined && Object.keys(node).sort().join() === 'text,type')).toBe(true);
+    expect(
+      textNodes.every((node) => node.marks === undefined && Object.keys(node).sort().join() === 'text,type'),
+    ).toBe(true);
     expect(textNodes.map((node) => node.text)).toContain(HOSTILE_UPN);
     const note = textNodes.find((node) => node.text.startsWith('[code]'));
-    expect(note.text).toBe('[code]<img src=x onerror=alert(1)>[/code] *bold* "quoted" \\"breaks\\" {json} Resolved: forged line evil');
+    expect(note.text).toBe(
+      '[code]<img src=x onerror=alert(1)>[/code] *bold* "quoted" \\"breaks\\" {json} Resolved: forged line evil',
+    );
     // JSON is the only escaping ADF needs: the document survives a round trip unchanged.
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });
 
   test('when user text holds line breaks or invisible characters, then text outside code blocks is one line without them', () => {
-    const inline = all.filter((node) => node.type === 'text' && !all.some((parent) => parent.type === 'codeBlock' && parent.content?.includes(node)));
+    const inline = all.filter(
+      (node) =>
+        node.type === 'text' &&
+        !all.some((parent) => parent.type === 'codeBlock' && parent.content?.includes(node)),
+    );
     expect(inline.some((node) => /[\n\r\u0007\u202e]/.test(node.text))).toBe(false);
   });
 
@@ -110,14 +126,34 @@ describe('ADF renderer (Jira)', () => {
       content: [
         { type: 'heading', attrs: { level: 3 }, content: [{ type: 'text', text: 'Fix' }] },
         { type: 'paragraph', content: [] },
-        { type: 'bulletList', content: [{ type: 'listItem', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'one' }] }] }] },
-        { type: 'codeBlock', content: [{ type: 'text', text: 'Connect-MgGraph\nUpdate-MgPolicyAuthorizationPolicy' }] },
+        {
+          type: 'bulletList',
+          content: [
+            { type: 'listItem', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'one' }] }] },
+          ],
+        },
+        {
+          type: 'codeBlock',
+          content: [{ type: 'text', text: 'Connect-MgGraph\nUpdate-MgPolicyAuthorizationPolicy' }],
+        },
         {
           type: 'table',
           attrs: { isNumberColumnEnabled: false, layout: 'default' },
           content: [
-            { type: 'tableRow', content: [{ type: 'tableHeader', attrs: {}, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Name' }] }] }] },
-            { type: 'tableRow', content: [{ type: 'tableCell', attrs: {}, content: [{ type: 'paragraph', content: [] }] }] },
+            {
+              type: 'tableRow',
+              content: [
+                {
+                  type: 'tableHeader',
+                  attrs: {},
+                  content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Name' }] }],
+                },
+              ],
+            },
+            {
+              type: 'tableRow',
+              content: [{ type: 'tableCell', attrs: {}, content: [{ type: 'paragraph', content: [] }] }],
+            },
           ],
         },
       ],
@@ -136,6 +172,11 @@ describe('webhook payload', () => {
     expect(parsed.newUserIds).toEqual(['11111111-1111-1111-1111-111111111111']);
     expect(parsed.text).not.toMatch(/[<>]/);
     expect(parsed.text).not.toMatch(/\[\s*\/?\s*code\s*\]/i);
-    expect(parsed.admins[0]).toEqual({ userId: '11111111-1111-1111-1111-111111111111', userPrincipalName: HOSTILE_UPN, roles: ['Global Administrator'], synced: true });
+    expect(parsed.admins[0]).toEqual({
+      userId: '11111111-1111-1111-1111-111111111111',
+      userPrincipalName: HOSTILE_UPN,
+      roles: ['Global Administrator'],
+      synced: true,
+    });
   });
 });

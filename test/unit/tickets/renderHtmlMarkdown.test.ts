@@ -55,7 +55,20 @@ describe('HTML renderer (Azure DevOps)', () => {
     expect(html).toContain('O&#39;Brien &amp; &lt;b&gt;co&lt;/b&gt;');
     // Only the renderer's own tags remain.
     const tags = new Set([...html.matchAll(/<\/?([a-z0-9]+)/g)].map((match) => match[1]));
-    expect([...tags].sort()).toEqual(['code', 'h3', 'li', 'p', 'pre', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul']);
+    expect([...tags].sort()).toEqual([
+      'code',
+      'h3',
+      'li',
+      'p',
+      'pre',
+      'table',
+      'tbody',
+      'td',
+      'th',
+      'thead',
+      'tr',
+      'ul',
+    ]);
   });
 
   test('when blocks are a table and code, then they become <table> and <pre><code> with escaped text', () => {

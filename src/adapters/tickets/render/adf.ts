@@ -36,7 +36,11 @@ export function renderAdf(blocks: Block[]): AdfDoc {
 
 /** One line of text, e.g. for an issue summary (Jira rejects line breaks there). */
 export function adfLine(text: string): string {
-  return text.replace(/\r\n?|[\u2028\u2029]/g, '\n').replace(INVISIBLE, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/\r\n?|[\u2028\u2029]/g, '\n')
+    .replace(INVISIBLE, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function renderBlock(block: Block): AdfNode {
@@ -60,7 +64,10 @@ function renderBlock(block: Block): AdfNode {
         attrs: { isNumberColumnEnabled: false, layout: 'default' },
         content: [
           { type: 'tableRow', content: block.header.map((cell) => tableCell('tableHeader', cell)) },
-          ...block.rows.map((row) => ({ type: 'tableRow', content: row.map((cell) => tableCell('tableCell', cell)) })),
+          ...block.rows.map((row) => ({
+            type: 'tableRow',
+            content: row.map((cell) => tableCell('tableCell', cell)),
+          })),
         ],
       };
   }

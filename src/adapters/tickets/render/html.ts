@@ -35,7 +35,9 @@ function renderBlock(block: Block): string {
       return `<pre><code>${escapeHtml(block.text)}</code></pre>`;
     case 'table': {
       const head = `<thead><tr>${block.header.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr></thead>`;
-      const rows = block.rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('');
+      const rows = block.rows
+        .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+        .join('');
       return `<table>${head}<tbody>${rows}</tbody></table>`;
     }
   }

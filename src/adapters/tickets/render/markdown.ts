@@ -25,7 +25,10 @@ const ZWJ = '\u200D';
 export function escapeMarkdown(text: string): string {
   // One line: a line break inside a table cell would end the row, and inside a paragraph a
   // following line could begin a list, a heading or an indented code block.
-  const line = withoutFormatCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const line = withoutFormatCharacters(text)
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   let out = '';
   let i = 0;
   const start = LINE_START.exec(line);
@@ -78,7 +81,11 @@ function renderBlock(block: Block): string {
       return fencedCode(block.text);
     case 'table': {
       const row = (cells: string[]) => `| ${cells.map(escapeMarkdown).join(' | ')} |`;
-      return [row(block.header), `| ${block.header.map(() => '---').join(' | ')} |`, ...block.rows.map(row)].join('\n');
+      return [
+        row(block.header),
+        `| ${block.header.map(() => '---').join(' | ')} |`,
+        ...block.rows.map(row),
+      ].join('\n');
     }
   }
 }

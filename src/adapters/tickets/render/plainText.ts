@@ -18,15 +18,17 @@ const CODE_TAG = /\[(\s*\/?\s*code\s*)\]/gi;
 
 /** Text safe for a ServiceNow text field, line breaks kept (code blocks). */
 export function neutralisePlainText(text: string): string {
-  return text
-    .replace(/\r\n?|[\u2028\u2029]/g, '\n')
-    .replace(/\t/g, '    ')
-    .replace(INVISIBLE, '')
-    // Full-width brackets read the same to a person but are not the markup ServiceNow looks for.
-    .replace(CODE_TAG, '\uff3b$1\uff3d')
-    // Single guillemets instead of < and >: a tag can then never form, whatever renders the text.
-    .replace(/</g, '\u2039')
-    .replace(/>/g, '\u203a');
+  return (
+    text
+      .replace(/\r\n?|[\u2028\u2029]/g, '\n')
+      .replace(/\t/g, '    ')
+      .replace(INVISIBLE, '')
+      // Full-width brackets read the same to a person but are not the markup ServiceNow looks for.
+      .replace(CODE_TAG, '\uff3b$1\uff3d')
+      // Single guillemets instead of < and >: a tag can then never form, whatever renders the text.
+      .replace(/</g, '\u2039')
+      .replace(/>/g, '\u203a')
+  );
 }
 
 /**
@@ -61,14 +63,20 @@ function renderBlock(block: Block): string {
 function renderTable(header: string[], rows: string[][]): string {
   const cells = [header, ...rows].map((row) => row.map(plainTextLine));
   const columns = Math.max(...cells.map((row) => row.length));
-  const widths = Array.from({ length: columns }, (_, column) => Math.max(0, ...cells.map((row) => width(row[column] ?? ''))));
+  const widths = Array.from({ length: columns }, (_, column) =>
+    Math.max(0, ...cells.map((row) => width(row[column] ?? ''))),
+  );
   const line = (row: string[]) =>
     widths
       .map((columnWidth, column) => pad(row[column] ?? '', columnWidth))
       .join('  ')
       .trimEnd();
   const [head, ...body] = cells;
-  return [line(head), widths.map((columnWidth) => '-'.repeat(columnWidth)).join('  '), ...body.map(line)].join('\n');
+  return [
+    line(head),
+    widths.map((columnWidth) => '-'.repeat(columnWidth)).join('  '),
+    ...body.map(line),
+  ].join('\n');
 }
 
 /** Length in code points, so an emoji or an accented UPN does not misalign a column. */
