@@ -12,4 +12,9 @@ module.exports = {
   // A guard against a hung test, not a budget: most tests start real processes (Node, the CLI, the
   // Functions bundle, Azurite), which take several times longer while other work shares the machine.
   testTimeout: 300_000,
+  // How long a worker may take to exit once its files are done before Jest kills it and warns "a
+  // worker process has failed to exit gracefully". Nothing is left open in a worker at the end (no
+  // server, socket, child process or ref'd timer: it reaches its exit handler within ~20 ms), but the
+  // parent saw the exit only 0.66-0.76 s later on a busy machine, past Jest's 500 ms default.
+  workerGracefulExitTimeout: 5_000,
 };

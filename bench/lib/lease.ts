@@ -27,3 +27,21 @@ export async function untilLeaseFree(
     if (leaseState !== 'leased' && leaseState !== 'breaking') return;
   }
 }
+
+/**
+ * Breaks whatever lease is on the tenant's lock blob at once, as an operator may for a holder known to
+ * be dead (a scan killed with SIGKILL): the next scan then runs without waiting out the lease. No lock
+ * blob, or no lease on it, is fine.
+ */
+export async function breakLease(connectionString: string, tenantId: string): Promise<void> {
+  const blob = BlobServiceClient.fromConnectionString(connectionString)
+    .getContainerClient('sspr-leases')
+    .getBlobClient(`${tenantId}.lock`);
+  await blob
+    .getBlobLeaseClient()
+    .breakLease(0)
+    .catch((err: { statusCode?: number }) => {
+      // 404: no lock blob (the scan died before taking its lease); 409: no lease on it.
+      if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+    });
+}

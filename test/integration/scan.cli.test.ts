@@ -141,14 +141,23 @@ describe('sspr-remediator scan --json', () => {
     expect(verdicts(result).filter((v: string) => v === 'confirmed')).toHaveLength(3);
   });
 
+  // Each of these scans spends ~20 s waiting on 10-second windows: both run at once, each against its own emulator.
+  let pacedScans:
+    Promise<[Awaited<ReturnType<typeof scanJson>>, Awaited<ReturnType<typeof scanJson>>]> | undefined;
+  const paced = () =>
+    (pacedScans ??= Promise.all([
+      scanJson('throttled', { AUDIT_REQUESTS_PER_10S: '2' }),
+      scanJson('throttled', { AUDIT_REQUESTS_PER_10S: '5' }),
+    ]));
+
   test('when the client paces to the tenant limit, then no request is throttled', async () => {
-    const { result } = await scanJson('throttled', { AUDIT_REQUESTS_PER_10S: '2' });
+    const [{ result }] = await paced();
     expect(result.graphRequests.throttled).toBe(0);
     expect(verdicts(result)).toEqual(['confirmed']);
   });
 
   test('when the client is set faster than the tenant allows, then 429s are honoured and the scan still completes', async () => {
-    const { run, result } = await scanJson('throttled', { AUDIT_REQUESTS_PER_10S: '5' });
+    const [, { run, result }] = await paced();
     expect(run.code).toBe(0);
     expect(result.graphRequests.throttled).toBeGreaterThan(0);
     expect(verdicts(result)).toEqual(['confirmed']);
