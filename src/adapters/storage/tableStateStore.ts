@@ -168,15 +168,7 @@ export class TableStateStore implements StateStore {
   ): Promise<JournalEntry> {
     await this.ensureTables();
     const rowKey = journalKey(incidentId, key);
-    const entity = {
-      partitionKey: tenantId,
-      rowKey,
-      key,
-      status: 'intended',
-      result: 'null',
-      at: now.toISOString(),
-      writer: writer ?? '',
-    };
+    const entity = intendedRow(tenantId, rowKey, key, now, writer);
     try {
       await this.clients.journal.createEntity(entity);
       return { key, status: 'intended', result: null, at: entity.at, writer };
@@ -203,15 +195,7 @@ export class TableStateStore implements StateStore {
   ): Promise<void> {
     await this.ensureTables();
     const rowKey = journalKey(incidentId, key);
-    const entity = {
-      partitionKey: tenantId,
-      rowKey,
-      key,
-      status: 'intended',
-      result: 'null',
-      at: now.toISOString(),
-      writer,
-    };
+    const entity = intendedRow(tenantId, rowKey, key, now, writer);
     const row = await this.journalRow(tenantId, rowKey);
     // Done meanwhile: never turn a result back into an intention.
     if (row?.status === 'done') throw conflict();
@@ -444,6 +428,19 @@ function journalKey(incidentId: string, key: string): string {
 
 function isConflict(err: unknown): boolean {
   return err instanceof RestError && (err.statusCode === 409 || err.statusCode === 412);
+}
+
+/** A journal row saying `writer` is about to perform the action (no writer: a row from before leases). */
+function intendedRow(tenantId: string, rowKey: string, key: string, now: Date, writer: string | undefined) {
+  return {
+    partitionKey: tenantId,
+    rowKey,
+    key,
+    status: 'intended',
+    result: 'null',
+    at: now.toISOString(),
+    writer: writer ?? '',
+  };
 }
 
 function isNotFound(err: unknown): boolean {
