@@ -12,9 +12,20 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 /** Everything `npm run build` reads besides node_modules (whose versions package-lock.json pins). */
 const INPUT_DIRS = ['src', 'emulator'];
-const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'esbuild.config.js'];
+const INPUT_FILES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'esbuild.config.js',
+];
 /** What the build writes that the tests and the CLI load. */
-const OUTPUTS = ['dist/src/cli.js', 'dist/emulator/index.js', 'dist/bundle/index.js', 'dist/bundle/applicationinsights.js'];
+const OUTPUTS = [
+  'dist/src/cli.js',
+  'dist/emulator/index.js',
+  'dist/bundle/index.js',
+  'dist/bundle/applicationinsights.js',
+];
 const STAMP = path.join(ROOT, 'dist', '.build-inputs.sha256');
 
 function filesUnder(dir) {
@@ -29,15 +40,24 @@ function filesUnder(dir) {
 
 function inputsHash() {
   const hash = createHash('sha256');
-  const files = [...INPUT_DIRS.flatMap(filesUnder), ...INPUT_FILES.filter((file) => fs.existsSync(path.join(ROOT, file)))].sort();
-  for (const file of files) hash.update(`${file}\0`).update(fs.readFileSync(path.join(ROOT, file))).update('\0');
+  const files = [
+    ...INPUT_DIRS.flatMap(filesUnder),
+    ...INPUT_FILES.filter((file) => fs.existsSync(path.join(ROOT, file))),
+  ].sort();
+  for (const file of files)
+    hash
+      .update(`${file}\0`)
+      .update(fs.readFileSync(path.join(ROOT, file)))
+      .update('\0');
   return hash.digest('hex');
 }
 
 const before = inputsHash();
 const built = OUTPUTS.every((file) => fs.existsSync(path.join(ROOT, file)));
 if (built && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8').trim() === before) {
-  process.stdout.write('build: dist/ is already built from these sources (npm run build rebuilds it anyway)\n');
+  process.stdout.write(
+    'build: dist/ is already built from these sources (npm run build rebuilds it anyway)\n',
+  );
   process.exit(0);
 }
 const npm = process.env.npm_execpath
