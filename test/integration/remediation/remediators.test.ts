@@ -25,9 +25,9 @@ const CHILD = String.raw`
 const path = require('node:path');
 const { DefaultAzureCredential } = require('@azure/identity');
 const dist = path.join(process.cwd(), 'dist', 'src');
-const { AutomationRemediator, loadAutomationSettings } = require(path.join(dist, 'actions/remediation/automationRemediator.js'));
-const { GraphRemediator } = require(path.join(dist, 'actions/remediation/graphRemediator.js'));
-const { createGraphClient } = require(path.join(dist, 'graph/graphClient.js'));
+const { AutomationRemediator, loadAutomationSettings } = require(path.join(dist, 'adapters/automation/automationRemediator.js'));
+const { GraphRemediator } = require(path.join(dist, 'adapters/graph/graphRemediator.js'));
+const { createGraphClient } = require(path.join(dist, 'adapters/graph/graphClient.js'));
 
 function remediator(kind) {
   const credential = new DefaultAzureCredential();
