@@ -16,8 +16,23 @@ export interface RunningAzurite {
 /**
  * Starts a real Azurite (the npm dependency) on free loopback ports with in-memory storage, and
  * waits until it accepts connections. Used by the demo and the integration tests.
+ *
+ * A port found free can be taken by another process before Azurite binds it (two test runs on one
+ * machine start dozens of servers): then Azurite exits with EADDRINUSE and is started again on other ports.
  */
 export async function startAzurite(): Promise<RunningAzurite> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof PortTaken)) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(): Promise<RunningAzurite> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
   const workspace = mkdtempSync(join(tmpdir(), 'sspr-azurite-'));
   const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
@@ -43,17 +58,21 @@ export async function startAzurite(): Promise<RunningAzurite> {
       String(tablePort),
     ],
     // In-memory storage; the temporary working folder catches anything Azurite still writes.
-    { cwd: workspace, stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its start-up errors (EADDRINUSE among them) are printed on stdout, despite --silent.
+    { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => (stderr += chunk));
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
   try {
-    await Promise.all([blobPort, queuePort, tablePort].map((port) => waitForPort(port, child, () => stderr)));
+    await Promise.all([blobPort, queuePort, tablePort].map((port) => waitForPort(port, child, () => output)));
   } catch (err) {
     child.kill('SIGKILL');
     rmSync(workspace, { recursive: true, force: true });
-    throw err;
+    throw /EADDRINUSE/.test(output) ? new PortTaken((err as Error).message) : err;
   }
+  // Running: what it prints on stdout from now on is of no interest, but the pipe must not fill up.
+  child.stdout?.removeAllListeners('data').resume();
   const base = 'http://127.0.0.1';
   return {
     connectionString: [
@@ -91,15 +110,20 @@ function freePort(): Promise<number> {
   });
 }
 
+<<<<<<< HEAD
 async function waitForPort(
   port: number,
   child: ChildProcess,
   stderr: () => string,
   timeoutMs = 30_000,
 ): Promise<void> {
+=======
+/** Up to 2 minutes: Azurite took 20-25 s to start on a 2-core machine running two test suites and more. */
+async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 120_000): Promise<void> {
+>>>>>>> speed
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode}: ${stderr()}`);
+    if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode}: ${output()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
         socket.end();
@@ -110,5 +134,5 @@ async function waitForPort(
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms: ${stderr()}`);
+  throw new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms: ${output()}`);
 }
