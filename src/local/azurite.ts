@@ -110,17 +110,13 @@ function freePort(): Promise<number> {
   });
 }
 
-<<<<<<< HEAD
+/** Up to 2 minutes: Azurite took 20-25 s to start on a 2-core machine running two test suites and more. */
 async function waitForPort(
   port: number,
   child: ChildProcess,
-  stderr: () => string,
-  timeoutMs = 30_000,
+  output: () => string,
+  timeoutMs = 120_000,
 ): Promise<void> {
-=======
-/** Up to 2 minutes: Azurite took 20-25 s to start on a 2-core machine running two test suites and more. */
-async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 120_000): Promise<void> {
->>>>>>> speed
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode}: ${output()}`);
