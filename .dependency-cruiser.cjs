@@ -4,7 +4,7 @@
  * the rule's name. See docs/ARCHITECTURE.md "Layers".
  * @type {import('dependency-cruiser').IConfiguration}
  */
-const ENTRY = ['^src/(cli|report|composition)\\.ts$', '^src/(app|functions|local)/'];
+const ENTRY = ['^src/(cli|report|composition)\\.ts$', '^src/(functions|local)/', '^src/(services|healthReport)\\.ts$'];
 module.exports = {
   forbidden: [
     {

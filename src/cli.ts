@@ -1,11 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseIsoTime } from './app/scanMessage';
+import { parseIsoTime } from './core/scanMessage';
 import { composeApp } from './composition';
-import { ACTION_MODES, isTenantId, loadConfig, type Config } from './config';
+import { loadConfig, type Config } from './config/config';
 import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './core/hiddenCharacters';
-import { incidentJson, incidentsTable, scanResultJson, scanResultText } from './report';
+import { incidentsTable, scanResultText } from './report';
 import { planWindow } from './core/window';
+import { ACTION_MODES, isTenantId } from './core/modes';
+import { incidentJson, scanResultJson } from './usecases/resultJson';
 
 /** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
 const COMMANDS = {
@@ -137,7 +139,7 @@ async function scan(args: string[]): Promise<number> {
     values.json || !process.stderr.isTTY
       ? undefined
       : (message: string) => process.stderr.write(`\r${message}\x1b[K`);
-  const result = await app.scan({ tenantId, from, to }, progress).finally(() => app.close());
+  const result = await app.scan({ tenantId, from, to }, { progress }).finally(() => app.close());
   if (progress) process.stderr.write('\n');
   process.stdout.write(
     values.json ? `${JSON.stringify(scanResultJson(result), null, 2)}\n` : `${scanResultText(result)}\n`,

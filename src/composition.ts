@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { ActionDependencies } from './usecases/incidentActions';
+import type { ActionMode } from './core/modes';
 import { approveIncident } from './usecases/incidentActions';
 import { createActionAdapters } from './adapters/actionAdapters';
 import { TICKET_ATTEMPT_TIMEOUT_MS } from './adapters/tickets/ticketHttp';
 import { TenantBoundCredential } from './adapters/auth/tenantBoundCredential';
-import type { Config } from './config';
+import type { Config } from './config/config';
 import { AppError, toAppError } from './errors';
 import { createTelemetry } from './adapters/telemetry/telemetry';
 import { GraphAuditLogReader } from './adapters/graph/auditLogReader';
@@ -19,6 +20,13 @@ import { StatelessStore } from './adapters/storage/statelessStore';
 import { TableStateStore } from './adapters/storage/tableStateStore';
 import { FencedStateStore } from './usecases/fencedState';
 import { TenantLease, type Lease } from './adapters/storage/tenantLease';
+import { ApiCallerVerifier } from './adapters/auth/apiCaller';
+import { ScanQueue } from './adapters/storage/scanQueue';
+import { ScanRequests } from './adapters/storage/scanRequests';
+import { loadConfig } from './config/config';
+import { loadFunctionsSettings, type FunctionsSettings } from './config/functionsSettings';
+import type { QueuedScanDependencies } from './usecases/queuedScan';
+import type { Telemetry } from './usecases/ports/telemetry';
 
 /**
  * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt
@@ -29,7 +37,11 @@ const IN_FLIGHT_MS = TICKET_ATTEMPT_TIMEOUT_MS + 15_000;
 
 export interface App {
   state: StateStore;
-  scan(request: ScanRequest, progress?: (message: string) => void): Promise<ScanResult>;
+  /** `mode`: act as this mode instead of ACTION_MODE (a queued request asks for a safer one). */
+  scan(
+    request: ScanRequest,
+    options?: { mode?: ActionMode; progress?: (message: string) => void },
+  ): Promise<ScanResult>;
   /** `overrideHardening`: revert a deliberate switch-off the audit log shows (otherwise INCIDENT.HARDENING_HOLD). */
   approve(
     tenantId: string,
@@ -63,7 +75,7 @@ export function composeApp(
    * Graph readers and actions for one tenant, with fresh counters and pacing, so each result reports its
    * own requests. With a lease, every state write and ticket request is fenced by it.
    */
-  function tenantGraph(tenantId: string, lease?: Lease) {
+  function tenantGraph(tenantId: string, lease?: Lease, mode: ActionMode = config.actionMode) {
     const fenced = lease ? new FencedStateStore(state, lease) : state;
     const credential = new TenantBoundCredential(credentialFor(tenantId), tenantId);
     const stats: GraphStats = { total: 0, throttled: 0 };
@@ -82,7 +94,7 @@ export function composeApp(
       backoff: { baseMs: 500, capMs: 30_000 },
     });
     const actions: ActionDependencies = {
-      mode: config.actionMode,
+      mode,
       state: fenced,
       directory,
       auditLog,
@@ -143,9 +155,9 @@ export function composeApp(
 
   return {
     state,
-    scan(request, progress) {
+    scan(request, { mode, progress } = {}) {
       return exclusively(request.tenantId, (lease) => {
-        const graph = tenantGraph(request.tenantId, lease);
+        const graph = tenantGraph(request.tenantId, lease, mode);
         const dependencies = {
           auditLog: graph.auditLog,
           directory: graph.directory,
@@ -175,4 +187,81 @@ export function composeApp(
       );
     },
   };
+}
+
+/** What the Functions triggers share: settings, the scan queue, the ssprScans table and one App. */
+export interface Services {
+  settings: FunctionsSettings;
+  config: Config;
+  app: App;
+  scans: ScanRequests;
+  queue: ScanQueue;
+  /** Checks Entra ID bearer tokens; absent when API_AUDIENCE is not set (approvals over HTTP are then off). */
+  apiCallers?: ApiCallerVerifier;
+  /** What a queued scan needs, in the shape its use case asks for. */
+  queuedScans: QueuedScanDependencies;
+}
+
+/**
+ * Builds the Functions services from the environment, validating every setting first: one CONFIG.INVALID
+ * that lists the Functions settings and the scan settings together.
+ */
+export function composeServices(env: NodeJS.ProcessEnv): Services {
+  const problems: string[] = [];
+  let settings: FunctionsSettings | undefined;
+  let config: Config | undefined;
+  for (const load of [() => (settings = loadFunctionsSettings(env)), () => (config = loadConfig(env))]) {
+    try {
+      load();
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'CONFIG.INVALID')) throw err;
+      problems.push(err.message.replace(/^Invalid settings:\n/, ''));
+    }
+  }
+  if (!settings || !config) throw new AppError('CONFIG.INVALID', `Invalid settings:\n${problems.join('\n')}`);
+  const app = composeApp(config);
+  const scans = new ScanRequests(
+    settings.stateStorage,
+    new DefaultAzureCredential({ authorityHost: config.authorityHost }),
+  );
+  const configuredMode = config.actionMode;
+  return {
+    settings,
+    config,
+    app,
+    scans,
+    queue: new ScanQueue(settings.queue, config.authorityHost),
+    apiCallers: settings.api ? new ApiCallerVerifier(settings.api, config.authorityHost) : undefined,
+    queuedScans: {
+      tenants: settings.tenants,
+      configuredMode,
+      scans,
+      scan: (mode, request) => app.scan(request, { mode }),
+    },
+  };
+}
+
+let current: Services | undefined;
+
+/**
+ * The services of this process, built on first use and kept: the Functions worker runs many invocations
+ * in one process, and credentials, token caches and storage clients are meant to be reused. A failure
+ * (bad settings) is not kept: every invocation reports it until the settings are fixed.
+ */
+export function services(): Services {
+  current ??= composeServices(process.env);
+  return current;
+}
+
+/** Forgets the built services; tests that change the environment call it. */
+export function resetServices(): void {
+  current = undefined;
+}
+
+let alerts: Telemetry | undefined;
+
+/** The telemetry poisoned-scan alerts go to: built from its own settings, so it works even when others are bad. */
+export function alertTelemetry(): Telemetry {
+  alerts ??= createTelemetry(process.env);
+  return alerts;
 }

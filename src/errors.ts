@@ -87,12 +87,24 @@ export function isErrorCode(text: string): text is ErrorCode {
  * sentence that tells the operator what to do, and whether retrying later may help. Never put
  * tokens, UPNs or payloads in it.
  */
+/** One bad setting: its name and a sentence saying what is wrong and how to fix it (never a secret). */
+export interface SettingProblem {
+  setting: string;
+  message: string;
+}
+
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     /** `status`: what the outside service answered, when one did (not our HTTP status: see httpStatus). */
-    readonly options: { transient?: boolean; cause?: unknown; status?: number } = {},
+    readonly options: {
+      transient?: boolean;
+      cause?: unknown;
+      status?: number;
+      /** CONFIG.INVALID: every bad setting, as data. */
+      problems?: readonly SettingProblem[];
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
@@ -129,4 +141,17 @@ export function clip(text: string, max: number): string {
   const cut = flat.slice(0, max);
   const space = cut.lastIndexOf(' ');
   return `${(space > 0 ? cut.slice(0, space) : cut).replace(/[\s,;:]+$/, '')}…`;
+}
+
+/**
+ * What the caller may read. CONFIG.INVALID names setting values and INTERNAL may hold anything, so
+ * both get a fixed sentence; the full text goes to the function log only. AppError messages are
+ * written for operators and carry no tokens or secrets.
+ */
+export function publicMessage(error: AppError, invocationId: string): string {
+  if (error.code === 'CONFIG.INVALID')
+    return "The app's settings are invalid. GET /api/health names the settings; the function log has the details.";
+  if (error.code === 'INTERNAL')
+    return `Unexpected error. The function log has the details (invocation ${invocationId}).`;
+  return error.message;
 }

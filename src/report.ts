@@ -2,53 +2,6 @@ import { SSPR_009 } from './core/model';
 import type { ScanResult } from './usecases/scanTenant';
 import type { StoredIncident } from './usecases/ports/state';
 
-/** The one JSON document `scan --json` prints: the contract scripts and the Functions app rely on. */
-export function scanResultJson(result: ScanResult) {
-  return {
-    tenantId: result.tenantId,
-    window: result.window,
-    clippedToRetention: result.clippedToRetention,
-    eventsRead: result.eventsRead,
-    unattributedFailures: result.unattributedFailures,
-    unmatchedReasons: result.unmatchedReasons,
-    findings: result.findings.map((finding) => ({
-      userId: finding.userId,
-      userPrincipalName: finding.userPrincipalName,
-      verdict: finding.verdict,
-      reason: finding.reason,
-      synced: finding.synced,
-      roles: finding.roles,
-      errorCode: finding.errorCode,
-      eventIds: finding.eventIds,
-    })),
-    incidents: result.incidents.map(incidentJson),
-    actionErrors: result.actionErrors,
-    graphRequests: result.graphRequests,
-  };
-}
-
-/** An incident as scripts see it: no evidence lists, the ticket and the fix as the issue describes them. */
-export function incidentJson(incident: StoredIncident) {
-  return {
-    id: incident.id,
-    tenantId: incident.tenantId,
-    cause: incident.cause,
-    state: incident.state,
-    userIds: incident.userIds,
-    ticket: incident.ticket,
-    remediation: incident.remediation && {
-      method: incident.remediation.method,
-      jobName: incident.remediation.jobName,
-      status: incident.remediation.status,
-    },
-    approval: incident.approval,
-    disabledBy: incident.disabledBy,
-    openedAt: incident.openedAt,
-    updatedAt: incident.updatedAt,
-    transitions: incident.transitions,
-  };
-}
-
 /** A readable summary for a person at a terminal. */
 export function scanResultText(result: ScanResult): string {
   const lines = [

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { Config } from '../config';
+import type { Config } from '../config/config';
 import type { Fence } from '../usecases/ports/state';
 import type { RemediationMethod, Remediator, TicketSink } from '../usecases/ports/actions';
 import { AutomationRemediator } from './automation/automationRemediator';

@@ -1,12 +1,12 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_ROLES } from '../app/apiCaller';
-import { findIncident } from '../app/httpScope';
-import { approvalSchema, guidParam, readJsonBody } from '../app/httpInput';
-import { answer, json } from '../app/problem';
-import { ROUTES } from '../app/routes';
-import { services } from '../app/services';
+import { API_ROLES } from '../adapters/auth/apiCaller';
+import { findIncident } from './http/httpScope';
+import { approvalSchema, guidParam, readJsonBody } from './http/httpInput';
+import { answer, json } from './http/problem';
+import { ROUTES } from './http/routes';
 import { AppError } from '../errors';
-import { incidentJson } from '../report';
+import { services } from '../composition';
+import { incidentJson } from '../usecases/resultJson';
 
 /**
  * POST /api/incidents/{id}/approve {tenantId?, overrideHardening?}: an Entra ID caller with the
@@ -36,9 +36,9 @@ export async function approveIncident(
     return json(
       200,
       incidentJson(
-        await app
-          .app()
-          .approve(incident.tenantId, incidentId, by, { overrideHardening: body.overrideHardening }),
+        await app.app.approve(incident.tenantId, incidentId, by, {
+          overrideHardening: body.overrideHardening,
+        }),
       ),
     );
   });

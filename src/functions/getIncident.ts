@@ -1,11 +1,11 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_ROLES, callerIfConfigured } from '../app/apiCaller';
-import { findIncident } from '../app/httpScope';
-import { guidParam, incidentQuerySchema, readQuery } from '../app/httpInput';
-import { answer, json } from '../app/problem';
-import { ROUTES } from '../app/routes';
-import { services } from '../app/services';
-import { incidentJson } from '../report';
+import { API_ROLES, callerIfConfigured } from '../adapters/auth/apiCaller';
+import { findIncident } from './http/httpScope';
+import { guidParam, incidentQuerySchema, readQuery } from './http/httpInput';
+import { answer, json } from './http/problem';
+import { ROUTES } from './http/routes';
+import { services } from '../composition';
+import { incidentJson } from '../usecases/resultJson';
 
 /** GET /api/incidents/{id}?tenantId=: one incident; without tenantId, every configured tenant is searched. */
 export async function getIncident(

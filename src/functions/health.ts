@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { healthReport } from '../app/healthReport';
-import { answer, json } from '../app/problem';
-import { ROUTES } from '../app/routes';
-import { services } from '../app/services';
+import { healthReport } from '../healthReport';
+import { answer, json } from './http/problem';
+import { ROUTES } from './http/routes';
+import { services } from '../composition';
 
 /** GET /api/health: 200 when settings, state storage and the queue are fine, else 503; never a value. */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -1,11 +1,11 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_ROLES, callerIfConfigured } from '../app/apiCaller';
-import { tenantOf } from '../app/httpScope';
-import { incidentQuerySchema, readQuery } from '../app/httpInput';
-import { answer, json } from '../app/problem';
-import { ROUTES } from '../app/routes';
-import { services } from '../app/services';
-import { incidentJson } from '../report';
+import { API_ROLES, callerIfConfigured } from '../adapters/auth/apiCaller';
+import { tenantOf } from './http/httpScope';
+import { incidentQuerySchema, readQuery } from './http/httpInput';
+import { answer, json } from './http/problem';
+import { ROUTES } from './http/routes';
+import { services } from '../composition';
+import { incidentJson } from '../usecases/resultJson';
 
 /** GET /api/incidents?state=&tenantId=: unresolved incidents of the configured tenants by default. */
 export async function listIncidents(
@@ -19,7 +19,7 @@ export async function listIncidents(
     const tenants =
       query.tenantId !== undefined ? [tenantOf(app.settings, query.tenantId)] : app.settings.tenants;
     const all = query.state === 'resolved';
-    const lists = await Promise.all(tenants.map((tenant) => app.app().state.listIncidents(tenant, { all })));
+    const lists = await Promise.all(tenants.map((tenant) => app.app.state.listIncidents(tenant, { all })));
     const incidents = lists
       .flat()
       .filter((incident) => query.state === undefined || incident.state === query.state);

@@ -1,11 +1,11 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { SCAN_POISON_QUEUE } from '../app/functionsSettings';
-import { handlePoisonedScan } from '../app/runQueuedScan';
-import { services } from '../app/services';
+import { SCAN_POISON_QUEUE } from '../config/functionsSettings';
+import { alertTelemetry, services } from '../composition';
+import { handlePoisonedScan } from '../usecases/queuedScan';
 
 /** A scan message the host gave up on: reported as ScanPoisoned unless its last try already did. */
 export async function scanPoisoned(message: unknown, context: InvocationContext): Promise<void> {
-  await handlePoisonedScan(message, context, services);
+  await handlePoisonedScan(message, context, alertTelemetry(), () => services().queuedScans);
 }
 
 app.storageQueue('scanPoisoned', {

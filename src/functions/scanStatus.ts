@@ -1,10 +1,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_ROLES, callerIfConfigured } from '../app/apiCaller';
-import { guidParam } from '../app/httpInput';
-import { answer, json } from '../app/problem';
-import { ROUTES } from '../app/routes';
-import { services } from '../app/services';
+import { API_ROLES, callerIfConfigured } from '../adapters/auth/apiCaller';
+import { guidParam } from './http/httpInput';
+import { answer, json } from './http/problem';
+import { ROUTES } from './http/routes';
 import { AppError } from '../errors';
+import { services } from '../composition';
 
 /** GET /api/scans/{id}: queued | running | succeeded | failed | skipped-busy, with the result. */
 export async function scanStatus(

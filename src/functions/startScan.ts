@@ -1,14 +1,15 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { enqueueScan } from '../app/enqueueScan';
-import { API_ROLES, callerIfConfigured } from '../app/apiCaller';
-import { tenantOf } from '../app/httpScope';
-import { readJsonBody, scanRequestSchema } from '../app/httpInput';
-import { answer, json } from '../app/problem';
-import { ROUTE_PREFIX, ROUTES } from '../app/routes';
-import { modeRisk, parseIsoTime } from '../app/scanMessage';
-import { services } from '../app/services';
+import { enqueueScan } from '../usecases/enqueueScan';
+import { API_ROLES, callerIfConfigured } from '../adapters/auth/apiCaller';
+import { tenantOf } from './http/httpScope';
+import { readJsonBody, scanRequestSchema } from './http/httpInput';
+import { answer, json } from './http/problem';
+import { ROUTE_PREFIX, ROUTES } from './http/routes';
+import { parseIsoTime } from '../core/scanMessage';
 import { AppError } from '../errors';
 import { planWindow } from '../core/window';
+import { modeRisk } from '../core/modes';
+import { services } from '../composition';
 
 /** POST /api/scans {tenantId?, from?, to?, mode?} → 202, Location: /api/scans/{id}. Scans.Run when API_AUDIENCE is set. */
 export async function startScan(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -1,14 +1,14 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { SCAN_QUEUE } from '../app/functionsSettings';
-import { runQueuedScan } from '../app/runQueuedScan';
-import { services } from '../app/services';
+import { SCAN_QUEUE } from '../config/functionsSettings';
+import { alertTelemetry, services } from '../composition';
+import { runQueuedScan } from '../usecases/queuedScan';
 
 /**
  * One message of the scan queue = one scan of one tenant. Busy tenant → `skipped-busy`; other errors
  * are thrown so the host retries (5 tries, then the poison queue, reported as ScanPoisoned).
  */
 export async function tenantScan(message: unknown, context: InvocationContext): Promise<void> {
-  await runQueuedScan(message, context, services);
+  await runQueuedScan(message, context, alertTelemetry(), () => services().queuedScans);
 }
 
 app.storageQueue('tenantScan', {

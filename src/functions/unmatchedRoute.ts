@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { problem } from '../app/problem';
-import { ALL_METHODS, matchRoute } from '../app/routes';
+import { problem } from './http/problem';
+import { ALL_METHODS, matchRoute } from './http/routes';
 
 /**
  * `{*path}`, every method: problem+json 404 for unknown paths and 405 (with Allow) for a wrong method.

@@ -11,7 +11,7 @@ import type { IncidentState, StateStore, StoredIncident } from './ports/state';
 import type { RemediationMethod, RemediationRef, Remediator, TicketRef, TicketSink } from './ports/actions';
 import { ticketContent } from './ticketContent';
 
-export type ActionMode = 'report' | 'ticket' | 'remediate' | 'approve';
+import type { ActionMode } from '../core/modes';
 const TERMINAL_FAILURE = new Set(['Failed', 'Stopped', 'Suspended']);
 
 export interface ActionDependencies {

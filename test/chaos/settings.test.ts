@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { packageRoot } from '../../src/local/packageRoot';
-import { loadFunctionsSettings } from '../../src/app/functionsSettings';
+import { loadFunctionsSettings } from '../../src/config/functionsSettings';
 import { runCli, runCliBatch, type CliRun } from '../helpers/cli';
 
 /**

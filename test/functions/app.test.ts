@@ -2,12 +2,13 @@ import {
   checkFunctionsSettings,
   loadFunctionsSettings,
   settingNamesIn,
-} from '../../src/app/functionsSettings';
-import { matchRoute } from '../../src/app/routes';
-import { parseIsoTime, parseScanMessage, saferMode } from '../../src/app/scanMessage';
-import { problemFor } from '../../src/app/problem';
+} from '../../src/config/functionsSettings';
+import { matchRoute } from '../../src/functions/http/routes';
+import { parseIsoTime, parseScanMessage } from '../../src/core/scanMessage';
+import { problemFor } from '../../src/functions/http/problem';
 import { AppError, type ErrorCode } from '../../src/errors';
 import { InvocationContext } from '@azure/functions';
+import { saferMode } from '../../src/core/modes';
 
 /** The pure pieces the triggers share: settings, modes, times, routes, messages, error mapping. */
 const A = '6a1b2c3d-0000-4000-8000-00000000000a';

@@ -1,7 +1,7 @@
 import './quietTestMode';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
-import { resetServices } from '../../src/app/services';
+import { resetServices } from '../../src/composition';
 import { approveIncident } from '../../src/functions/approveIncident';
 import { getIncident } from '../../src/functions/getIncident';
 import { health } from '../../src/functions/health';

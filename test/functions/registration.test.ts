@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MAX_DEQUEUE_COUNT, SCAN_POISON_QUEUE, SCAN_QUEUE } from '../../src/app/functionsSettings';
-import { ROUTE_PREFIX } from '../../src/app/routes';
+import { SCAN_POISON_QUEUE, SCAN_QUEUE } from '../../src/config/functionsSettings';
+import { ROUTE_PREFIX } from '../../src/functions/http/routes';
 import { BUNDLE, invokeBundle } from './bundleChild';
+import { MAX_DEQUEUE_COUNT } from '../../src/usecases/queuedScan';
 
 /**
  * The bundle as the Functions host indexes it: a stand-in worker core records every registration, so

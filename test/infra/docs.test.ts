@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { checkFunctionsSettings } from '../../src/app/functionsSettings';
-import { loadConfig } from '../../src/config';
+import { checkFunctionsSettings } from '../../src/config/functionsSettings';
+import { loadConfig } from '../../src/config/config';
 import {
   codeSpans,
   documentedDefaults,
@@ -393,8 +393,8 @@ for (const file of sourceFiles(path.join(ROOT, 'src'))) {
 }
 const namesReadBy = (relative: string) =>
   new Set(settingsReadIn(path.join(ROOT, relative), read(relative), ROOT).map((r) => r.name));
-const CONFIG_SETTINGS = namesReadBy('src/config.ts');
-const FUNCTIONS_SETTINGS = namesReadBy('src/app/functionsSettings.ts');
+const CONFIG_SETTINGS = namesReadBy('src/config/config.ts');
+const FUNCTIONS_SETTINGS = namesReadBy('src/config/functionsSettings.ts');
 /** A valid Functions configuration to take one setting out of. */
 const FUNCTIONS_BASE: NodeJS.ProcessEnv = {
   TENANTS: '6a1b2c3d-0000-4000-8000-00000000000a',

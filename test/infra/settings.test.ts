@@ -6,8 +6,8 @@ import * as githubSink from '../../src/adapters/tickets/githubSink';
 import * as jiraSink from '../../src/adapters/tickets/jiraSink';
 import * as servicenowSink from '../../src/adapters/tickets/servicenowSink';
 import * as webhookSink from '../../src/adapters/tickets/webhookSink';
-import { checkFunctionsSettings } from '../../src/app/functionsSettings';
-import { ACTION_MODES, loadConfig, TICKET_SYSTEMS } from '../../src/config';
+import { checkFunctionsSettings } from '../../src/config/functionsSettings';
+import { loadConfig, TICKET_SYSTEMS } from '../../src/config/config';
 import { loadTelemetrySettings } from '../../src/adapters/telemetry/settings';
 import { readBicep } from './lib/bicep';
 import {
@@ -21,6 +21,7 @@ import {
   type SettingRead,
   type SettingSet,
 } from './lib/settings';
+import { ACTION_MODES } from '../../src/core/modes';
 
 /**
  * Every setting the app reads is set by the deployment (infra/app/appsettings.bicep) or documented as
@@ -157,7 +158,7 @@ describe('settings: the check fails when one side loses a setting', () => {
     });
     expect(found).toEqual([
       expect.stringMatching(
-        /^SCAN_LOOKBACK is read by src\/config\.ts:\d+.* but neither set .* nor listed in docs\/DEPLOY\.md/,
+        /^SCAN_LOOKBACK is read by src\/config\/config\.ts:\d+.* but neither set .* nor listed in docs\/DEPLOY\.md/,
       ),
     ]);
   });
@@ -192,11 +193,11 @@ describe('settings: the check fails when one side loses a setting', () => {
   });
 
   test('when the source of a schema loses a key, then the reads no longer have it (the scan is of the real text)', () => {
-    const config = fs.readFileSync(path.join(SRC, 'config.ts'), 'utf8');
+    const config = fs.readFileSync(path.join(SRC, 'config/config.ts'), 'utf8');
     const without = config.replace(/^\s*PII_MODE: z\.preprocess\([\s\S]*?\),\n(?=\}\);)/m, '');
     expect(without).not.toEqual(config);
     const names = (text: string) =>
-      settingsReadIn(path.join(SRC, 'config.ts'), text, ROOT).map((r) => r.name);
+      settingsReadIn(path.join(SRC, 'config/config.ts'), text, ROOT).map((r) => r.name);
     expect(names(config)).toContain('PII_MODE');
     expect(names(without)).not.toContain('PII_MODE');
   });

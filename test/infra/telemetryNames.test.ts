@@ -90,8 +90,8 @@ describe('telemetry names: workbook and alerts against src/core/telemetryVocabul
     }
   });
 
-  test('when the poisoned-scan log line is matched, then it is the prefix src/app/scanAlerts.ts writes', () => {
-    const scanAlerts = fs.readFileSync(path.join(ROOT, 'src/app/scanAlerts.ts'), 'utf8');
+  test('when the poisoned-scan log line is matched, then it is the prefix src/usecases/scanPoisoned.ts writes', () => {
+    const scanAlerts = fs.readFileSync(path.join(ROOT, 'src/usecases/scanPoisoned.ts'), 'utf8');
     const prefix = /export const SCAN_POISONED = '([^']+)'/.exec(scanAlerts)?.[1];
     expect(prefix).toBe('ScanPoisoned');
     expect(alert('scan-failed.kql')).toContain(`message startswith "${prefix} "`);

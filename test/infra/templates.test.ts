@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARM_ENDPOINTS, GRAPH_ENVIRONMENTS } from '../../src/adapters/automation/automationSettings';
-import { SCAN_POISON_QUEUE, SCAN_QUEUE, DEFAULT_SCAN_SCHEDULE } from '../../src/app/functionsSettings';
-import { CLOUDS } from '../../src/config';
+import { SCAN_POISON_QUEUE, SCAN_QUEUE, DEFAULT_SCAN_SCHEDULE } from '../../src/config/functionsSettings';
+import { CLOUDS } from '../../src/config/config';
 import {
   allowedValues,
   moduleReferences,
@@ -185,7 +185,7 @@ describe('templates: Bicep files', () => {
       (m) => m[1],
     );
     const scans = /export const SCANS_TABLE = '([^']+)'/.exec(
-      fs.readFileSync(path.join(ROOT, 'src/app/scanRequests.ts'), 'utf8'),
+      fs.readFileSync(path.join(ROOT, 'src/adapters/storage/scanRequests.ts'), 'utf8'),
     )?.[1];
     const leases = /const CONTAINER = '([^']+)'/.exec(
       fs.readFileSync(path.join(ROOT, 'src/adapters/storage/tenantLease.ts'), 'utf8'),
@@ -228,7 +228,8 @@ describe('templates: values shared with the app', () => {
   });
 
   test("when the modes, methods and ticket systems are offered as parameters, then they are the app's", async () => {
-    const { ACTION_MODES, TICKET_SYSTEMS } = await import('../../src/config');
+    const { TICKET_SYSTEMS } = await import('../../src/config/config');
+    const { ACTION_MODES } = await import('../../src/core/modes');
     expect(allowedValues(main, 'actionMode')).toEqual([...ACTION_MODES]);
     expect(paramDefault(main, 'actionMode')).toBe("'report'");
     expect(allowedValues(main, 'remediationMethod')).toEqual(['runbook', 'graph']);

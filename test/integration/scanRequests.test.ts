@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { ScanRequests } from '../../src/app/scanRequests';
+import { ScanRequests } from '../../src/adapters/storage/scanRequests';
 import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
 
 /** The ssprScans table against a real Azurite: what the timer's clean-up forgets and what it keeps. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import '../functions/quietTestMode';
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { resetServices } from '../../src/app/services';
+import { resetServices } from '../../src/composition';
 import { health } from '../../src/functions/health';
 import { invokeBundle } from '../functions/bundleChild';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';

@@ -1,5 +1,5 @@
 import { HttpRequest } from '@azure/functions';
-import { incidentQuerySchema, readQuery } from '../../src/app/httpInput';
+import { incidentQuerySchema, readQuery } from '../../src/functions/http/httpInput';
 import { AppError } from '../../src/errors';
 
 /** Issue 11, finding 6: query names that are Object.prototype members are ordinary unknown names. */

@@ -1,4 +1,4 @@
-import { approvalSchema, validate } from '../../src/app/httpInput';
+import { approvalSchema, validate } from '../../src/functions/http/httpInput';
 import { renderAdf } from '../../src/adapters/tickets/render/adf';
 import { renderHtml } from '../../src/adapters/tickets/render/html';
 import { renderMarkdown } from '../../src/adapters/tickets/render/markdown';

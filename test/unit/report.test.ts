@@ -1,6 +1,7 @@
-import { scanResultJson, scanResultText } from '../../src/report';
+import { scanResultText } from '../../src/report';
 import type { Finding } from '../../src/core/model';
 import type { ScanResult } from '../../src/usecases/scanTenant';
+import { scanResultJson } from '../../src/usecases/resultJson';
 
 const finding = (userPrincipalName: string, verdict: Finding['verdict'], errorCode: string): Finding => ({
   userId: userPrincipalName,

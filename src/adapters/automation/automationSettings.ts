@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CloudName } from '../../config';
+import type { CloudName } from '../../config/config';
 import { AppError } from '../../errors';
 
 /** Resource Manager per national cloud (DESIGN.md §2); ARM_ENDPOINT overrides it. DoD shares US Gov's. */

@@ -1,12 +1,24 @@
-import type { InvocationContext } from '@azure/functions';
-import { AppError, toAppError } from '../errors';
-import { scanResultJson } from '../report';
-import { MAX_DEQUEUE_COUNT } from './functionsSettings';
-import { publicMessage } from './problem';
-import { reportScanPoisoned } from './scanAlerts';
-import { parseScanMessage, parseIsoTime, saferMode, type ScanMessage } from './scanMessage';
-import { FINAL_STATUSES } from './scanRequests';
-import type { Services } from './services';
+import { AppError, publicMessage, toAppError } from '../errors';
+import { saferMode, type ActionMode } from '../core/modes';
+import { parseScanMessage, parseIsoTime, type ScanMessage } from '../core/scanMessage';
+import { FINAL_STATUSES, type ScanRecords } from './ports/scans';
+import type { Telemetry } from './ports/telemetry';
+import { scanResultJson } from './resultJson';
+import { reportScanPoisoned, type Invocation } from './scanPoisoned';
+import type { ScanRequest, ScanResult } from './scanTenant';
+
+/** The Functions host tries a queue message this many times, then moves it to the poison queue (host.json). */
+export const MAX_DEQUEUE_COUNT = 5;
+
+/** What running a queued scan needs; built on first use, so a bad setting fails the try, not the import. */
+export interface QueuedScanDependencies {
+  /** The tenants this deployment may scan (TENANTS). */
+  tenants: readonly string[];
+  /** ACTION_MODE now: a queued request never runs in a riskier mode. */
+  configuredMode: ActionMode;
+  scans: ScanRecords;
+  scan(mode: ActionMode, request: ScanRequest): Promise<ScanResult>;
+}
 
 export type QueuedScanOutcome = 'succeeded' | 'skipped-busy' | 'duplicate' | 'invalid';
 
@@ -19,14 +31,15 @@ export type QueuedScanOutcome = 'succeeded' | 'skipped-busy' | 'duplicate' | 'in
  */
 export async function runQueuedScan(
   raw: unknown,
-  context: InvocationContext,
-  services: () => Services,
+  context: Invocation,
+  telemetry: Telemetry,
+  dependencies: () => QueuedScanDependencies,
 ): Promise<QueuedScanOutcome> {
   const dequeueCount = dequeueCountOf(context);
   const parsed = parseScanMessage(raw);
   if ('problem' in parsed) {
     // Retrying cannot fix a message that is not ours: report it now and let it go.
-    await reportScanPoisoned(context, {
+    await reportScanPoisoned(context, telemetry, {
       source: 'invalid-message',
       scanId: null,
       tenantId: null,
@@ -38,10 +51,10 @@ export async function runQueuedScan(
     return 'invalid';
   }
   const message = parsed.message;
-  let app: Services | undefined;
+  let app: QueuedScanDependencies | undefined;
   try {
-    app = services();
-    return await scanOnce(app, message, dequeueCount, context);
+    app = dependencies();
+    return await scanOnce(app, message, dequeueCount, context, telemetry);
   } catch (err) {
     const error = toAppError(err);
     const recorded = { code: error.code, message: publicMessage(error, context.invocationId) };
@@ -52,7 +65,7 @@ export async function runQueuedScan(
         context.warn(`could not record scan ${message.scanId} as failed: ${toAppError(writeErr).code}`);
       });
     if (last) {
-      await reportScanPoisoned(context, {
+      await reportScanPoisoned(context, telemetry, {
         source: 'last-attempt',
         ...ids(message),
         dequeueCount,
@@ -69,14 +82,15 @@ export async function runQueuedScan(
 }
 
 async function scanOnce(
-  services: Services,
+  services: QueuedScanDependencies,
   message: ScanMessage,
   dequeueCount: number,
-  context: InvocationContext,
+  context: Invocation,
+  telemetry: Telemetry,
 ): Promise<QueuedScanOutcome> {
   // Anyone who can write to the queue can name any tenant: only the configured ones are scanned.
-  if (!services.settings.tenants.some((tenant) => tenant.toLowerCase() === message.tenantId.toLowerCase())) {
-    await reportScanPoisoned(context, {
+  if (!services.tenants.some((tenant) => tenant.toLowerCase() === message.tenantId.toLowerCase())) {
+    await reportScanPoisoned(context, telemetry, {
       source: 'invalid-message',
       ...ids(message),
       dequeueCount,
@@ -92,7 +106,7 @@ async function scanOnce(
     );
     return 'duplicate';
   }
-  const mode = saferMode(message.mode, services.config.actionMode);
+  const mode = saferMode(message.mode, services.configuredMode);
   if (message.mode && mode !== message.mode)
     context.warn(
       `scan ${message.scanId} asked for mode ${message.mode}; ACTION_MODE is now ${mode}, so it runs as ${mode}`,
@@ -102,9 +116,11 @@ async function scanOnce(
   );
   await services.scans.running(message.scanId, message.tenantId, message.requestedBy, dequeueCount);
   try {
-    const result = await services
-      .app(mode)
-      .scan({ tenantId: message.tenantId, from: at(message.from), to: at(message.to) });
+    const result = await services.scan(mode, {
+      tenantId: message.tenantId,
+      from: at(message.from),
+      to: at(message.to),
+    });
     await services.scans.succeeded(message.scanId, message.tenantId, scanResultJson(result));
     const confirmed = result.findings.filter((finding) => finding.verdict === 'confirmed').length;
     context.log(
@@ -132,13 +148,14 @@ async function scanOnce(
  */
 export async function handlePoisonedScan(
   raw: unknown,
-  context: InvocationContext,
-  services: () => Services,
+  context: Invocation,
+  telemetry: Telemetry,
+  dependencies: () => QueuedScanDependencies,
 ): Promise<void> {
   const dequeueCount = dequeueCountOf(context);
   const parsed = parseScanMessage(raw);
   if ('problem' in parsed) {
-    await reportScanPoisoned(context, {
+    await reportScanPoisoned(context, telemetry, {
       source: 'poison-queue',
       scanId: null,
       tenantId: null,
@@ -150,7 +167,7 @@ export async function handlePoisonedScan(
     return;
   }
   const message = parsed.message;
-  const app = services();
+  const app = dependencies();
   const known = await app.scans.get(message.scanId);
   if (known?.poisoned) {
     context.log(
@@ -163,7 +180,7 @@ export async function handlePoisonedScan(
     message: `The last of ${MAX_DEQUEUE_COUNT} tries ended without a result (timed out, or the worker stopped).`,
   };
   await app.scans.failed(message.scanId, message.tenantId, error, { poisoned: true });
-  await reportScanPoisoned(context, {
+  await reportScanPoisoned(context, telemetry, {
     source: 'poison-queue',
     ...ids(message),
     dequeueCount,
@@ -176,7 +193,7 @@ function ids(message: ScanMessage) {
   return { scanId: message.scanId, tenantId: message.tenantId, requestedBy: message.requestedBy };
 }
 
-function dequeueCountOf(context: InvocationContext): number {
+function dequeueCountOf(context: Invocation): number {
   const count = Number(context.triggerMetadata?.dequeueCount ?? 1);
   return Number.isFinite(count) && count >= 1 ? count : 1;
 }

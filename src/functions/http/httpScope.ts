@@ -1,8 +1,8 @@
-import { AppError } from '../errors';
-import type { StoredIncident } from '../usecases/ports/state';
-import type { FunctionsSettings } from './functionsSettings';
+import { AppError } from '../../errors';
+import type { StoredIncident } from '../../usecases/ports/state';
+import type { FunctionsSettings } from '../../config/functionsSettings';
 import { httpError } from './problem';
-import type { Services } from './services';
+import { type Services } from '../../composition';
 
 /**
  * The tenant a request is about: the one it names, which must be in TENANTS, or the only tenant the
@@ -33,7 +33,7 @@ export async function findIncident(
 ): Promise<StoredIncident> {
   const tenants =
     tenantId !== undefined ? [tenantOf(services.settings, tenantId)] : services.settings.tenants;
-  const state = services.app().state;
+  const state = services.app.state;
   const found = (await Promise.all(tenants.map((tenant) => state.getIncident(tenant, incidentId)))).find(
     (incident) => incident !== undefined,
   );

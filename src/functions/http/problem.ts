@@ -1,5 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
-import { AppError, toAppError, type ErrorCode } from '../errors';
+import { AppError, publicMessage, toAppError, type ErrorCode } from '../../errors';
 
 /** RFC 9457 problem details, plus our stable `code` and the invocation id to find the log lines. */
 export interface Problem {
@@ -25,19 +25,6 @@ const TITLES: Record<number, string> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
-
-/**
- * What the caller may read. CONFIG.INVALID names setting values and INTERNAL may hold anything, so
- * both get a fixed sentence; the full text goes to the function log only. AppError messages are
- * written for operators and carry no tokens or secrets.
- */
-export function publicMessage(error: AppError, invocationId: string): string {
-  if (error.code === 'CONFIG.INVALID')
-    return "The app's settings are invalid. GET /api/health names the settings; the function log has the details.";
-  if (error.code === 'INTERNAL')
-    return `Unexpected error. The function log has the details (invocation ${invocationId}).`;
-  return error.message;
-}
 
 export function problem(
   status: number,

@@ -1,7 +1,5 @@
-import type { InvocationContext } from '@azure/functions';
 import { clip } from '../errors';
-import type { Telemetry } from '../usecases/ports/telemetry';
-import { createTelemetry } from '../adapters/telemetry/telemetry';
+import type { Telemetry } from './ports/telemetry';
 
 /** The log line an alert rule looks for (`traces | where message startswith "ScanPoisoned"`). */
 export const SCAN_POISONED = 'ScanPoisoned';
@@ -20,14 +18,22 @@ export interface PoisonedScan {
   invocationId: string;
 }
 
-let telemetry: Telemetry | undefined;
+/** What a queue-triggered use case sees of its invocation (the Functions InvocationContext fits it). */
+export interface Invocation {
+  invocationId: string;
+  triggerMetadata?: Record<string, unknown>;
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
 
 /**
  * The one place a poisoned scan is reported, so it is never silent: an error-level log line
  * `ScanPoisoned {json}` and the `ScanPoisoned` event the alert rule counts (flushed before returning).
  */
 export async function reportScanPoisoned(
-  context: InvocationContext,
+  context: Invocation,
+  telemetry: Telemetry,
   scan: Omit<PoisonedScan, 'invocationId'>,
 ): Promise<PoisonedScan> {
   const reported: PoisonedScan = {
@@ -36,7 +42,6 @@ export async function reportScanPoisoned(
     invocationId: context.invocationId,
   };
   context.error(`${SCAN_POISONED} ${JSON.stringify(reported)}`);
-  telemetry ??= createTelemetry(process.env);
   telemetry
     .withContext({ invocationId: context.invocationId, tenantId: scan.tenantId ?? undefined })
     .event(

@@ -1,51 +1,14 @@
 import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient } from '@azure/data-tables';
-import { AppError } from '../errors';
-import { deleteRows } from '../adapters/storage/deleteRows';
+import { AppError } from '../../errors';
+import { deleteRows } from './deleteRows';
+import type { ScanRecord, ScanRecords, ScanStatus, TenantScanSummary } from '../../usecases/ports/scans';
 
 export const SCANS_TABLE = 'ssprScans';
 const SCAN_PARTITION = 'scan';
 const TENANT_PARTITION = 'tenant';
 /** A Table string property holds 64 KiB of UTF-16: 32 K characters. Results larger than this are summarised. */
 const MAX_RESULT_CHARS = 30_000;
-/** How long GET /api/scans/{id} can find a scan: the timer forgets older ones. */
-export const SCAN_RECORD_DAYS = 30;
-
-export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped-busy';
-export const FINAL_STATUSES: readonly ScanStatus[] = ['succeeded', 'skipped-busy'];
-
-export interface ScanRecord {
-  scanId: string;
-  tenantId: string;
-  status: ScanStatus;
-  requestedBy: 'timer' | 'http';
-  /** The App Service authentication principal that asked, when there was one. */
-  principal: string | null;
-  /** The mode asked for; the scan runs the safer of it and ACTION_MODE. */
-  mode: string | null;
-  window: { from: string | null; to: string | null };
-  queuedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** How many times the queue delivered it (the Functions host retries a failed scan up to 5 times). */
-  attempts: number;
-  error: { code: string; message: string } | null;
-  /** True when the host gave up on it (last try failed, or it reached the poison queue). */
-  poisoned: boolean;
-  /** `scan --json`'s document, or a summary of it when it is too large for a table row. */
-  result: unknown;
-  resultTruncated: boolean;
-}
-
-/** The last scan of one tenant, for GET /api/health. */
-export interface TenantScanSummary {
-  tenantId: string;
-  lastScanId: string | null;
-  lastStatus: ScanStatus | null;
-  lastFinishedAt: string | null;
-  lastSucceededAt: string | null;
-  lastSucceededScanId: string | null;
-}
 
 interface ScanEntity {
   partitionKey: string;
@@ -73,7 +36,7 @@ interface ScanEntity {
  * GET /api/scans/{id} is a point read, and one row per tenant (PK `tenant`, RK tenant id) with its
  * last and last successful scan. Rows are merged, never replaced, so a late writer adds, not erases.
  */
-export class ScanRequests {
+export class ScanRequests implements ScanRecords {
   private readonly client: TableClient;
   private ready?: Promise<void>;
 

@@ -1,9 +1,9 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-queue';
-import { AppError } from '../errors';
-import type { QueueConnection } from './functionsSettings';
-import { SCAN_QUEUE } from './functionsSettings';
-import type { ScanMessage } from './scanMessage';
+import { AppError } from '../../errors';
+import type { QueueConnection } from '../../config/functionsSettings';
+import { SCAN_QUEUE } from '../../config/functionsSettings';
+import type { ScanMessage } from '../../core/scanMessage';
 
 /**
  * The `sspr-scans` queue, written as the Functions queue trigger reads it: base64 of the JSON text

@@ -1,8 +1,8 @@
 import type { HttpRequest } from '@azure/functions';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import { AppError } from '../errors';
-import { HIDDEN_CHARACTER } from '../core/hiddenCharacters';
-import type { ApiAuthSettings } from './functionsSettings';
+import { AppError } from '../../errors';
+import { HIDDEN_CHARACTER } from '../../core/hiddenCharacters';
+import type { ApiAuthSettings } from '../../config/functionsSettings';
 
 /** The app roles declared on the API's app registration (docs/DEPLOY.md says how to assign them). */
 export const API_ROLES = {

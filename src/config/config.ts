@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './core/duration';
-import { AppError } from './errors';
-import { signatureFileSchema, type Signature } from './core/signatures';
+import { formatDuration, parseDuration } from '../core/duration';
+import { ACTION_MODES, GUID, type ActionMode } from '../core/modes';
+import { AppError } from '../errors';
+import { signatureFileSchema, type Signature } from '../core/signatures';
 
 /** Endpoints per national cloud (DESIGN.md §2). Every one can be overridden by a setting. */
 export const CLOUDS = {
@@ -17,10 +18,8 @@ export const CLOUDS = {
 } as const;
 export type CloudName = keyof typeof CLOUDS;
 
-export const ACTION_MODES = ['report', 'ticket', 'remediate', 'approve'] as const;
 export const TICKET_SYSTEMS = ['servicenow', 'jira', 'azuredevops', 'github', 'webhook'] as const;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 
 const blankIsUnset = (value: unknown) =>
@@ -210,7 +209,7 @@ export interface Config {
   graphMaxAttempts: number;
   extraSignatures: Signature[];
   piiMode: 'plain' | 'hash';
-  actionMode: (typeof ACTION_MODES)[number];
+  actionMode: ActionMode;
   remediationMethod: 'runbook' | 'graph';
   ticketSystem?: (typeof TICKET_SYSTEMS)[number];
   allowRevertingHardening: boolean;
@@ -303,9 +302,4 @@ function loadSignatureFile(path: string): Signature[] | string {
 
 function configError(problems: string[]): AppError {
   return new AppError('CONFIG.INVALID', `Invalid settings:\n  - ${problems.join('\n  - ')}`);
-}
-
-/** Validates a tenant id given on the command line or in a request, with the same rule as TENANT_ID. */
-export function isTenantId(text: string): boolean {
-  return GUID.test(text);
 }

@@ -1,9 +1,9 @@
-import { actionSettingChecks } from '../adapters/actionAdapters';
-import { loadConfig } from '../config';
-import { loadTelemetrySettings } from '../adapters/telemetry/settings';
-import { AppError, toAppError } from '../errors';
-import { checkFunctionsSettings, settingNamesIn } from './functionsSettings';
-import type { Services } from './services';
+import { actionSettingChecks } from './adapters/actionAdapters';
+import { loadConfig } from './config/config';
+import { loadTelemetrySettings } from './adapters/telemetry/settings';
+import { AppError, toAppError } from './errors';
+import { checkFunctionsSettings, settingNamesIn } from './config/functionsSettings';
+import { type Services } from './composition';
 
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -61,7 +61,7 @@ export async function healthReport(env: NodeJS.ProcessEnv, services: () => Servi
         bounded(app.scans.summaries(app.settings.tenants)).catch(() => undefined),
         Promise.all(
           app.settings.tenants.map((tenantId) =>
-            bounded(app.app().state.readCheckpoint(tenantId)).catch(() => undefined),
+            bounded(app.app.state.readCheckpoint(tenantId)).catch(() => undefined),
           ),
         ),
       ])

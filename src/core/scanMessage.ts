@@ -1,23 +1,5 @@
 import { z } from 'zod';
-import type { ActionMode } from '../usecases/incidentActions';
-import { ACTION_MODES, isTenantId } from '../config';
-
-/** Safest first: a request may ask for the configured mode or one before it in this list, never after. */
-export const MODES_BY_RISK = [
-  'report',
-  'ticket',
-  'approve',
-  'remediate',
-] as const satisfies readonly ActionMode[];
-
-export function modeRisk(mode: ActionMode): number {
-  return MODES_BY_RISK.indexOf(mode);
-}
-
-/** The safer of the two: a queued request never acts more than the app is configured to now. */
-export function saferMode(requested: ActionMode | undefined, configured: ActionMode): ActionMode {
-  return requested !== undefined && modeRisk(requested) < modeRisk(configured) ? requested : configured;
-}
+import { ACTION_MODES, isTenantId, MODES_BY_RISK } from './modes';
 
 /**
  * ISO 8601: a date, or a date-time with a time zone (`2026-11-25`, `2026-11-25T08:00:00Z`,

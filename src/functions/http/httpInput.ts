@@ -1,10 +1,10 @@
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
-import { isTenantId } from '../config';
-import { clip } from '../errors';
-import type { IncidentState } from '../usecases/ports/state';
-import { isoTime, modeSchema, parseIsoTime, tenantIdSchema } from './scanMessage';
+import { clip } from '../../errors';
+import type { IncidentState } from '../../usecases/ports/state';
+import { isoTime, modeSchema, parseIsoTime, tenantIdSchema } from '../../core/scanMessage';
 import { httpError } from './problem';
+import { isTenantId } from '../../core/modes';
 
 /** Request bodies here are a handful of fields; anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 8 * 1024;
