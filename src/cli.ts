@@ -6,7 +6,7 @@ import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './core/hiddenCharacters';
 import { incidentsTable, scanResultText } from './report';
 import { planWindow } from './core/window';
-import { ACTION_MODES, isTenantId } from './core/modes';
+import { ACTION_MODES, isActionMode, isTenantId } from './core/modes';
 import { incidentJson, scanResultJson } from './usecases/resultJson';
 
 /** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
@@ -124,10 +124,10 @@ async function scan(args: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   const mode = values.mode as string | undefined;
-  if (mode !== undefined && !(ACTION_MODES as readonly string[]).includes(mode)) {
+  if (mode !== undefined && !isActionMode(mode)) {
     throw usage(`--mode "${mode}" is not one of ${ACTION_MODES.join(', ')}.`);
   }
-  const config = loadConfig(mode ? { ...process.env, ACTION_MODE: mode } : process.env);
+  const config = loadConfig(process.env, { actionMode: mode });
   const tenantId = tenantOf(values.tenant as string | undefined, config);
   const from = isoTime('--from', values.from as string | undefined);
   const to = isoTime('--to', values.to as string | undefined);

@@ -23,8 +23,10 @@ import { TenantLease, type Lease } from './adapters/storage/tenantLease';
 import { ApiCallerVerifier } from './adapters/auth/apiCaller';
 import { ScanQueue } from './adapters/storage/scanQueue';
 import { ScanRequests } from './adapters/storage/scanRequests';
-import { loadConfig } from './config/config';
-import { loadFunctionsSettings, type FunctionsSettings } from './config/functionsSettings';
+import { checkConfig } from './config/config';
+import { loadTelemetrySettings } from './config/telemetry';
+import { settingsError } from './config/settingValues';
+import { checkFunctionsSettings, type FunctionsSettings } from './config/functionsSettings';
 import type { QueuedScanDependencies } from './usecases/queuedScan';
 import type { Telemetry } from './usecases/ports/telemetry';
 
@@ -69,7 +71,7 @@ export function composeApp(
     ? new TableStateStore(config.stateStorage, homeCredential)
     : new StatelessStore();
   const adapters = createActionAdapters(config, homeCredential);
-  const telemetry = createTelemetry(config.env);
+  const telemetry = createTelemetry(config.telemetry);
 
   /**
    * Graph readers and actions for one tenant, with fresh counters and pacing, so each result reports its
@@ -202,23 +204,24 @@ export interface Services {
   queuedScans: QueuedScanDependencies;
 }
 
+/** Every setting the Functions app reads, checked in one pass: the host's, the scan's and each section's. */
+export function checkServiceSettings(env: NodeJS.ProcessEnv) {
+  const functions = checkFunctionsSettings(env);
+  const scan = checkConfig(env);
+  return {
+    settings: functions.settings,
+    config: scan.config,
+    problems: [...functions.problems, ...scan.problems],
+  };
+}
+
 /**
  * Builds the Functions services from the environment, validating every setting first: one CONFIG.INVALID
- * that lists the Functions settings and the scan settings together.
+ * that lists every bad setting of every section.
  */
 export function composeServices(env: NodeJS.ProcessEnv): Services {
-  const problems: string[] = [];
-  let settings: FunctionsSettings | undefined;
-  let config: Config | undefined;
-  for (const load of [() => (settings = loadFunctionsSettings(env)), () => (config = loadConfig(env))]) {
-    try {
-      load();
-    } catch (err) {
-      if (!(err instanceof AppError && err.code === 'CONFIG.INVALID')) throw err;
-      problems.push(err.message.replace(/^Invalid settings:\n/, ''));
-    }
-  }
-  if (!settings || !config) throw new AppError('CONFIG.INVALID', `Invalid settings:\n${problems.join('\n')}`);
+  const { settings, config, problems } = checkServiceSettings(env);
+  if (!settings || !config) throw settingsError(problems);
   const app = composeApp(config);
   const scans = new ScanRequests(
     settings.stateStorage,
@@ -262,6 +265,6 @@ let alerts: Telemetry | undefined;
 
 /** The telemetry poisoned-scan alerts go to: built from its own settings, so it works even when others are bad. */
 export function alertTelemetry(): Telemetry {
-  alerts ??= createTelemetry(process.env);
+  alerts ??= createTelemetry(loadTelemetrySettings(process.env));
   return alerts;
 }

@@ -1,9 +1,5 @@
-import { actionSettingChecks } from './adapters/actionAdapters';
-import { loadConfig } from './config/config';
-import { loadTelemetrySettings } from './adapters/telemetry/settings';
 import { AppError, toAppError } from './errors';
-import { checkFunctionsSettings, settingNamesIn } from './config/functionsSettings';
-import { type Services } from './composition';
+import { checkServiceSettings, type Services } from './composition';
 
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -85,24 +81,11 @@ export async function healthReport(env: NodeJS.ProcessEnv, services: () => Servi
 }
 
 /**
- * Every bad setting by name: the Functions and scan settings, then those of the mode's ticket system
- * and remediation, and telemetry's. Each would otherwise surface only as a 500 when first used.
+ * Every bad setting by name: the Functions and scan settings, those of the mode's ticket system and
+ * remediation, and telemetry's, from the same check the services are built with.
  */
 function configProblems(env: NodeJS.ProcessEnv): string[] {
-  const names = checkFunctionsSettings(env).problems.map((problem) => problem.setting);
-  const collect = <T>(check: () => T): T | undefined => {
-    try {
-      return check();
-    } catch (err) {
-      if (!(err instanceof AppError && err.code === 'CONFIG.INVALID')) throw err;
-      names.push(...settingNamesIn(err.message));
-      return undefined;
-    }
-  };
-  const config = collect(() => loadConfig(env));
-  if (config) for (const check of actionSettingChecks(config)) collect(check);
-  collect(() => loadTelemetrySettings(env));
-  return [...new Set(names)];
+  return [...new Set(checkServiceSettings(env).problems.map((problem) => problem.setting))];
 }
 
 async function probe<T extends { ok: true }>(

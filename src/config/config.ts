@@ -3,27 +3,17 @@ import { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../core/duration';
 import { ACTION_MODES, GUID, type ActionMode } from '../core/modes';
-import { AppError } from '../errors';
+import type { SettingProblem } from '../errors';
+import { loadAutomationSettings, type AutomationSettings } from './automation';
+import { blankIsUnset, problemsOf, settingProblemsOf, settingsError } from './settingValues';
+import { loadTelemetrySettings, type TelemetrySettings } from './telemetry';
+import { TICKET_SYSTEMS, ticketSettingsOf, type TicketSettings } from './tickets';
+import { CLOUDS, type CloudName } from './clouds';
+
+export { CLOUDS, TICKET_SYSTEMS, type CloudName };
 import { signatureFileSchema, type Signature } from '../core/signatures';
 
-/** Endpoints per national cloud (DESIGN.md §2). Every one can be overridden by a setting. */
-export const CLOUDS = {
-  AzurePublic: { graph: 'https://graph.microsoft.com', login: 'https://login.microsoftonline.com' },
-  AzureUSGovernment: { graph: 'https://graph.microsoft.us', login: 'https://login.microsoftonline.us' },
-  AzureUSGovernmentDoD: {
-    graph: 'https://dod-graph.microsoft.us',
-    login: 'https://login.microsoftonline.us',
-  },
-  AzureChina: { graph: 'https://microsoftgraph.chinacloudapi.cn', login: 'https://login.chinacloudapi.cn' },
-} as const;
-export type CloudName = keyof typeof CLOUDS;
-
-export const TICKET_SYSTEMS = ['servicenow', 'jira', 'azuredevops', 'github', 'webhook'] as const;
-
 const DAY_MS = 86_400_000;
-
-const blankIsUnset = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 function duration(name: string, fallback: string, max: number, min = 1) {
   return z.preprocess(
@@ -216,24 +206,49 @@ export interface Config {
   remediationWaitMs: number;
   verifyForMs: number;
   tenantLeaseSeconds: number;
-  /** The raw environment, for the ticket and Automation adapters, which validate their own settings. */
-  env: NodeJS.ProcessEnv;
+  /** TICKET_SYSTEM's own settings; present whenever the mode files tickets. */
+  tickets?: TicketSettings;
+  /**
+   * The runbook's settings: required when new fixes use the runbook, otherwise kept when they are all
+   * valid (to follow a job started under another mode or method).
+   */
+  automation?: AutomationSettings;
+  telemetry: TelemetrySettings;
 }
 
-/** Reads every setting once. Throws one CONFIG.INVALID error that lists each bad setting, its value and the fix. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** What a caller may decide instead of the environment: the CLI's --mode. */
+export interface ConfigOverrides {
+  actionMode?: ActionMode;
+}
+
+/**
+ * Reads every setting once, every section the mode needs included (the ticket system's, the runbook's,
+ * telemetry's). Throws one CONFIG.INVALID that lists each bad setting, its value and the fix; the
+ * problems travel with the error as data.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const { config, problems } = checkConfig(env, overrides);
+  if (!config) throw settingsError(problems);
+  return config;
+}
+
+/** Like loadConfig, but returns the problems instead of throwing (GET /api/health names them). */
+export function checkConfig(
+  env: NodeJS.ProcessEnv,
+  overrides: ConfigOverrides = {},
+): { config?: Config; problems: SettingProblem[] } {
   const parsed = settingsSchema.safeParse(env);
-  const problems: string[] = [];
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0]);
-      problems.push(`${name}=${shown(name, env[name])}: ${issue.message}`);
-    }
-    throw configError(problems);
+    const problems = problemsOf(parsed.error.issues, env, shown);
+    // The other sections still speak: one pass names every bad setting.
+    return { problems: [...problems, ...section(() => loadTelemetrySettings(env)).problems] };
   }
-  const settings = parsed.data;
+  const settings = { ...parsed.data, ...(overrides.actionMode ? { ACTION_MODE: overrides.actionMode } : {}) };
+  const problems: SettingProblem[] = [];
+  const problem = (setting: string, message: string) => problems.push({ setting, message });
   if (settings.SCAN_OVERLAP >= settings.SCAN_LOOKBACK) {
-    problems.push(
+    problem(
+      'SCAN_OVERLAP',
       `SCAN_OVERLAP=${JSON.stringify(env.SCAN_OVERLAP ?? '10m')}: SCAN_OVERLAP must be shorter than SCAN_LOOKBACK (${JSON.stringify(env.SCAN_LOOKBACK ?? '24h')}).`,
     );
   }
@@ -241,46 +256,72 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (settings.SSPR_SIGNATURES) {
     const loaded = loadSignatureFile(settings.SSPR_SIGNATURES);
     if (typeof loaded === 'string')
-      problems.push(`SSPR_SIGNATURES=${JSON.stringify(settings.SSPR_SIGNATURES)}: ${loaded}`);
+      problem('SSPR_SIGNATURES', `SSPR_SIGNATURES=${JSON.stringify(settings.SSPR_SIGNATURES)}: ${loaded}`);
     else extraSignatures = loaded;
   }
+  let tickets: TicketSettings | undefined;
   if (settings.ACTION_MODE !== 'report') {
     if (!settings.STATE_STORAGE) {
-      problems.push(
+      problem(
+        'ACTION_MODE',
         `ACTION_MODE=${JSON.stringify(settings.ACTION_MODE)}: tickets and fixes must happen exactly once, which needs STATE_STORAGE. Set it, or use ACTION_MODE=report.`,
       );
     }
     if (!settings.TICKET_SYSTEM) {
-      problems.push(
+      problem(
+        'TICKET_SYSTEM',
         `TICKET_SYSTEM="": ACTION_MODE=${settings.ACTION_MODE} files a ticket first. Set TICKET_SYSTEM to one of ${TICKET_SYSTEMS.join(', ')}.`,
       );
+    } else {
+      const checked = ticketSettingsOf(settings.TICKET_SYSTEM, env);
+      tickets = checked.tickets;
+      problems.push(...checked.problems);
     }
   }
-  if (problems.length > 0) throw configError(problems);
+  const fixes = settings.ACTION_MODE === 'remediate' || settings.ACTION_MODE === 'approve';
+  const automation = section(() => loadAutomationSettings(env, settings.AZURE_CLOUD));
+  if (fixes && settings.REMEDIATION_METHOD === 'runbook') problems.push(...automation.problems);
+  const telemetry = section(() => loadTelemetrySettings(env));
+  problems.push(...telemetry.problems);
+  if (problems.length > 0 || !telemetry.value) return { problems };
 
   const cloud = CLOUDS[settings.AZURE_CLOUD];
   return {
-    cloud: settings.AZURE_CLOUD,
-    graphEndpoint: settings.GRAPH_ENDPOINT ?? cloud.graph,
-    graphAudience: cloud.graph,
-    authorityHost: cloud.login,
-    tenantId: settings.TENANT_ID,
-    lookbackMs: settings.SCAN_LOOKBACK,
-    overlapMs: settings.SCAN_OVERLAP,
-    stateStorage: settings.STATE_STORAGE,
-    auditRequestsPer10s: settings.AUDIT_REQUESTS_PER_10S,
-    graphMaxAttempts: settings.GRAPH_MAX_ATTEMPTS,
-    extraSignatures,
-    piiMode: settings.PII_MODE,
-    actionMode: settings.ACTION_MODE,
-    remediationMethod: settings.REMEDIATION_METHOD,
-    ticketSystem: settings.TICKET_SYSTEM,
-    allowRevertingHardening: settings.ALLOW_REVERTING_HARDENING,
-    remediationWaitMs: settings.REMEDIATION_WAIT,
-    verifyForMs: settings.VERIFY_FOR,
-    tenantLeaseSeconds: settings.TENANT_LEASE_SECONDS,
-    env,
+    problems,
+    config: {
+      cloud: settings.AZURE_CLOUD,
+      graphEndpoint: settings.GRAPH_ENDPOINT ?? cloud.graph,
+      graphAudience: cloud.graph,
+      authorityHost: cloud.login,
+      tenantId: settings.TENANT_ID,
+      lookbackMs: settings.SCAN_LOOKBACK,
+      overlapMs: settings.SCAN_OVERLAP,
+      stateStorage: settings.STATE_STORAGE,
+      auditRequestsPer10s: settings.AUDIT_REQUESTS_PER_10S,
+      graphMaxAttempts: settings.GRAPH_MAX_ATTEMPTS,
+      extraSignatures,
+      piiMode: settings.PII_MODE,
+      actionMode: settings.ACTION_MODE,
+      remediationMethod: settings.REMEDIATION_METHOD,
+      ticketSystem: settings.TICKET_SYSTEM,
+      allowRevertingHardening: settings.ALLOW_REVERTING_HARDENING,
+      remediationWaitMs: settings.REMEDIATION_WAIT,
+      verifyForMs: settings.VERIFY_FOR,
+      tenantLeaseSeconds: settings.TENANT_LEASE_SECONDS,
+      tickets,
+      automation: automation.value,
+      telemetry: telemetry.value,
+    },
   };
+}
+
+/** A section loaded on its own, its problems kept as data. */
+function section<T>(load: () => T): { value?: T; problems: readonly SettingProblem[] } {
+  try {
+    return { value: load(), problems: [] };
+  } catch (err) {
+    return { problems: settingProblemsOf(err) };
+  }
 }
 
 function loadSignatureFile(path: string): Signature[] | string {
@@ -298,8 +339,4 @@ function loadSignatureFile(path: string): Signature[] | string {
     return `rule ${first.path.join('.')} is invalid: ${first.message}. See docs/ARCHITECTURE.md "Signatures" for the format.`;
   }
   return rules.data;
-}
-
-function configError(problems: string[]): AppError {
-  return new AppError('CONFIG.INVALID', `Invalid settings:\n  - ${problems.join('\n  - ')}`);
 }

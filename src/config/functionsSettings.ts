@@ -1,6 +1,7 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import { z } from 'zod';
-import { AppError } from '../errors';
+import type { SettingProblem } from '../errors';
+import { blankIsUnset, settingsError } from './settingValues';
 import { isTenantId } from '../core/modes';
 
 /** The queue the timer and POST /api/scans write to, and tenantScan reads. */
@@ -33,13 +34,6 @@ export interface ApiAuthSettings {
   authorityHost?: string;
 }
 
-export interface SettingProblem {
-  setting: string;
-  message: string;
-}
-
-const blankIsUnset = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
 /** Six-field NCRONTAB (`{second} {minute} {hour} {day} {month} {day-of-week}`) or an `hh:mm:ss` interval. */
 const SCHEDULE = /^(\S+\s+){5}\S+$|^\d{1,2}:\d{2}:\d{2}$/;
 
@@ -89,6 +83,9 @@ export function checkFunctionsSettings(env: NodeJS.ProcessEnv): {
   const tenants = tenantsOf(env, problems);
   const queue = queueConnectionOf(env, problems);
   const api = apiAuthOf(env, tenants, problems);
+  // Each message names the setting and its value (hidden when it may hold a key), like the scan's.
+  for (const problem of problems)
+    problem.message = `${problem.setting}=${shown(problem.setting, env[problem.setting])}: ${problem.message}`;
   if (!parsed.success || problems.length > 0 || !queue) return { problems };
   return {
     settings: {
@@ -106,10 +103,7 @@ export function checkFunctionsSettings(env: NodeJS.ProcessEnv): {
 export function loadFunctionsSettings(env: NodeJS.ProcessEnv = process.env): FunctionsSettings {
   const { settings, problems } = checkFunctionsSettings(env);
   if (settings) return settings;
-  throw new AppError(
-    'CONFIG.INVALID',
-    `Invalid settings:\n  - ${problems.map((p) => `${p.setting}=${shown(p.setting, env[p.setting])}: ${p.message}`).join('\n  - ')}`,
-  );
+  throw settingsError(problems);
 }
 
 /**
@@ -252,15 +246,4 @@ function queueConnectionOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): 
       'The Functions host and the scan queue need storage: set AzureWebJobsStorage (UseDevelopmentStorage=true locally) or AzureWebJobsStorage__accountName for a managed identity.',
   });
   return undefined;
-}
-
-/**
- * The setting names in a CONFIG.INVALID message, for reports that must not show values: lines of the
- * form `  - NAME=value: fix`, or the ticket sinks' `  - NAME must …` (an upper-case name of two or more).
- */
-export function settingNamesIn(message: string): string[] {
-  const names = [...message.matchAll(/^\s*- (?:([A-Za-z][A-Za-z0-9_]*)=|([A-Z][A-Z0-9_]+)\s)/gm)].map(
-    (match) => match[1] ?? match[2],
-  );
-  return [...new Set(names)];
 }

@@ -5,6 +5,10 @@
 export const ACTION_MODES = ['report', 'ticket', 'remediate', 'approve'] as const;
 export type ActionMode = (typeof ACTION_MODES)[number];
 
+export function isActionMode(text: string): text is ActionMode {
+  return (ACTION_MODES as readonly string[]).includes(text);
+}
+
 /** Safest first: a request may ask for the configured mode or one before it in this list, never after. */
 export const MODES_BY_RISK = [
   'report',

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { checkServiceSettings } from '../composition';
 import './scheduledScan';
 import './tenantScan';
 import './scanPoisoned';
@@ -13,3 +14,14 @@ import './unmatchedRoute';
 // The Functions entry point (package.json "main" is its esbuild bundle). Imports run first; setup only
 // records options that the worker reads once the entry point has loaded, so its place here is fine.
 app.setup({ enableHttpStream: false });
+
+// Cold start: every setting of every section is checked now, so a mistake shows in the host log when
+// the app starts, not at the first scan. The triggers still register: GET /api/health names the same
+// settings, and each invocation answers CONFIG.INVALID until they are fixed.
+const { problems } = checkServiceSettings(process.env);
+if (problems.length > 0)
+  console.warn(
+    `CONFIG.INVALID at start-up (${problems.length} setting problem(s); GET /api/health lists them):\n  - ${problems
+      .map((problem) => problem.message)
+      .join('\n  - ')}`,
+  );

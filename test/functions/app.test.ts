@@ -1,8 +1,4 @@
-import {
-  checkFunctionsSettings,
-  loadFunctionsSettings,
-  settingNamesIn,
-} from '../../src/config/functionsSettings';
+import { checkFunctionsSettings, loadFunctionsSettings } from '../../src/config/functionsSettings';
 import { matchRoute } from '../../src/functions/http/routes';
 import { parseIsoTime, parseScanMessage } from '../../src/core/scanMessage';
 import { problemFor } from '../../src/functions/http/problem';
@@ -41,7 +37,7 @@ describe('Functions settings', () => {
       error = err as AppError;
     }
     expect(error?.code).toBe('CONFIG.INVALID');
-    expect(settingNamesIn(error!.message).sort()).toEqual([
+    expect(error!.options.problems!.map((p) => p.setting).sort()).toEqual([
       'AzureWebJobsStorage',
       'SCAN_SCHEDULE',
       'STATE_STORAGE',

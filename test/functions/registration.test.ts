@@ -42,6 +42,33 @@ describe('the Functions bundle', () => {
     expect(packageJson.bin['sspr-remediator']).toBe('bin/sspr-remediator.js');
   });
 
+  test('when the bundle loads with bad settings of several sections, then the start-up log names each, and the triggers still register', async () => {
+    const { registered, stderr } = await invokeBundle(
+      undefined,
+      undefined,
+      {
+        TENANTS: 'contoso',
+        SCAN_SCHEDULE: '0 */15 * * * *',
+        AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+        STATE_STORAGE: 'UseDevelopmentStorage=true',
+        ACTION_MODE: 'ticket',
+        TICKET_SYSTEM: 'jira',
+        JIRA_BASE_URL: 'http://jira.example',
+        APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=nope',
+      },
+      bundleCopy,
+    );
+    expect(registered.length).toBeGreaterThan(0);
+    expect(stderr).toContain('CONFIG.INVALID at start-up');
+    for (const setting of [
+      'TENANTS=',
+      'JIRA_BASE_URL',
+      'JIRA_EMAIL',
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    ])
+      expect(stderr).toContain(setting);
+  });
+
   test('when the bundle is loaded alone, then every function registers with exactly its trigger', async () => {
     const { registered, stderr } = await invokeBundle(undefined, undefined, {}, bundleCopy);
     expect(stderr).not.toMatch(/Error|test mode/);

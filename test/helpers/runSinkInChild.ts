@@ -44,7 +44,8 @@ const mod = require(process.env.SINK_MODULE);
   const out = [];
   const failed = (err) => ({ error: { code: err && err.code ? err.code : null, message: String(err && err.message), transient: Boolean(err && err.transient) } });
   try {
-    const sink = new mod[process.env.SINK_CLASS](mod[process.env.SINK_LOADER](process.env), JSON.parse(process.env.SINK_OPTIONS));
+    const settings = require(process.env.SINK_MODULE.replace(/adapters[\\/]tickets[\\/][^\\/]+$/, 'config/tickets.js'));
+    const sink = new mod[process.env.SINK_CLASS](settings[process.env.SINK_LOADER](process.env), JSON.parse(process.env.SINK_OPTIONS));
     for (const step of JSON.parse(process.env.SINK_STEPS)) {
       try {
         out.push({ ok: true, value: await sink[step.op](...step.args) });

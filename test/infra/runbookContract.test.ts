@@ -38,7 +38,7 @@ function contract(): RunbookContract {
     scriptFile: SCRIPT_FILE,
     names: {
       'infra/main.bicep runbookName': bicepName,
-      'AUTOMATION_RUNBOOK default (src/adapters/automation/automationSettings.ts)':
+      'AUTOMATION_RUNBOOK default (src/config/automation.ts)':
         automationSettingsSchema.shape.AUTOMATION_RUNBOOK.parse(undefined) as string,
       'infra/scripts/publish-runbook.sh default': hookName,
     },

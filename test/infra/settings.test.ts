@@ -1,14 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as automationSettings from '../../src/adapters/automation/automationSettings';
-import * as azureDevOpsSink from '../../src/adapters/tickets/azureDevOpsSink';
-import * as githubSink from '../../src/adapters/tickets/githubSink';
-import * as jiraSink from '../../src/adapters/tickets/jiraSink';
-import * as servicenowSink from '../../src/adapters/tickets/servicenowSink';
-import * as webhookSink from '../../src/adapters/tickets/webhookSink';
+import * as automationSettings from '../../src/config/automation';
+import * as ticketSettings from '../../src/config/tickets';
 import { checkFunctionsSettings } from '../../src/config/functionsSettings';
 import { loadConfig, TICKET_SYSTEMS } from '../../src/config/config';
-import { loadTelemetrySettings } from '../../src/adapters/telemetry/settings';
+import { loadTelemetrySettings } from '../../src/config/telemetry';
 import { readBicep } from './lib/bicep';
 import {
   checkSettings,
@@ -45,9 +41,9 @@ const PLATFORM_SETTINGS = [
 
 const appFiles = sourceFiles(SRC).filter((file) => !notDeployed(file));
 const required = new Set(
-  [automationSettings, azureDevOpsSink, githubSink, jiraSink, servicenowSink, webhookSink].flatMap(
-    (exports) => [...requiredByExportedSchemas(exports as Record<string, unknown>)],
-  ),
+  [automationSettings, ticketSettings].flatMap((exports) => [
+    ...requiredByExportedSchemas(exports as Record<string, unknown>),
+  ]),
 );
 const reads = mergeReads(
   appFiles.flatMap((file) => settingsReadIn(file, fs.readFileSync(file, 'utf8'), ROOT)),
@@ -128,16 +124,12 @@ describe('settings: the check fails when one side loses a setting', () => {
   test('when Bicep stops setting a required setting (AUTOMATION_ACCOUNT), then the check names it and the file that requires it', () => {
     const found = problems({ set: set.filter((s) => s.name !== 'AUTOMATION_ACCOUNT') });
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(
-      /^AUTOMATION_ACCOUNT is required by src\/adapters\/automation\/automationSettings\.ts:\d+/,
-    );
+    expect(found[0]).toMatch(/^AUTOMATION_ACCOUNT is required by src\/config\/automation\.ts:\d+/);
   });
 
   test("when Bicep stops setting a ticket system's required secret (JIRA_API_TOKEN), then the check names it for jira", () => {
     expect(problems({ set: set.filter((s) => s.name !== 'JIRA_API_TOKEN') })).toEqual([
-      expect.stringMatching(
-        /^JIRA_API_TOKEN \(TICKET_SYSTEM=jira\) is required by src\/adapters\/tickets\/jiraSink\.ts/,
-      ),
+      expect.stringMatching(/^JIRA_API_TOKEN \(TICKET_SYSTEM=jira\) is required by src\/config\/tickets\.ts/),
     ]);
   });
 
@@ -262,11 +254,11 @@ function deployedEnv(mode: string, system: string): NodeJS.ProcessEnv {
 }
 
 const SINK_SCHEMAS = {
-  servicenow: servicenowSink.servicenowSettingsSchema,
-  jira: jiraSink.jiraSettingsSchema,
-  azuredevops: azureDevOpsSink.azureDevOpsSettingsSchema,
-  github: githubSink.githubSettingsSchema,
-  webhook: webhookSink.webhookSettingsSchema,
+  servicenow: ticketSettings.servicenowSettingsSchema,
+  jira: ticketSettings.jiraSettingsSchema,
+  azuredevops: ticketSettings.azureDevOpsSettingsSchema,
+  github: ticketSettings.githubSettingsSchema,
+  webhook: ticketSettings.webhookSettingsSchema,
 } as const;
 
 describe("settings: what the deployment sets passes the app's own validation", () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ARM_ENDPOINTS, GRAPH_ENVIRONMENTS } from '../../src/adapters/automation/automationSettings';
+import { ARM_ENDPOINTS, GRAPH_ENVIRONMENTS } from '../../src/config/automation';
 import { SCAN_POISON_QUEUE, SCAN_QUEUE, DEFAULT_SCAN_SCHEDULE } from '../../src/config/functionsSettings';
 import { CLOUDS } from '../../src/config/config';
 import {
@@ -243,7 +243,7 @@ describe('templates: values shared with the app', () => {
   });
 
   test("when resources are named, then the Automation account name passes the app's AUTOMATION_ACCOUNT rule", async () => {
-    const { automationSettingsSchema } = await import('../../src/adapters/automation/automationSettings');
+    const { automationSettingsSchema } = await import('../../src/config/automation');
     const pattern = /^var automationAccountName = '([^']*)\$\{resourceToken\}'$/m.exec(main.text);
     expect(pattern).not.toBeNull();
     // uniqueString() gives 13 lower-case characters.

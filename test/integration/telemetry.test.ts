@@ -46,7 +46,8 @@ function telemetryEnv(extra: Record<string, string> = {}): Record<string, string
 
 /** Child-side: `probe(label)` POSTs a marker to the ingestion server, recording what it had accepted by then. */
 const PRELUDE = `
-  const { createTelemetry } = dist('src/adapters/telemetry/telemetry.js');
+  const { loadTelemetrySettings } = dist('src/config/telemetry.js');
+  const createTelemetry = (env, options) => dist('src/adapters/telemetry/telemetry.js').createTelemetry(loadTelemetrySettings(env), options);
   const probe = (label) => fetch(process.env.INGESTION_URL + '_probe?label=' + encodeURIComponent(label), { method: 'POST' }).then((r) => r.json());
 `;
 

@@ -27,6 +27,35 @@ describe('loadConfig', () => {
     });
   });
 
+  test('when settings of several sections are wrong, then one CONFIG.INVALID carries each as data, secrets unshown', () => {
+    const error = configError({
+      ACTION_MODE: 'remediate',
+      STATE_STORAGE: 'UseDevelopmentStorage=true',
+      TICKET_SYSTEM: 'jira',
+      JIRA_BASE_URL: 'https://contoso.atlassian.net',
+      JIRA_API_TOKEN: 'secret-token-value',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=nope',
+    });
+    expect(error.code).toBe('CONFIG.INVALID');
+    expect(error.options.problems!.map((problem) => problem.setting).sort()).toEqual([
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'AUTOMATION_ACCOUNT',
+      'AUTOMATION_RESOURCE_GROUP',
+      'AUTOMATION_SUBSCRIPTION_ID',
+      'JIRA_EMAIL',
+      'JIRA_PROJECT_KEY',
+    ]);
+    for (const problem of error.options.problems!) expect(error.message).toContain(problem.message);
+    expect(error.message).not.toContain('secret-token-value');
+  });
+
+  test('when --mode overrides ACTION_MODE, then the sections that mode needs are required, without touching the environment', () => {
+    const env = { STATE_STORAGE: 'UseDevelopmentStorage=true' };
+    expect(loadConfig(env).actionMode).toBe('report');
+    expect(() => loadConfig(env, { actionMode: 'ticket' })).toThrow(/TICKET_SYSTEM/);
+    expect(env).toEqual({ STATE_STORAGE: 'UseDevelopmentStorage=true' });
+  });
+
   test('when a national cloud is chosen, then its Graph and login hosts are used unless GRAPH_ENDPOINT overrides', () => {
     expect(loadConfig({ AZURE_CLOUD: 'AzureUSGovernmentDoD' })).toMatchObject({
       graphEndpoint: 'https://dod-graph.microsoft.us',

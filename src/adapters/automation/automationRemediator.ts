@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { credentialsTried, isCredentialFailure } from '../auth/credentialFailure';
 import { AppError, clip } from '../../errors';
 import type { RemediationProgress, RemediationRef, Remediator } from '../../usecases/ports/actions';
-import type { AutomationSettings } from './automationSettings';
+import type { AutomationSettings } from '../../config/automation';
 
 export {
   ARM_ENDPOINTS,
@@ -14,7 +14,7 @@ export {
   loadAutomationSettings,
   type AutomationSettings,
   type GraphEnvironment,
-} from './automationSettings';
+} from '../../config/automation';
 
 /** Enable-AdminSspr.ps1's param block, in order; test/infra/runbook.test.ts holds the script to it. */
 export const RUNBOOK_PARAMETERS = ['TenantId', 'IncidentId', 'Method', 'Environment'] as const;

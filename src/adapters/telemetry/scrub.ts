@@ -1,5 +1,6 @@
 import type { PropertyValue } from '../../usecases/ports/telemetry';
 import { createHash } from 'node:crypto';
+import { isSecretName, MIN_SECRET_LENGTH } from '../../core/secretNames';
 
 /**
  * What may leave the process as telemetry. Pure functions, so the rules are unit-tested on their own:
@@ -8,9 +9,6 @@ import { createHash } from 'node:crypto';
  */
 
 export type PiiMode = 'plain' | 'hash';
-
-/** Property names that may hold credentials; matched after removing '_', '-', '.' and spaces. */
-export const SECRET_NAME = /token|secret|password|key|signature|authorization|connectionstring/i;
 
 /** Values that look like credentials whatever their property is called. */
 const SECRET_SHAPES: RegExp[] = [
@@ -22,16 +20,9 @@ const SECRET_SHAPES: RegExp[] = [
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
 ];
 
-/** Known secrets shorter than this are ignored: matching "true" or "1" would drop everything. */
-export const MIN_SECRET_LENGTH = 8;
-
 /** Property names treated as user principal names: `userPrincipalName`, `upn`, or ending in either (`approverUpn`). */
 export function isUpnName(name: string): boolean {
   return /(?:upn|userprincipalname)$/i.test(name);
-}
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name.replace(/[\s_.-]/g, ''));
 }
 
 export function looksSecret(value: string, knownSecrets: readonly string[] = []): boolean {
@@ -84,21 +75,4 @@ export function scrubMeasurements(measurements: Record<string, number | undefine
     safe[name] = value;
   }
   return safe;
-}
-
-/**
- * The values of settings whose names say they are secrets (ticket passwords and tokens, storage
- * connection strings, the managed-identity header), so telemetry can drop any value that contains one.
- */
-const SECRET_SETTINGS = new Set(['IDENTITY_HEADER', 'MSI_SECRET', 'STATE_STORAGE', 'AzureWebJobsStorage']);
-
-export function secretsFromEnv(env: NodeJS.ProcessEnv): string[] {
-  const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(env)) {
-    if (!value || value.length < MIN_SECRET_LENGTH) continue;
-    if (isSecretName(name) || SECRET_SETTINGS.has(name)) {
-      secrets.add(value);
-    }
-  }
-  return [...secrets];
 }

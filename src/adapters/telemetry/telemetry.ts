@@ -1,7 +1,7 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { TelemetryClient } from 'applicationinsights';
-import { scrubMeasurements, scrubProperties, secretsFromEnv, type PiiMode } from './scrub';
-import { loadTelemetrySettings } from './settings';
+import { scrubMeasurements, scrubProperties, type PiiMode } from './scrub';
+import type { TelemetrySettings } from '../../config/telemetry';
 import type { EventName, MetricName } from '../../core/telemetryVocabulary';
 import type {
   EventMeasurements,
@@ -157,25 +157,26 @@ function definedOnly<T extends object>(record: T): Partial<T> {
 }
 
 /**
- * Telemetry from the environment: NoTelemetry when APPLICATIONINSIGHTS_CONNECTION_STRING is unset or
+ * Telemetry from its settings: NoTelemetry when APPLICATIONINSIGHTS_CONNECTION_STRING is unset or
  * blank; otherwise Application Insights, with PII_MODE and the values of every secret-named setting as
- * known secrets. A malformed connection string is CONFIG.INVALID (its key masked).
+ * known secrets.
  */
 export function createTelemetry(
-  env: NodeJS.ProcessEnv = process.env,
+  settings: TelemetrySettings,
   options: Omit<AppInsightsTelemetryOptions, 'piiMode'> = {},
 ): Telemetry {
-  const settings = loadTelemetrySettings(env);
   if (!settings.connectionString) return new NoTelemetry();
-  // The Functions host's convention (also set by our infra): "Authorization=AAD[;ClientId=<guid>]".
-  const entra = /Authorization=AAD/i.test(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '');
-  const clientId = /ClientId=([0-9a-f-]{36})/i.exec(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')?.[1];
+  const { entra } = settings;
   return new AppInsightsTelemetry(settings.connectionString, {
     ...(entra
-      ? { credential: clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential() }
+      ? {
+          credential: entra.clientId
+            ? new ManagedIdentityCredential({ clientId: entra.clientId })
+            : new DefaultAzureCredential(),
+        }
       : {}),
     ...options,
     piiMode: settings.piiMode,
-    knownSecrets: [...secretsFromEnv(env), ...(options.knownSecrets ?? [])],
+    knownSecrets: [...settings.knownSecrets, ...(options.knownSecrets ?? [])],
   });
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { AppError } from '../../errors';
 import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
@@ -12,16 +11,8 @@ import {
   type TicketHttpOptions,
   type TicketHttpResponse,
 } from './ticketHttp';
-import {
-  blankIsUnset,
-  INCIDENT_ID,
-  isHttpsBase,
-  isRecord,
-  loadSinkSettings,
-  required,
-  TicketSinkOptions,
-  truncate,
-} from './sinkCommon';
+import { INCIDENT_ID, isRecord, TicketSinkOptions, truncate } from './sinkCommon';
+import type { AzureDevOpsSettings } from '../../config/tickets';
 
 /**
  * Azure DevOps work items through REST 7.1, basic auth with a personal access token (empty user name).
@@ -43,49 +34,6 @@ const TITLE_LIMIT = 255;
 const WORK_ITEM_ID = /^[1-9][0-9]{0,9}$/;
 // Safety net against a server that keeps handing out continuation tokens.
 const MAX_COMMENT_PAGES = 100;
-
-export const azureDevOpsSettingsSchema = z.object({
-  AZURE_DEVOPS_ORG_URL: z.preprocess(
-    blankIsUnset,
-    z
-      .string({
-        message:
-          'AZURE_DEVOPS_ORG_URL is required: the https:// address of the organization, e.g. https://dev.azure.com/contoso.',
-      })
-      .refine(isHttpsBase, {
-        message:
-          'AZURE_DEVOPS_ORG_URL must be an https:// URL without query or credentials, e.g. https://dev.azure.com/contoso (the token is sent with every request).',
-      })
-      .transform((text) => text.trim().replace(/\/+$/, '')),
-  ),
-  AZURE_DEVOPS_PROJECT: required(
-    'AZURE_DEVOPS_PROJECT',
-    'the project (name or id) the work items go into, e.g. Identity',
-  ).refine((text) => !/[/\\?#]/.test(text), {
-    message: 'AZURE_DEVOPS_PROJECT must be a project name or id, without / \\ ? or #.',
-  }),
-  AZURE_DEVOPS_PAT: required(
-    'AZURE_DEVOPS_PAT',
-    'a personal access token with the Work Items (Read & write) scope; keep it in Key Vault or app settings, never in code',
-  ),
-  AZURE_DEVOPS_WORK_ITEM_TYPE: z.preprocess(
-    blankIsUnset,
-    z
-      .string()
-      .default('Issue')
-      .refine((text) => !/[/\\?#]/.test(text), {
-        message: 'AZURE_DEVOPS_WORK_ITEM_TYPE must be a work item type name such as Issue, Bug or Task.',
-      }),
-  ),
-  AZURE_DEVOPS_DONE_STATE: z.preprocess(blankIsUnset, z.string().default('Done')),
-});
-
-export type AzureDevOpsSettings = z.output<typeof azureDevOpsSettingsSchema>;
-
-/** Validates the Azure DevOps settings in `env`; the error names each bad variable but never shows the token. */
-export function loadAzureDevOpsSettings(env: NodeJS.ProcessEnv): AzureDevOpsSettings {
-  return loadSinkSettings(azureDevOpsSettingsSchema, env, 'Azure DevOps');
-}
 
 export type AzureDevOpsSinkOptions = TicketSinkOptions;
 

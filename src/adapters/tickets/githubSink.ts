@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { AppError } from '../../errors';
 import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
@@ -11,16 +10,8 @@ import {
   type TicketHttpOptions,
   type TicketHttpResponse,
 } from './ticketHttp';
-import {
-  blankIsUnset,
-  hasLine,
-  INCIDENT_ID,
-  isHttpsBase,
-  isRecord,
-  loadSinkSettings,
-  TicketSinkOptions,
-  truncate,
-} from './sinkCommon';
+import { hasLine, INCIDENT_ID, isRecord, TicketSinkOptions, truncate } from './sinkCommon';
+import type { GithubSettings } from '../../config/tickets';
 import type { operations } from '@octokit/openapi-types';
 
 /**
@@ -59,53 +50,9 @@ const BODY_LIMIT = 65_000;
 const TITLE_LIMIT = 256;
 const ISSUE_NUMBER = /^[1-9][0-9]{0,9}$/;
 // Owner: letters, digits and single hyphens (max 39); repository: letters, digits, . _ - (max 100).
-const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 // 100 pages of 100: far more sspr-remediator issues than one repository should ever hold.
 const MAX_PAGES = 100;
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
-
-export const githubSettingsSchema = z.object({
-  GITHUB_REPOSITORY: z.preprocess(
-    blankIsUnset,
-    z
-      .string({
-        message:
-          'GITHUB_REPOSITORY is required: the repository the issues go into, as owner/repo, e.g. contoso/identity-ops.',
-      })
-      .transform((text) => text.trim())
-      .refine((text) => REPOSITORY.test(text), {
-        message:
-          'GITHUB_REPOSITORY must be owner/repo (letters, digits, "-" in the owner; letters, digits, ".", "_", "-" in the name), e.g. contoso/identity-ops.',
-      }),
-  ),
-  GITHUB_TOKEN: z.preprocess(
-    blankIsUnset,
-    z
-      .string({
-        message:
-          'GITHUB_TOKEN is required: a fine-grained token (or GitHub App token) with Issues: Read and write on GITHUB_REPOSITORY; keep it in Key Vault or app settings, never in code.',
-      })
-      .transform((text) => text.trim()),
-  ),
-  GITHUB_API_URL: z.preprocess(
-    blankIsUnset,
-    z
-      .string()
-      .default('https://api.github.com')
-      .refine(isHttpsBase, {
-        message:
-          'GITHUB_API_URL must be an https:// URL without query or credentials: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server (the token is sent with every request).',
-      })
-      .transform((text) => text.trim().replace(/\/+$/, '')),
-  ),
-});
-
-export type GithubSettings = z.output<typeof githubSettingsSchema>;
-
-/** Validates the GitHub settings in `env`; the error names each bad variable but never shows the token. */
-export function loadGithubSettings(env: NodeJS.ProcessEnv): GithubSettings {
-  return loadSinkSettings(githubSettingsSchema, env, 'GitHub');
-}
 
 export interface GithubSinkOptions extends TicketSinkOptions {
   /** The longest wait for GitHub's rate limit to reset before giving up until the next run. */

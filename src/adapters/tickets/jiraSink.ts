@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { AppError, clip } from '../../errors';
 import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
@@ -12,15 +11,8 @@ import {
   type TicketHttpOptions,
   type TicketHttpResponse,
 } from './ticketHttp';
-import {
-  blankIsUnset,
-  INCIDENT_ID,
-  isHttpsBase,
-  loadSinkSettings,
-  required,
-  TicketSinkOptions,
-  truncate,
-} from './sinkCommon';
+import { INCIDENT_ID, TicketSinkOptions, truncate } from './sinkCommon';
+import type { JiraSettings } from '../../config/tickets';
 
 /**
  * Jira Cloud issues through REST v3, basic auth with an Atlassian account e-mail and API token.
@@ -48,46 +40,6 @@ const LABEL = 'sspr-remediator';
 export const JIRA_SEARCH_SETTLE_WAITS_MS = [1000, 2000, 4000, 8000, 15000];
 const SUMMARY_LIMIT = 255;
 const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/;
-export const jiraSettingsSchema = z.object({
-  JIRA_BASE_URL: z.preprocess(
-    blankIsUnset,
-    z
-      .string({
-        message:
-          'JIRA_BASE_URL is required: the https:// address of the Jira site, e.g. https://contoso.atlassian.net.',
-      })
-      .refine(isHttpsBase, {
-        message:
-          'JIRA_BASE_URL must be an https:// URL without query or credentials, e.g. https://contoso.atlassian.net (the API token is sent with every request).',
-      })
-      .transform((text) => text.replace(/\/+$/, '')),
-  ),
-  JIRA_EMAIL: required(
-    'JIRA_EMAIL',
-    'the e-mail address of the Atlassian account the API token belongs to',
-  ).refine((text) => !text.includes(':'), {
-    message: 'JIRA_EMAIL must not contain ":" (basic auth cannot carry it).',
-  }),
-  JIRA_API_TOKEN: required(
-    'JIRA_API_TOKEN',
-    'an API token of that account (id.atlassian.com → Security → API tokens), not its password',
-  ),
-  JIRA_PROJECT_KEY: required('JIRA_PROJECT_KEY', 'the key of the project the issues go to, e.g. SEC').refine(
-    (text) => /^[A-Z][A-Z0-9_]{1,254}$/.test(text),
-    {
-      message:
-        'JIRA_PROJECT_KEY must be a project key (capital letters, digits, underscore, starting with a letter), e.g. SEC; not the project name.',
-    },
-  ),
-  JIRA_ISSUE_TYPE: z.preprocess(blankIsUnset, z.string().default('Task')),
-});
-
-export type JiraSettings = z.output<typeof jiraSettingsSchema>;
-
-/** Validates the Jira settings in `env`; the error names each bad variable but never shows the token. */
-export function loadJiraSettings(env: NodeJS.ProcessEnv): JiraSettings {
-  return loadSinkSettings(jiraSettingsSchema, env, 'Jira');
-}
 
 export class JiraSink implements TicketSink {
   readonly system = 'jira' as const;

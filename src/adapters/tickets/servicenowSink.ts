@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { AppError } from '../../errors';
 import { RETRYABLE_STATUS } from '../http/retryPolicy';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
@@ -12,17 +11,8 @@ import {
   type TicketHttpOptions,
   type TicketHttpResponse,
 } from './ticketHttp';
-import {
-  blankIsUnset,
-  hasLine,
-  INCIDENT_ID,
-  isHttpsBase,
-  isRecord,
-  loadSinkSettings,
-  required,
-  TicketSinkOptions,
-  truncate,
-} from './sinkCommon';
+import { hasLine, INCIDENT_ID, isRecord, TicketSinkOptions, truncate } from './sinkCommon';
+import type { ServicenowSettings } from '../../config/tickets';
 
 /**
  * ServiceNow incidents through the Table API (`/api/now/table/incident`), basic auth.
@@ -45,40 +35,6 @@ const SHORT_DESCRIPTION_LIMIT = 160;
 const RESOLVED = '6';
 const CLOSED_STATES = new Set(['6', '7', '8']);
 const SYS_ID = /^[0-9a-f]{32}$/;
-export const servicenowSettingsSchema = z.object({
-  SERVICENOW_INSTANCE_URL: z.preprocess(
-    blankIsUnset,
-    z
-      .string({
-        message:
-          'SERVICENOW_INSTANCE_URL is required: the https:// address of the instance, e.g. https://contoso.service-now.com.',
-      })
-      .refine(isHttpsBase, {
-        message:
-          'SERVICENOW_INSTANCE_URL must be an https:// URL without query or credentials, e.g. https://contoso.service-now.com (the password is sent with every request).',
-      })
-      .transform((text) => text.replace(/\/+$/, '')),
-  ),
-  SERVICENOW_USERNAME: required(
-    'SERVICENOW_USERNAME',
-    'the integration user, with the itil role (or write access to incident)',
-  ).refine((text) => !text.includes(':'), {
-    message: 'SERVICENOW_USERNAME must not contain ":" (basic auth cannot carry it).',
-  }),
-  SERVICENOW_PASSWORD: required(
-    'SERVICENOW_PASSWORD',
-    "that user's password; keep it in Key Vault or app settings, never in code",
-  ),
-  SERVICENOW_ASSIGNMENT_GROUP: z.preprocess(blankIsUnset, z.string().optional()),
-  SERVICENOW_CLOSE_CODE: z.preprocess(blankIsUnset, z.string().default('Solution provided')),
-});
-
-export type ServicenowSettings = z.output<typeof servicenowSettingsSchema>;
-
-/** Validates the ServiceNow settings in `env`; the error names each bad variable but never shows the password. */
-export function loadServicenowSettings(env: NodeJS.ProcessEnv): ServicenowSettings {
-  return loadSinkSettings(servicenowSettingsSchema, env, 'ServiceNow');
-}
 
 interface IncidentRecord {
   sys_id: string;

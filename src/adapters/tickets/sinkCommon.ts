@@ -1,8 +1,6 @@
-import { z } from 'zod';
-import { AppError } from '../../errors';
 import type { Fence } from '../../usecases/ports/state';
 
-/** What every ticket sink shares: settings parsing, retry knobs, and small guards. */
+/** What every ticket sink shares: retry knobs and small guards. */
 
 export interface TicketSinkOptions {
   maxAttempts?: number;
@@ -24,34 +22,6 @@ export interface TicketSinkOptions {
 
 /** Our incident ids are UUIDs; anything else could break out of a query (JQL, WIQL, sysparm_query) or a label. */
 export const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-export const blankIsUnset = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
-export function required(name: string, what: string) {
-  return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
-}
-
-/** Validates one system's settings in `env`; the error names each bad variable but never shows a secret. */
-export function loadSinkSettings<S extends z.ZodType>(
-  schema: S,
-  env: NodeJS.ProcessEnv,
-  system: string,
-): z.output<S> {
-  const parsed = schema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => issue.message);
-  throw new AppError('CONFIG.INVALID', `Invalid ${system} settings:\n  - ${problems.join('\n  - ')}`);
-}
-
-export function isHttpsBase(text: string): boolean {
-  try {
-    const url = new URL(text.trim());
-    return url.protocol === 'https:' && !url.search && !url.hash && !url.username && !url.password;
-  } catch {
-    return false;
-  }
-}
 
 export function isRecord(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

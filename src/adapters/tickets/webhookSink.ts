@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/actions';
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
 import { sinkHttp, ticketRequest, type TicketHttpOptions } from './ticketHttp';
-import { blankIsUnset, loadSinkSettings, TicketSinkOptions } from './sinkCommon';
+import { TicketSinkOptions } from './sinkCommon';
+import type { WebhookSettings } from '../../config/tickets';
 
 /**
  * A generic webhook: every ticket event is one `POST TICKET_WEBHOOK_URL` with a JSON body.
@@ -25,37 +25,6 @@ import { blankIsUnset, loadSinkSettings, TicketSinkOptions } from './sinkCommon'
 
 // A header value we can send as is: visible ASCII, no spaces or line breaks that could split the header.
 const HEADER_SAFE = /^[\x21-\x7e]{1,255}$/;
-
-export const webhookSettingsSchema = z.object({
-  TICKET_WEBHOOK_URL: z.preprocess(
-    blankIsUnset,
-    z
-      .string({
-        message: 'TICKET_WEBHOOK_URL is required: the https:// address that receives ticket events as JSON.',
-      })
-      .refine(isHttpsUrl, {
-        message:
-          'TICKET_WEBHOOK_URL must be an absolute https:// URL without credentials (incident details and the signature travel in it).',
-      }),
-  ),
-  TICKET_WEBHOOK_SECRET: z.preprocess(
-    blankIsUnset,
-    z
-      .string()
-      .min(16, {
-        message:
-          'TICKET_WEBHOOK_SECRET must be at least 16 characters: a random value shared with the receiver, e.g. `openssl rand -hex 32`.',
-      })
-      .optional(),
-  ),
-});
-
-export type WebhookSettings = z.output<typeof webhookSettingsSchema>;
-
-/** Validates the webhook settings in `env`; the error names each bad variable but never shows the URL or secret. */
-export function loadWebhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
-  return loadSinkSettings(webhookSettingsSchema, env, 'webhook');
-}
 
 /** The JSON every delivery carries. Text is raw (JSON is the escaping); `text` is the plain-text ticket. */
 export interface WebhookPayload {
@@ -180,13 +149,4 @@ function hidePath(err: unknown, url: string): unknown {
     ...err.options,
     cause: undefined,
   });
-}
-
-function isHttpsUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' && !url.username && !url.password;
-  } catch {
-    return false;
-  }
 }

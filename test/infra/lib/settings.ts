@@ -27,16 +27,19 @@ export interface SettingSet {
 export const SETTING_NAME = /^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,}|AzureWebJobs\w*)$/;
 
 /** The ticket sink files and the TICKET_SYSTEM each belongs to. */
-export const SINK_SYSTEMS: Record<string, string> = {
-  'servicenowSink.ts': 'servicenow',
-  'jiraSink.ts': 'jira',
-  'azureDevOpsSink.ts': 'azuredevops',
-  'githubSink.ts': 'github',
-  'webhookSink.ts': 'webhook',
+/** Each ticket system's settings share a prefix (src/config/tickets.ts holds all five schemas). */
+export const SINK_PREFIXES: Record<string, string> = {
+  SERVICENOW_: 'servicenow',
+  JIRA_: 'jira',
+  AZURE_DEVOPS_: 'azuredevops',
+  GITHUB_: 'github',
+  TICKET_WEBHOOK_: 'webhook',
 };
 
-export function scopeOf(file: string): SettingScope {
-  return SINK_SYSTEMS[path.basename(file)] ?? 'always';
+export function scopeOf(file: string, name: string): SettingScope {
+  if (path.basename(file) !== 'tickets.ts') return 'always';
+  const prefix = Object.keys(SINK_PREFIXES).find((p) => name.startsWith(p));
+  return prefix ? SINK_PREFIXES[prefix] : 'always';
 }
 
 /**
@@ -48,11 +51,15 @@ export function scopeOf(file: string): SettingScope {
 export function settingsReadIn(file: string, text: string, root: string): SettingRead[] {
   const { masked } = scan(text, 'ts');
   const relative = path.relative(root, file);
-  const scope = scopeOf(file);
   const found: SettingRead[] = [];
   const add = (name: string, index: number, required = false) => {
     if (SETTING_NAME.test(name))
-      found.push({ name, scope, required, source: `${relative}:${lineAt(text, index)}` });
+      found.push({
+        name,
+        scope: scopeOf(file, name),
+        required,
+        source: `${relative}:${lineAt(text, index)}`,
+      });
   };
 
   for (const match of masked.matchAll(/\bz\s*\.\s*object\s*\(\s*\{/g)) {

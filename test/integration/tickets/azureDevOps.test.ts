@@ -5,7 +5,7 @@ import {
   ADO_EMULATOR_PAT,
   ADO_EMULATOR_PROJECT,
 } from '../../../emulator/tickets/azureDevOpsRoutes';
-import { loadAzureDevOpsSettings } from '../../../src/adapters/tickets/azureDevOpsSink';
+import { loadAzureDevOpsSettings } from '../../../src/config/tickets';
 import { admin, contentFor } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
 import { GITHUB_EMULATOR_TOKEN } from '../../../emulator/tickets/githubRoutes';
-import { loadGithubSettings } from '../../../src/adapters/tickets/githubSink';
+import { loadGithubSettings } from '../../../src/config/tickets';
 import { admin, contentFor } from '../../helpers/runInChild';
 import { runSinkInChild, type SinkStep } from '../../helpers/runSinkInChild';
 

@@ -187,7 +187,7 @@ describe('Jira sink against the Jira Cloud fake over HTTPS', () => {
   });
 
   test('when JIRA_PROJECT_KEY holds a project name, then loading says a key is needed', async () => {
-    const { loadJiraSettings } = await import('../../../src/adapters/tickets/jiraSink');
+    const { loadJiraSettings } = await import('../../../src/config/tickets');
     expect(() =>
       loadJiraSettings({
         JIRA_BASE_URL: 'https://contoso.atlassian.net',

@@ -133,7 +133,7 @@ describe('ServiceNow sink against the ServiceNow fake over HTTPS', () => {
   });
 
   test('when a setting is missing or not https, then loading names the variable and the fix without the password', async () => {
-    const { loadServicenowSettings } = await import('../../../src/adapters/tickets/servicenowSink');
+    const { loadServicenowSettings } = await import('../../../src/config/tickets');
     expect(() =>
       loadServicenowSettings({
         SERVICENOW_INSTANCE_URL: 'http://contoso.service-now.com',

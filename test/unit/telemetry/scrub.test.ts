@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
   hashUpn,
-  isSecretName,
   isUpnName,
   looksSecret,
   scrubMeasurements,
   scrubProperties,
-  secretsFromEnv,
 } from '../../../src/adapters/telemetry/scrub';
+import { isSecretName, secretsFromEnv } from '../../../src/core/secretNames';
 import { MEASUREMENT_NAMES, PROPERTY_NAMES } from '../../../src/core/telemetryVocabulary';
 
 const TENANT = '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01';

@@ -4,7 +4,7 @@ import {
   appInsightsConnectionStringSchema,
   loadTelemetrySettings,
   maskConnectionString,
-} from '../../../src/adapters/telemetry/settings';
+} from '../../../src/config/telemetry';
 
 const KEY = '8c2d1e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f';
 const GOOD = `InstrumentationKey=${KEY};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/`;
@@ -24,14 +24,34 @@ describe('APPLICATIONINSIGHTS_CONNECTION_STRING', () => {
     expect(loadTelemetrySettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: GOOD, PII_MODE: 'hash' })).toEqual({
       connectionString: GOOD,
       piiMode: 'hash',
+      // The connection string is secret-named: no property that contains it is ever sent.
+      knownSecrets: [GOOD],
     });
+  });
+
+  test('when APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for Entra, then the settings say so, with the identity it names', () => {
+    const clientId = '0f0e0d0c-0b0a-4909-8807-060504030201';
+    const base = { APPLICATIONINSIGHTS_CONNECTION_STRING: GOOD };
+    expect(loadTelemetrySettings(base).entra).toBeUndefined();
+    expect(
+      loadTelemetrySettings({ ...base, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' })
+        .entra,
+    ).toEqual({});
+    expect(
+      loadTelemetrySettings({
+        ...base,
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `Authorization=AAD;ClientId=${clientId}`,
+      }).entra,
+    ).toEqual({ clientId });
   });
 
   test('when it is unset or blank, then telemetry is off (NoTelemetry)', () => {
     expect(appInsightsConnectionStringSchema.parse(undefined)).toBeUndefined();
     expect(appInsightsConnectionStringSchema.parse('  ')).toBeUndefined();
-    expect(createTelemetry({})).toBeInstanceOf(NoTelemetry);
-    expect(createTelemetry({ APPLICATIONINSIGHTS_CONNECTION_STRING: '' })).toBeInstanceOf(NoTelemetry);
+    expect(createTelemetry(loadTelemetrySettings({}))).toBeInstanceOf(NoTelemetry);
+    expect(
+      createTelemetry(loadTelemetrySettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: '' })),
+    ).toBeInstanceOf(NoTelemetry);
   });
 
   test.each([

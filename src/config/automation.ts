@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { CloudName } from '../../config/config';
-import { AppError } from '../../errors';
+import type { CloudName } from './clouds';
+import { GUID } from '../core/modes';
+import { blankIsUnset, problemsOf, settingsError } from './settingValues';
 
 /** Resource Manager per national cloud (DESIGN.md §2); ARM_ENDPOINT overrides it. DoD shares US Gov's. */
 export const ARM_ENDPOINTS: Record<CloudName, string> = {
@@ -18,10 +19,6 @@ export const GRAPH_ENVIRONMENTS = {
   AzureChina: 'China',
 } as const satisfies Record<CloudName, string>;
 export type GraphEnvironment = (typeof GRAPH_ENVIRONMENTS)[CloudName];
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const blankIsUnset = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 /** A required text setting: a missing value and a malformed one get their own sentence. */
 function required(name: string, pattern: RegExp, missing: string, malformed: string) {
@@ -96,16 +93,11 @@ export interface AutomationSettings {
 /** Reads the runbook settings once. Throws one CONFIG.INVALID that lists each bad setting, its value and the fix. */
 export function loadAutomationSettings(env: NodeJS.ProcessEnv, cloud: CloudName): AutomationSettings {
   const parsed = automationSettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
-    });
-    throw new AppError(
-      'CONFIG.INVALID',
-      `Invalid settings for REMEDIATION_METHOD=runbook:\n  - ${problems.join('\n  - ')}`,
+  if (!parsed.success)
+    throw settingsError(
+      problemsOf(parsed.error.issues, env),
+      'Invalid settings for REMEDIATION_METHOD=runbook',
     );
-  }
   const settings = parsed.data;
   return {
     subscriptionId: settings.AUTOMATION_SUBSCRIPTION_ID.toLowerCase(),

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { AppError } from '../../errors';
+import { GUID } from '../core/modes';
+import { secretsFromEnv } from '../core/secretNames';
+import { settingsError } from './settingValues';
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SETTING = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
 
 /** `Key=Value;…` as Application Insights writes it; names are case-insensitive, later duplicates win. */
@@ -87,6 +88,13 @@ export interface TelemetrySettings {
   /** Unset: telemetry is off (NoTelemetry). */
   connectionString?: string;
   piiMode: 'plain' | 'hash';
+  /**
+   * APPLICATIONINSIGHTS_AUTHENTICATION_STRING, the Functions host's convention (also set by our infra):
+   * "Authorization=AAD[;ClientId=<guid>]" sends with an Entra token, from that user-assigned identity.
+   */
+  entra?: { clientId?: string };
+  /** The values of every secret-named setting: a property whose value contains one is never sent. */
+  knownSecrets: string[];
 }
 
 /** Reads the telemetry settings; a bad connection string is CONFIG.INVALID with its key masked. */
@@ -95,13 +103,20 @@ export function loadTelemetrySettings(env: NodeJS.ProcessEnv): TelemetrySettings
   if (!parsed.success) {
     const shown = maskConnectionString(String(env[SETTING]));
     const problems = parsed.error.issues.map((issue) => issue.message);
-    throw new AppError(
-      'CONFIG.INVALID',
-      `Invalid settings:\n  - ${SETTING}=${JSON.stringify(shown)}: ${problems.join(' ')}`,
-    );
+    throw settingsError([
+      { setting: SETTING, message: `${SETTING}=${JSON.stringify(shown)}: ${problems.join(' ')}` },
+    ]);
   }
   return {
     connectionString: parsed.data,
     piiMode: (env.PII_MODE ?? '').trim().toLowerCase() === 'hash' ? 'hash' : 'plain',
+    ...entraOf(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? ''),
+    knownSecrets: secretsFromEnv(env),
   };
+}
+
+function entraOf(text: string): { entra?: { clientId?: string } } {
+  if (!/Authorization=AAD/i.test(text)) return {};
+  const clientId = /ClientId=([0-9a-f-]{36})/i.exec(text)?.[1];
+  return { entra: clientId ? { clientId } : {} };
 }
