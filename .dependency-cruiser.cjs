@@ -4,7 +4,7 @@
  * the rule's name. See docs/ARCHITECTURE.md "Layers".
  * @type {import('dependency-cruiser').IConfiguration}
  */
-const ENTRY = ['^src/(cli|report|composition)\\.ts$', '^src/(functions|local)/', '^src/(services|healthReport)\\.ts$'];
+const ENTRY = ['^src/(cli|report|composition)\\.ts$', '^src/(functions|local)/'];
 module.exports = {
   forbidden: [
     {
@@ -47,6 +47,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/adapters/' },
       to: { path: ['^src/usecases/(?!ports/)', ...ENTRY] },
+    },
+    {
+      name: 'entry-points-go-through-the-root',
+      comment:
+        'Triggers and the CLI import use cases, core, config and the composition root; adapters are the root’s to choose.',
+      severity: 'error',
+      from: { path: '^src/(functions/|cli\\.ts$|report\\.ts$)' },
+      to: { path: '^src/adapters/' },
     },
     {
       name: 'shipped-code-does-not-import-the-emulator',

@@ -8,9 +8,13 @@
 // exactly as Node resolves the unbundled app (the CommonJS builds). From the .ts, esbuild would pick
 // the packages' ESM builds, some of which use import.meta.url and fail when loaded as CommonJS.
 //
-// applicationinsights (OpenTelemetry, ~6 MB) is required lazily by src/adapters/telemetry only when
-// APPLICATIONINSIGHTS_CONNECTION_STRING is set; it goes into its own file beside the bundle, so a cold
-// start without telemetry does not parse it (esbuild cannot split CommonJS output by itself).
+// Two things are required lazily and go into their own files beside the bundle, so a cold start does
+// not parse them (esbuild cannot split CommonJS output by itself):
+// - the composition root (src/functions/root.ts requires it on the first invocation that needs it):
+//   the Azure SDKs, the Graph client, the ticket sinks. Modules both files use (errors, core, config)
+//   are copied into each; AppError's instanceof works across the copies (src/errors.ts says how).
+// - applicationinsights (OpenTelemetry, ~6 MB), required by src/adapters/telemetry only when
+//   APPLICATIONINSIGHTS_CONNECTION_STRING is set.
 const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
@@ -19,6 +23,10 @@ const outdir = path.join(__dirname, 'dist', 'bundle');
 const entry = path.join(__dirname, 'dist', 'src', 'functions', 'index.js');
 /** Packages loaded on demand: bundled separately, required from the main bundle by relative path. */
 const LAZY = { applicationinsights: 'applicationinsights.js' };
+/** Our own modules loaded on demand: the require() text that names them, and their tsc output. */
+const LAZY_MODULES = {
+  '../composition': { file: 'composition.js', from: path.join(__dirname, 'dist', 'src', 'composition.js') },
+};
 
 const shared = {
   bundle: true,
@@ -41,9 +49,10 @@ const shared = {
 const lazyChunks = {
   name: 'lazy-chunks',
   setup(build) {
-    const names = Object.keys(LAZY).map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    const all = { ...LAZY, ...Object.fromEntries(Object.entries(LAZY_MODULES).map(([k, v]) => [k, v.file])) };
+    const names = Object.keys(all).map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
     build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({
-      path: `./${LAZY[args.path]}`,
+      path: `./${all[args.path]}`,
       external: true,
     }));
   },
@@ -51,6 +60,12 @@ const lazyChunks = {
 
 const builds = [
   { ...shared, entryPoints: [entry], outfile: path.join(outdir, 'index.js'), plugins: [lazyChunks] },
+  ...Object.values(LAZY_MODULES).map(({ file, from }) => ({
+    ...shared,
+    entryPoints: [from],
+    outfile: path.join(outdir, file),
+    plugins: [lazyChunks],
+  })),
   ...Object.entries(LAZY).map(([name, file]) => ({
     ...shared,
     entryPoints: [require.resolve(name)],

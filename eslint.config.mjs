@@ -66,6 +66,17 @@ export default defineConfig(
     },
   },
   {
+    // Settings are read in src/config (and handed over by the entry points and the composition root):
+    // the rules, the use cases and the adapters get typed settings, never the environment.
+    files: ['src/core/**/*.ts', 'src/usecases/**/*.ts', 'src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings in src/config and pass them in.' },
+      ],
+    },
+  },
+  {
     // The ticket fakes turn whatever JSON a client sent into the text they store, compare or quote back, as
     // the real services do; '[object Object]' there is the fake's answer to a malformed request, not a bug.
     files: ['emulator/tickets/**/*.ts'],

@@ -268,8 +268,9 @@ function median(values: number[]): number {
 }
 
 /** Milliseconds to require() a file in a fresh node process (node's own start-up excluded). */
-function loadMs(file: string): number {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write('LOADMS='+(Number(process.hrtime.bigint()-t)/1e6)+'\\n');process.exit(0);`;
+function loadMs(file: string, ...more: string[]): number {
+  const requires = [file, ...more].map((f) => `require(${JSON.stringify(f)});`).join('');
+  const script = `const t=process.hrtime.bigint();${requires}process.stdout.write('LOADMS='+(Number(process.hrtime.bigint()-t)/1e6)+'\\n');process.exit(0);`;
   const run = spawnSync(process.execPath, ['-e', script], {
     encoding: 'utf8',
     env: { ...process.env, NODE_ENV: 'production' },
@@ -319,27 +320,31 @@ async function coldLoad(): Promise<Figure> {
       detail: { runs, unbundledCliMs: median(times), file: 'dist/src/cli.js' },
     };
   }
+  // The unbundled app as it loaded before the root became lazy: the entry and the composition root,
+  // which is what every trigger module pulled in at start-up (issue 13's baseline).
+  const compositionRoot = join(root, 'dist/src/composition.js');
+  const eager = existsSync(compositionRoot) ? [files.unbundled, compositionRoot] : [files.unbundled];
   loadMs(files.bundle);
-  loadMs(files.unbundled);
+  loadMs(eager[0], ...eager.slice(1));
   const bundled: number[] = [];
   const unbundled: number[] = [];
   // Interleaved, so drift on the machine hits both alike.
   for (let n = 0; n < runs; n++) {
     bundled.push(loadMs(files.bundle));
-    unbundled.push(loadMs(files.unbundled));
+    unbundled.push(loadMs(eager[0], ...eager.slice(1)));
   }
   const ratio = median(bundled) / median(unbundled);
   return {
     name: 'cold load (bundled / unbundled)',
     ratio,
-    goal: '< 1 (report)',
-    met: ratio < 1,
+    goal: '≤ 0.33 (3× faster)',
+    met: ratio <= 1 / 3,
     detail: {
       runs,
       bundledMs: median(bundled),
       unbundledMs: median(unbundled),
       bundle: files.bundle.slice(root.length + 1),
-      unbundled: files.unbundled.slice(root.length + 1),
+      unbundled: eager.map((file) => file.slice(root.length + 1)).join(' + '),
     },
   };
 }

@@ -23,10 +23,12 @@ import { TenantLease, type Lease } from './adapters/storage/tenantLease';
 import { ApiCallerVerifier } from './adapters/auth/apiCaller';
 import { ScanQueue } from './adapters/storage/scanQueue';
 import { ScanRequests } from './adapters/storage/scanRequests';
-import { checkConfig } from './config/config';
+import { checkServiceSettings } from './config/serviceSettings';
+
+export { checkServiceSettings };
 import { loadTelemetrySettings } from './config/telemetry';
 import { settingsError } from './config/settingValues';
-import { checkFunctionsSettings, type FunctionsSettings } from './config/functionsSettings';
+import type { FunctionsSettings } from './config/functionsSettings';
 import type { QueuedScanDependencies } from './usecases/queuedScan';
 import type { Telemetry } from './usecases/ports/telemetry';
 
@@ -202,17 +204,6 @@ export interface Services {
   apiCallers?: ApiCallerVerifier;
   /** What a queued scan needs, in the shape its use case asks for. */
   queuedScans: QueuedScanDependencies;
-}
-
-/** Every setting the Functions app reads, checked in one pass: the host's, the scan's and each section's. */
-export function checkServiceSettings(env: NodeJS.ProcessEnv) {
-  const functions = checkFunctionsSettings(env);
-  const scan = checkConfig(env);
-  return {
-    settings: functions.settings,
-    config: scan.config,
-    problems: [...functions.problems, ...scan.problems],
-  };
 }
 
 /**

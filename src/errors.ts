@@ -93,7 +93,22 @@ export interface SettingProblem {
   message: string;
 }
 
+/**
+ * Marks an AppError whichever copy of this module made it: the Functions bundle loads the composition
+ * root from a file of its own (esbuild.config.js), which has its own copy of this module, and an error
+ * thrown there must still be an AppError to the triggers (its status, its code), not an INTERNAL.
+ */
+const APP_ERROR = Symbol.for('sspr-remediator.AppError');
+
 export class AppError extends Error {
+  readonly [APP_ERROR] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[APP_ERROR] === true
+    );
+  }
+
   constructor(
     readonly code: ErrorCode,
     message: string,

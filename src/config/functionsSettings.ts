@@ -2,12 +2,9 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import type { SettingProblem } from '../errors';
 import { blankIsUnset, settingsError } from './settingValues';
+
 import { isTenantId } from '../core/modes';
 
-/** The queue the timer and POST /api/scans write to, and tenantScan reads. */
-export const SCAN_QUEUE = 'sspr-scans';
-/** Where the Functions host moves a message after MAX_DEQUEUE_COUNT failed tries (host.json `maxDequeueCount`). */
-export const SCAN_POISON_QUEUE = `${SCAN_QUEUE}-poison`;
 export const DEFAULT_SCAN_SCHEDULE = '0 */15 * * * *';
 
 /** How the app reaches the queue: a connection string, or a service URL used with the managed identity. */

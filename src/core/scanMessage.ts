@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { ACTION_MODES, isTenantId, MODES_BY_RISK } from './modes';
 
+/** The queue the timer and POST /api/scans write to, and tenantScan reads. */
+export const SCAN_QUEUE = 'sspr-scans';
+/** Where the Functions host moves a message after MAX_DEQUEUE_COUNT failed tries (host.json `maxDequeueCount`). */
+export const SCAN_POISON_QUEUE = `${SCAN_QUEUE}-poison`;
+
 /**
  * ISO 8601: a date, or a date-time with a time zone (`2026-11-25`, `2026-11-25T08:00:00Z`,
  * `2026-11-25T09:00:00+01:00`), for requests and the CLI's --from/--to alike. A time must name its

@@ -1,11 +1,11 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_ROLES } from '../adapters/auth/apiCaller';
+import { API_ROLES } from './http/callers';
 import { findIncident } from './http/httpScope';
 import { approvalSchema, guidParam, readJsonBody } from './http/httpInput';
 import { answer, json } from './http/problem';
 import { ROUTES } from './http/routes';
 import { AppError } from '../errors';
-import { services } from '../composition';
+import { services } from './root';
 import { incidentJson } from '../usecases/resultJson';
 
 /**

@@ -1,10 +1,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_ROLES, callerIfConfigured } from '../adapters/auth/apiCaller';
+import { API_ROLES, callerIfConfigured } from './http/callers';
 import { findIncident } from './http/httpScope';
 import { guidParam, incidentQuerySchema, readQuery } from './http/httpInput';
 import { answer, json } from './http/problem';
 import { ROUTES } from './http/routes';
-import { services } from '../composition';
+import { services } from './root';
 import { incidentJson } from '../usecases/resultJson';
 
 /** GET /api/incidents/{id}?tenantId=: one incident; without tenantId, every configured tenant is searched. */

@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { SCAN_POISON_QUEUE } from '../config/functionsSettings';
-import { alertTelemetry, services } from '../composition';
+import { SCAN_POISON_QUEUE } from '../core/scanMessage';
+import { alertTelemetry, services } from './root';
 import { handlePoisonedScan } from '../usecases/queuedScan';
 
 /** A scan message the host gave up on: reported as ScanPoisoned unless its last try already did. */

@@ -1,10 +1,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_ROLES, callerIfConfigured } from '../adapters/auth/apiCaller';
+import { API_ROLES, callerIfConfigured } from './http/callers';
 import { guidParam } from './http/httpInput';
 import { answer, json } from './http/problem';
 import { ROUTES } from './http/routes';
 import { AppError } from '../errors';
-import { services } from '../composition';
+import { services } from './root';
 
 /** GET /api/scans/{id}: queued | running | succeeded | failed | skipped-busy, with the result. */
 export async function scanStatus(

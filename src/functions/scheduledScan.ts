@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { services } from '../composition';
+import { services } from './root';
 import { enqueueScheduledScans } from '../usecases/enqueueScan';
 
 /** Every SCAN_SCHEDULE: one queue message per tenant in TENANTS; tenantScan runs them. */

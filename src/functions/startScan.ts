@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { enqueueScan } from '../usecases/enqueueScan';
-import { API_ROLES, callerIfConfigured } from '../adapters/auth/apiCaller';
+import { API_ROLES, callerIfConfigured } from './http/callers';
 import { tenantOf } from './http/httpScope';
 import { readJsonBody, scanRequestSchema } from './http/httpInput';
 import { answer, json } from './http/problem';
@@ -9,7 +9,7 @@ import { parseIsoTime } from '../core/scanMessage';
 import { AppError } from '../errors';
 import { planWindow } from '../core/window';
 import { modeRisk } from '../core/modes';
-import { services } from '../composition';
+import { services } from './root';
 
 /** POST /api/scans {tenantId?, from?, to?, mode?} → 202, Location: /api/scans/{id}. Scans.Run when API_AUDIENCE is set. */
 export async function startScan(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

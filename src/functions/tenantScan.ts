@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { SCAN_QUEUE } from '../config/functionsSettings';
-import { alertTelemetry, services } from '../composition';
+import { SCAN_QUEUE } from '../core/scanMessage';
+import { alertTelemetry, services } from './root';
 import { runQueuedScan } from '../usecases/queuedScan';
 
 /**

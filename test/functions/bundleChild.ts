@@ -104,7 +104,10 @@ if (input.serve) {
   process.send({ ready: true });
 } else {
   // Exits once written: a worker's timers (telemetry exporters) must not keep this one-shot process alive.
-  invoke(input.functionName, input.trigger).then((result) => process.stdout.write(JSON.stringify(result), () => process.exit(0)));
+  // One turn of the event loop first, as a worker answers the host between loading and invoking.
+  setImmediate(() =>
+    invoke(input.functionName, input.trigger).then((result) => process.stdout.write(JSON.stringify(result), () => process.exit(0))),
+  );
 }
 `;
 

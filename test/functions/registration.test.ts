@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SCAN_POISON_QUEUE, SCAN_QUEUE } from '../../src/config/functionsSettings';
+import { SCAN_POISON_QUEUE, SCAN_QUEUE } from '../../src/core/scanMessage';
 import { ROUTE_PREFIX } from '../../src/functions/http/routes';
 import { BUNDLE, invokeBundle } from './bundleChild';
 import { MAX_DEQUEUE_COUNT } from '../../src/usecases/queuedScan';
@@ -43,9 +43,10 @@ describe('the Functions bundle', () => {
   });
 
   test('when the bundle loads with bad settings of several sections, then the start-up log names each, and the triggers still register', async () => {
-    const { registered, stderr } = await invokeBundle(
-      undefined,
-      undefined,
+    // An invocation keeps the stand-in worker alive past start-up, as the host does.
+    const { registered, stderr, response } = await invokeBundle(
+      'health',
+      { kind: 'http', method: 'GET', path: '/api/health' },
       {
         TENANTS: 'contoso',
         SCAN_SCHEDULE: '0 */15 * * * *',
@@ -60,6 +61,9 @@ describe('the Functions bundle', () => {
     );
     expect(registered.length).toBeGreaterThan(0);
     expect(stderr).toContain('CONFIG.INVALID at start-up');
+    // Health names the same settings, from the same check.
+    expect(response?.status).toBe(503);
+    expect(response?.body).toContain('JIRA_EMAIL');
     for (const setting of [
       'TENANTS=',
       'JIRA_BASE_URL',

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARM_ENDPOINTS, GRAPH_ENVIRONMENTS } from '../../src/config/automation';
-import { SCAN_POISON_QUEUE, SCAN_QUEUE, DEFAULT_SCAN_SCHEDULE } from '../../src/config/functionsSettings';
+import { DEFAULT_SCAN_SCHEDULE } from '../../src/config/functionsSettings';
+import { SCAN_POISON_QUEUE, SCAN_QUEUE } from '../../src/core/scanMessage';
 import { CLOUDS } from '../../src/config/config';
 import {
   allowedValues,

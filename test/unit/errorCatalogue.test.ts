@@ -27,3 +27,23 @@ test('when a code means "fix the command line or a setting", then the CLI exits 
     .map(([code]) => code);
   expect(usage.sort()).toEqual(['CLI.USAGE', 'CONFIG.INVALID', 'SCAN.WINDOW_INVALID']);
 });
+
+describe('AppError across copies of its module', () => {
+  // The Functions bundle loads the composition root from its own file, with its own copy of errors.ts.
+  test('when an AppError comes from another copy of the module, then it is still an AppError, and nothing else is', () => {
+    let Other: typeof import('../../src/errors') | undefined;
+    jest.isolateModules(() => {
+      Other = require('../../src/errors') as typeof import('../../src/errors');
+    });
+    const { AppError, toAppError } =
+      jest.requireActual<typeof import('../../src/errors')>('../../src/errors');
+    expect(Other!.AppError).not.toBe(AppError);
+    const busy = new Other!.AppError('SCAN.TENANT_BUSY', 'busy', { transient: true });
+    expect(busy instanceof AppError).toBe(true);
+    expect(toAppError(busy)).toBe(busy);
+    expect(toAppError(busy).httpStatus).toBe(busy.httpStatus);
+    const plain = Object.assign(new Error('x'), { code: 'SCAN.TENANT_BUSY' });
+    expect(plain instanceof AppError).toBe(false);
+    expect(toAppError(plain).code).toBe('INTERNAL');
+  });
+});

@@ -1,22 +1,8 @@
-import type { HttpRequest } from '@azure/functions';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { AppError } from '../../errors';
 import { HIDDEN_CHARACTER } from '../../core/hiddenCharacters';
 import type { ApiAuthSettings } from '../../config/functionsSettings';
-
-/** The app roles declared on the API's app registration (docs/DEPLOY.md says how to assign them). */
-export const API_ROLES = {
-  approve: 'Incidents.Approve',
-  runScans: 'Scans.Run',
-  read: 'Incidents.Read',
-} as const;
-
-/** A caller Entra ID vouched for: its object id, and the name it signed in with (a UPN, or an app's name). */
-export interface ApiCaller {
-  oid: string;
-  name: string;
-  roles: string[];
-}
+import type { ApiCaller, CallerRequest, CallerVerifier } from '../../usecases/ports/callers';
 
 /**
  * Validates the Entra ID bearer token of an API call: RS256 signature against the tenant's published
@@ -24,7 +10,7 @@ export interface ApiCaller {
  * identity comes from the token alone: no header or body field a caller can set is believed. Function
  * keys stay what they are, a shared secret for the whole app, and never authorize a write.
  */
-export class ApiCallerVerifier {
+export class ApiCallerVerifier implements CallerVerifier {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
   private readonly issuer: string;
 
@@ -40,7 +26,7 @@ export class ApiCallerVerifier {
     });
   }
 
-  async require(request: HttpRequest, role: string): Promise<ApiCaller> {
+  async require(request: CallerRequest, role: string): Promise<ApiCaller> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     if (!token)
       throw unauthenticated(
@@ -116,17 +102,4 @@ function verificationFailure(err: unknown): AppError {
     );
   }
   return unauthenticated('The access token is malformed or not a JWT signed with RS256.');
-}
-
-/**
- * Scans and reads: with an app registration for the API (API_AUDIENCE), they need a token with
- * `role` too; without one, the function key is all they need (a scan runs in ACTION_MODE or a safer
- * mode, so a key cannot make the app act more than the operator configured).
- */
-export async function callerIfConfigured(
-  verifier: ApiCallerVerifier | undefined,
-  request: HttpRequest,
-  role: string,
-): Promise<ApiCaller | undefined> {
-  return verifier ? verifier.require(request, role) : undefined;
 }

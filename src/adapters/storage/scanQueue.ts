@@ -2,7 +2,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-queue';
 import { AppError } from '../../errors';
 import type { QueueConnection } from '../../config/functionsSettings';
-import { SCAN_QUEUE } from '../../config/functionsSettings';
+import { SCAN_QUEUE } from '../../core/scanMessage';
 import type { ScanMessage } from '../../core/scanMessage';
 
 /**

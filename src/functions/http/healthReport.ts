@@ -1,5 +1,6 @@
-import { AppError, toAppError } from './errors';
-import { checkServiceSettings, type Services } from './composition';
+import { AppError, toAppError } from '../../errors';
+import type { SettingProblem } from '../../errors';
+import type { Services } from '../../composition';
 
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -28,8 +29,11 @@ export interface HealthReport {
  * GET /api/health: are the settings valid, does storage answer, when did each tenant last scan well.
  * Every probe is bounded (5 s) and reports only codes; nothing here echoes a setting's value.
  */
-export async function healthReport(env: NodeJS.ProcessEnv, services: () => Services): Promise<HealthReport> {
-  const settingNames = configProblems(env);
+export async function healthReport(
+  settingProblems: readonly SettingProblem[],
+  services: () => Services,
+): Promise<HealthReport> {
+  const settingNames = [...new Set(settingProblems.map((problem) => problem.setting))];
   if (settingNames.length > 0) {
     return {
       status: 'degraded',
@@ -78,14 +82,6 @@ export async function healthReport(env: NodeJS.ProcessEnv, services: () => Servi
     actionMode: app.config.actionMode,
     tenants,
   };
-}
-
-/**
- * Every bad setting by name: the Functions and scan settings, those of the mode's ticket system and
- * remediation, and telemetry's, from the same check the services are built with.
- */
-function configProblems(env: NodeJS.ProcessEnv): string[] {
-  return [...new Set(checkServiceSettings(env).problems.map((problem) => problem.setting))];
 }
 
 async function probe<T extends { ok: true }>(
