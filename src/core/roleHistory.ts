@@ -1,4 +1,6 @@
-import type { AdminRole, AuditEvent } from './model';
+import type { AdminRole, AuditEvent, PimView } from './model';
+
+export type { ActiveAssignment } from './model';
 
 /** One active role assignment made or ended for a user, as the audit log recorded it. */
 export interface RoleChange {
@@ -10,13 +12,6 @@ export interface RoleChange {
   activity: string;
 }
 
-/** An active assignment in force now, and when it started (PIM `roleAssignmentScheduleInstances`). */
-export interface ActiveAssignment {
-  templateId: string;
-  startDateTime: string | null;
-  assignmentType: string | null;
-}
-
 /**
  * What a scan learned about a user's roles beyond the ones held now: the changes since their oldest
  * failure (read once per scan from the audit log), when today's active assignments started, and the
@@ -24,8 +19,7 @@ export interface ActiveAssignment {
  */
 export interface RolesOverTime {
   changes: { kind: 'read'; changes: RoleChange[] } | { kind: 'unread'; reason: string };
-  pim:
-    { kind: 'read'; active: ActiveAssignment[]; eligible: AdminRole[] } | { kind: 'unread'; reason: string };
+  pim: PimView;
 }
 
 /** Looks a role template id up in the roles the admin reset policy covers; undefined when it does not. */
