@@ -12,6 +12,7 @@ export interface DirectoryUser {
   groups: string[];
   activations?: { role: string; from: string; to: string }[];
   eligible?: string[];
+  registration?: { methodsRegistered: string[]; isSsprRegistered?: boolean; isSsprCapable?: boolean };
 }
 
 /** A role assignment in force now, as PIM's roleAssignmentScheduleInstances shows it. */

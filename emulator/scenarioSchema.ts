@@ -34,6 +34,15 @@ const userSchema = z
     activations: z.array(z.object({ role: guid, from: timeSpec, to: timeSpec }).strict()).default([]),
     /** Roles the user is eligible for in PIM (roleEligibilityScheduleInstances). */
     eligible: z.array(guid).default([]),
+    /** userRegistrationDetails (absent: email and mobilePhone, registered and capable). */
+    registration: z
+      .object({
+        methodsRegistered: z.array(z.string().min(1)),
+        isSsprRegistered: z.boolean().optional(),
+        isSsprCapable: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { explainPolicyOn } from './explainPolicyOn';
 import { advanceTenantIncidents, type ActionDependencies, type ActionOutcome } from './incidentActions';
 import { affectedAdmins, confirmedOnly, joinLateAdmins } from './incidentMembers';
 import { learnFacts, type Facts } from './learnFacts';
@@ -77,7 +78,7 @@ export async function scanTenant(deps: ScanDependencies, request: ScanRequest): 
   const read = await readFailures(deps, window, alreadyRecorded);
   const failuresByUser = groupByUser(read.failures);
   const facts = await learnFacts(deps, failuresByUser, now);
-  const findings = judgeAll(failuresByUser, facts, now);
+  const findings = await explainPolicyOn(deps, judgeAll(failuresByUser, facts, now), failuresByUser);
 
   const planned = planIncident(request.tenantId, findings);
   const incident =

@@ -103,4 +103,16 @@ describe('scan: roles as they stood at each failure', () => {
     ]);
     expect(emulator.requests.filter((r) => r.path.endsWith('/roleDefinitions'))).toEqual([]);
   });
+
+  test('when an admin with one registered method fails while admin SSPR is on, then it stays policy-on and the reason names the likely cause and next step', async () => {
+    const { result, emulator } = await scanJson('policy-on-one-method');
+    const finding = onlyFinding(result);
+    expect(finding.verdict).toBe('policy-on');
+    expect(finding.reason).toContain('one method (mobilePhone)');
+    expect(finding.reason).toContain('security questions do not count');
+    expect(result.incidents).toEqual([]);
+    // One read of the registration report, inside a $batch, with no query options (the Get takes none).
+    const reads = emulator.requests.filter((r) => r.path.includes('/userRegistrationDetails/'));
+    expect(reads.map((r) => [r.status, r.batchItem, Object.keys(r.query)])).toEqual([[200, true, []]]);
+  });
 });

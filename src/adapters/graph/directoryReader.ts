@@ -7,6 +7,7 @@ import {
   ROLES_WITHOUT_TEMPLATE_ID,
 } from '../../core/adminRoles';
 import type { ActiveAssignment, RoleCoverage, RolesOverTime } from '../../core/roleHistory';
+import type { RegistrationFacts } from '../../core/policyOnCause';
 import { runBatch, type BatchOptions, type BatchResponse } from './batch';
 import { describeGraphFailure } from './graphErrors';
 import {
@@ -113,6 +114,43 @@ export class GraphDirectoryReader implements DirectoryReader {
       );
       if (user.kind === 'found') user.pim = await this.pimState(answers.get(`s${i}`)!, answers.get(`e${i}`)!);
       facts.set(id, user);
+    }
+    return facts;
+  }
+
+  /**
+   * `GET /reports/authenticationMethods/userRegistrationDetails/{id}` (AuditLog.Read.All, already held;
+   * the report needs Microsoft Entra ID P1 or P2). The Get takes no OData query options.
+   */
+  async registrationDetails(ids: string[]): Promise<Map<string, RegistrationFacts>> {
+    const answers = await runBatch(
+      this.client,
+      ids.map((id, i) => ({
+        id: `r${i}`,
+        url: `/reports/authenticationMethods/userRegistrationDetails/${encodeURIComponent(id)}`,
+      })),
+      this.batch,
+    );
+    const facts = new Map<string, RegistrationFacts>();
+    for (const [i, id] of ids.entries()) {
+      const answer = answers.get(`r${i}`)!;
+      const body = answer.body;
+      facts.set(
+        id,
+        answer.status === 200 && Array.isArray(body?.methodsRegistered)
+          ? {
+              kind: 'read',
+              isSsprRegistered: typeof body.isSsprRegistered === 'boolean' ? body.isSsprRegistered : null,
+              isSsprCapable: typeof body.isSsprCapable === 'boolean' ? body.isSsprCapable : null,
+              methodsRegistered: body.methodsRegistered.filter(
+                (method: unknown) => typeof method === 'string',
+              ),
+            }
+          : {
+              kind: 'unread',
+              reason: failureText(answer, 'AuditLog.Read.All and Microsoft Entra ID P1 or P2'),
+            },
+      );
     }
     return facts;
   }

@@ -1,5 +1,6 @@
 import type { AuditEvent, PolicyFacts, UserFacts, Window } from '../../core/model';
 import type { RoleCoverage } from '../../core/roleHistory';
+import type { RegistrationFacts } from '../../core/policyOnCause';
 
 /** Reads the tenant's audit log, one page at a time, so memory stays flat whatever the volume. */
 export interface AuditLogReader {
@@ -20,6 +21,8 @@ export interface DirectoryReader {
    * name from the role definitions (read at most once); `gap` says why they could not be resolved.
    */
   roleCoverage(templateIds: string[]): Promise<{ covers: RoleCoverage; gap?: string }>;
+  /** Each user's SSPR registration (userRegistrationDetails), in $batch; failures come back `unread`. */
+  registrationDetails(ids: string[]): Promise<Map<string, RegistrationFacts>>;
 }
 
 /** What one scan asked of Graph, for its result and telemetry. */

@@ -1,6 +1,7 @@
 import documented from '../../fixtures/ssprAdminPolicyRoles.json';
 import { adminRole, LISTED_ADMIN_ROLES, resolveUnlistedIds } from '../../../src/core/adminRoles';
 import type { AuditEvent, PolicyFacts, SsprFailure, UserFacts } from '../../../src/core/model';
+import { policyOnCause } from '../../../src/core/policyOnCause';
 import { roleChanges, rolesAt, type RolesOverTime } from '../../../src/core/roleHistory';
 import { judgeUser } from '../../../src/core/verdict';
 
@@ -212,6 +213,36 @@ describe('the roles the admin reset policy covers', () => {
     expect([...resolved]).toEqual([['11111111-2222-4333-8444-555555555555', 'Mailbox Administrator']]);
     expect(adminRole('11111111-2222-4333-8444-555555555555', resolved)?.displayName).toBe(
       'Mailbox Administrator',
+    );
+  });
+});
+
+describe('policyOnCause: why an admin failed while admin SSPR was on', () => {
+  const read = (methodsRegistered: string[]) =>
+    ({ kind: 'read', isSsprRegistered: null, isSsprCapable: null, methodsRegistered }) as const;
+
+  test('when the admin has one usable method and security questions, then the advice names the missing second method', () => {
+    const advice = policyOnCause(read(['mobilePhone', 'securityQuestion']), [failure]);
+    expect(advice).toContain('one method (mobilePhone)');
+    expect(advice).toContain('security questions do not count');
+    expect(advice).toContain('https://aka.ms/mysecurityinfo');
+  });
+
+  test('when the event carries a writeback code, then that code is the likely cause whatever was registered', () => {
+    expect(policyOnCause(read(['email', 'mobilePhone']), [{ ...failure, errorCode: 'SSPR_0010' }])).toContain(
+      'password writeback is not enabled',
+    );
+  });
+
+  test('when two methods are registered, then registration is not blamed', () => {
+    expect(policyOnCause(read(['email', 'microsoftAuthenticatorPush']), [failure])).toContain(
+      'enough for the admin policy',
+    );
+  });
+
+  test('when registration could not be read, then the advice says so and why', () => {
+    expect(policyOnCause({ kind: 'unread', reason: 'Graph answered 403' }, [failure])).toContain(
+      'could not be read (Graph answered 403)',
     );
   });
 });
