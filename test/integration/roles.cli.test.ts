@@ -1,4 +1,4 @@
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator, Scenario } from '../../emulator';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { parseJson, runCli } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
@@ -10,8 +10,8 @@ import { useEmulatedWorld } from '../helpers/emulatedWorld';
  */
 const world = useEmulatedWorld();
 
-async function scanJson(name: string) {
-  const { emulator, tenantId } = await world.emulate(name, { keepTenantId: true });
+async function scanJson(name: string, change?: (scenario: Scenario) => Scenario) {
+  const { emulator, tenantId } = await world.emulate(name, { keepTenantId: true, change });
   const run = await runCli(['scan', '--tenant', tenantId, '--json'], emulatorEnv(emulator));
   expect(run.code).toBe(0);
   return { result: parseJson(run), emulator };
@@ -114,5 +114,16 @@ describe('scan: roles as they stood at each failure', () => {
     // One read of the registration report, inside a $batch, with no query options (the Get takes none).
     const reads = emulator.requests.filter((r) => r.path.includes('/userRegistrationDetails/'));
     expect(reads.map((r) => [r.status, r.batchItem, Object.keys(r.query)])).toEqual([[200, true, []]]);
+  });
+
+  test('when PIM cannot be read (403), then an eligible-only user reads as today (not-admin) and the reason names the permission', async () => {
+    const { result } = await scanJson('pim-eligible-only', (scenario) => ({
+      ...scenario,
+      faults: [{ match: 'ScheduleInstances', kind: 'status', status: 403, times: -1, inBatch: true }],
+    }));
+    const finding = onlyFinding(result);
+    expect(finding.verdict).toBe('not-admin');
+    expect(finding.reason).toContain('PIM eligibility was not checked');
+    expect(finding.reason).toContain('RoleManagement.Read.Directory');
   });
 });
