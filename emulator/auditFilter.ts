@@ -2,6 +2,8 @@
 export interface AuditFilter {
   services: string[];
   activities: string[];
+  /** `startswith(activityDisplayName,'…')` prefixes, matched case-insensitively. */
+  activityPrefixes: string[];
   fromMs: number;
   toMs: number;
 }
@@ -10,14 +12,34 @@ export class FilterError extends Error {}
 
 const CLAUSE = /^\s*([A-Za-z][\w/]*)\s+(eq|ne|ge|le|gt|lt)\s+('(?:[^']|'')*'|[^\s()']+)\s*/i;
 const AND = /^and\s+/i;
+const STARTSWITH = /^\s*startswith\(\s*([A-Za-z][\w/]*)\s*,\s*('(?:[^']|'')*')\s*\)\s*/i;
 const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$/;
 
 export function parseAuditFilter(text: string | undefined): AuditFilter {
-  const filter: AuditFilter = { services: [], activities: [], fromMs: -Infinity, toMs: Infinity };
+  const filter: AuditFilter = {
+    services: [],
+    activities: [],
+    activityPrefixes: [],
+    fromMs: -Infinity,
+    toMs: Infinity,
+  };
   if (text === undefined) return filter;
   let rest = text.trim();
   if (rest === '') throw new FilterError('Invalid filter clause: the filter is empty.');
   for (;;) {
+    const startsWith = STARTSWITH.exec(rest);
+    if (startsWith) {
+      // directoryAudit documents startswith on activityDisplayName (and initiator UPNs, not served here).
+      if (startsWith[1].toLowerCase() !== 'activitydisplayname')
+        throw new FilterError(`Invalid filter clause: startswith is not supported on '${startsWith[1]}'.`);
+      filter.activityPrefixes.push(stringLiteral(startsWith[2], startsWith[1]));
+      rest = rest.slice(startsWith[0].length);
+      if (rest === '') return filter;
+      const and = AND.exec(rest);
+      if (!and) throw new FilterError(`Invalid filter clause: expected 'and' before '${rest}'.`);
+      rest = rest.slice(and[0].length);
+      continue;
+    }
     const match = CLAUSE.exec(rest);
     if (!match) throw new FilterError(`Invalid filter clause: could not parse '${rest}'.`);
     applyClause(filter, match[1], match[2].toLowerCase(), match[3]);

@@ -24,14 +24,14 @@ interface AuditUser {
   ipAddress: string | null;
 }
 
-interface AuditApp {
+export interface AuditApp {
   appId: string;
   displayName: string;
   servicePrincipalId: string;
   servicePrincipalName: string | null;
 }
 
-interface TargetResource {
+export interface TargetResource {
   id: string;
   displayName: string | null;
   type: string;

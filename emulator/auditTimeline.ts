@@ -63,12 +63,14 @@ export class AuditTimeline {
       if (entry.late && !this.lateVisible) continue;
       if (entry.timeMs < filter.fromMs || entry.timeMs > filter.toMs) continue;
       if (!allEqual(filter.services, entry.service) || !allEqual(filter.activities, entry.activity)) continue;
+      if (!allStartWith(filter.activityPrefixes, entry.activity)) continue;
       yield { cursor, render: entry.render };
     }
   }
 
   private *noiseCandidates(filter: AuditFilter, after: Cursor | undefined): Generator<Candidate> {
     if (this.noise.count === 0 || !allEqual(filter.services, SSPR_SERVICE)) return;
+    if (!NOISE_ACTIVITIES.some((activity) => allStartWith(filter.activityPrefixes, activity))) return;
     if (!NOISE_ACTIVITIES.some((activity) => allEqual(filter.activities, activity))) return;
     let high = this.noise.lastIndexAtOrBefore(filter.toMs);
     if (after) {
@@ -81,6 +83,7 @@ export class AuditTimeline {
     const low = this.noise.firstIndexAtOrAfter(filter.fromMs);
     for (let index = Math.min(high, this.noise.count - 1); index >= low; index--) {
       if (!allEqual(filter.activities, this.noise.activity(index))) continue;
+      if (!allStartWith(filter.activityPrefixes, this.noise.activity(index))) continue;
       yield {
         cursor: { t: this.noise.timeMs(index), s: 1, k: index },
         render: () => this.noise.render(index),
@@ -113,6 +116,10 @@ export function compareCursors(x: Cursor, y: Cursor): number {
 
 function compareEntries(x: TimelineEntry, y: TimelineEntry): number {
   return compareCursors({ t: x.timeMs, s: 0, k: x.id }, { t: y.timeMs, s: 0, k: y.id });
+}
+
+function allStartWith(prefixes: string[], actual: string): boolean {
+  return prefixes.every((prefix) => actual.toLowerCase().startsWith(prefix.toLowerCase()));
 }
 
 function allEqual(wanted: string[], actual: string): boolean {

@@ -1,4 +1,5 @@
 import type { ValidScenario } from './scenarioSchema';
+import { resolveTime } from './relativeTime';
 import { roleDisplayName } from './roleCatalog';
 import { stableId } from './stableIds';
 
@@ -9,6 +10,17 @@ export interface DirectoryUser {
   onPremisesSyncEnabled: boolean | null;
   roles: string[];
   groups: string[];
+  activations?: { role: string; from: string; to: string }[];
+  eligible?: string[];
+  registration?: { methodsRegistered: string[]; isSsprRegistered?: boolean; isSsprCapable?: boolean };
+}
+
+/** A role assignment in force now, as PIM's roleAssignmentScheduleInstances shows it. */
+export interface ActiveRole {
+  templateId: string;
+  assignmentType: 'Assigned' | 'Activated';
+  startMs: number | null;
+  endMs: number | null;
 }
 
 export interface DirectoryGroup {
@@ -35,7 +47,12 @@ export class Directory {
   private readonly groups = new Map<string, DirectoryGroup>();
   private readonly noiseUsers: DirectoryUser[] = [];
 
-  constructor(private readonly scenario: ValidScenario) {
+  constructor(
+    private readonly scenario: ValidScenario,
+    /** The emulator clock: PIM activations start and expire by it. */
+    private readonly clockMs: () => number = () => Date.now(),
+    private readonly scenarioNow: Date = new Date(),
+  ) {
     this.domain = scenario.users[0]?.userPrincipalName.split('@')[1] ?? 'contoso.onmicrosoft.com';
     for (const group of scenario.groups) this.groups.set(group.id.toLowerCase(), group);
     for (const user of scenario.users) this.addUser(user);
@@ -72,9 +89,49 @@ export class Directory {
     return { displayName: null, userPrincipalName: `former.user.${userId.slice(0, 8)}@${this.domain}` };
   }
 
+  /** Direct assignments in force now: permanent ones and PIM activations not yet expired. */
   directRoleTemplateIds(principalId: string): string[] {
     const key = principalId.toLowerCase();
-    return this.users.get(key)?.roles ?? this.groups.get(key)?.roles ?? [];
+    const user = this.users.get(key);
+    if (!user) return this.groups.get(key)?.roles ?? [];
+    return [...new Set(this.activeRoles(user).map((role) => role.templateId))];
+  }
+
+  /**
+   * The user's direct assignments in force now. A permanent role added by a scenario role change
+   * started then; one with no recorded start has been held for 90 days.
+   */
+  activeRoles(user: DirectoryUser): ActiveRole[] {
+    const now = this.clockMs();
+    const added = (role: string) =>
+      this.scenario.roleChanges
+        .filter(
+          (change) =>
+            change.user.toLowerCase() === user.id.toLowerCase() &&
+            change.role.toLowerCase() === role.toLowerCase() &&
+            change.change === 'added',
+        )
+        .map((change) => resolveTime(change.at, this.scenarioNow))
+        .sort((a, b) => b - a)[0];
+    const permanent: ActiveRole[] = user.roles.map((role) => ({
+      templateId: role.toLowerCase(),
+      assignmentType: 'Assigned',
+      startMs: added(role) ?? this.scenarioNow.getTime() - 90 * 86_400_000,
+      endMs: null,
+    }));
+    const activated: ActiveRole[] = (user.activations ?? [])
+      .map((activation) => ({
+        templateId: activation.role.toLowerCase(),
+        assignmentType: 'Activated' as const,
+        startMs: resolveTime(activation.from, this.scenarioNow),
+        endMs: resolveTime(activation.to, this.scenarioNow),
+      }))
+      .filter((activation) => activation.startMs <= now && now < activation.endMs);
+    return [...permanent, ...activated];
+  }
+
+  eligibleRoles(user: DirectoryUser): string[] {
+    return (user.eligible ?? []).map((role) => role.toLowerCase());
   }
 
   groupsOf(user: DirectoryUser): DirectoryGroup[] {
@@ -83,7 +140,7 @@ export class Directory {
 
   /** Roles held directly and through role-assignable groups, each once. */
   transitiveRoles(user: DirectoryUser): DirectoryRole[] {
-    const templateIds = new Set(user.roles.map((id) => id.toLowerCase()));
+    const templateIds = new Set(this.activeRoles(user).map((role) => role.templateId));
     for (const group of this.groupsOf(user)) for (const id of group.roles) templateIds.add(id.toLowerCase());
     return [...templateIds].map((templateId) => this.directoryRole(templateId));
   }

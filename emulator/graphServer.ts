@@ -3,6 +3,7 @@ import { registerGraphHooks } from './graphHooks';
 import { registerAuditRoutes } from './routes/auditRoutes';
 import { registerBatchRoutes } from './routes/batchRoutes';
 import { registerPolicyRoutes } from './routes/policyRoutes';
+import { registerReportRoutes } from './routes/reportRoutes';
 import { registerRoleRoutes } from './routes/roleRoutes';
 import { registerUserRoutes } from './routes/userRoutes';
 import { SelfDispatcher } from './selfDispatch';
@@ -29,6 +30,7 @@ export function buildGraphServer(tenant: TenantState, tls: { key: string; cert: 
     registerAuditRoutes(app, tenant, version);
     registerUserRoutes(app, tenant, version);
     registerRoleRoutes(app, tenant, version);
+    registerReportRoutes(app, tenant, version);
     registerBatchRoutes(app, tenant, dispatcher, version);
   }
   return {

@@ -1,6 +1,7 @@
 import { buildAuditRecord, policyChangeTarget, type Initiator } from './auditRecord';
 import type { Directory } from './directory';
 import { resolveTime } from './relativeTime';
+import { roleChangeEntries } from './roleChangeEvents';
 import type { ScenarioEvent, ValidScenario } from './scenarioSchema';
 import { stableId } from './stableIds';
 import { POLICY_ACTIVITY, type TimelineEntry } from './timelineEntry';
@@ -17,7 +18,7 @@ export function scenarioEntries(scenario: ValidScenario, directory: Directory, n
       directory,
     ),
   );
-  return [...events, ...changes];
+  return [...events, ...changes, ...roleChangeEntries(scenario, directory, now)];
 }
 
 export function policyChangeEntry(

@@ -27,6 +27,35 @@ const userSchema = z
     onPremisesSyncEnabled: z.boolean().nullable(),
     roles: z.array(guid).default([]),
     groups: z.array(guid).default([]),
+    /**
+     * PIM activations of a role the user is eligible for: active between from and to, then expired. Each
+     * writes PIM's record and Core Directory's (initiated by MS-PIM) at its start and, once over, at its end.
+     */
+    activations: z.array(z.object({ role: guid, from: timeSpec, to: timeSpec }).strict()).default([]),
+    /** Roles the user is eligible for in PIM (roleEligibilityScheduleInstances). */
+    eligible: z.array(guid).default([]),
+    /** userRegistrationDetails (absent: email and mobilePhone, registered and capable). */
+    registration: z
+      .object({
+        methodsRegistered: z.array(z.string().min(1)),
+        isSsprRegistered: z.boolean().optional(),
+        isSsprCapable: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/**
+ * A permanent (non-PIM) role assignment made or ended: a Core Directory "Add member to role" or "Remove
+ * member from role" record. `roles` says what the user holds now; keep the two consistent.
+ */
+const roleChangeSchema = z
+  .object({
+    at: timeSpec,
+    user: guid,
+    role: guid,
+    change: z.enum(['added', 'removed']),
   })
   .strict();
 
@@ -107,6 +136,7 @@ export const scenarioSchema = z
     groups: z.array(groupSchema).default([]),
     events: z.array(eventSchema).default([]),
     policyChanges: z.array(policyChangeSchema).default([]),
+    roleChanges: z.array(roleChangeSchema).default([]),
     noise: noiseSchema.optional(),
     pageSize: z.number().int().min(1).max(1000).default(1000),
     throttle: z

@@ -29,7 +29,7 @@ export class TenantState {
     readonly scenario: ValidScenario,
     readonly now: Date,
   ) {
-    this.directory = new Directory(scenario);
+    this.directory = new Directory(scenario, () => this.clockMs(), now);
     this.timeline = new AuditTimeline(
       scenarioEntries(scenario, this.directory, now),
       new NoiseEvents(scenario, this.directory, now),

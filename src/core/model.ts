@@ -56,6 +56,17 @@ export interface AdminRole {
   displayName: string;
 }
 
+/** An active assignment in force now, and when it started (PIM `roleAssignmentScheduleInstances`). */
+export interface ActiveAssignment {
+  templateId: string;
+  startDateTime: string | null;
+  assignmentType: string | null;
+}
+
+/** PIM's view of a user now: when each active assignment started, and the roles they are only eligible for. */
+export type PimView =
+  { kind: 'read'; active: ActiveAssignment[]; eligible: AdminRole[] } | { kind: 'unread'; reason: string };
+
 /**
  * What the directory told us about one user. Anything we could not learn is an explicit `unknown`;
  * `transient` says a later scan may learn it (throttled, 5xx, unreachable) rather than never (403, absent).
@@ -68,6 +79,8 @@ export type UserFacts =
       synced: boolean | null;
       roles:
         { kind: 'known'; adminRoles: AdminRole[] } | { kind: 'unknown'; reason: string; transient: boolean };
+      /** PIM's view now: when each active assignment started, and eligible roles (absent: not asked). */
+      pim?: PimView;
     }
   | { kind: 'not-found'; id: string }
   | { kind: 'unknown'; id: string; reason: string; transient: boolean };

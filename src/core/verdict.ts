@@ -1,5 +1,20 @@
-import { type Finding, type PolicyFacts, type SsprFailure, type UserFacts, type Verdict } from './model';
+import { adminRole } from './adminRoles';
+import {
+  type AdminRole,
+  type Finding,
+  type PolicyFacts,
+  type SsprFailure,
+  type UserFacts,
+  type Verdict,
+} from './model';
 import { switchValueAt, type PolicySwitch } from './policyChanges';
+import { grantedAfter, rolesAt, type RoleCoverage, type RolesOverTime } from './roleHistory';
+
+/** A user's roles beyond today's: their changes and PIM state (absent: judged by today's roles). */
+export interface RoleEvidence {
+  overTime?: RolesOverTime;
+  coverage?: RoleCoverage;
+}
 
 /** A change to the admin SSPR switch takes up to 60 minutes to apply (DESIGN.md §2). */
 export const PROPAGATION_MS = 60 * 60_000;
@@ -14,10 +29,11 @@ export function judgeUser(
   failures: SsprFailure[],
   now: Date,
   history: PolicySwitch[] = [],
+  evidence: RoleEvidence = {},
 ): Finding {
-  const decision = decide(user, policy, failures, now, history);
+  const decision = decide(user, policy, failures, now, history, evidence);
   const found = user.kind === 'found' ? user : undefined;
-  const roles = found?.roles.kind === 'known' ? found.roles.adminRoles.map((role) => role.displayName) : [];
+  const roles = decision.roles.map((role) => role.displayName);
   return {
     userId: user.id,
     userPrincipalName:
@@ -38,7 +54,33 @@ function decide(
   failures: SsprFailure[],
   now: Date,
   history: PolicySwitch[],
-): { verdict: Verdict; reason: string } {
+  evidence: RoleEvidence,
+): Decision {
+  const judged = judgeRoles(user, failures, evidence);
+  if ('verdict' in judged) return { ...judged, roles: [] };
+  const note = historyNote(evidence.overTime);
+  const decision = decideByPolicy(policy, judged.failures, now, history);
+  return { ...decision, reason: decision.reason + note, roles: judged.roles };
+}
+
+interface Decision {
+  verdict: Verdict;
+  reason: string;
+  /** The admin roles the user held at the failures judged. */
+  roles: AdminRole[];
+}
+
+/**
+ * The failures at which the user held an admin role, and those roles; or the verdict when there is
+ * none (user unreadable, not an admin then, only eligible). Each failure is judged by the roles as
+ * they stood then: an activation since expired or an assignment since removed still counts, a role
+ * granted after the failure does not.
+ */
+function judgeRoles(
+  user: UserFacts,
+  failures: SsprFailure[],
+  evidence: RoleEvidence,
+): { failures: SsprFailure[]; roles: AdminRole[] } | { verdict: Verdict; reason: string } {
   if (user.kind === 'not-found') {
     return {
       verdict: 'cannot-confirm',
@@ -53,13 +95,57 @@ function decide(
       reason: `The user's directory roles could not be read: ${user.roles.reason}`,
     };
   }
-  if (user.roles.adminRoles.length === 0) {
+  const coverage = evidence.coverage ?? ((templateId: string) => adminRole(templateId));
+  const current = user.roles.adminRoles;
+  const held = new Map<string, AdminRole>();
+  const adminFailures = failures.filter((failure) => {
+    const roles = rolesAt(failure.at, current, evidence.overTime, coverage);
+    for (const role of roles) held.set(role.templateId, role);
+    return roles.length > 0;
+  });
+  if (adminFailures.length > 0) return { failures: adminFailures, roles: [...held.values()] };
+
+  const note = historyNote(evidence.overTime);
+  const pim = evidence.overTime?.pim;
+  const eligible = pim?.kind === 'read' ? pim.eligible : [];
+  if (eligible.length > 0) {
     return {
-      verdict: 'not-admin',
-      reason:
-        'The user holds no administrator role, so the user SSPR policy applies: check that policy, not the admin switch.',
+      verdict: 'cannot-confirm',
+      reason: `The user held no active administrator role when they failed but is eligible (PIM) for ${names(eligible)}, not activated then. Microsoft does not say whether the admin reset policy covers an eligible role that is not active: check the user SSPR policy, or activate the role and retry.${note}`,
     };
   }
+  if (current.length > 0) {
+    const oldest = failures.map((failure) => failure.at).sort()[0];
+    const since = grantedAfter(oldest, evidence.overTime, coverage);
+    return {
+      verdict: 'not-admin',
+      reason: `The user held no administrator role when they failed (${names(current)} came later${since ? `, at ${since}` : ''}), so the user SSPR policy applied: check that policy, not the admin switch.`,
+    };
+  }
+  const eligibility = pim?.kind === 'unread' ? ` PIM eligibility was not checked: ${pim.reason}.` : '';
+  return {
+    verdict: 'not-admin',
+    reason: `The user holds no administrator role, so the user SSPR policy applies: check that policy, not the admin switch.${note}${eligibility}`,
+  };
+}
+
+function names(roles: AdminRole[]): string {
+  return roles.map((role) => role.displayName).join(', ');
+}
+
+/** Said whenever the role history could not be read: the verdict then rests on today's roles. */
+function historyNote(overTime: RolesOverTime | undefined): string {
+  return overTime?.changes.kind === 'unread'
+    ? ` Role changes since the failure were not checked (judged by today's roles): ${overTime.changes.reason}.`
+    : '';
+}
+
+function decideByPolicy(
+  policy: PolicyFacts,
+  failures: SsprFailure[],
+  now: Date,
+  history: PolicySwitch[],
+): { verdict: Verdict; reason: string } {
   switch (policy.kind) {
     case 'unknown':
       return {

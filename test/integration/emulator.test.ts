@@ -591,6 +591,94 @@ describe('tenant emulator', () => {
     });
   });
 
+  describe('roles over time (PIM, role history, role definitions, registration)', () => {
+    const audits = (filter: string) =>
+      `/v1.0/auditLogs/directoryAudits?$filter=${encodeURIComponent(filter)}`;
+
+    it('when an activation expired before now, then the log holds PIM’s and Core Directory’s records of it and the role is no longer assigned', async () => {
+      const emulator = await start('pim-activation-expired');
+      const userId = loadScenario('pim-activation-expired').users[0].id;
+      const token = await issueToken(emulator);
+      const added = await graph(emulator, audits("startswith(activityDisplayName,'Add member to role')"), {
+        token,
+      });
+      const removed = await graph(
+        emulator,
+        audits("startswith(activityDisplayName,'Remove member from role')"),
+        {
+          token,
+        },
+      );
+      expect(added.json.value.map((e: any) => [e.loggedByService, e.activityDisplayName]).sort()).toEqual([
+        ['Core Directory', 'Add member to role'],
+        ['PIM', 'Add member to role completed (PIM activation)'],
+        ['PIM', 'Add member to role requested (PIM activation)'],
+      ]);
+      expect(removed.json.value.map((e: any) => e.activityDisplayName).sort()).toEqual([
+        'Remove member from role',
+        'Remove member from role (PIM activation expired)',
+      ]);
+      // Core Directory: the template id only in the user's modifiedProperties; the Role target is the role object.
+      const core = added.json.value.find((e: any) => e.loggedByService === 'Core Directory');
+      const user = core.targetResources.find((t: any) => t.type === 'User');
+      expect(user.modifiedProperties.find((p: any) => p.displayName === 'Role.TemplateId').newValue).toBe(
+        '"62e90394-69f5-4237-9190-012177145e10"',
+      );
+      expect(core.targetResources.find((t: any) => t.type === 'Role').id).not.toBe(
+        '62e90394-69f5-4237-9190-012177145e10',
+      );
+      expect(core.initiatedBy.app.displayName).toBe('MS-PIM');
+      const instances = await graph(
+        emulator,
+        `/v1.0/roleManagement/directory/roleAssignmentScheduleInstances?$filter=${encodeURIComponent(`principalId eq '${userId}'`)}`,
+        { token },
+      );
+      expect(instances.json.value).toEqual([]);
+      const eligible = await graph(
+        emulator,
+        `/v1.0/roleManagement/directory/roleEligibilityScheduleInstances?$filter=${encodeURIComponent(`principalId eq '${userId}'`)}&$select=roleDefinitionId`,
+        { token },
+      );
+      expect(eligible.json.value).toEqual([{ roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10' }]);
+    });
+
+    it.each([
+      ['startswith on another property', "startswith(loggedByService,'Core')"],
+      [
+        'or, which directoryAudit does not document',
+        "activityDisplayName eq 'Add member to role' or activityDisplayName eq 'Remove member from role'",
+      ],
+      ['category, which is not filterable', "category eq 'RoleManagement'"],
+    ])('when the audit filter uses %s, then it is refused with 400', async (_label, filter) => {
+      const emulator = await start('pim-activation-expired');
+      const answer = await graph(emulator, audits(filter), { token: await issueToken(emulator) });
+      expect(answer.status).toBe(400);
+    });
+
+    it.each([
+      [
+        'assignment instances without a principal filter',
+        '/v1.0/roleManagement/directory/roleAssignmentScheduleInstances',
+      ],
+      [
+        'eligibility instances with a $select the type lacks',
+        `/v1.0/roleManagement/directory/roleEligibilityScheduleInstances?$filter=${encodeURIComponent("principalId eq 'x'")}&$select=nope`,
+      ],
+      [
+        'role definitions with a $filter',
+        `/v1.0/roleManagement/directory/roleDefinitions?$filter=${encodeURIComponent('isBuiltIn eq true')}`,
+      ],
+      [
+        'the registration Get with a query option',
+        '/v1.0/reports/authenticationMethods/userRegistrationDetails/00000000-0000-4000-8000-000000000001?$select=id',
+      ],
+    ])('when the request asks for %s, then it is refused with 400', async (_label, url) => {
+      const emulator = await start('pim-activation-expired');
+      const answer = await graph(emulator, url, { token: await issueToken(emulator) });
+      expect(answer.status).toBe(400);
+    });
+  });
+
   describe('rules Graph documents, enforced as strictly as the docs say', () => {
     const castPath = (userId: string, query: string) =>
       `/v1.0/users/${userId}/transitiveMemberOf/microsoft.graph.directoryRole${query}`;

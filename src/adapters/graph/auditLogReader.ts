@@ -11,6 +11,8 @@ interface AuditPage {
 
 export const SSPR_SERVICE = 'Self-service Password Management';
 export const UPDATE_AUTHORIZATION_POLICY = 'Update authorization policy';
+/** Core Directory's and PIM's names for an active role assignment made or ended all start so. */
+export const ROLE_CHANGE_PREFIXES = ['Add member to role', 'Remove member from role'];
 
 export class GraphAuditLogReader implements AuditLogReader {
   /** @param graphOrigin nextLinks must stay on this origin: the SDK would attach our token to any Graph host. */
@@ -25,6 +27,15 @@ export class GraphAuditLogReader implements AuditLogReader {
 
   authorizationPolicyChanges(window: Window): AsyncIterable<AuditEvent[]> {
     return this.pages(`activityDisplayName eq '${UPDATE_AUTHORIZATION_POLICY}' and ${windowFilter(window)}`);
+  }
+
+  /**
+   * Role assignments made or ended, PIM activations and their expiry included, as two documented filters
+   * (`startswith` on activityDisplayName): `or` and `category eq` are not documented for directoryAudits.
+   */
+  async *roleChanges(window: Window): AsyncIterable<AuditEvent[]> {
+    for (const prefix of ROLE_CHANGE_PREFIXES)
+      yield* this.pages(`startswith(activityDisplayName,'${prefix}') and ${windowFilter(window)}`);
   }
 
   /** Follows `@odata.nextLink` (absolute, opaque) until Graph stops sending one. */

@@ -1,9 +1,22 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { AdminRole, PolicyFacts, UserFacts } from '../../core/model';
-import { adminRole } from '../../core/adminRoles';
+import {
+  ADMIN_SSPR_ROLES,
+  adminRole,
+  resolveUnlistedIds,
+  ROLES_WITHOUT_TEMPLATE_ID,
+} from '../../core/adminRoles';
+import type { ActiveAssignment, RoleCoverage, RolesOverTime } from '../../core/roleHistory';
+import type { RegistrationFacts } from '../../core/policyOnCause';
 import { runBatch, type BatchOptions, type BatchResponse } from './batch';
 import { describeGraphFailure } from './graphErrors';
-import { DIRECTORY_ROLE_FIELDS, USER_FIELDS } from './graphFields';
+import {
+  ASSIGNMENT_INSTANCE_FIELDS,
+  DIRECTORY_ROLE_FIELDS,
+  ELIGIBILITY_INSTANCE_FIELDS,
+  ROLE_DEFINITION_FIELDS,
+  USER_FIELDS,
+} from './graphFields';
 import { nextLinkGuard } from './nextLinkGuard';
 import type { DirectoryReader } from '../../usecases/ports/graph';
 
@@ -23,6 +36,11 @@ const MAX_ROLE_PAGES = 10;
 const ADVANCED_QUERY = { ConsistencyLevel: 'eventual' };
 
 export class GraphDirectoryReader implements DirectoryReader {
+  /** Listed roles without a known template id, found by name in the tenant's role definitions: read once. */
+  private unlisted: Promise<Map<string, string>> | undefined;
+  /** Why the role definitions could not be read, if they could not. */
+  private definitionsGap: string | undefined;
+
   constructor(
     private readonly client: Client,
     private readonly graphOrigin: string,
@@ -54,29 +72,160 @@ export class GraphDirectoryReader implements DirectoryReader {
     };
   }
 
-  /** Each user's sync state and admin roles (direct, and through role-assignable groups), 3 lookups a user, in $batch. */
+  /**
+   * Each user's sync state and admin roles (direct, and through role-assignable groups) and PIM's view
+   * (active assignments with their start, eligible roles): 5 lookups a user, in $batch.
+   */
   async users(ids: string[]): Promise<Map<string, UserFacts>> {
+    const byPrincipal = (id: string) =>
+      `$filter=${encodeURIComponent(`principalId eq '${id.replace(/'/g, "''")}'`)}`;
     const requests = ids.flatMap((id, i) => [
       { id: `u${i}`, url: `/users/${encodeURIComponent(id)}?$select=${USER_FIELDS}` },
-      {
-        id: `a${i}`,
-        url: `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${id.replace(/'/g, "''")}'`)}`,
-      },
+      { id: `a${i}`, url: `/roleManagement/directory/roleAssignments?${byPrincipal(id)}` },
       {
         id: `t${i}`,
         url: `/users/${encodeURIComponent(id)}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=${DIRECTORY_ROLE_FIELDS}`,
         headers: ADVANCED_QUERY,
       },
+      {
+        id: `s${i}`,
+        url: `/roleManagement/directory/roleAssignmentScheduleInstances?${byPrincipal(id)}&$select=${ASSIGNMENT_INSTANCE_FIELDS}`,
+      },
+      {
+        id: `e${i}`,
+        url: `/roleManagement/directory/roleEligibilityScheduleInstances?${byPrincipal(id)}&$select=${ELIGIBILITY_INSTANCE_FIELDS}`,
+      },
     ]);
     const answers = await runBatch(this.client, requests, this.batch);
+    await this.resolveUnlistedRoles(
+      [...answers.values()].flatMap((answer) =>
+        Array.isArray(answer.body?.value)
+          ? answer.body.value.map((item: any) => item?.roleDefinitionId ?? item?.roleTemplateId)
+          : [],
+      ),
+    );
     const facts = new Map<string, UserFacts>();
     for (const [i, id] of ids.entries()) {
+      const user = await this.userFacts(
+        id,
+        answers.get(`u${i}`)!,
+        answers.get(`a${i}`)!,
+        answers.get(`t${i}`)!,
+      );
+      if (user.kind === 'found') user.pim = await this.pimState(answers.get(`s${i}`)!, answers.get(`e${i}`)!);
+      facts.set(id, user);
+    }
+    return facts;
+  }
+
+  /**
+   * `GET /reports/authenticationMethods/userRegistrationDetails/{id}` (AuditLog.Read.All, already held;
+   * the report needs Microsoft Entra ID P1 or P2). The Get takes no OData query options.
+   */
+  async registrationDetails(ids: string[]): Promise<Map<string, RegistrationFacts>> {
+    const answers = await runBatch(
+      this.client,
+      ids.map((id, i) => ({
+        id: `r${i}`,
+        url: `/reports/authenticationMethods/userRegistrationDetails/${encodeURIComponent(id)}`,
+      })),
+      this.batch,
+    );
+    const facts = new Map<string, RegistrationFacts>();
+    for (const [i, id] of ids.entries()) {
+      const answer = answers.get(`r${i}`)!;
+      const body = answer.body;
       facts.set(
         id,
-        await this.userFacts(id, answers.get(`u${i}`)!, answers.get(`a${i}`)!, answers.get(`t${i}`)!),
+        answer.status === 200 && Array.isArray(body?.methodsRegistered)
+          ? {
+              kind: 'read',
+              isSsprRegistered: typeof body.isSsprRegistered === 'boolean' ? body.isSsprRegistered : null,
+              isSsprCapable: typeof body.isSsprCapable === 'boolean' ? body.isSsprCapable : null,
+              methodsRegistered: body.methodsRegistered.filter(
+                (method: unknown) => typeof method === 'string',
+              ),
+            }
+          : {
+              kind: 'unread',
+              reason: failureText(answer, 'AuditLog.Read.All and Microsoft Entra ID P1 or P2'),
+            },
       );
     }
     return facts;
+  }
+
+  /** Which roles the admin reset policy covers, the listed roles without a known id resolved for these ids. */
+  async roleCoverage(templateIds: string[]): Promise<{ covers: RoleCoverage; gap?: string }> {
+    const resolved = await this.resolveUnlistedRoles(templateIds);
+    return { covers: (templateId) => adminRole(templateId, resolved), gap: this.definitionsGap };
+  }
+
+  /**
+   * Reads `roleManagement/directory/roleDefinitions` once, and only when some id is not a listed role's:
+   * a user holding one of the listed roles Microsoft's reference gives no id for must not read as "not an
+   * admin". Unreadable, the listed ids still count and the others are not admin roles (said in progress).
+   */
+  private async resolveUnlistedRoles(
+    templateIds: Array<string | null | undefined>,
+  ): Promise<Map<string, string>> {
+    const unknown = templateIds.some(
+      (id) => typeof id === 'string' && !ADMIN_SSPR_ROLES.has(id.toLowerCase()),
+    );
+    if (!unknown || ROLES_WITHOUT_TEMPLATE_ID.length === 0) return this.unlisted ? this.unlisted : new Map();
+    this.unlisted ??= this.readRoleDefinitions();
+    return this.unlisted;
+  }
+
+  private async readRoleDefinitions(): Promise<Map<string, string>> {
+    const gaps: Gap[] = [];
+    let first: BatchResponse;
+    try {
+      const url = `/roleManagement/directory/roleDefinitions?$select=${ROLE_DEFINITION_FIELDS}`;
+      first = { id: 'definitions', status: 200, body: await this.client.api(url).get() };
+    } catch (err) {
+      const { status, text } = describeGraphFailure(err);
+      first = { id: 'definitions', status: status ?? 0, error: text };
+    }
+    const definitions = await this.allItems(first, gaps, 'RoleManagement.Read.Directory');
+    if (gaps.length > 0) {
+      this.definitionsGap = `the role definitions could not be read, so ${ROLES_WITHOUT_TEMPLATE_ID.join(', ')} do not count as admin roles: ${gaps.map((gap) => gap.text).join('; ')}`;
+    }
+    return resolveUnlistedIds(definitions);
+  }
+
+  /** PIM's view of the user now; a failed read leaves it unread, with why, and never blocks the verdict. */
+  private async pimState(active: BatchResponse, eligible: BatchResponse): Promise<RolesOverTime['pim']> {
+    const gaps: Gap[] = [];
+    // RoleManagement.Read.Directory, held for the role assignments, covers both PIM reads (their pages
+    // list it among the higher privileged permissions): nothing narrower needs granting.
+    const activeItems = await this.allItems(active, gaps, 'RoleManagement.Read.Directory');
+    const eligibleItems = await this.allItems(eligible, gaps, 'RoleManagement.Read.Directory');
+    if (gaps.length > 0) return { kind: 'unread', reason: gaps.map((gap) => gap.text).join('; ') };
+    const resolved = (await this.unlisted) ?? new Map<string, string>();
+    return {
+      kind: 'read',
+      active: activeItems.flatMap((item): ActiveAssignment[] => {
+        const role = adminRole(item?.roleDefinitionId, resolved);
+        return role
+          ? [
+              {
+                templateId: role.templateId,
+                startDateTime: item.startDateTime ?? null,
+                assignmentType: item.assignmentType ?? null,
+              },
+            ]
+          : [];
+      }),
+      eligible: [
+        ...new Map(
+          eligibleItems
+            .map((item) => adminRole(item?.roleDefinitionId, resolved))
+            .filter((role): role is AdminRole => !!role)
+            .map((role) => [role.templateId, role]),
+        ).values(),
+      ],
+    };
   }
 
   private async userFacts(
@@ -113,9 +262,10 @@ export class GraphDirectoryReader implements DirectoryReader {
   ): Promise<Extract<UserFacts, { kind: 'found' }>['roles']> {
     const found = new Map<string, AdminRole>();
     const gaps: Gap[] = [];
+    const resolved = (await this.unlisted) ?? new Map<string, string>();
     const directItems = await this.allItems(direct, gaps, 'RoleManagement.Read.Directory');
     for (const assignment of directItems) {
-      const role = adminRole(assignment?.roleDefinitionId);
+      const role = adminRole(assignment?.roleDefinitionId, resolved);
       if (role) found.set(role.templateId, role);
     }
     const transitiveItems = await this.allItems(
@@ -133,7 +283,7 @@ export class GraphDirectoryReader implements DirectoryReader {
         });
         continue;
       }
-      const role = adminRole(directoryRole.roleTemplateId);
+      const role = adminRole(directoryRole.roleTemplateId, resolved);
       if (role) found.set(role.templateId, role);
     }
     if (found.size > 0) return { kind: 'known', adminRoles: [...found.values()] };

@@ -1,4 +1,10 @@
-import type { DirectoryRole, User } from '@microsoft/microsoft-graph-types';
+import type {
+  DirectoryRole,
+  UnifiedRoleAssignmentScheduleInstance,
+  UnifiedRoleDefinition,
+  UnifiedRoleEligibilityScheduleInstance,
+  User,
+} from '@microsoft/microsoft-graph-types';
 
 /**
  * A `$select` list whose names the compiler checks against Microsoft Graph's published v1.0 types
@@ -15,3 +21,10 @@ export const USER_FIELDS = select<User>(
   'onPremisesImmutableId',
 );
 export const DIRECTORY_ROLE_FIELDS = select<DirectoryRole>('id', 'displayName', 'roleTemplateId');
+export const ASSIGNMENT_INSTANCE_FIELDS = select<UnifiedRoleAssignmentScheduleInstance>(
+  'roleDefinitionId',
+  'startDateTime',
+  'assignmentType',
+);
+export const ELIGIBILITY_INSTANCE_FIELDS = select<UnifiedRoleEligibilityScheduleInstance>('roleDefinitionId');
+export const ROLE_DEFINITION_FIELDS = select<UnifiedRoleDefinition>('templateId', 'displayName', 'isBuiltIn');

@@ -1,4 +1,6 @@
 import type { AuditEvent, PolicyFacts, UserFacts, Window } from '../../core/model';
+import type { RoleCoverage } from '../../core/roleHistory';
+import type { RegistrationFacts } from '../../core/policyOnCause';
 
 /** Reads the tenant's audit log, one page at a time, so memory stays flat whatever the volume. */
 export interface AuditLogReader {
@@ -6,12 +8,21 @@ export interface AuditLogReader {
   ssprEvents(window: Window): AsyncIterable<AuditEvent[]>;
   /** "Update authorization policy" events in the window: who switched admin SSPR on or off, and when. */
   authorizationPolicyChanges(window: Window): AsyncIterable<AuditEvent[]>;
+  /** Active role assignments made or ended in the window ("Add member to role…", "Remove member from role…"). */
+  roleChanges(window: Window): AsyncIterable<AuditEvent[]>;
 }
 
 /** Reads the facts a verdict needs from the directory. Failures come back as `unknown`, never thrown. */
 export interface DirectoryReader {
   adminSsprPolicy(): Promise<PolicyFacts>;
   users(ids: string[]): Promise<Map<string, UserFacts>>;
+  /**
+   * Which role template ids the admin reset policy covers, resolving listed roles without a known id by
+   * name from the role definitions (read at most once); `gap` says why they could not be resolved.
+   */
+  roleCoverage(templateIds: string[]): Promise<{ covers: RoleCoverage; gap?: string }>;
+  /** Each user's SSPR registration (userRegistrationDetails), in $batch; failures come back `unread`. */
+  registrationDetails(ids: string[]): Promise<Map<string, RegistrationFacts>>;
 }
 
 /** What one scan asked of Graph, for its result and telemetry. */
