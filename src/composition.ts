@@ -19,6 +19,7 @@ import { StatelessStore } from './adapters/storage/statelessStore';
 import { TableStateStore } from './adapters/storage/tableStateStore';
 import { FencedStateStore } from './usecases/fencedState';
 import { TenantLease, type Lease } from './adapters/storage/tenantLease';
+import { TableAuditBudget } from './adapters/storage/tableAuditBudget';
 
 /**
  * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt
@@ -58,6 +59,15 @@ export function composeApp(
     : new StatelessStore();
   const adapters = createActionAdapters(config, homeCredential);
   const telemetry = createTelemetry(config.env);
+  // Issue 15: one audit-log allowance for every instance and tenant, when the operator turns it on.
+  const fleetBudget =
+    config.stateStorage && config.fleetAuditRequestsPer10s
+      ? new TableAuditBudget(config.stateStorage, homeCredential, {
+          limit: config.fleetAuditRequestsPer10s,
+          perTenant: config.auditRequestsPer10s,
+          holder: `${hostname()}:${process.pid}`,
+        })
+      : undefined;
 
   /**
    * Graph readers and actions for one tenant, with fresh counters and pacing, so each result reports its
@@ -74,6 +84,7 @@ export function composeApp(
       auditRequestsPer10s: config.auditRequestsPer10s,
       maxAttempts: config.graphMaxAttempts,
       stats,
+      fleetBudget: fleetBudget && { budget: fleetBudget, tenantId },
     });
     const auditLog = new GraphAuditLogReader(client, origin);
     const directory = new GraphDirectoryReader(client, origin, {
@@ -162,7 +173,10 @@ export function composeApp(
         return scanTenant(dependencies, request);
       });
     },
-    close: () => telemetry.shutdown(),
+    close: async () => {
+      await fleetBudget?.close();
+      await telemetry.shutdown();
+    },
     approve(tenantId, incidentId, by, options = {}) {
       return exclusively(tenantId, (lease) =>
         approveIncident(
