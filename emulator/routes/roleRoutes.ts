@@ -4,18 +4,19 @@ import type { DirectoryRole } from '../directory';
 import { queryOption, sendGraph, sendGraphError } from '../graphReply';
 import { pickProperties, refuseUnknownSelect, selectedProperties } from '../selectProperties';
 import { stableId } from '../stableIds';
-import type { TenantState } from '../tenantState';
+import type { Tenants } from '../tenants';
 import { findUserOr404 } from './userRoutes';
 
 const PRINCIPAL_FILTER = /^\s*principalId\s+eq\s+'([^']+)'\s*$/i;
 /** Any role template: only its record's property names are needed, to judge a $select. */
 const ANY_ROLE = '62e90394-69f5-4237-9190-012177145e10';
 
-export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, version: string): void {
-  const base = () => `${tenant.graphUrl}/${version}`;
+export function registerRoleRoutes(app: FastifyInstance, tenants: Tenants, version: string): void {
+  const base = () => `${tenants.home.graphUrl}/${version}`;
 
   // Only direct assignments: a role held through a group is assigned to the group's id.
   app.get(`/${version}/roleManagement/directory/roleAssignments`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const filter = queryOption(request, '$filter');
     const match = filter === undefined ? null : PRINCIPAL_FILTER.exec(filter);
     if (!match) {
@@ -50,6 +51,7 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
   app.get<{ Params: { id: string } }>(
     `/${version}/users/:id/transitiveMemberOf/microsoft.graph.directoryRole`,
     async (request, reply) => {
+      const tenant = tenants.of(request);
       if (refuseWithoutAdvancedQuery(request, reply)) return reply;
       const user = findUserOr404(tenant, request, reply);
       if (!user) return reply;
@@ -76,6 +78,7 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
   );
 
   app.get<{ Params: { id: string } }>(`/${version}/users/:id/transitiveMemberOf`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const user = findUserOr404(tenant, request, reply);
     if (!user) return reply;
     const groups = tenant.directory.groupsOf(user).map((group) => ({
