@@ -153,6 +153,13 @@ export async function fleetFigures(): Promise<FleetFigure[]> {
       peakPerTenantPer10s: c.peakPerTenantPer10s,
     });
     const rss = [...backlog.reports, ...steady.reports].map((report) => report.peakRssMb);
+    // Storage transactions the budget cost per audit request, summed over every worker of both cycles.
+    const budget = { taken: 0, reads: 0, claims: 0, conflicts: 0, releases: 0, waitedMs: 0 };
+    for (const report of [...backlog.reports, ...steady.reports]) {
+      for (const key of Object.keys(budget) as (keyof typeof budget)[])
+        budget[key] += report.budget?.[key] ?? 0;
+    }
+    const perRequest = (value: number) => Math.round((value / Math.max(1, budget.taken)) * 1000) / 1000;
     return [
       {
         name: `fleet backlog: audit requests per 10 s achieved / ${APP_LIMIT}`,
@@ -174,6 +181,19 @@ export async function fleetFigures(): Promise<FleetFigure[]> {
         goal: 'report (≥ 1; near 1 is the budget binding)',
         met: null,
         detail: { boundS: Math.round(boundMs / 100) / 10, ...summary(steady) },
+      },
+      {
+        name: 'fleet: storage transactions of the budget per audit request',
+        ratio: perRequest(budget.reads + budget.claims + budget.releases),
+        goal: 'report (3 without contention)',
+        met: null,
+        detail: {
+          ...budget,
+          readsPerRequest: perRequest(budget.reads),
+          claimsPerRequest: perRequest(budget.claims),
+          conflictsPerRequest: perRequest(budget.conflicts),
+          meanWaitMs: Math.round(budget.waitedMs / Math.max(1, budget.taken)),
+        },
       },
       {
         name: 'fleet: peak RSS per worker, MB (max over workers and cycles)',

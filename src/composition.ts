@@ -19,7 +19,7 @@ import { StatelessStore } from './adapters/storage/statelessStore';
 import { TableStateStore } from './adapters/storage/tableStateStore';
 import { FencedStateStore } from './usecases/fencedState';
 import { TenantLease, type Lease } from './adapters/storage/tenantLease';
-import { TableAuditBudget } from './adapters/storage/tableAuditBudget';
+import { TableAuditBudget, type BudgetStats } from './adapters/storage/tableAuditBudget';
 
 /**
  * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt
@@ -40,6 +40,8 @@ export interface App {
   ): Promise<StoredIncident>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
+  /** With FLEET_AUDIT_REQUESTS_PER_10S: what the shared audit budget cost this process (the fleet benchmark). */
+  auditBudgetStats?: () => BudgetStats;
 }
 
 /**
@@ -177,6 +179,7 @@ export function composeApp(
       await fleetBudget?.close();
       await telemetry.shutdown();
     },
+    auditBudgetStats: fleetBudget && (() => ({ ...fleetBudget.stats })),
     approve(tenantId, incidentId, by, options = {}) {
       return exclusively(tenantId, (lease) =>
         approveIncident(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { BudgetStats } from '../adapters/storage/tableAuditBudget';
 import { composeApp } from '../composition';
 import { loadConfig } from '../config';
 import { toAppError } from '../errors';
@@ -38,6 +39,8 @@ export interface FleetWorkerReport {
   scans: FleetScan[];
   /** Peak resident set size of this process, MB. */
   peakRssMb: number;
+  /** What the shared budget cost this process, when it was on. */
+  budget?: BudgetStats;
 }
 
 export async function runFleetWorker(
@@ -94,7 +97,12 @@ export async function runFleetWorker(
   } finally {
     await app.close();
   }
-  return { pid: process.pid, scans, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+  return {
+    pid: process.pid,
+    scans,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    budget: app.auditBudgetStats?.(),
+  };
 }
 
 if (require.main === module) {

@@ -42,11 +42,17 @@ export interface TableAuditBudgetOptions {
 
 /** What the budget cost, for the benchmark's account of storage operations per Graph request. */
 export interface BudgetStats {
+  /** Shares granted. */
   taken: number;
+  /** Partition reads (one per look at the slots). */
   reads: number;
+  /** Conditional writes to claim a slot, won or lost. */
   claims: number;
+  /** Claims lost to another instance (412). */
   conflicts: number;
+  /** Release writes that landed. */
   releases: number;
+  /** Time spent waiting for shares, summed over requests. */
   waitedMs: number;
 }
 
@@ -117,6 +123,7 @@ export class TableAuditBudget implements AuditBudget {
       if (free.length > 0 && tenantBusy < this.options.perTenant) {
         // A random free slot: instances that read the same free set rarely pick the same row.
         const slot = free[Math.floor(Math.random() * free.length)];
+        this.stats.claims++;
         const etag = await this.write(slot, now + this.inFlightMs, tenantId);
         if (etag) {
           this.stats.taken++;
@@ -155,7 +162,6 @@ export class TableAuditBudget implements AuditBudget {
 
   /** The new ETag, or undefined when another instance changed the row since it was read (412). */
   private async write(slot: SlotEntity, busyUntil: number, tenantId: string): Promise<string | undefined> {
-    this.stats.claims++;
     try {
       const answer = await this.table.updateEntity(
         {
