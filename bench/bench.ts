@@ -4,6 +4,7 @@
  *
  *   npm run bench                       # everything (about 5 minutes)
  *   npm run bench -- throttle memory    # some of: throttle, economy, memory, load
+ *   npm run bench -- fleet              # only when asked: 1,000 tenants, 3 worker processes (bench/fleet.ts)
  *   BENCH_NODE_FLAGS="--max-semi-space-size=1" npm run bench -- memory   # an experiment on the CLI process
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { packageRoot } from '../src/local/packageRoot';
 import { jsonOf, runCli, type CliRun } from './lib/cli';
 import { Prng } from './lib/prng';
 import { failingTenant } from './lib/tenants';
+import { fleetFigures } from './fleet';
 
 interface Figure {
   name: string;
@@ -303,7 +305,6 @@ function bundleFiles(root: string): { bundle?: string; unbundled?: string; why?:
   const candidates = [
     entry && join(root, 'dist', `${entry.replace(/^\.\//, '')}.js`),
     join(root, 'dist/src/functions/index.js'),
-    join(root, 'dist/src/app/index.js'),
   ];
   const unbundled = candidates.find((file): file is string => !!file && existsSync(file));
   if (!unbundled) return { bundle: main, why: 'no tsc output of the bundle entry found' };
@@ -373,7 +374,9 @@ function format(value: number | null): string {
 
 async function main(): Promise<void> {
   const all = ['throttle', 'economy', 'memory', 'load'];
-  const chosen = process.argv.slice(2).filter((arg) => all.includes(arg));
+  // Only when asked for (several minutes, four processes): npm run bench -- fleet.
+  const optional = ['fleet'];
+  const chosen = process.argv.slice(2).filter((arg) => all.includes(arg) || optional.includes(arg));
   const wanted = new Set(chosen.length ? chosen : all);
   const root = packageRoot();
   if (!existsSync(join(root, 'dist/src/cli.js')))
@@ -395,6 +398,7 @@ async function main(): Promise<void> {
   await step('economy', 'request economy (10,000 failures, 550 users)', requestEconomy);
   await step('memory', 'memory (10,000 and 1,000,000 events)', memory);
   await step('load', 'cold load (median of 15)', coldLoad);
+  await step('fleet', 'fleet: 1,000 tenants, 3 workers sharing the budget (several minutes)', fleetFigures);
 
   const report = {
     command: `npm run bench${chosen.length ? ` -- ${chosen.join(' ')}` : ''}`,

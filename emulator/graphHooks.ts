@@ -8,6 +8,7 @@ import {
 } from './graphReply';
 import { newLogEntry, type RequestLogEntry } from './requestLog';
 import type { TenantState } from './tenantState';
+import type { Tenants } from './tenants';
 import { GRAPH_AUDIENCES } from './tokens';
 
 export const BATCH_ITEM_HEADER = 'x-emulator-batch-item';
@@ -16,16 +17,20 @@ const KNOWN_ROOTS = new Set(['auditlogs', 'policies', 'users', 'rolemanagement',
 const logEntries = new WeakMap<object, RequestLogEntry>();
 
 /** Cross-cutting Graph behaviour, in the order Graph's front door applies it: faults, then authentication. */
-export function registerGraphHooks(app: FastifyInstance, tenant: TenantState): void {
+export function registerGraphHooks(app: FastifyInstance, tenants: Tenants): void {
   app.addHook('onRequest', async (request, reply) => {
+    // Graph routes a request to a tenant by its token; an unknown token reaches the home tenant's 401.
+    const token = bearerToken(request);
+    const tenant = tenants.forToken(token);
+    tenants.assign(request, tenant);
     const batchItem = request.headers[BATCH_ITEM_HEADER] === tenant.batchItemSecret;
     const entry = newLogEntry(request.method, request.url, batchItem);
+    entry.tenantId = tenant.scenario.tenantId;
     tenant.requests.push(entry);
     logEntries.set(request.raw, entry);
     assignRequestIds(request);
 
     if (await injectFault(tenant, request, reply, batchItem)) return reply;
-    const token = bearerToken(request);
     const check = token === undefined ? 'unknown' : tenant.tokens.check(token, GRAPH_AUDIENCES);
     if (check !== 'valid') {
       reply.header(

@@ -57,6 +57,30 @@ export function sendGraphError(
   return sendGraph(reply, status, graphErrorBody(request, code, message));
 }
 
+/**
+ * A 429 in the shape Microsoft's throttling guidance documents ("Microsoft Graph throttling
+ * guidance", sample response): `TooManyRequests`, "Please retry again later.", and an innerError with
+ * code "429", status "429", message "Please retry after", date and request ids. Retry-After is set by
+ * the caller.
+ */
+export function sendThrottled(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { requestId, clientRequestId } = requestIds(request);
+  return sendGraph(reply, 429, {
+    error: {
+      code: 'TooManyRequests',
+      innerError: {
+        code: '429',
+        date: new Date().toISOString().replace(/\.\d{3}Z$/, ''),
+        message: 'Please retry after',
+        'request-id': requestId,
+        'client-request-id': clientRequestId,
+        status: '429',
+      },
+      message: 'Please retry again later.',
+    },
+  });
+}
+
 /** Graph's own code for a bare status, used where a scenario only names the status. */
 export function codeForStatus(status: number): { code: string; message: string } {
   switch (status) {

@@ -7,7 +7,7 @@ import { registerReportRoutes } from './routes/reportRoutes';
 import { registerRoleRoutes } from './routes/roleRoutes';
 import { registerUserRoutes } from './routes/userRoutes';
 import { SelfDispatcher } from './selfDispatch';
-import type { TenantState } from './tenantState';
+import type { Tenants } from './tenants';
 
 export interface GraphServer {
   app: FastifyInstance;
@@ -15,7 +15,7 @@ export interface GraphServer {
   listeningOn: (port: number) => void;
 }
 
-export function buildGraphServer(tenant: TenantState, tls: { key: string; cert: string }): GraphServer {
+export function buildGraphServer(tenants: Tenants, tls: { key: string; cert: string }): GraphServer {
   const app = Fastify({
     https: tls,
     logger: false,
@@ -24,14 +24,14 @@ export function buildGraphServer(tenant: TenantState, tls: { key: string; cert: 
   }) as unknown as FastifyInstance;
   const dispatcher = new SelfDispatcher(tls.cert);
   app.addHook('onClose', async () => dispatcher.close());
-  registerGraphHooks(app, tenant);
-  registerPolicyRoutes(app, tenant);
+  registerGraphHooks(app, tenants);
+  registerPolicyRoutes(app, tenants);
   for (const version of ['v1.0', 'beta']) {
-    registerAuditRoutes(app, tenant, version);
-    registerUserRoutes(app, tenant, version);
-    registerRoleRoutes(app, tenant, version);
-    registerReportRoutes(app, tenant, version);
-    registerBatchRoutes(app, tenant, dispatcher, version);
+    registerAuditRoutes(app, tenants, version);
+    registerUserRoutes(app, tenants, version);
+    registerRoleRoutes(app, tenants, version);
+    registerReportRoutes(app, tenants, version);
+    registerBatchRoutes(app, tenants, dispatcher, version);
   }
   return {
     app,

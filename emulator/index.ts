@@ -13,6 +13,9 @@ import { TenantState } from './tenantState';
 import { emulatorSecretsIn, SECRET_MARKER, TOKEN_MARKER } from './tokens';
 import { buildTokenServer } from './tokenServer';
 import { buildLoginServer, type ApiTokenRequest } from './login/loginServer';
+import { Tenants } from './tenants';
+import { TokenRegistry } from './tokens';
+import { fleetScenarios, type FleetOptions } from './fleet';
 
 export type {
   ApiTokenRequest,
@@ -24,13 +27,33 @@ export type {
   TicketFakes,
   ValidScenario,
 };
-export { loadScenario, listScenarios };
+export { loadScenario, listScenarios, fleetScenarios, type FleetOptions };
 
 export interface StartOptions {
   /** A scenario object, the name of emulator/scenarios/<name>.json, or a path to a scenario file. */
   scenario: Scenario | string;
   /** The clock scenario times are relative to; defaults to the start time. */
   now?: Date;
+  /**
+   * More tenants in the same emulator (issue 15): each reached with a token from its own
+   * client-credentials endpoint (`{loginUrl}/{tenant}/oauth2/v2.0/token`), each with its own audit
+   * throttle, and all under Graph's limit per app across tenants.
+   */
+  fleet?: {
+    tenants: Scenario[];
+    /** Audit-log requests per 10 s across every tenant (Graph: 122); 0 turns it off. Default 122. */
+    appRequestsPer10s?: number;
+    /** Tenants that never consented to the app: their token endpoint refuses it (AADSTS700016). */
+    withoutConsent?: string[];
+  };
+}
+
+/** The multi-tenant app a fleet signs in as, with client credentials against `loginUrl`. */
+export interface FleetSignIn {
+  clientId: string;
+  /** Carries SECRET_MARKER: a leak fails the test that made it. */
+  clientSecret: string;
+  tenantIds: string[];
 }
 
 export interface RunningEmulator {
@@ -68,21 +91,33 @@ export interface RunningEmulator {
   /** Answers every request a `hold` fault holds, and lets later ones through at once. */
   releaseHeld(): void;
   setPolicy(value: PolicyState): void;
+  /** Set when started with `fleet`: how its tenants sign in. */
+  fleet?: FleetSignIn;
   stop(): Promise<void>;
 }
 
 export async function startEmulator(options: StartOptions): Promise<RunningEmulator> {
   const scenario = resolveScenario(options.scenario);
   const now = options.now ?? new Date();
-  const tenant = new TenantState(scenario, now);
+  const shared = { tokens: new TokenRegistry(), requests: [] as RequestLogEntry[] };
+  const tenant = new TenantState(scenario, now, shared);
+  const others = (options.fleet?.tenants ?? []).map(
+    (other) => new TenantState(resolveScenario(other), now, shared),
+  );
+  const tenants = new Tenants(tenant, others, options.fleet ? (options.fleet.appRequestsPer10s ?? 122) : 0);
+  const fleetApp = options.fleet && {
+    clientId: '00000000-0000-4000-8000-00000000f1ee',
+    clientSecret: `${SECRET_MARKER}${randomBytes(16).toString('hex')}`,
+    withoutConsent: new Set((options.fleet.withoutConsent ?? []).map((id) => id.toLowerCase())),
+  };
   const identityHeader = `${SECRET_MARKER}${randomBytes(16).toString('hex')}`;
   const certificate = await createLocalCertificate();
 
-  const { app: graph, listeningOn } = buildGraphServer(tenant, certificate);
+  const { app: graph, listeningOn } = buildGraphServer(tenants, certificate);
   const token = buildTokenServer(tenant, identityHeader);
   const arm = buildArmServer(tenant, certificate);
   const tickets = buildTicketServer(certificate);
-  const login = buildLoginServer(tenant, certificate);
+  const login = buildLoginServer(tenants, certificate, fleetApp);
   const servers = [graph, token, arm, tickets.app, login.app];
   let ingestion: Awaited<ReturnType<typeof startIngestion>> | undefined;
   try {
@@ -95,7 +130,7 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   }
   const graphPort = (graph.server.address() as AddressInfo).port;
   listeningOn(graphPort);
-  tenant.graphUrl = `https://127.0.0.1:${graphPort}`;
+  for (const each of tenants.all) each.graphUrl = `https://127.0.0.1:${graphPort}`;
   const loginUrl = `https://127.0.0.1:${(login.app.server.address() as AddressInfo).port}`;
   login.setUrl(loginUrl);
 
@@ -122,10 +157,15 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     setPolicy: (value) => {
       tenant.policy = value;
     },
+    fleet: fleetApp && {
+      clientId: fleetApp.clientId,
+      clientSecret: fleetApp.clientSecret,
+      tenantIds: others.map((other) => other.scenario.tenantId),
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      tenant.faults.release();
+      for (const each of tenants.all) each.faults.release();
       await Promise.allSettled([...servers.map((server) => server.close()), ingestion.stop()]);
       fs.rmSync(certificate.dir, { recursive: true, force: true });
       // Whatever the test asserted, a token or secret in telemetry or in a ticket fails it.

@@ -5,6 +5,8 @@ export interface RequestLogEntry {
   /** 0 while unanswered, and for connections the emulator reset on purpose. */
   status: number;
   batchItem?: boolean;
+  /** The tenant a Graph request was routed to (by its token). */
+  tenantId?: string;
   at: string;
 }
 

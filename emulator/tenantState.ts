@@ -16,8 +16,10 @@ export class TenantState {
   readonly timeline: AuditTimeline;
   readonly throttle: SlidingWindowThrottle;
   readonly faults: FaultInjector;
-  readonly tokens = new TokenRegistry();
-  readonly requests: RequestLogEntry[] = [];
+  /** Shared by every tenant of one emulator: a token says which tenant it was issued for. */
+  readonly tokens: TokenRegistry;
+  /** Every request the emulator received (all its tenants, in a fleet), in order. */
+  readonly requests: RequestLogEntry[];
   readonly managedIdentityClientId: string;
   /** Marks $batch items dispatched in-process; random so no outside client can claim to be one. */
   readonly batchItemSecret = randomBytes(16).toString('hex');
@@ -28,7 +30,13 @@ export class TenantState {
   constructor(
     readonly scenario: ValidScenario,
     readonly now: Date,
+    shared: { tokens: TokenRegistry; requests: RequestLogEntry[] } = {
+      tokens: new TokenRegistry(),
+      requests: [],
+    },
   ) {
+    this.tokens = shared.tokens;
+    this.requests = shared.requests;
     this.directory = new Directory(scenario, () => this.clockMs(), now);
     this.timeline = new AuditTimeline(
       scenarioEntries(scenario, this.directory, now),

@@ -43,7 +43,7 @@ export function buildTokenServer(tenant: TenantState, identityHeader: string): F
     }
     // client_id, object_id and mi_res_id select a user-assigned identity; the emulator has just one.
     return reply.send({
-      access_token: tenant.tokens.issue(resource),
+      access_token: tenant.tokens.issue(resource, tenant.scenario.tenantId),
       expires_on: String(Math.floor(Date.now() / 1000) + 3600),
       resource,
       token_type: 'Bearer',

@@ -35,18 +35,26 @@ export const ARM_AUDIENCES = [
 
 /** Access tokens the MSI endpoint issued, each for the resource it was asked for; a service accepts only its own. */
 export class TokenRegistry {
-  private readonly issued = new Map<string, string>();
+  private readonly issued = new Map<string, { audience: string; tenantId: string }>();
 
-  issue(resource: string): string {
+  /** A token for `resource`, valid in `tenantId` only (Graph routes a request by its token's tenant). */
+  issue(resource: string, tenantId: string): string {
     const token = `${TOKEN_MARKER}${randomBytes(24).toString('hex')}`;
-    this.issued.set(token, resource.replace(/\/+$/, '').toLowerCase());
+    this.issued.set(token, {
+      audience: resource.replace(/\/+$/, '').toLowerCase(),
+      tenantId: tenantId.toLowerCase(),
+    });
     return token;
+  }
+
+  tenantOf(token: string): string | undefined {
+    return this.issued.get(token)?.tenantId;
   }
 
   /** 'valid', 'wrong-audience' (issued, but for another resource) or 'unknown' (never issued). */
   check(token: string, audiences: string[]): 'valid' | 'wrong-audience' | 'unknown' {
-    const audience = this.issued.get(token);
-    if (audience === undefined) return 'unknown';
-    return audiences.includes(audience) ? 'valid' : 'wrong-audience';
+    const issued = this.issued.get(token);
+    if (issued === undefined) return 'unknown';
+    return audiences.includes(issued.audience) ? 'valid' : 'wrong-audience';
   }
 }

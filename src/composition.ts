@@ -31,6 +31,7 @@ import { settingsError } from './config/settingValues';
 import type { FunctionsSettings } from './config/functionsSettings';
 import type { QueuedScanDependencies } from './usecases/queuedScan';
 import type { Telemetry } from './usecases/ports/telemetry';
+import { TableAuditBudget, type BudgetStats } from './adapters/storage/tableAuditBudget';
 
 /**
  * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt
@@ -55,6 +56,8 @@ export interface App {
   ): Promise<StoredIncident>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
+  /** With FLEET_AUDIT_REQUESTS_PER_10S: what the shared audit budget cost this process (the fleet benchmark). */
+  auditBudgetStats?: () => BudgetStats;
 }
 
 /**
@@ -74,6 +77,15 @@ export function composeApp(
     : new StatelessStore();
   const adapters = createActionAdapters(config, homeCredential);
   const telemetry = createTelemetry(config.telemetry);
+  // Issue 15: one audit-log allowance for every instance and tenant, when the operator turns it on.
+  const fleetBudget =
+    config.stateStorage && config.fleetAuditRequestsPer10s
+      ? new TableAuditBudget(config.stateStorage, homeCredential, {
+          limit: config.fleetAuditRequestsPer10s,
+          perTenant: config.auditRequestsPer10s,
+          holder: `${hostname()}:${process.pid}`,
+        })
+      : undefined;
 
   /**
    * Graph readers and actions for one tenant, with fresh counters and pacing, so each result reports its
@@ -90,6 +102,7 @@ export function composeApp(
       auditRequestsPer10s: config.auditRequestsPer10s,
       maxAttempts: config.graphMaxAttempts,
       stats,
+      fleetBudget: fleetBudget && { budget: fleetBudget, tenantId },
     });
     const auditLog = new GraphAuditLogReader(client, origin);
     const directory = new GraphDirectoryReader(client, origin, {
@@ -178,7 +191,11 @@ export function composeApp(
         return scanTenant(dependencies, request);
       });
     },
-    close: () => telemetry.shutdown(),
+    close: async () => {
+      await fleetBudget?.close();
+      await telemetry.shutdown();
+    },
+    auditBudgetStats: fleetBudget && (() => ({ ...fleetBudget.stats })),
     approve(tenantId, incidentId, by, options = {}) {
       return exclusively(tenantId, (lease) =>
         approveIncident(

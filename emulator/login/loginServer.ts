@@ -2,7 +2,7 @@ import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { exportJWK, SignJWT } from 'jose';
 import { newLogEntry } from '../requestLog';
-import type { TenantState } from '../tenantState';
+import type { Tenants } from '../tenants';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -36,7 +36,20 @@ export interface LoginServer {
  * signing keys per tenant (v2.0). Tokens are minted here for tests, signed RS256 with a key published
  * under its `kid`, issuer `{host}/{tenant}/v2.0`, as Entra ID issues v2 access tokens.
  */
-export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: string }): LoginServer {
+/** The multi-tenant app registration a fleet signs in as (client credentials), and where it is consented. */
+export interface FleetApp {
+  clientId: string;
+  clientSecret: string;
+  /** Tenants whose administrator never consented: no service principal, so no token. */
+  withoutConsent: Set<string>;
+}
+
+export function buildLoginServer(
+  tenants: Tenants,
+  tls: { key: string; cert: string },
+  fleetApp?: FleetApp,
+): LoginServer {
+  const tenant = tenants.home;
   const app = Fastify({
     https: tls,
     logger: false,
@@ -70,6 +83,65 @@ export function buildLoginServer(tenant: TenantState, tls: { key: string; cert: 
         token_endpoint: `${url}/${id}/oauth2/v2.0/token`,
         authorization_endpoint: `${url}/${id}/oauth2/v2.0/authorize`,
         id_token_signing_alg_values_supported: ['RS256'],
+      });
+    },
+  );
+
+  // Client credentials (application permissions), as msal-node's confidential client sends them: a
+  // form POST with client_id, client_secret, scope `{resource}/.default`, grant_type client_credentials.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  app.post<{ Params: { tenant: string }; Body: Record<string, string | undefined> }>(
+    '/:tenant/oauth2/v2.0/token',
+    async (request, reply) => {
+      const id = request.params.tenant.toLowerCase();
+      const target = GUID.test(id) ? tenants.get(id) : undefined;
+      if (!target) return unknownTenant(reply, id);
+      const form = request.body ?? {};
+      if (form.grant_type !== 'client_credentials') {
+        return tokenError(
+          reply,
+          400,
+          'unsupported_grant_type',
+          'AADSTS70003: The app requested an unsupported grant type.',
+        );
+      }
+      if (!fleetApp || form.client_id !== fleetApp.clientId) {
+        return tokenError(
+          reply,
+          400,
+          'unauthorized_client',
+          `AADSTS700016: Application with identifier '${(form.client_id ?? '').slice(0, 64)}' was not found in the directory '${id}'.`,
+        );
+      }
+      if (form.client_secret !== fleetApp.clientSecret) {
+        return tokenError(reply, 401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
+      }
+      if (fleetApp.withoutConsent.has(id)) {
+        return tokenError(
+          reply,
+          400,
+          'unauthorized_client',
+          `AADSTS700016: Application with identifier '${fleetApp.clientId}' was not found in the directory '${id}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+        );
+      }
+      const scope = form.scope ?? '';
+      if (!/^\S+\/\.default$/.test(scope)) {
+        return tokenError(
+          reply,
+          400,
+          'invalid_scope',
+          `AADSTS1002012: The provided value for scope ${scope.slice(0, 100)} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+        );
+      }
+      return reply.send({
+        token_type: 'Bearer',
+        expires_in: 3599,
+        ext_expires_in: 3599,
+        access_token: target.tokens.issue(scope.replace(/\/\.default$/, ''), id),
       });
     },
   );
@@ -113,6 +185,19 @@ function lazyRsaKeyPair(): () => Promise<{ publicKey: KeyObject; privateKey: Key
         err ? reject(err) : resolve({ publicKey, privateKey }),
       ),
     ));
+}
+
+function tokenError(
+  reply: import('fastify').FastifyReply,
+  status: number,
+  error: string,
+  description: string,
+) {
+  return reply.code(status).send({
+    error,
+    error_description: description,
+    error_codes: [Number(/AADSTS(\d+)/.exec(description)?.[1])],
+  });
 }
 
 function unknownTenant(reply: import('fastify').FastifyReply, id: string) {

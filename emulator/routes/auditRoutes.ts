@@ -1,16 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { FilterError, parseAuditFilter } from '../auditFilter';
 import { decodeCursor, encodeCursor, type Cursor } from '../auditTimeline';
-import { queryOption, sendGraph, sendGraphError } from '../graphReply';
-import type { TenantState } from '../tenantState';
+import { queryOption, sendGraph, sendGraphError, sendThrottled } from '../graphReply';
+import type { Tenants } from '../tenants';
 
-export function registerAuditRoutes(app: FastifyInstance, tenant: TenantState, version: string): void {
+export function registerAuditRoutes(app: FastifyInstance, tenants: Tenants, version: string): void {
   app.get(`/${version}/auditLogs/directoryAudits`, async (request, reply) => {
-    const retryAfter = tenant.throttle.tryAdmit();
-    if (retryAfter !== undefined) {
-      reply.header('Retry-After', String(retryAfter));
-      return sendGraphError(request, reply, 429, 'TooManyRequests', 'Too many requests.');
+    const tenant = tenants.of(request);
+    // Both identity-and-access-reports limits: per app per tenant, and per app across tenants.
+    const now = Date.now();
+    const waits = [tenant.throttle.check(now), tenants.appThrottle.check(now)].filter(
+      (wait): wait is number => wait !== undefined,
+    );
+    if (waits.length > 0) {
+      reply.header('Retry-After', String(Math.max(...waits)));
+      return sendThrottled(request, reply);
     }
+    tenant.throttle.admit(now);
+    tenants.appThrottle.admit(now);
 
     const filterText = queryOption(request, '$filter');
     let filter;

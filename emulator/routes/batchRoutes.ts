@@ -3,6 +3,7 @@ import { BATCH_ITEM_HEADER } from '../graphHooks';
 import { codeForStatus, sendGraph, sendGraphError } from '../graphReply';
 import type { SelfDispatcher, SelfResponse } from '../selfDispatch';
 import type { TenantState } from '../tenantState';
+import type { Tenants } from '../tenants';
 
 const MAX_ITEMS = 20;
 
@@ -23,11 +24,12 @@ interface BatchAnswer {
 
 export function registerBatchRoutes(
   app: FastifyInstance,
-  tenant: TenantState,
+  tenants: Tenants,
   dispatcher: SelfDispatcher,
   version: string,
 ): void {
   app.post(`/${version}/$batch`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const items = batchItems(request.body);
     if (typeof items === 'string') return sendGraphError(request, reply, 400, 'BadRequest', items);
 

@@ -3,11 +3,13 @@ import { sendGraph, sendGraphError } from '../graphReply';
 import { policyChangeEntry } from '../scenarioEvents';
 import { stableId } from '../stableIds';
 import type { TenantState } from '../tenantState';
+import type { Tenants } from '../tenants';
 
 const WRITABLE = new Set(['allowedToUseSSPR']);
 
-export function registerPolicyRoutes(app: FastifyInstance, tenant: TenantState): void {
+export function registerPolicyRoutes(app: FastifyInstance, tenants: Tenants): void {
   app.get('/v1.0/policies/authorizationPolicy', async (request, reply) => {
+    const tenant = tenants.of(request);
     if (refuse(tenant, request, reply)) return reply;
     return sendGraph(reply, 200, {
       '@odata.context': `${tenant.graphUrl}/v1.0/$metadata#policies/authorizationPolicy/$entity`,
@@ -17,6 +19,7 @@ export function registerPolicyRoutes(app: FastifyInstance, tenant: TenantState):
 
   // beta models the policy as a collection, so clients reading beta must take value[0].
   app.get('/beta/policies/authorizationPolicy', async (request, reply) => {
+    const tenant = tenants.of(request);
     if (refuse(tenant, request, reply)) return reply;
     return sendGraph(reply, 200, {
       '@odata.context': `${tenant.graphUrl}/beta/$metadata#policies/authorizationPolicy`,
@@ -25,6 +28,7 @@ export function registerPolicyRoutes(app: FastifyInstance, tenant: TenantState):
   });
 
   app.patch('/v1.0/policies/authorizationPolicy', async (request, reply) => {
+    const tenant = tenants.of(request);
     if (refuse(tenant, request, reply)) return reply;
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {

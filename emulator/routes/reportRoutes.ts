@@ -1,17 +1,18 @@
 import type { UserRegistrationDetails } from '@microsoft/microsoft-graph-types';
 import type { FastifyInstance } from 'fastify';
 import { sendGraph, sendGraphError } from '../graphReply';
-import type { TenantState } from '../tenantState';
+import type { Tenants } from '../tenants';
 import { findUserOr404 } from './userRoutes';
 
 /** What a user registered when the scenario does not say: enough for the admin reset policy. */
 const DEFAULT_METHODS = ['email', 'mobilePhone'];
 
-export function registerReportRoutes(app: FastifyInstance, tenant: TenantState, version: string): void {
+export function registerReportRoutes(app: FastifyInstance, tenants: Tenants, version: string): void {
   // "Get userRegistrationDetails": the Get takes no OData query options (the page says so).
   app.get<{ Params: { id: string } }>(
     `/${version}/reports/authenticationMethods/userRegistrationDetails/:id`,
     async (request, reply) => {
+      const tenant = tenants.of(request);
       if (Object.keys(request.query as object).length > 0) {
         return sendGraphError(
           request,

@@ -11,6 +11,7 @@ import type { DirectoryRole } from '../directory';
 import { queryOption, sendGraph, sendGraphError } from '../graphReply';
 import { pickProperties, refuseUnknownSelect, selectedProperties } from '../selectProperties';
 import { stableId } from '../stableIds';
+import type { Tenants } from '../tenants';
 import type { TenantState } from '../tenantState';
 import { findUserOr404 } from './userRoutes';
 
@@ -18,11 +19,12 @@ const PRINCIPAL_FILTER = /^\s*principalId\s+eq\s+'([^']+)'\s*$/i;
 /** Any role template: only its record's property names are needed, to judge a $select. */
 const ANY_ROLE = '62e90394-69f5-4237-9190-012177145e10';
 
-export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, version: string): void {
-  const base = () => `${tenant.graphUrl}/${version}`;
+export function registerRoleRoutes(app: FastifyInstance, tenants: Tenants, version: string): void {
+  const base = () => `${tenants.home.graphUrl}/${version}`;
 
   // Only direct assignments: a role held through a group is assigned to the group's id.
   app.get(`/${version}/roleManagement/directory/roleAssignments`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const filter = queryOption(request, '$filter');
     const match = filter === undefined ? null : PRINCIPAL_FILTER.exec(filter);
     if (!match) {
@@ -56,6 +58,7 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
 
   // PIM's instances: what is in force now (assignments, with their start) and what is only eligible.
   app.get(`/${version}/roleManagement/directory/roleAssignmentScheduleInstances`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const principalId = principalFilter(request, reply);
     if (principalId === undefined) return reply;
     const user = tenant.directory.findUser(principalId);
@@ -69,6 +72,7 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
   });
 
   app.get(`/${version}/roleManagement/directory/roleEligibilityScheduleInstances`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const principalId = principalFilter(request, reply);
     if (principalId === undefined) return reply;
     const user = tenant.directory.findUser(principalId);
@@ -108,6 +112,7 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
   app.get<{ Params: { id: string } }>(
     `/${version}/users/:id/transitiveMemberOf/microsoft.graph.directoryRole`,
     async (request, reply) => {
+      const tenant = tenants.of(request);
       if (refuseWithoutAdvancedQuery(request, reply)) return reply;
       const user = findUserOr404(tenant, request, reply);
       if (!user) return reply;
@@ -134,6 +139,7 @@ export function registerRoleRoutes(app: FastifyInstance, tenant: TenantState, ve
   );
 
   app.get<{ Params: { id: string } }>(`/${version}/users/:id/transitiveMemberOf`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const user = findUserOr404(tenant, request, reply);
     if (!user) return reply;
     const groups = tenant.directory.groupsOf(user).map((group) => ({

@@ -5,6 +5,7 @@ import type { User } from '@microsoft/microsoft-graph-types';
 import { pickProperties, refuseUnknownSelect, selectedProperties } from '../selectProperties';
 import { stableId } from '../stableIds';
 import type { TenantState } from '../tenantState';
+import type { Tenants } from '../tenants';
 
 // Graph returns only these without $select; onPremises* must be asked for explicitly.
 const DEFAULT_PROPERTIES = [
@@ -21,8 +22,9 @@ const DEFAULT_PROPERTIES = [
   'id',
 ];
 
-export function registerUserRoutes(app: FastifyInstance, tenant: TenantState, version: string): void {
+export function registerUserRoutes(app: FastifyInstance, tenants: Tenants, version: string): void {
   app.get<{ Params: { id: string } }>(`/${version}/users/:id`, async (request, reply) => {
+    const tenant = tenants.of(request);
     const user = findUserOr404(tenant, request, reply);
     if (!user) return reply;
     const record = userRecord(tenant, user);

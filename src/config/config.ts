@@ -74,6 +74,9 @@ function isHttpsUrl(text: string): boolean {
   }
 }
 
+const FLEET_MESSAGE =
+  'FLEET_AUDIT_REQUESTS_PER_10S must be a whole number from 1 to 122 (Graph allows 122 audit-log requests per 10 s per app across all tenants), or unset to pace each scan on its own.';
+
 const settingsSchema = z.object({
   AZURE_CLOUD: z.preprocess(
     blankIsUnset,
@@ -114,6 +117,16 @@ const settingsSchema = z.object({
     122,
     5,
     ' (Graph allows 5 per 10 s per tenant, 122 across tenants)',
+  ),
+  // Unset: each scan paces only its own tenant. Set: every instance shares this allowance through STATE_STORAGE.
+  FLEET_AUDIT_REQUESTS_PER_10S: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^\d+$/, { message: FLEET_MESSAGE })
+      .transform(Number)
+      .pipe(z.number().min(1, { message: FLEET_MESSAGE }).max(122, { message: FLEET_MESSAGE }))
+      .optional(),
   ),
   GRAPH_MAX_ATTEMPTS: wholeNumber('GRAPH_MAX_ATTEMPTS', 1, 20, 6),
   SSPR_SIGNATURES: z.preprocess(blankIsUnset, z.string().optional()),
@@ -196,6 +209,8 @@ export interface Config {
   overlapMs: number;
   stateStorage?: string;
   auditRequestsPer10s: number;
+  /** Audit-log requests per 10 s across tenants, shared by every instance through STATE_STORAGE; unset: no shared budget. */
+  fleetAuditRequestsPer10s?: number;
   graphMaxAttempts: number;
   extraSignatures: Signature[];
   piiMode: 'plain' | 'hash';
@@ -278,6 +293,12 @@ export function checkConfig(
       problems.push(...checked.problems);
     }
   }
+  if (settings.FLEET_AUDIT_REQUESTS_PER_10S !== undefined && !settings.STATE_STORAGE) {
+    problem(
+      'FLEET_AUDIT_REQUESTS_PER_10S',
+      `FLEET_AUDIT_REQUESTS_PER_10S=${JSON.stringify(env.FLEET_AUDIT_REQUESTS_PER_10S)}: the budget is shared through STATE_STORAGE. Set STATE_STORAGE, or unset FLEET_AUDIT_REQUESTS_PER_10S.`,
+    );
+  }
   const fixes = settings.ACTION_MODE === 'remediate' || settings.ACTION_MODE === 'approve';
   const automation = section(() => loadAutomationSettings(env, settings.AZURE_CLOUD));
   if (fixes && settings.REMEDIATION_METHOD === 'runbook') problems.push(...automation.problems);
@@ -298,6 +319,7 @@ export function checkConfig(
       overlapMs: settings.SCAN_OVERLAP,
       stateStorage: settings.STATE_STORAGE,
       auditRequestsPer10s: settings.AUDIT_REQUESTS_PER_10S,
+      fleetAuditRequestsPer10s: settings.FLEET_AUDIT_REQUESTS_PER_10S,
       graphMaxAttempts: settings.GRAPH_MAX_ATTEMPTS,
       extraSignatures,
       piiMode: settings.PII_MODE,

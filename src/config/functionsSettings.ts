@@ -64,7 +64,7 @@ function shown(name: string, value: string | undefined): string {
 }
 
 /**
- * The settings only the Functions app reads (the rest are in src/config.ts). Returns the problems instead
+ * The settings only the Functions app reads (the rest are in src/config/config.ts). Returns the problems instead
  * of throwing, so GET /api/health can name the settings without their values.
  */
 export function checkFunctionsSettings(env: NodeJS.ProcessEnv): {

@@ -68,6 +68,7 @@ const CLI_CASES: [string, string, Record<string, string>, boolean?][] = [
   ['STATE_STORAGE', 'AccountName=x;AccountKey=leak-me-storage', {}, true],
   ['AUDIT_REQUESTS_PER_10S', '500', {}],
   ['GRAPH_MAX_ATTEMPTS', '0', {}],
+  ['FLEET_AUDIT_REQUESTS_PER_10S', '123', { STATE_STORAGE: 'UseDevelopmentStorage=true' }],
   ['SSPR_SIGNATURES', '/nonexistent/signatures.json', {}],
   ['PII_MODE', 'scramble', {}],
   ['ACTION_MODE', 'fix-everything', {}],
@@ -106,7 +107,7 @@ const CLI_CASES: [string, string, Record<string, string>, boolean?][] = [
   ['ARM_ENDPOINT', 'http://management.azure.com', RUNBOOK],
 ];
 
-/** Read only by the Functions app (src/app/functionsSettings.ts). */
+/** Read only by the Functions app (src/config/functionsSettings.ts). */
 const FUNCTIONS_CASES: [string, string][] = [
   ['SCAN_SCHEDULE', 'every 15 minutes'],
   ['TENANTS', `${TENANT},contoso.com`],

@@ -4,6 +4,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  fleetScenarios,
   listScenarios,
   loadScenario,
   startEmulator,
@@ -55,6 +56,25 @@ function graph(
     );
     request.on('error', reject);
     request.end(payload);
+  });
+}
+
+/** A form POST to the emulated sign-in endpoint, as msal-node sends a client-credentials request. */
+function post(emulator: RunningEmulator, path: string, form: Record<string, string>): Promise<Answer> {
+  const body = new URLSearchParams(form).toString();
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      new URL(path, emulator.loginUrl),
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        ca: fs.readFileSync(emulator.caCertPath),
+        agent: false,
+      },
+      (response) => void read(response).then(resolve, reject),
+    );
+    request.on('error', reject);
+    request.end(body);
   });
 }
 
@@ -337,7 +357,13 @@ describe('tenant emulator', () => {
       const throttled = await graph(emulator, audits(SSPR_FILTER), { token });
       expect(throttled.status).toBe(429);
       expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect(throttled.json.error).toMatchObject({ code: 'TooManyRequests', message: 'Too many requests.' });
+      // The sample response of Microsoft's "Microsoft Graph throttling guidance".
+      expect(throttled.json.error).toMatchObject({
+        code: 'TooManyRequests',
+        message: 'Please retry again later.',
+        innerError: { code: '429', status: '429', message: 'Please retry after' },
+      });
+      expect(throttled.json.error.innerError['request-id']).toEqual(expect.any(String));
       expect((await graph(emulator, '/v1.0/policies/authorizationPolicy', { token })).status).toBe(200);
     });
 
@@ -895,6 +921,84 @@ describe('tenant emulator', () => {
       expect(answer.status).toBe(200);
       expect(answer.json).toBeUndefined();
       expect(answer.text).toBe('{"value": [');
+    });
+  });
+
+  describe('many tenants (issue 15)', () => {
+    const [a, b, c] = fleetScenarios({ count: 3, seed: 'emulator-test', confirmedEvery: 2 });
+    const startFleet = async (appRequestsPer10s?: number, withoutConsent: string[] = []) => {
+      const emulator = await startEmulator({
+        scenario: 'policy-on',
+        fleet: { tenants: [a, b, c], appRequestsPer10s, withoutConsent },
+      });
+      running.push(emulator);
+      return emulator;
+    };
+    const clientCredentials = (emulator: RunningEmulator, tenantId: string, secret?: string) =>
+      post(emulator, `/${tenantId}/oauth2/v2.0/token`, {
+        grant_type: 'client_credentials',
+        client_id: emulator.fleet!.clientId,
+        client_secret: secret ?? emulator.fleet!.clientSecret,
+        scope: 'https://graph.microsoft.com/.default',
+      });
+    const tokenFor = async (emulator: RunningEmulator, tenantId: string) =>
+      (await clientCredentials(emulator, tenantId)).json.access_token as string;
+
+    it('when each tenant signs in with client credentials, then its token reads its own audit log and no other', async () => {
+      const emulator = await startFleet();
+      expect(emulator.fleet!.tenantIds).toEqual([a.tenantId, b.tenantId, c.tenantId]);
+      const tokenA = await tokenFor(emulator, a.tenantId);
+      const tokenB = await tokenFor(emulator, b.tenantId);
+      const eventsA = await readAllPages(emulator, tokenA, audits(SSPR_FILTER));
+      const eventsB = await readAllPages(emulator, tokenB, audits(SSPR_FILTER));
+      // a: an admin's and a user's failure (confirmedEvery 2, n % 3 == 0); b: none.
+      expect(eventsA).toHaveLength(2);
+      expect(eventsB).toHaveLength(0);
+      expect(
+        (await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: tokenA })).json
+          .allowedToUseSSPR,
+      ).toBe(false);
+      expect(
+        (await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: tokenB })).json
+          .allowedToUseSSPR,
+      ).toBe(true);
+      // The request log says which tenant each Graph request reached.
+      const audited = emulator.requests.filter((entry) => entry.path === '/v1.0/auditLogs/directoryAudits');
+      expect(audited.map((entry) => entry.tenantId)).toEqual([a.tenantId, b.tenantId]);
+    });
+
+    it('when the app sends more audit requests across tenants than its limit, then Graph answers 429 in its documented shape, whatever tenant asks', async () => {
+      const emulator = await startFleet(4);
+      const tokens = await Promise.all([a, b, c].map((tenant) => tokenFor(emulator, tenant.tenantId)));
+      const statuses: number[] = [];
+      for (const token of [...tokens, ...tokens]) {
+        const answer = await graph(emulator, audits(SSPR_FILTER), { token });
+        statuses.push(answer.status);
+        if (answer.status === 429) {
+          expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+          expect(answer.json.error).toMatchObject({ code: 'TooManyRequests', innerError: { status: '429' } });
+        }
+      }
+      // Each tenant is far under its own 5; the fifth and sixth exceed the app's 4.
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+      // Other Graph calls do not fall under the reports limit.
+      expect((await graph(emulator, '/v1.0/policies/authorizationPolicy', { token: tokens[2] })).status).toBe(
+        200,
+      );
+    });
+
+    it('when a tenant never consented or the secret is wrong, then its token endpoint refuses as Entra does', async () => {
+      const emulator = await startFleet(undefined, [b.tenantId]);
+      const refused = await clientCredentials(emulator, b.tenantId);
+      expect(refused.status).toBe(400);
+      expect(refused.json).toMatchObject({ error: 'unauthorized_client', error_codes: [700016] });
+      const badSecret = await clientCredentials(emulator, a.tenantId, 'EMULATOR-SECRET-wrong');
+      expect(badSecret.status).toBe(401);
+      expect(badSecret.json.error_description).toContain('AADSTS7000215');
+      const unknown = await clientCredentials(emulator, '00000000-0000-4000-8000-0000000000ff');
+      expect(unknown.status).toBe(400);
+      expect(unknown.json.error).toBe('invalid_tenant');
+      expect((await clientCredentials(emulator, c.tenantId)).status).toBe(200);
     });
   });
 });

@@ -95,6 +95,9 @@ describe('loadConfig', () => {
     ['AUDIT_REQUESTS_PER_10S', '0', 'from 1 to 122'],
     ['AUDIT_REQUESTS_PER_10S', 'fast', 'whole number'],
     ['AUDIT_REQUESTS_PER_10S', '500', 'Graph allows 5 per 10 s per tenant'],
+    ['FLEET_AUDIT_REQUESTS_PER_10S', '200', '122 audit-log requests per 10 s per app across all tenants'],
+    ['FLEET_AUDIT_REQUESTS_PER_10S', '0', 'from 1 to 122'],
+    ['FLEET_AUDIT_REQUESTS_PER_10S', '122', 'shared through STATE_STORAGE. Set STATE_STORAGE'],
     ['GRAPH_MAX_ATTEMPTS', '2.5', 'whole number'],
     ['SSPR_SIGNATURES', '/no/such/file.json', 'does not exist'],
     ['PII_MODE', 'sha1', 'plain or hash'],
@@ -125,6 +128,14 @@ describe('loadConfig', () => {
     expect(error.message).toContain('STATE_STORAGE=(value hidden');
     expect(error.message).toContain('connection string');
     expect(error.message).not.toContain('c2VjcmV0LWtleQ');
+  });
+
+  test('when FLEET_AUDIT_REQUESTS_PER_10S is unset, then there is no shared budget; set with STATE_STORAGE, it is read', () => {
+    expect(loadConfig({}).fleetAuditRequestsPer10s).toBeUndefined();
+    expect(
+      loadConfig({ FLEET_AUDIT_REQUESTS_PER_10S: '122', STATE_STORAGE: 'UseDevelopmentStorage=true' })
+        .fleetAuditRequestsPer10s,
+    ).toBe(122);
   });
 
   test('when several settings are wrong, then every one is listed at once', () => {

@@ -1,10 +1,17 @@
 import { clip } from '../../errors';
 
-/** @azure/identity's errors: retrying the request does not help, signing in does. */
+/**
+ * @azure/identity's errors: retrying the request does not help, signing in does. A tenant that never
+ * consented to the app answers client credentials with AADSTS700016 `unauthorized_client`, which
+ * msal-node reports as AuthenticationRequiredError: without it here, that tenant read as "Graph
+ * unreachable", transient, and was retried six times (issue 15, found by test/integration/fleet.test.ts).
+ */
 export function isCredentialFailure(err: unknown): boolean {
   return (
     err instanceof Error &&
-    /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError)$/.test(err.name)
+    /^(CredentialUnavailableError|AuthenticationError|AggregateAuthenticationError|AuthenticationRequiredError)$/.test(
+      err.name,
+    )
   );
 }
 

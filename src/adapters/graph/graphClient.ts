@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { SlidingWindowPacer } from './pacer';
+import type { AuditBudget } from '../../usecases/ports/auditBudget';
 import type { GraphStats } from '../../usecases/ports/graph';
 import { ResilienceHandler } from './resilienceHandler';
 
@@ -12,6 +13,8 @@ export interface GraphClientOptions {
   auditRequestsPer10s: number;
   maxAttempts: number;
   stats: GraphStats;
+  /** With FLEET_AUDIT_REQUESTS_PER_10S: every audit-log request also takes a share of the app's allowance across tenants. */
+  fleetBudget?: { budget: AuditBudget; tenantId: string };
   /** Only tests of the retry policy shorten this; production keeps the default. */
   backoffBaseMs?: number;
   /** Only tests shorten this; production keeps GRAPH_ATTEMPT_TIMEOUT_MS. */
@@ -30,6 +33,7 @@ export function createGraphClient(credential: TokenCredential, options: GraphCli
   const resilience = new ResilienceHandler({
     maxAttempts: options.maxAttempts,
     auditPacer: new SlidingWindowPacer(options.auditRequestsPer10s),
+    fleetBudget: options.fleetBudget,
     stats: options.stats,
     backoff: { baseMs: options.backoffBaseMs ?? 500, capMs: 30_000 },
     attemptTimeoutMs: options.attemptTimeoutMs,

@@ -1,6 +1,7 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { credentialsTried, isCredentialFailure } from '../auth/credentialFailure';
 import { AppError } from '../../errors';
+import type { AuditBudget } from '../../usecases/ports/auditBudget';
 import type { GraphStats } from '../../usecases/ports/graph';
 import type { SlidingWindowPacer } from './pacer';
 import { RETRYABLE_STATUS, retryDelayMs, type BackoffOptions } from '../http/retryPolicy';
@@ -8,6 +9,8 @@ import { RETRYABLE_STATUS, retryDelayMs, type BackoffOptions } from '../http/ret
 export interface ResilienceOptions {
   maxAttempts: number;
   auditPacer: SlidingWindowPacer;
+  /** The app's cross-tenant allowance shared by every instance (FLEET_AUDIT_REQUESTS_PER_10S), taken after the tenant's own pace. */
+  fleetBudget?: { budget: AuditBudget; tenantId: string };
   stats: GraphStats;
   backoff: BackoffOptions;
   sleep?: (ms: number) => Promise<void>;
@@ -46,7 +49,7 @@ export class ResilienceHandler implements Middleware {
     const { maxAttempts, auditPacer, stats, backoff } = this.options;
     for (let attempt = 0; ; attempt++) {
       const lastAttempt = attempt + 1 >= maxAttempts;
-      const answered = paced ? await auditPacer.acquire() : undefined;
+      const answered = paced ? await this.paceAudit() : undefined;
       stats.total++;
       context.response = undefined;
       // The auth handler appends its header; drop the last attempt's so a retry carries exactly one.
@@ -76,6 +79,24 @@ export class ResilienceHandler implements Middleware {
       await response.arrayBuffer().catch(() => undefined);
       await this.sleep(retryDelayMs(attempt, response.headers.get('Retry-After'), backoff));
     }
+  }
+
+  /** The tenant's own pace first, then a share of the fleet's; the returned function releases both. */
+  private async paceAudit(): Promise<() => void> {
+    const tenantAnswered = await this.options.auditPacer.acquire();
+    const fleet = this.options.fleetBudget;
+    if (!fleet) return tenantAnswered;
+    let fleetAnswered: () => void;
+    try {
+      fleetAnswered = await fleet.budget.take(fleet.tenantId);
+    } catch (err) {
+      tenantAnswered();
+      throw err;
+    }
+    return () => {
+      tenantAnswered();
+      fleetAnswered();
+    };
   }
 }
 
