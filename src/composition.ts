@@ -7,7 +7,7 @@ import { createActionAdapters } from './adapters/actionAdapters';
 import { TICKET_ATTEMPT_TIMEOUT_MS } from './adapters/tickets/ticketHttp';
 import { TenantBoundCredential } from './adapters/auth/tenantBoundCredential';
 import type { Config } from './config/config';
-import { AppError, toAppError } from './errors';
+import { toAppError } from './errors';
 import { createTelemetry } from './adapters/telemetry/telemetry';
 import { GraphAuditLogReader } from './adapters/graph/auditLogReader';
 import { GraphDirectoryReader } from './adapters/graph/directoryReader';
@@ -19,7 +19,9 @@ import type { StateStore, StoredIncident } from './usecases/ports/state';
 import { StatelessStore } from './adapters/storage/statelessStore';
 import { TableStateStore } from './adapters/storage/tableStateStore';
 import { FencedStateStore } from './usecases/fencedState';
-import { TenantLease, type Lease } from './adapters/storage/tenantLease';
+import { TenantLease } from './adapters/storage/tenantLease';
+import type { Lease } from './usecases/ports/leases';
+import { withTenantLease } from './usecases/tenantLease';
 import { ApiCallerVerifier } from './adapters/auth/apiCaller';
 import { ScanQueue } from './adapters/storage/scanQueue';
 import { ScanRequests } from './adapters/storage/scanRequests';
@@ -132,31 +134,16 @@ export function composeApp(
     return { stats, auditLog, directory, actions };
   }
 
-  // One writer per tenant: the timer, the queue, an HTTP scan and a person at a terminal never overlap.
   const leases = config.stateStorage
     ? new TenantLease(config.stateStorage, homeCredential, {
         durationSeconds: config.tenantLeaseSeconds,
         renewEveryMs: Math.floor((config.tenantLeaseSeconds * 1000) / 3),
       })
     : undefined;
-  async function exclusively<T>(tenantId: string, work: (lease?: Lease) => Promise<T>): Promise<T> {
-    if (!leases) return reported(tenantId, () => work());
-    const lease = await leases.acquire(tenantId, `${hostname()}:${process.pid}`);
-    if (!lease) {
-      throw new AppError(
-        'SCAN.TENANT_BUSY',
-        `Another scan of tenant ${tenantId} holds its lease; it ends within a minute of finishing or dying. Try again then.`,
-        {
-          transient: true,
-        },
-      );
-    }
-    try {
-      return await reported(tenantId, () => work(lease));
-    } finally {
-      await lease.release().catch(() => undefined);
-    }
-  }
+  const owner = `${hostname()}:${process.pid}`;
+  const exclusively = <T>(tenantId: string, work: (lease?: Lease) => Promise<T>): Promise<T> =>
+    // A busy tenant is an answer, not a failure: only the work under the lease reports ScanFailed.
+    withTenantLease(leases, tenantId, owner, (lease) => reported(tenantId, () => work(lease)));
 
   /** A failure becomes a ScanFailed event; telemetry is flushed before the caller returns (3.x buffers). */
   async function reported<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
