@@ -228,7 +228,13 @@ export function composeServices(env: NodeJS.ProcessEnv): Services {
     config,
     app,
     scans,
-    queue: new ScanQueue(settings.queue, config.authorityHost),
+    queue: new ScanQueue(
+      settings.queue,
+      new DefaultAzureCredential({
+        managedIdentityClientId: settings.queue.kind === 'identity' ? settings.queue.clientId : undefined,
+        authorityHost: config.authorityHost,
+      }),
+    ),
     apiCallers: settings.api ? new ApiCallerVerifier(settings.api, config.authorityHost) : undefined,
     queuedScans: {
       tenants: settings.tenants,

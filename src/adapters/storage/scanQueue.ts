@@ -1,4 +1,4 @@
-import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-queue';
 import { AppError } from '../../errors';
 import type { QueueConnection } from '../../config/functionsSettings';
@@ -13,14 +13,12 @@ export class ScanQueue {
   private readonly client: QueueClient;
   private ready?: Promise<void>;
 
-  constructor(connection: QueueConnection, authorityHost?: string) {
+  /** `credential`: the host storage's identity (AzureWebJobsStorage__clientId), for a queue reached by URL. */
+  constructor(connection: QueueConnection, credential: TokenCredential) {
     const service =
       connection.kind === 'connectionString'
         ? QueueServiceClient.fromConnectionString(connection.value)
-        : new QueueServiceClient(
-            connection.queueServiceUrl,
-            new DefaultAzureCredential({ managedIdentityClientId: connection.clientId, authorityHost }),
-          );
+        : new QueueServiceClient(connection.queueServiceUrl, credential);
     this.client = service.getQueueClient(SCAN_QUEUE);
   }
 
