@@ -1,9 +1,9 @@
 import type * as Composition from '../composition';
 
 /**
- * The composition root, loaded on first use. A cold start registers the triggers and checks the
- * settings without parsing the Azure SDKs, the Graph client, the ticket sinks or telemetry's exporter;
- * the first invocation that needs them loads them once (Node caches the module).
+ * The composition root, loaded on first use. A cold start registers the triggers without parsing the
+ * Azure SDKs, the Graph client, the ticket sinks or telemetry's exporter; the settings check one turn
+ * later and the first invocation that needs them load them once (Node caches the module).
  */
 function root(): typeof Composition {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a deliberate lazy load (see above)
