@@ -36,21 +36,8 @@ export async function runQueuedScan(
   dependencies: () => QueuedScanDependencies,
 ): Promise<QueuedScanOutcome> {
   const dequeueCount = dequeueCountOf(context);
-  const parsed = parseScanMessage(raw);
-  if ('problem' in parsed) {
-    // Retrying cannot fix a message that is not ours: report it now and let it go.
-    await reportScanPoisoned(context, telemetry, {
-      source: 'invalid-message',
-      scanId: null,
-      tenantId: null,
-      requestedBy: null,
-      dequeueCount,
-      code: 'QUEUE.INVALID_MESSAGE',
-      reason: parsed.problem,
-    });
-    return 'invalid';
-  }
-  const message = parsed.message;
+  const message = await parsedOrReported(raw, 'invalid-message', dequeueCount, context, telemetry);
+  if (!message) return 'invalid';
   let app: QueuedScanDependencies | undefined;
   try {
     app = dependencies();
@@ -153,20 +140,8 @@ export async function handlePoisonedScan(
   dependencies: () => QueuedScanDependencies,
 ): Promise<void> {
   const dequeueCount = dequeueCountOf(context);
-  const parsed = parseScanMessage(raw);
-  if ('problem' in parsed) {
-    await reportScanPoisoned(context, telemetry, {
-      source: 'poison-queue',
-      scanId: null,
-      tenantId: null,
-      requestedBy: null,
-      dequeueCount,
-      code: 'QUEUE.INVALID_MESSAGE',
-      reason: parsed.problem,
-    });
-    return;
-  }
-  const message = parsed.message;
+  const message = await parsedOrReported(raw, 'poison-queue', dequeueCount, context, telemetry);
+  if (!message) return;
   const app = dependencies();
   const known = await app.scans.get(message.scanId);
   if (known?.poisoned) {
@@ -187,6 +162,31 @@ export async function handlePoisonedScan(
     code: error.code,
     reason: error.message,
   });
+}
+
+/**
+ * The scan message, or undefined once a message that is not ours has been reported as ScanPoisoned:
+ * retrying cannot fix it, so it is reported now and let go.
+ */
+async function parsedOrReported(
+  raw: unknown,
+  source: 'invalid-message' | 'poison-queue',
+  dequeueCount: number,
+  context: Invocation,
+  telemetry: Telemetry,
+): Promise<ScanMessage | undefined> {
+  const parsed = parseScanMessage(raw);
+  if ('message' in parsed) return parsed.message;
+  await reportScanPoisoned(context, telemetry, {
+    source,
+    scanId: null,
+    tenantId: null,
+    requestedBy: null,
+    dequeueCount,
+    code: 'QUEUE.INVALID_MESSAGE',
+    reason: parsed.problem,
+  });
+  return undefined;
 }
 
 function ids(message: ScanMessage) {
