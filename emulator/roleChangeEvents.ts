@@ -113,20 +113,7 @@ function coreDirectory(
     newValue: added ? `"${value}"` : null,
   });
   return entry(id, timeMs, service, activity, () => {
-    const record = buildAuditRecord(
-      {
-        id,
-        timeMs,
-        category: 'RoleManagement',
-        activity,
-        service,
-        result: 'success',
-        resultReason: '',
-        initiator,
-        targetUserId: change.user,
-      },
-      directory,
-    );
+    const record = roleChangeRecord(directory, id, timeMs, service, activity, change, initiator);
     const [user] = record.targetResources;
     user.modifiedProperties = [
       property('Role.ObjectID', role.id),
@@ -159,20 +146,7 @@ function pimRecord(
   const service = 'PIM';
   const role = directory.directoryRole(change.role);
   return entry(id, timeMs, service, activity, () => {
-    const record = buildAuditRecord(
-      {
-        id,
-        timeMs,
-        category: 'RoleManagement',
-        activity,
-        service,
-        result: 'success',
-        resultReason: '',
-        initiator,
-        targetUserId: change.user,
-      },
-      directory,
-    );
+    const record = roleChangeRecord(directory, id, timeMs, service, activity, change, initiator);
     const [user] = record.targetResources;
     const target = (targetId: string, displayName: string | null, type: string): TargetResource => ({
       id: targetId,
@@ -192,6 +166,32 @@ function pimRecord(
       ],
     };
   });
+}
+
+/** The record both services write for a role change: RoleManagement, success, the user as target. */
+function roleChangeRecord(
+  directory: Directory,
+  id: string,
+  timeMs: number,
+  service: string,
+  activity: string,
+  change: Change,
+  initiator: Initiator,
+) {
+  return buildAuditRecord(
+    {
+      id,
+      timeMs,
+      category: 'RoleManagement',
+      activity,
+      service,
+      result: 'success',
+      resultReason: '',
+      initiator,
+      targetUserId: change.user,
+    },
+    directory,
+  );
 }
 
 function entry(
