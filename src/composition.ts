@@ -217,12 +217,14 @@ export interface Services {
 export function composeServices(env: NodeJS.ProcessEnv): Services {
   const { settings, config, problems } = checkServiceSettings(env);
   if (!settings || !config) throw settingsError(problems);
-  const app = composeApp(config);
-  const scans = new ScanRequests(
-    settings.stateStorage,
-    new DefaultAzureCredential({ authorityHost: config.authorityHost }),
+  // One home credential (and token cache) for the app's state, tickets and the ssprScans table.
+  const home = new DefaultAzureCredential({ authorityHost: config.authorityHost });
+  const app = composeApp(config, (tenantId) =>
+    tenantId === undefined
+      ? home
+      : new DefaultAzureCredential({ tenantId, authorityHost: config.authorityHost }),
   );
-  const configuredMode = config.actionMode;
+  const scans = new ScanRequests(settings.stateStorage, home);
   return {
     settings,
     config,
@@ -238,7 +240,7 @@ export function composeServices(env: NodeJS.ProcessEnv): Services {
     apiCallers: settings.api ? new ApiCallerVerifier(settings.api, config.authorityHost) : undefined,
     queuedScans: {
       tenants: settings.tenants,
-      configuredMode,
+      configuredMode: config.actionMode,
       scans,
       scan: (mode, request) => app.scan(request, { mode }),
     },

@@ -240,7 +240,7 @@ export function loadTicketSettings(
   return tickets;
 }
 
-/** One loader per system, for callers that know which system they hold (tests, the sinks' own checks). */
+/** One loader per system, for callers that know which system they hold (the sink tests). */
 export const loadServicenowSettings = (env: NodeJS.ProcessEnv) =>
   systemSettings('servicenow', env) as ServicenowSettings;
 export const loadJiraSettings = (env: NodeJS.ProcessEnv) => systemSettings('jira', env) as JiraSettings;
