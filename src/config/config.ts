@@ -15,7 +15,8 @@ import { signatureFileSchema, type Signature } from '../core/signatures';
 
 const DAY_MS = 86_400_000;
 
-function duration(name: string, fallback: string, max: number, min = 1) {
+/** A duration setting (`30m`, `2h`, ISO 8601), in milliseconds, between `min` and `max`. */
+export function duration(name: string, fallback: string, max: number, min = 1) {
   return z.preprocess(
     blankIsUnset,
     z
@@ -25,7 +26,7 @@ function duration(name: string, fallback: string, max: number, min = 1) {
         const ms = parseDuration(text);
         if (ms === undefined || ms < min || ms > max) {
           const range =
-            min > 1
+            min !== 1
               ? `a duration from ${formatDuration(min)} to ${formatDuration(max)}`
               : `a positive duration up to ${formatDuration(max)}`;
           ctx.addIssue({

@@ -2,6 +2,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import type { SettingProblem } from '../errors';
 import { blankIsUnset, settingsError } from './settingValues';
+import { duration } from './config';
 
 import { isTenantId } from '../core/modes';
 
@@ -16,6 +17,8 @@ export interface FunctionsSettings {
   /** The tenants the timer scans and the HTTP endpoints accept, lower case, at least one. */
   tenants: string[];
   schedule: string;
+  /** How long after the timer fires the last tenant's scan starts: the scans of a cycle are spread over it. */
+  spreadMs: number;
   queue: QueueConnection;
   /** The state storage (checkpoints, incidents, leases, ssprScans). Required by the Functions app. */
   stateStorage: string;
@@ -48,6 +51,8 @@ const schema = z.object({
         message: `SCAN_SCHEDULE must be a six-field NCRONTAB ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. "${DEFAULT_SCAN_SCHEDULE}".`,
       }),
   ),
+  // Queue messages can be hidden for up to 7 days; a spread longer than the cycle only delays scans.
+  SCAN_SPREAD: duration('SCAN_SPREAD', '10m', 7 * 86_400_000, 0),
   STATE_STORAGE: z.preprocess(
     blankIsUnset,
     z.string({
@@ -88,6 +93,7 @@ export function checkFunctionsSettings(env: NodeJS.ProcessEnv): {
     settings: {
       tenants,
       schedule: parsed.data.SCAN_SCHEDULE,
+      spreadMs: parsed.data.SCAN_SPREAD,
       queue,
       stateStorage: parsed.data.STATE_STORAGE,
       api,

@@ -6,7 +6,7 @@ import { enqueueScheduledScans } from '../usecases/enqueueScan';
 export async function scheduledScan(timer: Timer, context: InvocationContext): Promise<void> {
   context.log(`scheduled scan: isPastDue=${timer.isPastDue}`);
   const { scans, queue, settings } = services();
-  await enqueueScheduledScans({ scans, queue }, settings.tenants, context);
+  await enqueueScheduledScans({ scans, queue }, settings.tenants, context, settings.spreadMs);
 }
 
 app.timer('scheduledScan', { schedule: '%SCAN_SCHEDULE%', runOnStartup: false, handler: scheduledScan });

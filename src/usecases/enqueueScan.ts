@@ -15,6 +15,8 @@ export interface ScanAsk {
   mode?: ActionMode;
   from?: string;
   to?: string;
+  /** Seconds before a worker may take it. */
+  delaySeconds?: number;
 }
 
 export interface EnqueueDependencies {
@@ -46,7 +48,7 @@ export async function enqueueScan(services: EnqueueDependencies, ask: ScanAsk): 
     ...(ask.to ? { to: ask.to } : {}),
   };
   try {
-    await services.queue.send(message);
+    await services.queue.send(message, { delaySeconds: ask.delaySeconds });
   } catch (err) {
     const error = toAppError(err);
     await services.scans
@@ -58,19 +60,26 @@ export async function enqueueScan(services: EnqueueDependencies, ask: ScanAsk): 
 }
 
 /**
- * The timer's work: one queued scan per tenant, then old scan records forgotten. One tenant the queue
- * refuses does not stop the others; the run fails afterwards, so the host shows it.
+ * The timer's work: one queued scan per tenant, in the order given (the stalest first), each hidden a
+ * little longer than the one before so the cycle's scans start evenly over `spreadMs` instead of all
+ * at once (a thousand messages at once would scale the host out only to wait on the shared audit
+ * budget). Then old scan records are forgotten. One tenant the queue refuses does not stop the others;
+ * the run fails afterwards, so the host shows it.
  */
 export async function enqueueScheduledScans(
   services: EnqueueDependencies,
   tenants: readonly string[],
   context: Invocation,
+  spreadMs = 0,
 ): Promise<void> {
   const failed: string[] = [];
-  for (const tenantId of tenants) {
+  for (const [index, tenantId] of tenants.entries()) {
     try {
-      const scanId = await enqueueScan(services, { tenantId, requestedBy: 'timer' });
-      context.log(`queued scan ${scanId} of tenant ${tenantId}`);
+      const delaySeconds = spreadDelaySeconds(index, tenants.length, spreadMs);
+      const scanId = await enqueueScan(services, { tenantId, requestedBy: 'timer', delaySeconds });
+      context.log(
+        `queued scan ${scanId} of tenant ${tenantId}${delaySeconds ? ` to start in ${delaySeconds} s` : ''}`,
+      );
     } catch (err) {
       const error = toAppError(err);
       failed.push(tenantId);
@@ -85,6 +94,11 @@ export async function enqueueScheduledScans(
       { transient: true },
     );
   }
+}
+
+/** The i-th of n scans starts i/n of the way through the spread (the first at once). */
+export function spreadDelaySeconds(index: number, count: number, spreadMs: number): number {
+  return count > 1 ? Math.floor((index * spreadMs) / count / 1000) : 0;
 }
 
 /** Scan rows older than SCAN_RECORD_DAYS go, so ssprScans does not grow forever. Best effort: the next run tries again. */

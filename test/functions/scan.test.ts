@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { type RunningEmulator, type Scenario } from '../../emulator';
 import { createLocalCertificate } from '../../emulator/certificate';
@@ -51,6 +52,20 @@ const logText = (invocation: Invocation) =>
   invocation.logs.map((line) => `${line.level}: ${line.message}`).join('\n');
 
 describe('timer → queue → tenantScan', () => {
+  test('when the schedule fires for several tenants, then their scans are spread over SCAN_SPREAD: only the first can start at once', async () => {
+    const { emulator } = await emulate();
+    const tenants = [1, 2, 3].map(() => crypto.randomUUID());
+    const fns = await functionsWorker(appEnv(emulator, tenants.join(','), { SCAN_SPREAD: '30m' }));
+    const timer = await run('scheduledScan', { kind: 'timer' }, fns);
+    expect(timer.error).toBeUndefined();
+    // 0, 10 and 20 minutes: the later two stay invisible to every worker until then.
+    expect(logText(timer)).toContain(`of tenant ${tenants[1]} to start in 600 s`);
+    expect(logText(timer)).toContain(`of tenant ${tenants[2]} to start in 1200 s`);
+    expect(await takeMessages(tenants[0])).toHaveLength(1);
+    expect(await takeMessages(tenants[1])).toEqual([]);
+    expect(await takeMessages(tenants[2])).toEqual([]);
+  });
+
   test('when the schedule fires, then one message per tenant is queued, and its scan records the incident in state', async () => {
     const { emulator, tenantId } = await emulate();
     const env = appEnv(emulator, tenantId);

@@ -22,10 +22,12 @@ export class ScanQueue {
     this.client = service.getQueueClient(SCAN_QUEUE);
   }
 
-  async send(message: ScanMessage): Promise<void> {
+  async send(message: ScanMessage, options: { delaySeconds?: number } = {}): Promise<void> {
     await this.ensureQueue();
     try {
-      await this.client.sendMessage(encodeScanMessage(message));
+      await this.client.sendMessage(encodeScanMessage(message), {
+        visibilityTimeout: options.delaySeconds || undefined,
+      });
     } catch (err) {
       throw queueFailed(err);
     }

@@ -61,5 +61,6 @@ export interface ScanRecords {
 
 /** Where scan requests wait for a worker (the sspr-scans queue). */
 export interface ScanQueue {
-  send(message: ScanMessage): Promise<void>;
+  /** `delaySeconds`: the message stays invisible that long (the timer spreads a cycle's scans). */
+  send(message: ScanMessage, options?: { delaySeconds?: number }): Promise<void>;
 }
