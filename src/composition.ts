@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { ActionDependencies } from './usecases/incidentActions';
-import type { ActionMode } from './core/modes';
+import { saferMode, type ActionMode } from './core/modes';
+import type { TenantRegistry } from './usecases/ports/tenants';
+import { scanFleet, type FleetRun } from './usecases/scanFleet';
 import { approveIncident } from './usecases/incidentActions';
 import { createActionAdapters } from './adapters/actionAdapters';
 import { TICKET_ATTEMPT_TIMEOUT_MS } from './adapters/tickets/ticketHttp';
@@ -58,6 +60,11 @@ export interface App {
   ): Promise<StoredIncident>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
+  /**
+   * Every enabled tenant of `registry` once (`scan --all`), each in the safer of its mode cap and
+   * ACTION_MODE, as many at once as keeps one process under Graph's 122 audit requests per 10 s.
+   */
+  scanAll(registry: TenantRegistry, options?: { warn?: (message: string) => void }): Promise<FleetRun>;
   /** With FLEET_AUDIT_REQUESTS_PER_10S: what the shared audit budget cost this process (the fleet benchmark). */
   auditBudgetStats?: () => BudgetStats;
 }
@@ -134,6 +141,14 @@ export function composeApp(
     return { stats, auditLog, directory, actions };
   }
 
+  // Every Graph request of this process, failed scans' included: `scan --all` reports the fleet's.
+  const processStats: GraphStats = { total: 0, throttled: 0 };
+  const counted = <T>(stats: GraphStats, work: Promise<T>): Promise<T> =>
+    work.finally(() => {
+      processStats.total += stats.total;
+      processStats.throttled += stats.throttled;
+    });
+
   const leases = config.stateStorage
     ? new TenantLease(config.stateStorage, homeCredential, {
         durationSeconds: config.tenantLeaseSeconds,
@@ -157,25 +172,38 @@ export function composeApp(
     }
   }
 
+  function scan(request: ScanRequest, { mode, progress }: Parameters<App['scan']>[1] = {}) {
+    return exclusively(request.tenantId, (lease) => {
+      const graph = tenantGraph(request.tenantId, lease, mode);
+      const dependencies = {
+        auditLog: graph.auditLog,
+        directory: graph.directory,
+        state: graph.actions.state,
+        // Operator rules first: they may refine or override the built-in ones.
+        signatures: [...config.extraSignatures, ...BUILT_IN_SIGNATURES],
+        graphStats: graph.stats,
+        lookbackMs: config.lookbackMs,
+        overlapMs: config.overlapMs,
+        progress,
+        actions: { ...graph.actions, progress },
+        telemetry: graph.actions.telemetry,
+      };
+      return counted(graph.stats, scanTenant(dependencies, request));
+    });
+  }
+
   return {
     state,
-    scan(request, { mode, progress } = {}) {
-      return exclusively(request.tenantId, (lease) => {
-        const graph = tenantGraph(request.tenantId, lease, mode);
-        const dependencies = {
-          auditLog: graph.auditLog,
-          directory: graph.directory,
-          state: graph.actions.state,
-          // Operator rules first: they may refine or override the built-in ones.
-          signatures: [...config.extraSignatures, ...BUILT_IN_SIGNATURES],
-          graphStats: graph.stats,
-          lookbackMs: config.lookbackMs,
-          overlapMs: config.overlapMs,
-          progress,
-          actions: { ...graph.actions, progress },
-          telemetry: graph.actions.telemetry,
-        };
-        return scanTenant(dependencies, request);
+    scan,
+    scanAll(registry, { warn } = {}) {
+      return scanFleet({
+        registry,
+        warn,
+        // Each tenant keeps to AUDIT_REQUESTS_PER_10S, so this many at once stay within Graph's app-wide 122.
+        lanes: Math.max(1, Math.floor(122 / config.auditRequestsPer10s)),
+        graphRequests: () => processStats,
+        scan: (tenant) =>
+          scan({ tenantId: tenant.tenantId }, { mode: saferMode(tenant.modeCap, config.actionMode) }),
       });
     },
     close: async () => {

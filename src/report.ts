@@ -1,5 +1,6 @@
 import { SSPR_009 } from './core/model';
 import type { ScanResult } from './usecases/scanTenant';
+import type { FleetRun } from './usecases/scanFleet';
 import type { StoredIncident } from './usecases/ports/state';
 
 /** A readable summary for a person at a terminal. */
@@ -100,6 +101,27 @@ export function incidentsTable(incidents: StoredIncident[]): string {
       i.updatedAt,
     ]),
   );
+}
+
+/** `scan --all` for a person: one line per tenant, then the fleet's figures. */
+export function fleetRunText(run: FleetRun): string {
+  if (run.tenants === 0) return 'No enabled tenants in the registry: add one with `tenants add <tenant id>`.';
+  const rows = run.outcomes.map((outcome) => {
+    if ('result' in outcome) {
+      const { result } = outcome;
+      const open = result.incidents.filter((incident) => incident.state !== 'resolved').length;
+      return [outcome.tenantId, 'scanned', String(result.findings.length), String(open), '-'];
+    }
+    if ('error' in outcome)
+      return [outcome.tenantId, 'failed', '-', '-', `${outcome.error.code}: ${outcome.error.message}`];
+    return [outcome.tenantId, `skipped (${outcome.skipped})`, '-', '-', '-'];
+  });
+  return [
+    table(['TENANT', 'OUTCOME', 'USERS WITH FAILURES', 'OPEN INCIDENTS', 'ERROR'], rows),
+    '',
+    `${run.tenants} tenants: ${run.scanned} scanned, ${run.failed} failed, in ${run.seconds} s; ` +
+      `${run.graphRequests.total} Graph requests, ${run.graphRequests.throttled} throttled`,
+  ].join('\n');
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -1,4 +1,5 @@
 import type { ScanResult } from './scanTenant';
+import type { FleetRun } from './scanFleet';
 import type { StoredIncident } from './ports/state';
 
 /** The one JSON document `scan --json` prints: the contract scripts and the Functions app rely on. */
@@ -45,5 +46,19 @@ export function incidentJson(incident: StoredIncident) {
     openedAt: incident.openedAt,
     updatedAt: incident.updatedAt,
     transitions: incident.transitions,
+  };
+}
+
+/** `scan --all --json`: the fleet's figures, then each tenant's scan JSON, error or reason it was skipped. */
+export function fleetRunJson(run: FleetRun) {
+  return {
+    fleet: {
+      tenants: run.tenants,
+      scanned: run.scanned,
+      failed: run.failed,
+      seconds: run.seconds,
+      graphRequests: run.graphRequests,
+    },
+    scans: run.outcomes.map((outcome) => ('result' in outcome ? scanResultJson(outcome.result) : outcome)),
   };
 }
