@@ -10,7 +10,8 @@ function required(name: string, what: string) {
   return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
 }
 
-function isHttpsUrl(text: string): boolean {
+/** An absolute https URL without credentials (a webhook URL, from TICKET_WEBHOOK_URL or Key Vault). */
+export function isHttpsUrl(text: string): boolean {
   try {
     const url = new URL(text);
     return url.protocol === 'https:' && !url.username && !url.password;
