@@ -6,6 +6,7 @@ import { armJobs, buildArmServer, type ArmJob } from './arm/armServer';
 import { buildGraphServer } from './graphServer';
 import { startIngestion, type Envelope } from './ingestion/ingestionServer';
 import { buildTicketServer, type TicketFakes } from './tickets/ticketServer';
+import { buildKeyVaultServer, FakeKeyVault } from './keyvault/keyVaultServer';
 import type { RequestLogEntry } from './requestLog';
 import { loadScenario, listScenarios, resolveScenario } from './scenarioFiles';
 import type { PolicyState, Scenario, ValidScenario } from './scenarioSchema';
@@ -27,7 +28,7 @@ export type {
   TicketFakes,
   ValidScenario,
 };
-export { loadScenario, listScenarios, fleetScenarios, type FleetOptions };
+export { loadScenario, listScenarios, fleetScenarios, type FleetOptions, FakeKeyVault };
 
 export interface StartOptions {
   /** A scenario object, the name of emulator/scenarios/<name>.json, or a path to a scenario file. */
@@ -46,6 +47,8 @@ export interface StartOptions {
     /** Tenants that never consented to the app: their token endpoint refuses it (AADSTS700016). */
     withoutConsent?: string[];
   };
+  /** The deployment's Key Vault (issue 15): secrets by name, each value carrying SECRET_MARKER. */
+  keyVault?: { secrets?: Record<string, string> };
 }
 
 /** The multi-tenant app a fleet signs in as, with client credentials against `loginUrl`. */
@@ -64,6 +67,10 @@ export interface RunningEmulator {
   /** 'https://127.0.0.1:<port>': ServiceNow, Jira, Azure DevOps, GitHub and webhook fakes under their own path prefixes. */
   ticketsUrl: string;
   tickets: TicketFakes;
+  /** 'https://127.0.0.1:<port>/': the fake Key Vault, for KEY_VAULT_URI. */
+  keyVaultUri: string;
+  /** Its secrets, whether the app may read them (`allowed`), and what it was asked. */
+  keyVault: FakeKeyVault;
   /** Every runbook job the Automation fake created, in creation order. */
   automationJobs(): ArmJob[];
   /** An Application Insights connection string whose IngestionEndpoint is the emulator's fake. */
@@ -118,7 +125,9 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   const arm = buildArmServer(tenant, certificate);
   const tickets = buildTicketServer(certificate);
   const login = buildLoginServer(tenants, certificate, fleetApp);
-  const servers = [graph, token, arm, tickets.app, login.app];
+  const keyVault = new FakeKeyVault(options.keyVault?.secrets);
+  const vault = buildKeyVaultServer(certificate, keyVault, shared.tokens, tenant.scenario.tenantId);
+  const servers = [graph, token, arm, tickets.app, login.app, vault.app];
   let ingestion: Awaited<ReturnType<typeof startIngestion>> | undefined;
   try {
     for (const server of servers) await server.listen({ host: '127.0.0.1', port: 0 });
@@ -133,6 +142,8 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
   for (const each of tenants.all) each.graphUrl = `https://127.0.0.1:${graphPort}`;
   const loginUrl = `https://127.0.0.1:${(login.app.server.address() as AddressInfo).port}`;
   login.setUrl(loginUrl);
+  const keyVaultUri = `https://127.0.0.1:${(vault.app.server.address() as AddressInfo).port}/`;
+  vault.setUrl(keyVaultUri.replace(/\/$/, ''));
 
   let stopped = false;
   return {
@@ -140,6 +151,8 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     armUrl: `https://127.0.0.1:${(arm.server.address() as AddressInfo).port}`,
     ticketsUrl: `https://127.0.0.1:${(tickets.app.server.address() as AddressInfo).port}`,
     tickets: tickets.fakes,
+    keyVaultUri,
+    keyVault,
     automationJobs: () => armJobs(tenant),
     telemetryConnectionString: `InstrumentationKey=00000000-0000-4000-8000-0000000000a1;IngestionEndpoint=${ingestion.url}`,
     telemetry: ingestion.envelopes,

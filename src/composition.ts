@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { ActionDependencies } from './usecases/incidentActions';
 import { saferMode, type ActionMode } from './core/modes';
-import type { TenantRegistry } from './usecases/ports/tenants';
+import type { TenantRegistry, TicketRouting } from './usecases/ports/tenants';
 import { scanFleet, type FleetRun } from './usecases/scanFleet';
 import { approveIncident } from './usecases/incidentActions';
 import { createActionAdapters } from './adapters/actionAdapters';
@@ -46,17 +46,20 @@ const IN_FLIGHT_MS = TICKET_ATTEMPT_TIMEOUT_MS + 15_000;
 
 export interface App {
   state: StateStore;
-  /** `mode`: act as this mode instead of ACTION_MODE (a queued request asks for a safer one). */
+  /**
+   * `mode`: act as this mode instead of ACTION_MODE (a queued request asks for a safer one). `routing`:
+   * the tenant's ticket destination (issue 15; the tenant registry's entry), on top of the ticket settings.
+   */
   scan(
     request: ScanRequest,
-    options?: { mode?: ActionMode; progress?: (message: string) => void },
+    options?: { mode?: ActionMode; progress?: (message: string) => void; routing?: TicketRouting },
   ): Promise<ScanResult>;
   /** `overrideHardening`: revert a deliberate switch-off the audit log shows (otherwise INCIDENT.HARDENING_HOLD). */
   approve(
     tenantId: string,
     incidentId: string,
     by: string,
-    options?: { overrideHardening?: boolean },
+    options?: { overrideHardening?: boolean; routing?: TicketRouting },
   ): Promise<StoredIncident>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
@@ -100,7 +103,12 @@ export function composeApp(
    * Graph readers and actions for one tenant, with fresh counters and pacing, so each result reports its
    * own requests. With a lease, every state write and ticket request is fenced by it.
    */
-  function tenantGraph(tenantId: string, lease?: Lease, mode: ActionMode = config.actionMode) {
+  function tenantGraph(
+    tenantId: string,
+    lease?: Lease,
+    mode: ActionMode = config.actionMode,
+    routing?: TicketRouting,
+  ) {
     const fenced = lease ? new FencedStateStore(state, lease) : state;
     const credential = new TenantBoundCredential(credentialFor(tenantId), tenantId);
     const stats: GraphStats = { total: 0, throttled: 0 };
@@ -124,7 +132,7 @@ export function composeApp(
       state: fenced,
       directory,
       auditLog,
-      tickets: adapters.ticketsFor(lease),
+      tickets: adapters.ticketsFor(lease, routing),
       remediator: adapters.remediatorFor(client),
       remediators: adapters.remediatorsFor(client),
       allowRevertingHardening: config.allowRevertingHardening,
@@ -172,9 +180,9 @@ export function composeApp(
     }
   }
 
-  function scan(request: ScanRequest, { mode, progress }: Parameters<App['scan']>[1] = {}) {
+  function scan(request: ScanRequest, { mode, progress, routing }: Parameters<App['scan']>[1] = {}) {
     return exclusively(request.tenantId, (lease) => {
-      const graph = tenantGraph(request.tenantId, lease, mode);
+      const graph = tenantGraph(request.tenantId, lease, mode, routing);
       const dependencies = {
         auditLog: graph.auditLog,
         directory: graph.directory,
@@ -203,7 +211,10 @@ export function composeApp(
         lanes: Math.max(1, Math.floor(122 / config.auditRequestsPer10s)),
         graphRequests: () => processStats,
         scan: (tenant) =>
-          scan({ tenantId: tenant.tenantId }, { mode: saferMode(tenant.modeCap, config.actionMode) }),
+          scan(
+            { tenantId: tenant.tenantId },
+            { mode: saferMode(tenant.modeCap, config.actionMode), routing: tenant.routing },
+          ),
       });
     },
     close: async () => {
@@ -214,7 +225,7 @@ export function composeApp(
     approve(tenantId, incidentId, by, options = {}) {
       return exclusively(tenantId, (lease) =>
         approveIncident(
-          tenantGraph(tenantId, lease).actions,
+          tenantGraph(tenantId, lease, undefined, options.routing).actions,
           tenantId,
           incidentId,
           by,

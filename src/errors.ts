@@ -67,6 +67,16 @@ export const ERROR_CATALOGUE = {
   'TICKET.AZUREDEVOPS_FAILED': { exit: 1, status: undefined, meaning: 'Azure DevOps refused or failed' },
   'TICKET.GITHUB_FAILED': { exit: 1, status: undefined, meaning: 'GitHub refused or failed' },
   'TICKET.WEBHOOK_FAILED': { exit: 1, status: undefined, meaning: 'the webhook receiver refused or failed' },
+  'TICKET.SECRET_UNAVAILABLE': {
+    exit: 1,
+    status: undefined,
+    meaning: "a tenant's ticket secret could not be read from Key Vault; the message names it and the fix",
+  },
+  'TICKET.SECRET_INVALID': {
+    exit: 1,
+    status: undefined,
+    meaning: "a tenant's webhook URL secret is not an https URL",
+  },
   'HTTP.BAD_JSON': { exit: 1, status: 400, meaning: 'the body is not JSON' },
   'HTTP.INVALID_REQUEST': { exit: 1, status: 400, meaning: 'the request does not match its schema' },
   'HTTP.NOT_FOUND': { exit: 1, status: 404, meaning: 'no such route' },

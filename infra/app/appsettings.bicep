@@ -79,6 +79,8 @@ var appSettings = {
   AUTOMATION_ACCOUNT: automationAccountName
   AUTOMATION_RUNBOOK: automationRunbookName
   ARM_ENDPOINT: armEndpoint
+  // Issue 15: tenants' webhook URLs are secrets in this vault, read by name at ticket time.
+  KEY_VAULT_URI: keyVaultUri
 }
 
 // Only the chosen system's settings are set; secrets are Key Vault references.

@@ -1,6 +1,8 @@
 // Key Vault for the ticket system's secret. RBAC mode: the Function identity may read secrets
 // (Key Vault Secrets User), nothing else; the operator may set them (Key Vault Secrets Officer).
-// App settings point at the secret with @Microsoft.KeyVault(SecretUri=...) (appsettings.bicep).
+// App settings point at the secret with @Microsoft.KeyVault(SecretUri=...) (appsettings.bicep), and the
+// app reads tenants' webhook URLs from it by name at ticket time (KEY_VAULT_URI, issue 15): the same
+// Key Vault Secrets User role covers both.
 param name string
 param location string
 param tags object

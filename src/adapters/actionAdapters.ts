@@ -1,7 +1,10 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Config } from '../config/config';
-import type { TicketSettings } from '../config/tickets';
+import { isHttpsUrl, type TicketSettings } from '../config/tickets';
+import { AppError } from '../errors';
+import type { TicketRouting } from '../usecases/ports/tenants';
+import { KeyVaultSecrets } from './keyvault/keyVaultSecrets';
 import type { Fence } from '../usecases/ports/state';
 import type { RemediationMethod, Remediator, TicketSink } from '../usecases/ports/actions';
 import { AutomationRemediator } from './automation/automationRemediator';
@@ -10,12 +13,15 @@ import { AzureDevOpsSink } from './tickets/azureDevOpsSink';
 import { GithubSink } from './tickets/githubSink';
 import { JiraSink } from './tickets/jiraSink';
 import { ServicenowSink } from './tickets/servicenowSink';
-import type { TicketSinkOptions } from './tickets/sinkCommon';
+import type { SinkRouting, TicketSinkOptions } from './tickets/sinkCommon';
 import { WebhookSink } from './tickets/webhookSink';
 
 export interface ActionAdapters {
-  /** The ticket sink, for one scan: every request it sends first checks that scan's tenant lease. */
-  ticketsFor(fence?: Fence): TicketSink | undefined;
+  /**
+   * The ticket sink, for one scan: every request it sends first checks that scan's tenant lease, and the
+   * tenant's routing (issue 15), when given, overrides where its tickets go for this sink only.
+   */
+  ticketsFor(fence?: Fence, routing?: TicketRouting): TicketSink | undefined;
   /** The remediator for new fixes, for one tenant's Graph client (the PATCH must go to that tenant). */
   remediatorFor(graph: Client): Remediator | undefined;
   /** Every remediator whose settings are present, to follow a fix started under another mode or method. */
@@ -36,10 +42,45 @@ export function createActionAdapters(config: Config, homeCredential: TokenCreden
     graph: new GraphRemediator(graph),
     ...(automation ? { runbook: automation } : {}),
   });
+  // One reader (and cache) for the process: tenants' webhook URLs are read at ticket time.
+  const secrets = config.keyVault && new KeyVaultSecrets(homeCredential, config.keyVault);
   return {
-    ticketsFor: (fence) => ticketSink(config.tickets, { fence }),
+    ticketsFor: (fence, routing) =>
+      ticketSink(config.tickets, { fence, routing: routing && sinkRouting(routing, secrets) }),
     remediatorsFor,
     remediatorFor: (graph) => (fixes ? remediatorsFor(graph)[config.remediationMethod] : undefined),
+  };
+}
+
+/**
+ * The sink's view of a tenant's routing. The webhook URL is read from Key Vault when a ticket is sent,
+ * and checked before anything goes to it: a failure stops the ticket, never falls back to the default.
+ */
+function sinkRouting(routing: TicketRouting, secrets: KeyVaultSecrets | undefined): SinkRouting {
+  const name = routing.webhookUrlSecret;
+  const webhookUrl = name && {
+    describe: `the Key Vault secret "${name}"`,
+    read: async () => {
+      if (!secrets) {
+        throw new AppError(
+          'TICKET.SECRET_UNAVAILABLE',
+          `This tenant's webhook URL is in the Key Vault secret "${name}", but KEY_VAULT_URI is not set. Set it to the deployment's vault, e.g. https://kv-contoso.vault.azure.net/.`,
+        );
+      }
+      const url = (await secrets.read(name)).trim();
+      if (!isHttpsUrl(url)) {
+        throw new AppError(
+          'TICKET.SECRET_INVALID',
+          `The Key Vault secret "${name}" does not hold an absolute https:// URL without credentials, so nothing was sent. Set its value to the receiver's https address.`,
+        );
+      }
+      return url;
+    },
+  };
+  return {
+    project: routing.project,
+    assignmentGroup: routing.assignmentGroup,
+    ...(webhookUrl ? { webhookUrl } : {}),
   };
 }
 

@@ -112,6 +112,18 @@ const settingsSchema = z.object({
           'STATE_STORAGE must be a storage connection string (UseDevelopmentStorage=true, or one with AccountName and AccountKey/SharedAccessSignature or TableEndpoint) or an https:// table endpoint URL used with the managed identity.',
       }),
   ),
+  // Issue 15: the deployment's Key Vault, where tenants' webhook URLs are kept (routing names a secret in it).
+  KEY_VAULT_URI: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .transform((text) => text.trim().replace(/\/*$/, '/'))
+      .refine(isVaultUri, {
+        message:
+          "KEY_VAULT_URI must be the vault's https:// address without a path, e.g. https://kv-contoso.vault.azure.net/ (the app's Key Vault token is sent there).",
+      })
+      .optional(),
+  ),
   AUDIT_REQUESTS_PER_10S: wholeNumber(
     'AUDIT_REQUESTS_PER_10S',
     1,
@@ -177,6 +189,22 @@ const settingsSchema = z.object({
   ),
 });
 
+function isVaultUri(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (
+      url.protocol === 'https:' &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** Accepts what the Tables SDK accepts: it parses the string here, at start-up, instead of at the first write. */
 function isStorageConnection(text: string): boolean {
   if (/^https:\/\/[^/?#]+\/?$/i.test(text)) return true;
@@ -222,6 +250,11 @@ export interface Config {
   remediationWaitMs: number;
   verifyForMs: number;
   tenantLeaseSeconds: number;
+  /**
+   * KEY_VAULT_URI and the cloud's Key Vault resource: where a tenant's routing finds its webhook URL
+   * (issue 15). Absent, a routing that names a secret fails its ticket with TICKET.SECRET_UNAVAILABLE.
+   */
+  keyVault?: { vaultUri: string; audience: string };
   /** TICKET_SYSTEM's own settings; present whenever the mode files tickets. */
   tickets?: TicketSettings;
   /**
@@ -331,6 +364,9 @@ export function checkConfig(
       remediationWaitMs: settings.REMEDIATION_WAIT,
       verifyForMs: settings.VERIFY_FOR,
       tenantLeaseSeconds: settings.TENANT_LEASE_SECONDS,
+      keyVault: settings.KEY_VAULT_URI
+        ? { vaultUri: settings.KEY_VAULT_URI, audience: cloud.keyVault }
+        : undefined,
       tickets,
       automation: automation.value,
       telemetry: telemetry.value,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GITHUB_REPOSITORY, JIRA_PROJECT_KEY } from '../core/ticketRouting';
 import { blankIsUnset, problemsOf, settingsError } from './settingValues';
 
 /** The ticket systems' settings: one schema per system, read when TICKET_SYSTEM names it. */
@@ -9,7 +10,8 @@ function required(name: string, what: string) {
   return z.preprocess(blankIsUnset, z.string({ message: `${name} is required: ${what}.` }));
 }
 
-function isHttpsUrl(text: string): boolean {
+/** An absolute https URL without credentials (a webhook URL, from TICKET_WEBHOOK_URL or Key Vault). */
+export function isHttpsUrl(text: string): boolean {
   try {
     const url = new URL(text);
     return url.protocol === 'https:' && !url.username && !url.password;
@@ -26,8 +28,6 @@ export function isHttpsBase(text: string): boolean {
     return false;
   }
 }
-
-const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 
 export const servicenowSettingsSchema = z.object({
   SERVICENOW_INSTANCE_URL: z.preprocess(
@@ -84,7 +84,7 @@ export const jiraSettingsSchema = z.object({
     'an API token of that account (id.atlassian.com → Security → API tokens), not its password',
   ),
   JIRA_PROJECT_KEY: required('JIRA_PROJECT_KEY', 'the key of the project the issues go to, e.g. SEC').refine(
-    (text) => /^[A-Z][A-Z0-9_]{1,254}$/.test(text),
+    (text) => JIRA_PROJECT_KEY.test(text),
     {
       message:
         'JIRA_PROJECT_KEY must be a project key (capital letters, digits, underscore, starting with a letter), e.g. SEC; not the project name.',
@@ -142,7 +142,7 @@ export const githubSettingsSchema = z.object({
           'GITHUB_REPOSITORY is required: the repository the issues go into, as owner/repo, e.g. contoso/identity-ops.',
       })
       .transform((text) => text.trim())
-      .refine((text) => REPOSITORY.test(text), {
+      .refine((text) => GITHUB_REPOSITORY.test(text), {
         message:
           'GITHUB_REPOSITORY must be owner/repo (letters, digits, "-" in the owner; letters, digits, ".", "_", "-" in the name), e.g. contoso/identity-ops.',
       }),

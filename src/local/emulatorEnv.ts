@@ -72,7 +72,7 @@ export function emulatorEnv(
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (
-      !/^(AZURE_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_|ACTION_|REMEDIATION_|TICKET_|SERVICENOW_|JIRA_|GITHUB_|AUTOMATION_|ARM_|ALLOW_|VERIFY_)/.test(
+      !/^(AZURE_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_|ACTION_|REMEDIATION_|TICKET_|SERVICENOW_|JIRA_|GITHUB_|AUTOMATION_|ARM_|ALLOW_|VERIFY_|KEY_VAULT_)/.test(
         key,
       )
     )

@@ -222,6 +222,7 @@ const SAMPLE_VALUES: Record<string, string> = {
   AUTOMATION_ACCOUNT: 'aa-sspr-abcdefghijklm',
   AUTOMATION_RUNBOOK: 'Enable-AdminSspr',
   ARM_ENDPOINT: 'https://management.azure.com',
+  KEY_VAULT_URI: 'https://kv-sample.vault.azure.net/',
   SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com',
   SERVICENOW_USERNAME: 'sspr-integration',
   SERVICENOW_PASSWORD: 'secret-from-key-vault',

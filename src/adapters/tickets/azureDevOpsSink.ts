@@ -20,6 +20,10 @@ import type { AzureDevOpsSettings } from '../../config/tickets';
  * - Dedupe key: the tag `sspr-incident-<incidentId>` (next to `sspr-remediator`), found with WIQL.
  *   WIQL's CONTAINS is a substring test, so every hit is read back and its tags compared exactly.
  * - TicketRef: `id` is the work item id as a string, `url` its web address (`_links.html.href`).
+ * - Routing (issue 15): a tenant's `project` replaces AZURE_DEVOPS_PROJECT for find and create, and the
+ *   TicketRef then records it as `destination`: updates go to the project the item was filed in, whatever
+ *   the routing says later. find() looks in the current project only (WIQL's `@project`): a create whose
+ *   journal row was lost just before the routing changed could be filed again in the new project.
  * - Updates are work item comments (HTML, comments API 7.1-preview.4) ending in
  *   `sspr-remediator update <key>`; existing comments are read first so a retry never posts twice.
  *   `resolved` also moves the item to AZURE_DEVOPS_DONE_STATE.
@@ -45,15 +49,18 @@ interface WorkItem {
 
 export class AzureDevOpsSink implements TicketSink {
   readonly system = 'azuredevops' as const;
-  /** `{org}/{project}`: every call of this sink is scoped to the project. */
+  /** `{org}/{project}` of the project new items go to (the tenant's, or AZURE_DEVOPS_PROJECT). */
   private readonly base: string;
+  /** Set when the tenant's routing chose the project: recorded on each TicketRef. */
+  private readonly routedProject: string | undefined;
   private readonly http: TicketHttpOptions;
 
   constructor(
     private readonly settings: AzureDevOpsSettings,
     options: AzureDevOpsSinkOptions = {},
   ) {
-    this.base = `${settings.AZURE_DEVOPS_ORG_URL}/${encodeURIComponent(settings.AZURE_DEVOPS_PROJECT)}`;
+    this.routedProject = options.routing?.project;
+    this.base = this.projectBase(this.routedProject ?? settings.AZURE_DEVOPS_PROJECT);
     // 'AzureDevOps' becomes the error code TICKET.AZUREDEVOPS_FAILED; a PAT goes with an empty user name.
     this.http = sinkHttp('AzureDevOps', { Authorization: basicAuth('', settings.AZURE_DEVOPS_PAT) }, options);
   }
@@ -109,7 +116,9 @@ export class AzureDevOpsSink implements TicketSink {
         `The Azure DevOps ticket reference "${ticket.id}" is not a work item id; it should come from find() or create().`,
       );
     }
-    const itemUrl = `${this.base}/_apis/wit/workItems/${ticket.id}`;
+    // The project the item was filed in: the tenant's routing may have changed since.
+    const base = this.projectBase(ticket.destination ?? this.settings.AZURE_DEVOPS_PROJECT);
+    const itemUrl = `${base}/_apis/wit/workItems/${ticket.id}`;
     const footer = updateFooter(idempotencyKey);
     const text = `${renderHtml(ticketDocument(content).blocks)}\n${footer}`;
     const posted = () => this.hasComment(itemUrl, footer);
@@ -126,7 +135,7 @@ export class AzureDevOpsSink implements TicketSink {
       // Setting the state it already has is accepted, so a repeat of this step is harmless.
       const done = this.settings.AZURE_DEVOPS_DONE_STATE;
       const response = await this.call(
-        `${this.base}/_apis/wit/workitems/${ticket.id}?${API}`,
+        `${base}/_apis/wit/workitems/${ticket.id}?${API}`,
         {
           method: 'PATCH',
           body: [{ op: 'add', path: '/fields/System.State', value: done }],
@@ -198,7 +207,16 @@ export class AzureDevOpsSink implements TicketSink {
       id: String(item.id),
       // Older answers may lack _links; the edit page works with the project name as well as its id.
       url: typeof href === 'string' && href !== '' ? href : `${this.base}/_workitems/edit/${item.id}`,
+      ...(this.routedProject !== undefined ? { destination: this.routedProject } : {}),
     };
+  }
+
+  /** `{org}/{project}`; a project from a stored TicketRef is checked like a setting before it becomes a path. */
+  private projectBase(project: string): string {
+    if (project === '' || /[/\\?#]/.test(project)) {
+      throw new AppError(CODE, `"${project}" is not an Azure DevOps project name or id; this is a bug.`);
+    }
+    return `${this.settings.AZURE_DEVOPS_ORG_URL}/${encodeURIComponent(project)}`;
   }
 
   /** ticketRequest plus Azure DevOps' ways of saying "your token is wrong" turned into advice. */

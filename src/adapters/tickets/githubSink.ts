@@ -12,6 +12,7 @@ import {
 } from './ticketHttp';
 import { hasLine, INCIDENT_ID, isRecord, TicketSinkOptions, truncate } from './sinkCommon';
 import type { GithubSettings } from '../../config/tickets';
+import { GITHUB_REPOSITORY } from '../../core/ticketRouting';
 import type { operations } from '@octokit/openapi-types';
 
 /**
@@ -37,6 +38,11 @@ type AsText<T> = { [K in keyof T]: T[K] extends number | undefined ? string : T[
  *   The `sspr-remediator` label only narrows the list (every incident shares it). The Markdown renderer
  *   writes `<` in user text as `&lt;`, so no UPN or note can put that line into another issue.
  * - TicketRef: `id` is the issue number as a string, `url` its `html_url`.
+ * - Routing (issue 15): a tenant's `project` (owner/name) replaces GITHUB_REPOSITORY for find and create,
+ *   and the TicketRef records it as `destination`: issue numbers are per repository, so updates must go
+ *   to the repository the issue was filed in, whatever the routing says later. find() lists the current
+ *   repository only: a create whose journal row was lost just before the routing changed could be filed
+ *   again in the new repository.
  * - Updates are comments ending in `<!-- sspr-remediator:update=<key> -->`; the comments are read
  *   first so a retry never posts twice. `resolved` also closes the issue as completed.
  * - A 403 with `x-ratelimit-remaining: 0` (or a Retry-After) is GitHub's rate limit: waited out once,
@@ -69,16 +75,19 @@ interface Issue {
 export class GithubSink implements TicketSink {
   readonly system = 'github' as const;
   private readonly api: URL;
+  /** The repository new issues go to: the tenant's, or GITHUB_REPOSITORY. */
   private readonly repoUrl: string;
+  /** Set when the tenant's routing chose the repository: recorded on each TicketRef. */
+  private readonly routedRepository: string | undefined;
   private readonly http: TicketHttpOptions;
 
   constructor(
-    settings: GithubSettings,
+    private readonly settings: GithubSettings,
     private readonly options: GithubSinkOptions = {},
   ) {
     this.api = new URL(settings.GITHUB_API_URL);
-    const [owner, repo] = settings.GITHUB_REPOSITORY.split('/');
-    this.repoUrl = `${settings.GITHUB_API_URL}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+    this.routedRepository = options.routing?.project;
+    this.repoUrl = this.repositoryUrl(this.routedRepository ?? settings.GITHUB_REPOSITORY);
     // 'GitHub' becomes the error code TICKET.GITHUB_FAILED.
     const headers = {
       Authorization: `Bearer ${settings.GITHUB_TOKEN}`,
@@ -138,7 +147,8 @@ export class GithubSink implements TicketSink {
         `The GitHub ticket reference "${ticket.id}" is not an issue number; it should come from find() or create().`,
       );
     }
-    const issueUrl = `${this.repoUrl}/issues/${ticket.id}`;
+    // Issue numbers are per repository: the one it was filed in, whatever the routing says now.
+    const issueUrl = `${this.repositoryUrl(ticket.destination ?? this.settings.GITHUB_REPOSITORY)}/issues/${ticket.id}`;
     const marker = updateMarker(idempotencyKey);
     const body = {
       body: `${truncate(renderMarkdown(ticketDocument(content).blocks), BODY_LIMIT)}\n\n${marker}\n`,
@@ -291,7 +301,21 @@ export class GithubSink implements TicketSink {
   }
 
   private ref(issue: Issue): TicketRef {
-    return { system: 'github', id: String(issue.number), url: issue.html_url };
+    return {
+      system: 'github',
+      id: String(issue.number),
+      url: issue.html_url,
+      ...(this.routedRepository !== undefined ? { destination: this.routedRepository } : {}),
+    };
+  }
+
+  /** The API address of `owner/name`; a repository from a stored TicketRef is checked like the setting. */
+  private repositoryUrl(repository: string): string {
+    if (!GITHUB_REPOSITORY.test(repository)) {
+      throw new AppError(CODE, `"${repository}" is not a GitHub repository (owner/name); this is a bug.`);
+    }
+    const [owner, repo] = repository.split('/');
+    return `${this.settings.GITHUB_API_URL}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
   }
 
   private sleep(ms: number): Promise<void> {

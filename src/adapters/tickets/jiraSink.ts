@@ -26,6 +26,10 @@ import type { JiraSettings } from '../../config/tickets';
  *   (find) before it files. Only a 429 (refused by the rate limiter, nothing stored) is retried at once.
  *   `reconcileIssues` would make the search read-after-write consistent, but it needs the issue ids,
  *   which a lost answer does not give.
+ * - Routing (issue 15): a tenant's `project` replaces JIRA_PROJECT_KEY for find and create. Updates
+ *   address the issue by its key, which Jira resolves in any project, so a routing change never moves
+ *   updates; only find() looks in the current project (a create whose journal row was lost before the
+ *   routing changed could be filed again in the new project).
  * - TicketRef: `id` is the issue key (e.g. SSPR-12; Jira still resolves an old key after a move),
  *   `url` is `{base}/browse/{key}`.
  * - Updates are comments in ADF; `resolved` also takes the first transition whose target status is in
@@ -46,12 +50,15 @@ export class JiraSink implements TicketSink {
   private readonly base: string;
   private readonly http: TicketHttpOptions;
   private readonly settleWaitsMs: number[];
+  /** The tenant's project when its routing names one, else JIRA_PROJECT_KEY. */
+  private readonly projectKey: string;
 
   constructor(
     private readonly settings: JiraSettings,
     options: TicketSinkOptions = {},
   ) {
     this.base = settings.JIRA_BASE_URL;
+    this.projectKey = options.routing?.project ?? settings.JIRA_PROJECT_KEY;
     this.settleWaitsMs = options.searchSettleWaitsMs ?? JIRA_SEARCH_SETTLE_WAITS_MS;
     this.http = sinkHttp(
       'jira',
@@ -61,7 +68,7 @@ export class JiraSink implements TicketSink {
   }
 
   async find(incidentId: string): Promise<TicketRef | undefined> {
-    const jql = `project = "${this.settings.JIRA_PROJECT_KEY}" AND labels = "${incidentLabel(incidentId)}" ORDER BY created ASC`;
+    const jql = `project = "${this.projectKey}" AND labels = "${incidentLabel(incidentId)}" ORDER BY created ASC`;
     const response = await this.call(`${this.base}/rest/api/3/search/jql`, {
       method: 'POST',
       body: { jql, fields: ['status'], maxResults: 1 },
@@ -75,7 +82,7 @@ export class JiraSink implements TicketSink {
     const doc = ticketDocument(content);
     const body = {
       fields: {
-        project: { key: this.settings.JIRA_PROJECT_KEY },
+        project: { key: this.projectKey },
         issuetype: { name: this.settings.JIRA_ISSUE_TYPE },
         summary: truncate(adfLine(doc.title), SUMMARY_LIMIT),
         description: withMarker(doc.blocks, idempotencyKey),
@@ -199,7 +206,7 @@ export class JiraSink implements TicketSink {
     if (response.status === 401 || response.status === 403) {
       throw new AppError(
         'TICKET.JIRA_FAILED',
-        `jira answered ${response.status} to ${init.method} ${new URL(url).pathname}: check JIRA_EMAIL and JIRA_API_TOKEN, and that the account may browse, create and comment on issues in project ${this.settings.JIRA_PROJECT_KEY}.`,
+        `jira answered ${response.status} to ${init.method} ${new URL(url).pathname}: check JIRA_EMAIL and JIRA_API_TOKEN, and that the account may browse, create and comment on issues in project ${this.projectKey}.`,
       );
     }
     return response;

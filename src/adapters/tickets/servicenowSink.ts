@@ -18,6 +18,8 @@ import type { ServicenowSettings } from '../../config/tickets';
  * ServiceNow incidents through the Table API (`/api/now/table/incident`), basic auth.
  *
  * - Dedupe key: `correlation_id` = our incident id (`correlation_display` = sspr-remediator), never the title.
+ *   It is searched across the whole incident table, so a tenant's routing (its assignment group, set only
+ *   on create) never hides a ticket filed under another group: a routing change cannot file it twice.
  * - TicketRef: `id` is the record's `sys_id` (stable; what PATCH needs), `url` opens the form
  *   (`{instance}/nav_to.do?uri=incident.do%3Fsys_id%3D…`). The INC number is for people and is only shown there.
  * - Updates are work notes; `resolved` also sets state 6 (Resolved) with a close code and close notes,
@@ -45,12 +47,15 @@ export class ServicenowSink implements TicketSink {
   readonly system = 'servicenow' as const;
   private readonly base: string;
   private readonly http: TicketHttpOptions;
+  /** The tenant's group when its routing names one, else SERVICENOW_ASSIGNMENT_GROUP. */
+  private readonly assignmentGroup: string | undefined;
 
   constructor(
     private readonly settings: ServicenowSettings,
     options: TicketSinkOptions = {},
   ) {
     this.base = settings.SERVICENOW_INSTANCE_URL;
+    this.assignmentGroup = options.routing?.assignmentGroup ?? settings.SERVICENOW_ASSIGNMENT_GROUP;
     this.http = sinkHttp(
       'servicenow',
       { Authorization: basicAuth(settings.SERVICENOW_USERNAME, settings.SERVICENOW_PASSWORD) },
@@ -88,8 +93,7 @@ export class ServicenowSink implements TicketSink {
     };
     // Journal fields have no length limit, so nothing is lost when the description had to be cut.
     if (text.length > DESCRIPTION_LIMIT) body.work_notes = text;
-    if (this.settings.SERVICENOW_ASSIGNMENT_GROUP)
-      body.assignment_group = this.settings.SERVICENOW_ASSIGNMENT_GROUP;
+    if (this.assignmentGroup) body.assignment_group = this.assignmentGroup;
 
     const post = () =>
       this.call(`${this.base}/api/now/table/incident`, { method: 'POST', body }, [...RETRYABLE_STATUS], 1);

@@ -18,6 +18,19 @@ export interface TicketSinkOptions {
    * the tenant stops at once, so at most the attempt already sent can land after a new holder started.
    */
   fence?: Fence;
+  /** This tenant's overrides of the deployment's destination (issue 15); the sink is built per scan. */
+  routing?: SinkRouting;
+}
+
+/**
+ * A tenant's destination, on top of the deployment's ticket settings. Each sink reads only its field:
+ * `project` (Azure DevOps project, Jira project key, GitHub owner/name), `assignmentGroup` (ServiceNow),
+ * `webhookUrl` (read at ticket time, from Key Vault; it throws rather than fall back to the default URL).
+ */
+export interface SinkRouting {
+  project?: string;
+  assignmentGroup?: string;
+  webhookUrl?: { describe: string; read: () => Promise<string> };
 }
 
 /** Our incident ids are UUIDs; anything else could break out of a query (JQL, WIQL, sysparm_query) or a label. */

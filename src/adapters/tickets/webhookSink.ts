@@ -4,7 +4,7 @@ import type { TicketContent, TicketRef, TicketSink } from '../../usecases/ports/
 import { plainTextLine, renderPlainText } from './render/plainText';
 import { ticketDocument } from './ticketDocument';
 import { sinkHttp, ticketRequest, type TicketHttpOptions } from './ticketHttp';
-import { TicketSinkOptions } from './sinkCommon';
+import type { SinkRouting, TicketSinkOptions } from './sinkCommon';
 import type { WebhookSettings } from '../../config/tickets';
 
 /**
@@ -16,6 +16,11 @@ import type { WebhookSettings } from '../../config/tickets';
  * - `X-Signature-256: sha256=<hex>` when TICKET_WEBHOOK_SECRET is set: HMAC-SHA256 with that secret
  *   over the exact bytes of the body (UTF-8), as GitHub does. Verify it on the raw body before parsing,
  *   with a constant-time comparison.
+ *
+ * Routing (issue 15): a tenant's webhook URL is read at ticket time (from the deployment's Key Vault);
+ * when it cannot be read the step fails and nothing is sent anywhere, never to TICKET_WEBHOOK_URL instead.
+ * Every event goes to the URL the routing names now, with the same Idempotency-Key, so after a routing
+ * change the new receiver gets the updates of a ticket the old one opened.
  *
  * A webhook cannot be queried, so `find()` always answers undefined: exactly-once relies on our
  * journal plus the Idempotency-Key. TicketRef: `id` is the incident id, `url` is only the receiver's
@@ -52,12 +57,14 @@ export interface WebhookPayload {
 export class WebhookSink implements TicketSink {
   readonly system = 'webhook' as const;
   private readonly http: TicketHttpOptions;
+  private readonly routedUrl: SinkRouting['webhookUrl'];
 
   constructor(
     private readonly settings: WebhookSettings,
     options: TicketSinkOptions = {},
   ) {
     this.http = sinkHttp('webhook', {}, options);
+    this.routedUrl = options.routing?.webhookUrl;
   }
 
   async find(): Promise<TicketRef | undefined> {
@@ -65,19 +72,16 @@ export class WebhookSink implements TicketSink {
   }
 
   async create(content: TicketContent, idempotencyKey: string): Promise<TicketRef> {
-    await this.deliver(content, idempotencyKey);
-    return {
-      system: 'webhook',
-      id: content.incidentId,
-      url: new URL(this.settings.TICKET_WEBHOOK_URL).origin,
-    };
+    const url = await this.deliver(content, idempotencyKey);
+    return { system: 'webhook', id: content.incidentId, url: new URL(url).origin };
   }
 
   async update(_ticket: TicketRef, content: TicketContent, idempotencyKey: string): Promise<void> {
     await this.deliver(content, idempotencyKey);
   }
 
-  private async deliver(content: TicketContent, idempotencyKey: string): Promise<void> {
+  /** Sends the event; answers the URL it went to. */
+  private async deliver(content: TicketContent, idempotencyKey: string): Promise<string> {
     if (!HEADER_SAFE.test(idempotencyKey)) {
       throw new AppError(
         'TICKET.WEBHOOK_FAILED',
@@ -90,7 +94,8 @@ export class WebhookSink implements TicketSink {
     if (this.settings.TICKET_WEBHOOK_SECRET)
       headers['X-Signature-256'] = signature(this.settings.TICKET_WEBHOOK_SECRET, body);
 
-    const url = this.settings.TICKET_WEBHOOK_URL;
+    const url = this.routedUrl ? await this.routedUrl.read() : this.settings.TICKET_WEBHOOK_URL;
+    const named = this.routedUrl?.describe ?? 'TICKET_WEBHOOK_URL';
     let status: number;
     try {
       ({ status } = await ticketRequest(
@@ -100,15 +105,16 @@ export class WebhookSink implements TicketSink {
         [401, 403, 409],
       ));
     } catch (err) {
-      throw hidePath(err, url);
+      throw hidePath(err, url, named);
     }
     // 409: the receiver has this Idempotency-Key already, i.e. an earlier attempt was delivered.
     if (status === 401 || status === 403) {
       throw new AppError(
         'TICKET.WEBHOOK_FAILED',
-        `The webhook receiver at ${new URL(url).origin} answered ${status}: check that TICKET_WEBHOOK_SECRET matches the receiver's secret and that TICKET_WEBHOOK_URL is the right endpoint.`,
+        `The webhook receiver at ${new URL(url).origin} answered ${status}: check that TICKET_WEBHOOK_SECRET matches the receiver's secret and that ${named} is the right endpoint.`,
       );
     }
+    return url;
   }
 }
 
@@ -142,10 +148,10 @@ export function signature(secret: string, body: string | Buffer): string {
 }
 
 /** Errors from ticketRequest name the request path; a webhook's path may be its secret (Slack, Teams). */
-function hidePath(err: unknown, url: string): unknown {
+function hidePath(err: unknown, url: string, named: string): unknown {
   const { pathname } = new URL(url);
   if (!(err instanceof AppError) || pathname.length <= 1) return err;
-  return new AppError(err.code, err.message.split(pathname).join('<TICKET_WEBHOOK_URL path>'), {
+  return new AppError(err.code, err.message.split(pathname).join(`<${named} path>`), {
     ...err.options,
     cause: undefined,
   });

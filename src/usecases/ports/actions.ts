@@ -7,6 +7,12 @@ export interface TicketRef {
   system: TicketSystemName;
   id: string;
   url: string;
+  /**
+   * Where the ticket was filed when a tenant's routing chose it (issue 15): the GitHub repository
+   * (owner/name) or Azure DevOps project. Updates go there whatever the routing says later; absent, the
+   * deployment's own setting (tickets filed before routing existed, or without an override).
+   */
+  destination?: string;
 }
 
 export interface AffectedAdmin {

@@ -2,14 +2,19 @@ import type { ActionMode } from '../../core/modes';
 
 /**
  * Where one tenant's tickets go when it differs from the deployment's ticket settings. No secret is
- * ever kept here: a webhook URL (which carries its own token) is only a Key Vault secret reference.
+ * ever kept here: a webhook URL (which carries its own token) is only the name of a Key Vault secret.
+ * Validate input with `routingProblems` (src/core/ticketRouting.ts).
  */
 export interface TicketRouting {
   /** Azure DevOps project, Jira project key, or GitHub repository (owner/name). */
   project?: string;
   /** ServiceNow assignment group. */
   assignmentGroup?: string;
-  /** A Key Vault secret URI (https://{vault}.vault.azure.net/secrets/{name}) holding the webhook URL. */
+  /**
+   * The NAME of a secret in the deployment's own Key Vault (KEY_VAULT_URI) whose value is the webhook URL;
+   * 1–127 letters, digits and '-'. Never a URI: whoever edits the registry could otherwise send the app's
+   * Key Vault token to any host.
+   */
   webhookUrlSecret?: string;
 }
 
