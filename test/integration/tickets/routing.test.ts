@@ -66,6 +66,34 @@ describe('ticket routing per tenant', () => {
     ).toEqual([]);
   });
 
+  test('when a tenant routes Azure DevOps work items to its own project, then the item is filed there, and is resolved there after the routing changes', async () => {
+    const { emulator, tenantId } = await world.emulate('admin-policy-off');
+    emulator.tickets.azureDevOps.projects.push('Fabrikam', 'Moved');
+    const first = await runScanInChild(env(emulator, 'azuredevops'), tenantId, {
+      routing: { project: 'Fabrikam' },
+    });
+    expect(first.error).toBeUndefined();
+    expect(first.result.incidents[0].ticket).toMatchObject({
+      system: 'azuredevops',
+      destination: 'Fabrikam',
+    });
+    expect(emulator.tickets.azureDevOps.workItems.map((item) => item.project)).toEqual(['Fabrikam']);
+
+    const second = await runScanInChild(env(emulator, 'azuredevops', 'remediate'), tenantId, {
+      routing: { project: 'Moved' },
+    });
+    expect(second.result.actionErrors).toEqual([]);
+    const [item] = emulator.tickets.azureDevOps.workItems;
+    expect(item.project).toBe('Fabrikam');
+    expect(item.fields['System.State']).toBe('Done');
+    expect(item.comments.length).toBeGreaterThan(0);
+    expect(
+      emulator.tickets.requests.filter(
+        (request) => request.system === 'azuredevops' && request.path.includes('/Moved/'),
+      ),
+    ).toEqual([]);
+  });
+
   test('when a tenant names a ServiceNow assignment group, then its incident is assigned to that group', async () => {
     const { emulator, tenantId } = await world.emulate('admin-policy-off');
     const run = await runScanInChild(
