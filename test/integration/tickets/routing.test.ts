@@ -195,6 +195,24 @@ describe('ticket routing per tenant', () => {
     expect(run.result.incidents[0]).toMatchObject({ state: 'open', ticket: null });
   });
 
+  test('when the vault answers with a redirect, then the token is not sent on, the read is not retried, and no ticket is sent', async () => {
+    const { emulator, tenantId } = await world.emulate('admin-policy-off');
+    emulator.keyVault.setSecret('tenant-fabrikam-webhook', tenantHook(emulator));
+    // The webhook fake stands in for the other host: a request following the redirect would land there.
+    emulator.keyVault.redirectTo = `${emulator.ticketsUrl}/webhook/stolen`;
+    const run = await runScanInChild(env(emulator, 'webhook'), tenantId, {
+      routing: { webhookUrlSecret: 'tenant-fabrikam-webhook' },
+    });
+    expect(run.result.actionErrors).toEqual([
+      expect.objectContaining({
+        code: 'TICKET.SECRET_UNAVAILABLE',
+        message: expect.stringContaining('redirect'),
+      }),
+    ]);
+    expect(emulator.keyVault.requests).toHaveLength(1);
+    expect(emulator.tickets.requests.filter((request) => request.system === 'webhook')).toEqual([]);
+  });
+
   test('when KEY_VAULT_URI is not set, then a routing that names a secret fails with the fix, and the default receiver gets nothing', async () => {
     const { emulator, tenantId } = await world.emulate('admin-policy-off');
     const run = await runScanInChild(env(emulator, 'webhook', 'ticket', { KEY_VAULT_URI: '' }), tenantId, {
