@@ -30,6 +30,8 @@ export class FakeKeyVault {
   /** False: every read answers 403, as for an identity without Key Vault Secrets User. */
   allowed = true;
   readonly requests: KeyVaultRequest[] = [];
+  /** Set: the next read answers 307 to this location (a hostile or misconfigured vault), then it is cleared. */
+  redirectTo: string | undefined;
 
   constructor(seed: Record<string, string> = {}) {
     for (const [name, value] of Object.entries(seed)) this.setSecret(name, value);
@@ -93,6 +95,11 @@ export function buildKeyVaultServer(
       vault.requests.push(logged);
       reply.raw.once('finish', () => (logged.status = reply.statusCode));
 
+      if (vault.redirectTo) {
+        const location = vault.redirectTo;
+        vault.redirectTo = undefined;
+        return reply.code(307).header('Location', location).send();
+      }
       const apiVersion = request.query['api-version'];
       if (!apiVersion) {
         return fail(

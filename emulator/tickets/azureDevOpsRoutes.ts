@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdoComment, AdoWorkItem, FakeAnswer, FakeRequest, TicketFakeState } from './ticketFakeState';
 import { SECRET_MARKER } from '../tokens';
 
-/** The organisation, project and personal access token the Azure DevOps fake accepts. */
+/** The organisation, first project (state.azureDevOps.projects lists them all) and personal access token the Azure DevOps fake accepts. */
 export const ADO_EMULATOR_ORG = 'contoso';
 export const ADO_EMULATOR_PROJECT = 'Identity';
 export const ADO_EMULATOR_PAT = `${SECRET_MARKER}ado-pat`;
@@ -88,7 +88,11 @@ function handle(request: FastifyRequest, state: TicketFakeState): Answer {
       404,
       `TF400813: The organization '${org ?? ''}' does not exist or you do not have access to it.`,
     );
-  if (project !== ADO_EMULATOR_PROJECT || apis?.toLowerCase() !== '_apis' || wit?.toLowerCase() !== 'wit') {
+  if (
+    !state.azureDevOps.projects.includes(project ?? '') ||
+    apis?.toLowerCase() !== '_apis' ||
+    wit?.toLowerCase() !== 'wit'
+  ) {
     return error(
       404,
       `VS800075: The project with id '${project ?? ''}' does not exist, or you do not have permission to access it.`,

@@ -58,7 +58,13 @@ export interface GithubComment {
 export class TicketFakeState {
   readonly requests: TicketFakeRequest[] = [];
   readonly failures = new Map<string, TicketFakeFailure>();
-  readonly azureDevOps = { workItems: [] as AdoWorkItem[], nextId: 1, nextCommentId: 1 };
+  /** `projects`: the projects the Azure DevOps fake's organisation has (another answers 404 VS800075). */
+  readonly azureDevOps = {
+    projects: ['Identity'],
+    workItems: [] as AdoWorkItem[],
+    nextId: 1,
+    nextCommentId: 1,
+  };
   /** `dropLabelsOnCreate`: GitHub silently drops labels on create for tokens without push/triage access. */
   readonly github = { issues: [] as GithubIssue[], nextId: 1, nextCommentId: 1, dropLabelsOnCreate: false };
 

@@ -195,4 +195,28 @@ describe('loadConfig', () => {
       expect(loadConfig({ STATE_STORAGE: value }).stateStorage).toBe(value);
     }
   });
+  test("when KEY_VAULT_URI is set, then tokens are asked for the cloud's Key Vault resource, never the vault's own origin", () => {
+    expect(loadConfig({}).keyVault).toBeUndefined();
+    expect(loadConfig({ KEY_VAULT_URI: 'https://kv-contoso.vault.azure.net' }).keyVault).toEqual({
+      vaultUri: 'https://kv-contoso.vault.azure.net/',
+      audience: 'https://vault.azure.net',
+    });
+    const audience = (cloud: string) =>
+      loadConfig({ AZURE_CLOUD: cloud, KEY_VAULT_URI: 'https://127.0.0.1:8443/' }).keyVault?.audience;
+    expect(audience('AzureUSGovernment')).toBe('https://vault.usgovcloudapi.net');
+    expect(audience('AzureUSGovernmentDoD')).toBe('https://vault.usgovcloudapi.net');
+    expect(audience('AzureChina')).toBe('https://vault.azure.cn');
+  });
+
+  test('when KEY_VAULT_URI is not a vault address over https, then CONFIG.INVALID names it', () => {
+    for (const value of [
+      'http://kv-contoso.vault.azure.net/',
+      'https://kv-contoso.vault.azure.net/secrets/hook',
+      'https://kv-contoso.vault.azure.net/?x=1',
+      'kv-contoso',
+    ]) {
+      const error = configError({ KEY_VAULT_URI: value });
+      expect(error.options.problems!.map((problem) => problem.setting)).toEqual(['KEY_VAULT_URI']);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import { AppError } from '../../errors';
 import { isKeyVaultSecretName } from '../../core/ticketRouting';
 import { RETRYABLE_STATUS, retryDelayMs } from '../http/retryPolicy';
+import { isRedirectRefusal } from '../http/redirects';
 import { credentialsTried } from '../auth/credentialFailure';
 
 /**
@@ -74,6 +75,13 @@ export class KeyVaultSecrets {
           signal: AbortSignal.timeout(this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS),
         });
       } catch (err) {
+        if (isRedirectRefusal(err)) {
+          throw unavailable(
+            name,
+            `could not be read: Key Vault at ${new URL(url).origin} answered with a redirect, which is not followed (it would carry the token elsewhere). Set KEY_VAULT_URI to the vault's own address`,
+            false,
+          );
+        }
         if (last) {
           throw unavailable(
             name,

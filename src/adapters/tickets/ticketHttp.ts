@@ -1,5 +1,6 @@
 import { AppError, type ErrorCode } from '../../errors';
 import { RETRYABLE_STATUS, retryDelayMs } from '../http/retryPolicy';
+import { isRedirectRefusal } from '../http/redirects';
 import type { Fence } from '../../usecases/ports/state';
 import type { TicketSinkOptions } from './sinkCommon';
 
@@ -93,7 +94,7 @@ export async function ticketRequest(
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      if (isRedirect(err)) {
+      if (isRedirectRefusal(err)) {
         throw new AppError(
           code,
           `${options.system} answered ${init.method} ${new URL(url).pathname} with a redirect, which is not followed (it would send the credentials elsewhere). Set the ${options.system} URL to the address that answers directly.`,
@@ -187,12 +188,6 @@ export async function postOnce<T>(
     const existing = await already(response);
     if (existing !== undefined) return { existing };
   }
-}
-
-/** Undici refuses a 3xx under `redirect: 'error'` with a TypeError whose cause says so. */
-function isRedirect(err: unknown): boolean {
-  const cause = (err as { cause?: { message?: unknown } } | undefined)?.cause;
-  return err instanceof TypeError && typeof cause?.message === 'string' && /redirect/i.test(cause.message);
 }
 
 function parseBody(text: string): unknown {

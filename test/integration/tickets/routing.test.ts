@@ -66,6 +66,34 @@ describe('ticket routing per tenant', () => {
     ).toEqual([]);
   });
 
+  test('when a tenant routes Azure DevOps work items to its own project, then the item is filed there, and is resolved there after the routing changes', async () => {
+    const { emulator, tenantId } = await world.emulate('admin-policy-off');
+    emulator.tickets.azureDevOps.projects.push('Fabrikam', 'Moved');
+    const first = await runScanInChild(env(emulator, 'azuredevops'), tenantId, {
+      routing: { project: 'Fabrikam' },
+    });
+    expect(first.error).toBeUndefined();
+    expect(first.result.incidents[0].ticket).toMatchObject({
+      system: 'azuredevops',
+      destination: 'Fabrikam',
+    });
+    expect(emulator.tickets.azureDevOps.workItems.map((item) => item.project)).toEqual(['Fabrikam']);
+
+    const second = await runScanInChild(env(emulator, 'azuredevops', 'remediate'), tenantId, {
+      routing: { project: 'Moved' },
+    });
+    expect(second.result.actionErrors).toEqual([]);
+    const [item] = emulator.tickets.azureDevOps.workItems;
+    expect(item.project).toBe('Fabrikam');
+    expect(item.fields['System.State']).toBe('Done');
+    expect(item.comments.length).toBeGreaterThan(0);
+    expect(
+      emulator.tickets.requests.filter(
+        (request) => request.system === 'azuredevops' && request.path.includes('/Moved/'),
+      ),
+    ).toEqual([]);
+  });
+
   test('when a tenant names a ServiceNow assignment group, then its incident is assigned to that group', async () => {
     const { emulator, tenantId } = await world.emulate('admin-policy-off');
     const run = await runScanInChild(
@@ -165,6 +193,24 @@ describe('ticket routing per tenant', () => {
     expect(run.stdout).not.toContain(plain);
     expect(webhookPaths(emulator)).toEqual([]);
     expect(run.result.incidents[0]).toMatchObject({ state: 'open', ticket: null });
+  });
+
+  test('when the vault answers with a redirect, then the token is not sent on, the read is not retried, and no ticket is sent', async () => {
+    const { emulator, tenantId } = await world.emulate('admin-policy-off');
+    emulator.keyVault.setSecret('tenant-fabrikam-webhook', tenantHook(emulator));
+    // The webhook fake stands in for the other host: a request following the redirect would land there.
+    emulator.keyVault.redirectTo = `${emulator.ticketsUrl}/webhook/stolen`;
+    const run = await runScanInChild(env(emulator, 'webhook'), tenantId, {
+      routing: { webhookUrlSecret: 'tenant-fabrikam-webhook' },
+    });
+    expect(run.result.actionErrors).toEqual([
+      expect.objectContaining({
+        code: 'TICKET.SECRET_UNAVAILABLE',
+        message: expect.stringContaining('redirect'),
+      }),
+    ]);
+    expect(emulator.keyVault.requests).toHaveLength(1);
+    expect(emulator.tickets.requests.filter((request) => request.system === 'webhook')).toEqual([]);
   });
 
   test('when KEY_VAULT_URI is not set, then a routing that names a secret fails with the fix, and the default receiver gets nothing', async () => {
