@@ -34,6 +34,11 @@ import type { FunctionsSettings } from './config/functionsSettings';
 import type { QueuedScanDependencies } from './usecases/queuedScan';
 import type { Telemetry } from './usecases/ports/telemetry';
 import { TableAuditBudget, type BudgetStats } from './adapters/storage/tableAuditBudget';
+import type { TenantRegistry } from './usecases/ports/tenants';
+import { TableTenantRegistry } from './adapters/storage/tableTenantRegistry';
+import { SettingsTenantRegistry } from './adapters/storage/settingsTenantRegistry';
+import { checkTenant, seedRegistry, type TenantCheck } from './usecases/tenantRegistry';
+import { GraphAccessProbe } from './adapters/graph/accessProbe';
 
 /**
  * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt
@@ -56,6 +61,13 @@ export interface App {
     by: string,
     options?: { overrideHardening?: boolean },
   ): Promise<StoredIncident>;
+  /**
+   * The tenants this deployment watches (issue 15): the ssprTenants table in STATE_STORAGE, else the
+   * settings' list, read-only. Seeded from TENANTS once per process, before its first use.
+   */
+  tenants(): Promise<TenantRegistry>;
+  /** `tenants check`: gets a token for the tenant and tries each read a scan makes, with the scan's Graph client. */
+  checkTenant(tenantId: string): Promise<TenantCheck>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
   /** With FLEET_AUDIT_REQUESTS_PER_10S: what the shared audit budget cost this process (the fleet benchmark). */
@@ -131,8 +143,24 @@ export function composeApp(
         inFlightMs: IN_FLIGHT_MS,
       },
     };
-    return { stats, auditLog, directory, actions };
+    return { client, stats, auditLog, directory, actions };
   }
+
+  const registry: TenantRegistry = config.stateStorage
+    ? new TableTenantRegistry(config.stateStorage, homeCredential)
+    : new SettingsTenantRegistry(config.tenants);
+  let seeded: Promise<TenantRegistry> | undefined;
+  const tenants = (): Promise<TenantRegistry> => {
+    // A failed seeding (storage down) is not kept: the next use tries again.
+    seeded ??= seedRegistry(registry, config.tenants).then(
+      () => registry,
+      (err) => {
+        seeded = undefined;
+        throw err;
+      },
+    );
+    return seeded;
+  };
 
   const leases = config.stateStorage
     ? new TenantLease(config.stateStorage, homeCredential, {
@@ -159,6 +187,13 @@ export function composeApp(
 
   return {
     state,
+    tenants,
+    checkTenant: (tenantId) =>
+      checkTenant(new GraphAccessProbe(tenantGraph(tenantId).client), {
+        tenantId,
+        authorityHost: config.authorityHost,
+        fleetClientId: config.fleetClientId,
+      }),
     scan(request, { mode, progress } = {}) {
       return exclusively(request.tenantId, (lease) => {
         const graph = tenantGraph(request.tenantId, lease, mode);

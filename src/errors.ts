@@ -67,6 +67,22 @@ export const ERROR_CATALOGUE = {
   'TICKET.AZUREDEVOPS_FAILED': { exit: 1, status: undefined, meaning: 'Azure DevOps refused or failed' },
   'TICKET.GITHUB_FAILED': { exit: 1, status: undefined, meaning: 'GitHub refused or failed' },
   'TICKET.WEBHOOK_FAILED': { exit: 1, status: undefined, meaning: 'the webhook receiver refused or failed' },
+  'REGISTRY.NEEDS_STATE': {
+    exit: 2,
+    status: 409,
+    meaning: 'changing the tenant registry needs STATE_STORAGE',
+  },
+  'REGISTRY.INVALID': {
+    exit: 2,
+    status: 400,
+    meaning: "a tenant's settings are refused; the message says why",
+  },
+  'REGISTRY.IN_TENANTS': {
+    exit: 2,
+    status: 409,
+    meaning: 'the tenant is listed in TENANTS: edit TENANTS first',
+  },
+  'REGISTRY.UNKNOWN_TENANT': { exit: 1, status: 404, meaning: 'the tenant is not registered' },
   'HTTP.BAD_JSON': { exit: 1, status: 400, meaning: 'the body is not JSON' },
   'HTTP.INVALID_REQUEST': { exit: 1, status: 400, meaning: 'the request does not match its schema' },
   'HTTP.NOT_FOUND': { exit: 1, status: 404, meaning: 'no such route' },

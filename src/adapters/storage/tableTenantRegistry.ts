@@ -35,6 +35,7 @@ interface TenantEntity {
  * and never lose each other's change; `recordScan` only ever merges into an existing row.
  */
 export class TableTenantRegistry implements TenantRegistry {
+  readonly durable = true;
   private readonly client: TableClient;
   private ready?: Promise<void>;
 
