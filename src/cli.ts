@@ -1,13 +1,15 @@
+import { hostname, userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseIsoTime } from './core/scanMessage';
 import { composeApp } from './composition';
 import { loadConfig, type Config } from './config/config';
 import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './core/hiddenCharacters';
-import { incidentsTable, scanResultText } from './report';
+import { incidentsTable, scanResultText, tenantCheckText, tenantsTable } from './report';
 import { planWindow } from './core/window';
 import { ACTION_MODES, isActionMode, isTenantId } from './core/modes';
 import { incidentJson, scanResultJson } from './usecases/resultJson';
+import { putTenant, removeTenant, type TenantInput } from './usecases/tenantRegistry';
 
 /** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
 const COMMANDS = {
@@ -24,6 +26,23 @@ const COMMANDS = {
   approve: `  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
       Records who approved the fix of an incident (ACTION_MODE=approve) and runs it. When the audit log
       shows admin SSPR was switched off on purpose, --override-hardening says you mean to revert that.`,
+  tenants: `  sspr-remediator tenants list|add|remove|check …
+      The tenants this deployment watches (issue 15), kept in STATE_STORAGE (table ssprTenants). Each
+      command first adds the tenants TENANTS (or TENANT_ID) lists that are missing. Without STATE_STORAGE
+      the list is the setting's, read-only.
+        tenants list [--json]
+            Each tenant: name, enabled, mode cap, how its last scan ended.
+        tenants add <tenant id> [--name <text>] [--enabled | --disabled] [--mode-cap <mode>]
+                    [--project <text>] [--assignment-group <text>] [--webhook-url-secret <Key Vault secret URI>]
+            Adds the tenant, or changes the given fields of a registered one. --mode-cap holds its scans to
+            a mode no riskier than ACTION_MODE. --project (Azure DevOps, Jira, GitHub), --assignment-group
+            (ServiceNow) and --webhook-url-secret route its tickets; a webhook URL only as a Key Vault
+            secret URI (https://<vault>.vault.azure.net/secrets/<name>).
+        tenants remove <tenant id>
+            Removes a tenant TENANTS does not list (its incidents stay in STATE_STORAGE).
+        tenants check <tenant id> [--json]
+            Gets a token for the tenant and makes each read a scan needs; names every missing permission
+            and the admin-consent URL (with FLEET_CLIENT_ID). Exits 1 when a read does not work.`,
   demo: `  sspr-remediator demo
       Runs a scan against the built-in tenant emulator and a local Azurite. No Azure account needed
       (needs the development dependencies: run it from a clone after npm ci).`,
@@ -84,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
         return await incidents(rest);
       case 'approve':
         return await approve(rest);
+      case 'tenants':
+        return await tenants(rest);
       case 'demo':
         parse(rest, {});
         // Loaded on demand: the emulator and its HTTPS server are not part of a real scan.
@@ -201,6 +222,112 @@ async function incidents(args: string[]): Promise<number> {
     values.json ? `${JSON.stringify(list.map(incidentJson), null, 2)}\n` : `${incidentsTable(list)}\n`,
   );
   return EXIT.ok;
+}
+
+const TENANT_COMMANDS = ['list', 'add', 'remove', 'check'] as const;
+
+async function tenants(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parse(
+    rest,
+    {
+      json: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      enabled: { type: 'boolean' },
+      disabled: { type: 'boolean' },
+      'mode-cap': { type: 'string' },
+      project: { type: 'string' },
+      'assignment-group': { type: 'string' },
+      'webhook-url-secret': { type: 'string' },
+    },
+    { positionals: true },
+  );
+  if (!(TENANT_COMMANDS as readonly string[]).includes(action ?? ''))
+    throw usage(`Say what to do: tenants ${TENANT_COMMANDS.join('|')}.`);
+  const addOnly = [
+    'name',
+    'enabled',
+    'disabled',
+    'mode-cap',
+    'project',
+    'assignment-group',
+    'webhook-url-secret',
+  ];
+  const misplaced = addOnly.filter((flag) => action !== 'add' && values[flag] !== undefined);
+  if (misplaced.length > 0) throw usage(`--${misplaced[0]} is for tenants add only.`);
+  if (values.json && (action === 'add' || action === 'remove'))
+    throw usage(`--json is for tenants list and check.`);
+  const tenantId = positionals[0];
+  if (action === 'list' ? positionals.length > 0 : positionals.length !== 1 || !tenantId)
+    throw usage(
+      action === 'list'
+        ? 'tenants list takes no tenant id.'
+        : `Name one tenant: tenants ${action} <tenant id>.`,
+    );
+  if (tenantId !== undefined && !isTenantId(tenantId))
+    throw usage(`"${tenantId}" is not a tenant id. Use the directory (tenant) id, a GUID.`);
+  if (values.enabled && values.disabled) throw usage('Give --enabled or --disabled, not both.');
+
+  const config = loadConfig();
+  const app = composeApp(config);
+  try {
+    const registry = await app.tenants();
+    const print = (text: string) => process.stdout.write(`${text}\n`);
+    switch (action) {
+      case 'list': {
+        const list = await registry.list();
+        print(values.json ? JSON.stringify(list, null, 2) : tenantsTable(list));
+        return EXIT.ok;
+      }
+      case 'add': {
+        const tenant = await putTenant(
+          registry,
+          config.actionMode,
+          tenantId,
+          tenantInput(values),
+          operator(),
+        );
+        print(tenantsTable([tenant]));
+        return EXIT.ok;
+      }
+      case 'remove':
+        await removeTenant(registry, config.tenants, tenantId);
+        print(`Removed tenant ${tenantId.toLowerCase()}. Its incidents and history stay in STATE_STORAGE.`);
+        return EXIT.ok;
+      default: {
+        const check = await app.checkTenant(tenantId.toLowerCase());
+        print(values.json ? JSON.stringify(check, null, 2) : tenantCheckText(check));
+        return check.ok ? EXIT.ok : EXIT.failed;
+      }
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+/** The flags of `tenants add`, as the use case takes them; a flag not given changes nothing. */
+function tenantInput(values: Record<string, unknown>): TenantInput {
+  const text = (name: string) => values[name] as string | undefined;
+  const routing = {
+    ...(text('project') !== undefined ? { project: text('project') } : {}),
+    ...(text('assignment-group') !== undefined ? { assignmentGroup: text('assignment-group') } : {}),
+    ...(text('webhook-url-secret') !== undefined ? { webhookUrlSecret: text('webhook-url-secret') } : {}),
+  };
+  return {
+    ...(text('name') !== undefined ? { name: text('name') } : {}),
+    ...(values.enabled ? { enabled: true } : values.disabled ? { enabled: false } : {}),
+    ...(text('mode-cap') !== undefined ? { modeCap: text('mode-cap') } : {}),
+    ...(Object.keys(routing).length > 0 ? { routing } : {}),
+  };
+}
+
+/** Who added a tenant from the command line: the local account, as the registry shows it. */
+function operator(): string {
+  try {
+    return `cli:${userInfo().username}@${hostname()}`;
+  } catch {
+    return `cli@${hostname()}`;
+  }
 }
 
 function parse(

@@ -36,6 +36,10 @@ import type { FunctionsSettings } from './config/functionsSettings';
 import type { QueuedScanDependencies } from './usecases/queuedScan';
 import type { Telemetry } from './usecases/ports/telemetry';
 import { TableAuditBudget, type BudgetStats } from './adapters/storage/tableAuditBudget';
+import { TableTenantRegistry } from './adapters/storage/tableTenantRegistry';
+import { SettingsTenantRegistry } from './adapters/storage/settingsTenantRegistry';
+import { checkTenant, seedRegistry, type TenantCheck } from './usecases/tenantRegistry';
+import { GraphAccessProbe } from './adapters/graph/accessProbe';
 
 /**
  * How long a request sent by a holder that then lost the tenant may still land: one ticket attempt
@@ -61,13 +65,20 @@ export interface App {
     by: string,
     options?: { overrideHardening?: boolean; routing?: TicketRouting },
   ): Promise<StoredIncident>;
+  /**
+   * The tenants this deployment watches (issue 15): the ssprTenants table in STATE_STORAGE, else the
+   * settings' list, read-only. Seeded from TENANTS once per process, before its first use.
+   */
+  tenants(): Promise<TenantRegistry>;
+  /** `tenants check`: gets a token for the tenant and tries each read a scan makes, with the scan's Graph client. */
+  checkTenant(tenantId: string): Promise<TenantCheck>;
   /** Flushes telemetry and stops its timers, so a CLI process can exit. */
   close(): Promise<void>;
   /**
-   * Every enabled tenant of `registry` once (`scan --all`), each in the safer of its mode cap and
+   * Every enabled tenant of the registry once (`scan --all`), each in the safer of its mode cap and
    * ACTION_MODE, as many at once as keeps one process under Graph's 122 audit requests per 10 s.
    */
-  scanAll(registry: TenantRegistry, options?: { warn?: (message: string) => void }): Promise<FleetRun>;
+  scanAll(options?: { warn?: (message: string) => void }): Promise<FleetRun>;
   /** With FLEET_AUDIT_REQUESTS_PER_10S: what the shared audit budget cost this process (the fleet benchmark). */
   auditBudgetStats?: () => BudgetStats;
 }
@@ -146,7 +157,7 @@ export function composeApp(
         inFlightMs: IN_FLIGHT_MS,
       },
     };
-    return { stats, auditLog, directory, actions };
+    return { client, stats, auditLog, directory, actions };
   }
 
   // Every Graph request of this process, failed scans' included: `scan --all` reports the fleet's.
@@ -156,6 +167,21 @@ export function composeApp(
       processStats.total += stats.total;
       processStats.throttled += stats.throttled;
     });
+  const registry: TenantRegistry = config.stateStorage
+    ? new TableTenantRegistry(config.stateStorage, homeCredential)
+    : new SettingsTenantRegistry(config.tenants);
+  let seeded: Promise<TenantRegistry> | undefined;
+  const tenants = (): Promise<TenantRegistry> => {
+    // A failed seeding (storage down) is not kept: the next use tries again.
+    seeded ??= seedRegistry(registry, config.tenants).then(
+      () => registry,
+      (err) => {
+        seeded = undefined;
+        throw err;
+      },
+    );
+    return seeded;
+  };
 
   const leases = config.stateStorage
     ? new TenantLease(config.stateStorage, homeCredential, {
@@ -202,10 +228,17 @@ export function composeApp(
 
   return {
     state,
+    tenants,
+    checkTenant: (tenantId) =>
+      checkTenant(new GraphAccessProbe(tenantGraph(tenantId).client), {
+        tenantId,
+        authorityHost: config.authorityHost,
+        fleetClientId: config.fleetClientId,
+      }),
     scan,
-    scanAll(registry, { warn } = {}) {
+    async scanAll({ warn } = {}) {
       return scanFleet({
-        registry,
+        registry: await tenants(),
         warn,
         // Each tenant keeps to AUDIT_REQUESTS_PER_10S, so this many at once stay within Graph's app-wide 122.
         lanes: Math.max(1, Math.floor(122 / config.auditRequestsPer10s)),

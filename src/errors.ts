@@ -77,6 +77,22 @@ export const ERROR_CATALOGUE = {
     status: undefined,
     meaning: "a tenant's webhook URL secret is not an https URL",
   },
+  'REGISTRY.NEEDS_STATE': {
+    exit: 2,
+    status: 409,
+    meaning: 'changing the tenant registry needs STATE_STORAGE',
+  },
+  'REGISTRY.INVALID': {
+    exit: 2,
+    status: 400,
+    meaning: "a tenant's settings are refused; the message says why",
+  },
+  'REGISTRY.IN_TENANTS': {
+    exit: 2,
+    status: 409,
+    meaning: 'the tenant is listed in TENANTS: edit TENANTS first',
+  },
+  'REGISTRY.UNKNOWN_TENANT': { exit: 1, status: 404, meaning: 'the tenant is not registered' },
   'HTTP.BAD_JSON': { exit: 1, status: 400, meaning: 'the body is not JSON' },
   'HTTP.INVALID_REQUEST': { exit: 1, status: 400, meaning: 'the request does not match its schema' },
   'HTTP.NOT_FOUND': { exit: 1, status: 404, meaning: 'no such route' },

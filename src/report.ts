@@ -2,6 +2,8 @@ import { SSPR_009 } from './core/model';
 import type { ScanResult } from './usecases/scanTenant';
 import type { FleetRun } from './usecases/scanFleet';
 import type { StoredIncident } from './usecases/ports/state';
+import type { RegisteredTenant } from './usecases/ports/tenants';
+import type { TenantCheck } from './usecases/tenantRegistry';
 
 /** A readable summary for a person at a terminal. */
 export function scanResultText(result: ScanResult): string {
@@ -122,6 +124,54 @@ export function fleetRunText(run: FleetRun): string {
     `${run.tenants} tenants: ${run.scanned} scanned, ${run.failed} failed, in ${run.seconds} s; ` +
       `${run.graphRequests.total} Graph requests, ${run.graphRequests.throttled} throttled`,
   ].join('\n');
+}
+
+/** `tenants list`: one line a tenant, its last scan last. */
+export function tenantsTable(tenants: RegisteredTenant[]): string {
+  if (tenants.length === 0) return 'No tenants registered. Add one: sspr-remediator tenants add <tenant id>.';
+  return table(
+    ['TENANT', 'NAME', 'ENABLED', 'MODE CAP', 'LAST SCAN', 'CODE', 'AT'],
+    tenants.map((tenant) => [
+      tenant.tenantId,
+      tenant.name ?? '-',
+      tenant.enabled ? 'yes' : 'no',
+      tenant.modeCap ?? '-',
+      tenant.lastScan?.outcome ?? '-',
+      tenant.lastScan?.code ?? '-',
+      tenant.lastScan?.at ?? '-',
+    ]),
+  );
+}
+
+/** `tenants check`: each read and how it went, then what to do. */
+export function tenantCheckText(check: TenantCheck): string {
+  const lines = [`Tenant ${check.tenantId}`];
+  if (!check.token.ok) {
+    lines.push(`  token: FAILED ${check.token.code}: ${check.token.message}`);
+  } else {
+    lines.push('  token: ok');
+    const width = Math.max(...check.reads.map((read) => read.read.length));
+    for (const read of check.reads) {
+      const outcome =
+        read.outcome === 'ok'
+          ? 'ok'
+          : read.outcome === 'missing-permission'
+            ? `MISSING ${read.permission}`
+            : `ERROR ${read.code ?? ''}: ${read.message ?? ''}`;
+      lines.push(`  ${read.read.padEnd(width)}  ${outcome}`);
+    }
+  }
+  if (check.missingPermissions.length > 0)
+    lines.push(
+      `Missing application permissions: ${check.missingPermissions.join(', ')}. Grant them and have an administrator of the tenant consent.`,
+    );
+  if (check.adminConsentUrl) lines.push(`Admin consent: ${check.adminConsentUrl}`);
+  lines.push(
+    check.ok
+      ? 'Every read a scan needs works.'
+      : 'A scan of this tenant cannot read all it needs: fix the above.',
+  );
+  return lines.join('\n');
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -9,6 +9,7 @@ import { blankIsUnset, problemsOf, settingProblemsOf, settingsError } from './se
 import { loadTelemetrySettings, type TelemetrySettings } from './telemetry';
 import { TICKET_SYSTEMS, ticketSettingsOf, type TicketSettings } from './tickets';
 import { CLOUDS, type CloudName } from './clouds';
+import { tenantListOf } from './tenantList';
 
 export { CLOUDS, TICKET_SYSTEMS, type CloudName };
 import { signatureFileSchema, type Signature } from '../core/signatures';
@@ -234,6 +235,13 @@ export interface Config {
   graphAudience: string;
   authorityHost: string;
   tenantId?: string;
+  /** TENANTS (else TENANT_ID), lower case: the seed of the tenant registry; empty when neither is set. */
+  tenants: string[];
+  /**
+   * The client id of the multi-tenant app customer tenants consent to (FLEET_CLIENT_ID): `tenants check`
+   * prints the admin-consent URL only when it is known.
+   */
+  fleetClientId?: string;
   lookbackMs: number;
   overlapMs: number;
   stateStorage?: string;
@@ -327,6 +335,10 @@ export function checkConfig(
       problems.push(...checked.problems);
     }
   }
+  const seed = tenantListOf(env);
+  // A bad TENANT_ID is already named by the schema above; TENANTS is read only here.
+  if (seed.problem?.setting === 'TENANTS')
+    problem('TENANTS', `TENANTS=${JSON.stringify(env.TENANTS)}: ${seed.problem.message}`);
   if (settings.FLEET_AUDIT_REQUESTS_PER_10S !== undefined && !settings.STATE_STORAGE) {
     problem(
       'FLEET_AUDIT_REQUESTS_PER_10S',
@@ -349,6 +361,7 @@ export function checkConfig(
       graphAudience: cloud.graph,
       authorityHost: cloud.login,
       tenantId: settings.TENANT_ID,
+      tenants: seed.tenants,
       lookbackMs: settings.SCAN_LOOKBACK,
       overlapMs: settings.SCAN_OVERLAP,
       stateStorage: settings.STATE_STORAGE,

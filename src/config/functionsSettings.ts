@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SettingProblem } from '../errors';
 import { blankIsUnset, settingsError } from './settingValues';
 import { duration } from './config';
+import { tenantListOf } from './tenantList';
 
 import { isTenantId } from '../core/modes';
 
@@ -166,28 +167,19 @@ function apiAuthOf(
 }
 
 function tenantsOf(env: NodeJS.ProcessEnv, problems: SettingProblem[]): string[] {
-  const text = blankIsUnset(env.TENANTS) as string | undefined;
-  const setting = text !== undefined ? 'TENANTS' : 'TENANT_ID';
-  const list = (text ?? env.TENANT_ID ?? '')
-    .split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
-  if (list.length === 0) {
+  const { tenants, problem } = tenantListOf(env);
+  if (problem) {
+    problems.push(problem);
+    return tenants;
+  }
+  if (tenants.length === 0) {
     problems.push({
       setting: 'TENANTS',
       message:
         'Name the tenants to scan: TENANTS=<tenant id>,<tenant id> (directory ids, GUIDs), or TENANT_ID for one.',
     });
-    return [];
   }
-  const bad = list.filter((id) => !isTenantId(id));
-  if (bad.length > 0) {
-    problems.push({
-      setting,
-      message: `${JSON.stringify(bad.join(','))} ${bad.length > 1 ? 'are not tenant ids' : 'is not a tenant id'}. ${setting} is a comma-separated list of directory (tenant) ids, GUIDs.`,
-    });
-  }
-  return [...new Set(list.map((id) => id.toLowerCase()))];
+  return tenants;
 }
 
 /**

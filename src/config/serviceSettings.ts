@@ -8,6 +8,12 @@ export function checkServiceSettings(env: NodeJS.ProcessEnv) {
   return {
     settings: functions.settings,
     config: scan.config,
-    problems: [...functions.problems, ...scan.problems],
+    // Both sections read TENANTS (the Functions app needs one; the scan seeds the registry): name it once.
+    problems: [
+      ...functions.problems,
+      ...scan.problems.filter(
+        (problem) => !functions.problems.some((other) => other.message === problem.message),
+      ),
+    ],
   };
 }

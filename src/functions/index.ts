@@ -8,6 +8,9 @@ import './scanStatus';
 import './listIncidents';
 import './getIncident';
 import './approveIncident';
+import './listTenants';
+import './changeTenant';
+import './checkTenant';
 import './health';
 import './unmatchedRoute';
 

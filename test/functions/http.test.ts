@@ -9,6 +9,9 @@ import { listIncidents } from '../../src/functions/listIncidents';
 import { scanStatus } from '../../src/functions/scanStatus';
 import { startScan } from '../../src/functions/startScan';
 import { unmatchedRoute } from '../../src/functions/unmatchedRoute';
+import { listTenants } from '../../src/functions/listTenants';
+import { changeTenant } from '../../src/functions/changeTenant';
+import { checkTenant } from '../../src/functions/checkTenant';
 import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
 
 /**
@@ -414,6 +417,72 @@ describe('incidents', () => {
   });
 });
 
+describe('/api/tenants', () => {
+  test('when the tenants are listed, then those TENANTS names are registered first, enabled, added by TENANTS', async () => {
+    const { status, body } = parsed(await listTenants(request('GET', '/api/tenants'), context()));
+    expect(status).toBe(200);
+    expect(
+      body.tenants
+        .filter((tenant: any) => [TENANT_A, TENANT_B].includes(tenant.tenantId))
+        .map((tenant: any) => [tenant.tenantId, tenant.enabled, tenant.addedBy]),
+    ).toEqual([
+      [TENANT_A, true, 'TENANTS'],
+      [TENANT_B, true, 'TENANTS'],
+    ]);
+  });
+
+  test.each([
+    ['PUT', JSON.stringify({ name: 'Contoso' })],
+    ['PUT', JSON.stringify({ name: 'Contoso', addedBy: 'ciso@contoso.com' })],
+    ['DELETE', undefined],
+  ])(
+    'when API_AUDIENCE is not set and %s comes with a function key only, then 503 AUTH.NOT_CONFIGURED and the registry is unchanged',
+    async (method, body) => {
+      const response = await changeTenant(
+        request(method, `/api/tenants/${OTHER}`, {
+          body,
+          headers: { 'content-type': 'application/json', 'x-ms-client-principal-name': 'ops@contoso.com' },
+          params: { id: OTHER },
+        }),
+        context(),
+      );
+      expectProblem(response, 503, 'AUTH.NOT_CONFIGURED');
+      const listed = parsed(await listTenants(request('GET', '/api/tenants'), context())).body.tenants;
+      expect(listed.map((tenant: any) => tenant.tenantId)).not.toContain(OTHER);
+    },
+  );
+
+  test('when API_AUDIENCE is set and a write or a check comes without a bearer token, then 401 with WWW-Authenticate', async () => {
+    useEnv({ API_AUDIENCE: '5e1f3c2a-0000-4000-8000-00000000a9e3', API_TENANT_ID: TENANT_A });
+    try {
+      const path = `/api/tenants/${OTHER}`;
+      const put = await changeTenant(
+        request('PUT', path, { body: '{"name":"x"}', headers: {}, params: { id: OTHER } }),
+        context(),
+      );
+      expectProblem(put, 401, 'AUTH.UNAUTHENTICATED');
+      expect(parsed(put).headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const check = await checkTenant(request('GET', `${path}/check`, { params: { id: OTHER } }), context());
+      expectProblem(check, 401, 'AUTH.UNAUTHENTICATED');
+      expectProblem(
+        await listTenants(request('GET', '/api/tenants'), context()),
+        401,
+        'AUTH.UNAUTHENTICATED',
+      );
+    } finally {
+      useEnv();
+    }
+  });
+
+  test('when the tenant in the path is not a GUID, then 400 before anything else', async () => {
+    const response = await changeTenant(
+      request('DELETE', '/api/tenants/contoso', { params: { id: 'contoso' } }),
+      context(),
+    );
+    expectProblem(response, 400, 'HTTP.INVALID_REQUEST');
+  });
+});
+
 describe('routes', () => {
   test('when a path is unknown, then 404 problem+json', async () => {
     expectProblem(await unmatchedRoute(request('GET', '/api/scan'), context()), 404, 'HTTP.NOT_FOUND');
@@ -430,6 +499,8 @@ describe('routes', () => {
     ['PUT', '/api/scans/00000000-0000-4000-8000-000000000001', 'GET'],
     ['GET', '/api/incidents/00000000-0000-4000-8000-000000000001/approve', 'POST'],
     ['POST', '/api/health', 'GET'],
+    ['POST', '/api/tenants/00000000-0000-4000-8000-000000000001', 'PUT, DELETE'],
+    ['PUT', '/api/tenants', 'GET'],
   ])('when %s %s, then 405 with Allow: %s', async (method, path, allow) => {
     const response = await unmatchedRoute(
       request(method, path, { body: method === 'GET' ? undefined : '{}' }),

@@ -21,6 +21,9 @@ const HTTP = {
   listIncidents: { route: 'incidents', methods: ['GET'] },
   getIncident: { route: 'incidents/{id}', methods: ['GET'] },
   approveIncident: { route: 'incidents/{id}/approve', methods: ['POST'] },
+  listTenants: { route: 'tenants', methods: ['GET'] },
+  changeTenant: { route: 'tenants/{id}', methods: ['PUT', 'DELETE'] },
+  checkTenant: { route: 'tenants/{id}/check', methods: ['GET'] },
   health: { route: 'health', methods: ['GET'] },
   unmatchedRoute: { route: '{*path}', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] },
 };

@@ -17,7 +17,7 @@ const offline = emulatorEnv({
   caCertPath: '/dev/null',
 });
 const TENANT = '3f9c1b52-9a1e-4c55-9e55-2f1f5a0d0a01';
-const COMMANDS = ['scan', 'incidents', 'approve', 'demo'];
+const COMMANDS = ['scan', 'incidents', 'approve', 'tenants', 'demo'];
 
 describe('help', () => {
   test('when the CLI is run with --help, -h or help alone, then it prints every command, exactly those with their own help below, and exits 0', async () => {

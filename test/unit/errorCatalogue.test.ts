@@ -25,7 +25,14 @@ test('when a code means "fix the command line or a setting", then the CLI exits 
   const usage = Object.entries(ERROR_CATALOGUE)
     .filter(([, entry]) => entry.exit === 2)
     .map(([code]) => code);
-  expect(usage.sort()).toEqual(['CLI.USAGE', 'CONFIG.INVALID', 'SCAN.WINDOW_INVALID']);
+  expect(usage.sort()).toEqual([
+    'CLI.USAGE',
+    'CONFIG.INVALID',
+    'REGISTRY.INVALID',
+    'REGISTRY.IN_TENANTS',
+    'REGISTRY.NEEDS_STATE',
+    'SCAN.WINDOW_INVALID',
+  ]);
 });
 
 describe('AppError across copies of its module', () => {

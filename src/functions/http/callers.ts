@@ -1,3 +1,5 @@
+import { AppError } from '../../errors';
+import { API_ROLES } from '../../usecases/ports/callers';
 import type { ApiCaller, CallerRequest, CallerVerifier } from '../../usecases/ports/callers';
 
 export { API_ROLES } from '../../usecases/ports/callers';
@@ -13,4 +15,21 @@ export async function callerIfConfigured(
   role: string,
 ): Promise<ApiCaller | undefined> {
   return verifier ? verifier.require(request, role) : undefined;
+}
+
+/**
+ * Changing the tenant registry, and checking a tenant's access, always need a validated Entra ID token
+ * with Tenants.Manage: a function key alone never adds a tenant, and the registry records who did.
+ */
+export async function tenantManager(
+  verifier: CallerVerifier | undefined,
+  request: CallerRequest,
+): Promise<ApiCaller> {
+  if (!verifier) {
+    throw new AppError(
+      'AUTH.NOT_CONFIGURED',
+      'Managing tenants over HTTP needs an Entra ID app registration for the API: set API_AUDIENCE (docs/DEPLOY.md, "Calling the API"). Until then use the CLI: sspr-remediator tenants add|remove|check.',
+    );
+  }
+  return verifier.require(request, API_ROLES.manageTenants);
 }

@@ -4,7 +4,7 @@ import { clip } from '../../errors';
 import type { IncidentState } from '../../usecases/ports/state';
 import { isoTime, modeSchema, parseIsoTime, tenantIdSchema } from '../../core/scanMessage';
 import { httpError } from './problem';
-import { isTenantId } from '../../core/modes';
+import { ACTION_MODES, isTenantId } from '../../core/modes';
 
 /** Request bodies here are a handful of fields; anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -52,6 +52,40 @@ export const approvalSchema = z
       .undefined({
         message:
           'by is not accepted over HTTP: the approver is the caller signed in with Entra ID (Authorization: Bearer).',
+      })
+      .optional(),
+  })
+  .strict();
+
+/** Text fields of a tenant: bounded here; the use case refuses hidden characters and blanks. */
+const tenantText = (field: string, max: number) =>
+  z
+    .string({ message: `${field} must be text.` })
+    .max(max, { message: `${field} is longer than ${max} characters.` });
+
+/**
+ * PUT /api/tenants/{id}: the fields to set (a field left out is left as it is). Who added the tenant is
+ * the caller's validated Entra ID identity, never a field: `addedBy` is refused.
+ */
+export const tenantBodySchema = z
+  .object({
+    name: tenantText('name', 256).optional(),
+    enabled: z.boolean({ message: 'enabled must be true or false.' }).optional(),
+    modeCap: z
+      .enum(ACTION_MODES, { message: `modeCap must be one of ${ACTION_MODES.join(', ')}.` })
+      .optional(),
+    routing: z
+      .object({
+        project: tenantText('routing.project', 200).optional(),
+        assignmentGroup: tenantText('routing.assignmentGroup', 200).optional(),
+        webhookUrlSecret: tenantText('routing.webhookUrlSecret', 2048).optional(),
+      })
+      .strict()
+      .optional(),
+    addedBy: z
+      .undefined({
+        message:
+          'addedBy is not accepted: the registry records the caller signed in with Entra ID (Authorization: Bearer).',
       })
       .optional(),
   })

@@ -19,6 +19,9 @@ export const ROUTES = {
   listIncidents: { route: 'incidents', methods: ['GET'] },
   getIncident: { route: 'incidents/{id}', methods: ['GET'] },
   approveIncident: { route: 'incidents/{id}/approve', methods: ['POST'] },
+  listTenants: { route: 'tenants', methods: ['GET'] },
+  changeTenant: { route: 'tenants/{id}', methods: ['PUT', 'DELETE'] },
+  checkTenant: { route: 'tenants/{id}/check', methods: ['GET'] },
   health: { route: 'health', methods: ['GET'] },
 } as const satisfies Record<string, RouteSpec>;
 

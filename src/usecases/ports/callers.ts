@@ -3,6 +3,8 @@ export const API_ROLES = {
   approve: 'Incidents.Approve',
   runScans: 'Scans.Run',
   read: 'Incidents.Read',
+  /** Add, change and remove tenants in the registry, and check a tenant's access (issue 15). */
+  manageTenants: 'Tenants.Manage',
 } as const;
 
 /** A caller Entra ID vouched for: its object id, and the name it signed in with (a UPN, or an app's name). */

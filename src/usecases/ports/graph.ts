@@ -32,3 +32,26 @@ export interface GraphStats {
   /** 429 answers, whole requests and $batch items alike. */
   throttled: number;
 }
+
+/** One read a scan makes, tried on its own by `tenants check`, and how it went. */
+export interface ReadCheck {
+  /** What is read, in words: "audit log", "authorization policy", … */
+  read: string;
+  /** The request, e.g. `GET /auditLogs/directoryAudits?$top=1`. */
+  request: string;
+  /** The Graph application permission it needs (infra/graph-permissions.json). */
+  permission: string;
+  /** `missing-permission`: Graph answered 403 (the permission is not granted or not consented). */
+  outcome: 'ok' | 'missing-permission' | 'error';
+  code?: string;
+  message?: string;
+}
+
+/** Whether a token for the tenant could be had at all (consent, federation, the credential). */
+export type TokenCheck = { ok: true } | { ok: false; code: string; message: string };
+
+/** Tries every read a scan of one tenant makes, once each, with the scan's own Graph client. */
+export interface TenantAccessProbe {
+  /** Stops at the first read that gets no token: no read can work without one. */
+  tryReads(): Promise<{ token: TokenCheck; reads: ReadCheck[] }>;
+}

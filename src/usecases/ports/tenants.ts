@@ -47,6 +47,11 @@ export type TenantChanges = Partial<Pick<RegisteredTenant, 'name' | 'enabled' | 
 
 /** The tenants one deployment watches (issue 15), kept in STATE_STORAGE. */
 export interface TenantRegistry {
+  /**
+   * False for the settings' list (no STATE_STORAGE): it can be read, not changed; `put` and `remove`
+   * answer REGISTRY.NEEDS_STATE.
+   */
+  readonly durable: boolean;
   list(): Promise<RegisteredTenant[]>;
   get(tenantId: string): Promise<RegisteredTenant | undefined>;
   /** Adds the tenant, or applies the changes to it if it is already registered. */

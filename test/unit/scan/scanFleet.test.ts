@@ -10,6 +10,7 @@ import type { ScanResult } from '../../../src/usecases/scanTenant';
 
 /** The port's contract in memory (the table adapter has its own integration test against Azurite). */
 class MemoryRegistry implements TenantRegistry {
+  readonly durable = true;
   readonly rows = new Map<string, RegisteredTenant>();
   async list() {
     return [...this.rows.values()].map((row) => ({ ...row }));
