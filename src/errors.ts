@@ -72,6 +72,11 @@ export const ERROR_CATALOGUE = {
     status: undefined,
     meaning: "a tenant's ticket secret could not be read from Key Vault; the message names it and the fix",
   },
+  'TICKET.ROUTING_INVALID': {
+    exit: 1,
+    status: undefined,
+    meaning: "a tenant's ticket routing does not fit TICKET_SYSTEM; the message lists each problem",
+  },
   'TICKET.SECRET_INVALID': {
     exit: 1,
     status: undefined,

@@ -7,6 +7,7 @@ import type { TicketRouting } from '../usecases/ports/tenants';
 import { KeyVaultSecrets } from './keyvault/keyVaultSecrets';
 import type { Fence } from '../usecases/ports/state';
 import type { RemediationMethod, Remediator, TicketSink } from '../usecases/ports/actions';
+import { routingProblems } from '../core/ticketRouting';
 import { AutomationRemediator } from './automation/automationRemediator';
 import { GraphRemediator } from './graph/graphRemediator';
 import { AzureDevOpsSink } from './tickets/azureDevOpsSink';
@@ -45,11 +46,30 @@ export function createActionAdapters(config: Config, homeCredential: TokenCreden
   // One reader (and cache) for the process: tenants' webhook URLs are read at ticket time.
   const secrets = config.keyVault && new KeyVaultSecrets(homeCredential, config.keyVault);
   return {
-    ticketsFor: (fence, routing) =>
-      ticketSink(config.tickets, { fence, routing: routing && sinkRouting(routing, secrets) }),
+    ticketsFor: (fence, routing) => {
+      // The registry validates on input; checked again here because its values go into queries and paths.
+      const problems = routing ? routingProblems(routing, config.tickets?.system) : [];
+      if (config.tickets && problems.length > 0) return refusingSink(config.tickets.system, problems);
+      return ticketSink(config.tickets, { fence, routing: routing && sinkRouting(routing, secrets) });
+    },
     remediatorsFor,
     remediatorFor: (graph) => (fixes ? remediatorsFor(graph)[config.remediationMethod] : undefined),
   };
+}
+
+/**
+ * A sink for a tenant whose routing is invalid: each ticket step fails with the problems, so nothing is
+ * sent (least of all to the deployment's default destination), the incident stays open, and the scan
+ * itself still runs.
+ */
+function refusingSink(system: TicketSink['system'], problems: string[]): TicketSink {
+  const refuse = (): never => {
+    throw new AppError(
+      'TICKET.ROUTING_INVALID',
+      `This tenant's ticket routing cannot be used, so no ticket was sent: ${problems.join(' ')}`,
+    );
+  };
+  return { system, find: async () => refuse(), create: async () => refuse(), update: async () => refuse() };
 }
 
 /**

@@ -78,6 +78,7 @@ const CLI_CASES: [string, string, Record<string, string>, boolean?][] = [
   ['REMEDIATION_WAIT', 'forever', {}],
   ['VERIFY_FOR', 'soon', {}],
   ['TENANT_LEASE_SECONDS', '5', {}],
+  ['KEY_VAULT_URI', 'http://kv-contoso.vault.azure.net/', {}],
   [
     'APPLICATIONINSIGHTS_CONNECTION_STRING',
     'InstrumentationKey=leak-me-ikey;IngestionEndpoint=https://dc.services.visualstudio.com/',

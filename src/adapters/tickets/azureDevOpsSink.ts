@@ -53,6 +53,7 @@ export class AzureDevOpsSink implements TicketSink {
   private readonly base: string;
   /** Set when the tenant's routing chose the project: recorded on each TicketRef. */
   private readonly routedProject: string | undefined;
+  private readonly projectNamed: string;
   private readonly http: TicketHttpOptions;
 
   constructor(
@@ -60,6 +61,10 @@ export class AzureDevOpsSink implements TicketSink {
     options: AzureDevOpsSinkOptions = {},
   ) {
     this.routedProject = options.routing?.project;
+    // Errors name what the operator must check: the tenant's routing, or the setting.
+    this.projectNamed = this.routedProject
+      ? `the tenant's routing project "${this.routedProject}"`
+      : 'AZURE_DEVOPS_PROJECT';
     this.base = this.projectBase(this.routedProject ?? settings.AZURE_DEVOPS_PROJECT);
     // 'AzureDevOps' becomes the error code TICKET.AZUREDEVOPS_FAILED; a PAT goes with an empty user name.
     this.http = sinkHttp('AzureDevOps', { Authorization: basicAuth('', settings.AZURE_DEVOPS_PAT) }, options);
@@ -232,7 +237,7 @@ export class AzureDevOpsSink implements TicketSink {
     if (response.status === 401 || response.status === 403) {
       throw new AppError(
         CODE,
-        `Azure DevOps answered ${response.status} to ${where}: check AZURE_DEVOPS_PAT (expired, revoked, or without the Work Items Read & write scope) and that its user may edit work items in AZURE_DEVOPS_PROJECT.`,
+        `Azure DevOps answered ${response.status} to ${where}: check AZURE_DEVOPS_PAT (expired, revoked, or without the Work Items Read & write scope) and that its user may edit work items in ${this.projectNamed}.`,
       );
     }
     // A missing or unusable token may get 203 with the sign-in page instead of a 401.
@@ -248,7 +253,7 @@ export class AzureDevOpsSink implements TicketSink {
     if (response.status === 404 && !accept.includes(404)) {
       throw new AppError(
         CODE,
-        `Azure DevOps answered 404 to ${where}: check AZURE_DEVOPS_ORG_URL, AZURE_DEVOPS_PROJECT and AZURE_DEVOPS_WORK_ITEM_TYPE (${response.body?.message ?? 'no detail'}).`,
+        `Azure DevOps answered 404 to ${where}: check AZURE_DEVOPS_ORG_URL, ${this.projectNamed} and AZURE_DEVOPS_WORK_ITEM_TYPE (${response.body?.message ?? 'no detail'}).`,
       );
     }
     return response;

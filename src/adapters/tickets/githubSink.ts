@@ -79,6 +79,8 @@ export class GithubSink implements TicketSink {
   private readonly repoUrl: string;
   /** Set when the tenant's routing chose the repository: recorded on each TicketRef. */
   private readonly routedRepository: string | undefined;
+  /** What errors tell the operator to check: the tenant's routing, or the setting. */
+  private readonly repositoryNamed: string;
   private readonly http: TicketHttpOptions;
 
   constructor(
@@ -87,6 +89,9 @@ export class GithubSink implements TicketSink {
   ) {
     this.api = new URL(settings.GITHUB_API_URL);
     this.routedRepository = options.routing?.project;
+    this.repositoryNamed = this.routedRepository
+      ? `the tenant's routing repository "${this.routedRepository}"`
+      : 'GITHUB_REPOSITORY';
     this.repoUrl = this.repositoryUrl(this.routedRepository ?? settings.GITHUB_REPOSITORY);
     // 'GitHub' becomes the error code TICKET.GITHUB_FAILED.
     const headers = {
@@ -183,7 +188,7 @@ export class GithubSink implements TicketSink {
     } catch (err) {
       throw new AppError(
         CODE,
-        `GitHub filed issue #${issue.number} but dropped its "${LABEL}" label: GITHUB_TOKEN needs Issues: Read and write (triage or write access) on GITHUB_REPOSITORY. Add the label to that issue by hand, or the next run files another one.`,
+        `GitHub filed issue #${issue.number} but dropped its "${LABEL}" label: GITHUB_TOKEN needs Issues: Read and write (triage or write access) on ${this.repositoryNamed}. Add the label to that issue by hand, or the next run files another one.`,
         { cause: err },
       );
     }
@@ -267,7 +272,7 @@ export class GithubSink implements TicketSink {
         if (waitMs === undefined) {
           throw new AppError(
             CODE,
-            `GitHub answered 403 to ${where}: GITHUB_TOKEN needs Issues: Read and write on GITHUB_REPOSITORY (and, for an organization, SSO authorization).`,
+            `GitHub answered 403 to ${where}: GITHUB_TOKEN needs Issues: Read and write on ${this.repositoryNamed} (and, for an organization, SSO authorization).`,
           );
         }
         const maxWait = this.options.rateLimitMaxWaitMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
@@ -287,13 +292,13 @@ export class GithubSink implements TicketSink {
       if (response.status === 404 && !accept.includes(404)) {
         throw new AppError(
           CODE,
-          `GitHub answered 404 to ${where}: check GITHUB_REPOSITORY and GITHUB_API_URL; a private repository also answers 404 when GITHUB_TOKEN cannot see it.`,
+          `GitHub answered 404 to ${where}: check ${this.repositoryNamed} and GITHUB_API_URL; a private repository also answers 404 when GITHUB_TOKEN cannot see it.`,
         );
       }
       if (response.status === 410 && !accept.includes(410)) {
         throw new AppError(
           CODE,
-          `GitHub answered 410 to ${where}: issues are disabled in GITHUB_REPOSITORY. Turn them on or choose another repository.`,
+          `GitHub answered 410 to ${where}: issues are disabled in ${this.repositoryNamed}. Turn them on or choose another repository.`,
         );
       }
       return response;

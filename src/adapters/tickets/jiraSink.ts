@@ -52,6 +52,8 @@ export class JiraSink implements TicketSink {
   private readonly settleWaitsMs: number[];
   /** The tenant's project when its routing names one, else JIRA_PROJECT_KEY. */
   private readonly projectKey: string;
+  /** What errors tell the operator to check: the tenant's routing, or the setting. */
+  private readonly projectNamed: string;
 
   constructor(
     private readonly settings: JiraSettings,
@@ -59,6 +61,9 @@ export class JiraSink implements TicketSink {
   ) {
     this.base = settings.JIRA_BASE_URL;
     this.projectKey = options.routing?.project ?? settings.JIRA_PROJECT_KEY;
+    this.projectNamed = options.routing?.project
+      ? `the tenant's routing project "${options.routing.project}"`
+      : 'JIRA_PROJECT_KEY';
     this.settleWaitsMs = options.searchSettleWaitsMs ?? JIRA_SEARCH_SETTLE_WAITS_MS;
     this.http = sinkHttp(
       'jira',
@@ -101,7 +106,7 @@ export class JiraSink implements TicketSink {
     if (outcome.response.status === 400) {
       throw new AppError(
         'TICKET.JIRA_FAILED',
-        `jira refused the new issue (400: ${jiraErrors(outcome.response.body)}). Check JIRA_PROJECT_KEY and JIRA_ISSUE_TYPE, and that the project's create screen has no other required field.`,
+        `jira refused the new issue (400: ${jiraErrors(outcome.response.body)}). Check ${this.projectNamed} and JIRA_ISSUE_TYPE, and that the project's create screen has no other required field.`,
       );
     }
     return this.ref(outcome.response.body?.key);

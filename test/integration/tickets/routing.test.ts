@@ -213,6 +213,25 @@ describe('ticket routing per tenant', () => {
     expect(emulator.tickets.requests.filter((request) => request.system === 'webhook')).toEqual([]);
   });
 
+  test('when a routing does not fit TICKET_SYSTEM, then no ticket is sent anywhere and the error lists each problem', async () => {
+    const { emulator, tenantId } = await world.emulate('admin-policy-off');
+    emulator.tickets.jira.projects.push('FAB');
+    const run = await runScanInChild(env(emulator, 'jira'), tenantId, {
+      routing: { project: 'FAB" OR project = "SSPR', assignmentGroup: 'Identity' },
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.result.actionErrors).toEqual([
+      expect.objectContaining({
+        code: 'TICKET.ROUTING_INVALID',
+        message: expect.stringMatching(
+          /routing\.project must be a Jira project key.*routing\.assignmentGroup applies to servicenow only/,
+        ),
+      }),
+    ]);
+    expect(run.result.incidents[0]).toMatchObject({ state: 'open', ticket: null });
+    expect(emulator.tickets.requests.filter((request) => request.system === 'jira')).toEqual([]);
+  });
+
   test('when KEY_VAULT_URI is not set, then a routing that names a secret fails with the fix, and the default receiver gets nothing', async () => {
     const { emulator, tenantId } = await world.emulate('admin-policy-off');
     const run = await runScanInChild(env(emulator, 'webhook', 'ticket', { KEY_VAULT_URI: '' }), tenantId, {
