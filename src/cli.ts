@@ -5,10 +5,10 @@ import { composeApp } from './composition';
 import { loadConfig, type Config } from './config/config';
 import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './core/hiddenCharacters';
-import { incidentsTable, scanResultText, tenantCheckText, tenantsTable } from './report';
+import { fleetRunText, incidentsTable, scanResultText, tenantCheckText, tenantsTable } from './report';
 import { planWindow } from './core/window';
 import { ACTION_MODES, isActionMode, isTenantId } from './core/modes';
-import { incidentJson, scanResultJson } from './usecases/resultJson';
+import { fleetRunJson, incidentJson, scanResultJson } from './usecases/resultJson';
 import { putTenant, removeTenant, type TenantInput } from './usecases/tenantRegistry';
 
 /** Each command's usage, shown by `<command> --help` and under that command's usage errors. */
@@ -20,7 +20,12 @@ const COMMANDS = {
       ticket, remediate (ticket + fix + verify), approve (ticket; the fix waits for approval).
       --tenant defaults to TENANT_ID. --from/--to: a date (2026-11-25, midnight UTC) or a date-time
       with its time zone (2026-11-25T08:00:00Z, 2026-11-25T09:00:00+01:00), within the last 30 days;
-      without them the window runs from the last scan (or SCAN_LOOKBACK ago) to now.`,
+      without them the window runs from the last scan (or SCAN_LOOKBACK ago) to now.
+  sspr-remediator scan --all [--json]
+      Scans every enabled tenant of the registry once (see tenants), the longest-unscanned first, each
+      with its own window as above and in the safer of its mode cap and ACTION_MODE; one tenant's
+      failure never stops the others. Exits 0 when every tenant scanned (or was busy elsewhere), 1 when
+      any failed or, as for one tenant, any action failed. With FLEET_AUDIT_REQUESTS_PER_10S, every process shares one audit-log budget.`,
   incidents: `  sspr-remediator incidents [--tenant <id>] [--all] [--json]
       Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).`,
   approve: `  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]
@@ -138,6 +143,7 @@ function help(command?: Command): number {
 
 async function scan(args: string[]): Promise<number> {
   const { values } = parse(args, {
+    all: { type: 'boolean', default: false },
     tenant: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
@@ -147,6 +153,14 @@ async function scan(args: string[]): Promise<number> {
   const mode = values.mode as string | undefined;
   if (mode !== undefined && !isActionMode(mode)) {
     throw usage(`--mode "${mode}" is not one of ${ACTION_MODES.join(', ')}.`);
+  }
+  if (values.all) {
+    const alone = (['tenant', 'from', 'to', 'mode'] as const).find((flag) => values[flag] !== undefined);
+    if (alone)
+      throw usage(
+        `--all scans each tenant from its own checkpoint in its own mode: it takes no --${alone}. Scan one tenant with --tenant to choose that.`,
+      );
+    return scanAll(values.json as boolean);
   }
   const config = loadConfig(process.env, { actionMode: mode });
   const tenantId = tenantOf(values.tenant as string | undefined, config);
@@ -168,6 +182,23 @@ async function scan(args: string[]): Promise<number> {
   for (const failure of result.actionErrors)
     process.stderr.write(`error ${failure.code}: incident ${failure.incidentId}: ${failure.message}\n`);
   return result.actionErrors.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+async function scanAll(json: boolean): Promise<number> {
+  const app = composeApp(loadConfig());
+  const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+  const run = await app.scanAll({ warn }).finally(() => app.close());
+  process.stdout.write(json ? `${JSON.stringify(fleetRunJson(run), null, 2)}\n` : `${fleetRunText(run)}\n`);
+  // The same rule as one tenant's scan: a failed scan, or an action that failed (retried next time), exits 1.
+  let failed = false;
+  for (const outcome of run.outcomes) {
+    const errors =
+      'error' in outcome ? [outcome.error] : 'result' in outcome ? outcome.result.actionErrors : [];
+    for (const error of errors)
+      process.stderr.write(`error ${error.code}: tenant ${outcome.tenantId}: ${error.message}\n`);
+    failed ||= errors.length > 0;
+  }
+  return failed ? EXIT.failed : EXIT.ok;
 }
 
 async function approve(args: string[]): Promise<number> {

@@ -311,10 +311,10 @@ export function composeServices(env: NodeJS.ProcessEnv): Services {
     ),
     apiCallers: settings.api ? new ApiCallerVerifier(settings.api, config.authorityHost) : undefined,
     queuedScans: {
-      tenants: settings.tenants,
+      registry: () => app.tenants(),
       configuredMode: config.actionMode,
       scans,
-      scan: (mode, request) => app.scan(request, { mode }),
+      scan: (mode, request, tenant) => app.scan(request, { mode, routing: tenant.routing }),
     },
   };
 }

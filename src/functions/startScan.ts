@@ -17,7 +17,7 @@ export async function startScan(request: HttpRequest, context: InvocationContext
     const app = services();
     const caller = await callerIfConfigured(app.apiCallers, request, API_ROLES.runScans);
     const body = await readJsonBody(request, scanRequestSchema);
-    const tenantId = tenantOf(app.settings, body.tenantId);
+    const tenantId = await tenantOf(app, body.tenantId);
     const configured = app.config.actionMode;
     if (body.mode && modeRisk(body.mode) > modeRisk(configured)) {
       throw new AppError(

@@ -4,6 +4,8 @@ import type { ActionMode } from '../core/modes';
 import type { ScanMessage } from '../core/scanMessage';
 import type { ScanQueue, ScanRecords } from './ports/scans';
 import type { Invocation } from './scanPoisoned';
+import type { TenantRegistry } from './ports/tenants';
+import { scanOrder } from './scanFleet';
 
 /** How long GET /api/scans/{id} can find a scan: the timer forgets older ones. */
 export const SCAN_RECORD_DAYS = 30;
@@ -60,18 +62,19 @@ export async function enqueueScan(services: EnqueueDependencies, ask: ScanAsk): 
 }
 
 /**
- * The timer's work: one queued scan per tenant, in the order given (the stalest first), each hidden a
+ * The timer's work: one queued scan per enabled tenant of the registry, the stalest first, each hidden a
  * little longer than the one before so the cycle's scans start evenly over `spreadMs` instead of all
  * at once (a thousand messages at once would scale the host out only to wait on the shared audit
  * budget). Then old scan records are forgotten. One tenant the queue refuses does not stop the others;
  * the run fails afterwards, so the host shows it.
  */
 export async function enqueueScheduledScans(
-  services: EnqueueDependencies,
-  tenants: readonly string[],
+  services: EnqueueDependencies & { registry: TenantRegistry },
   context: Invocation,
   spreadMs = 0,
 ): Promise<void> {
+  const registered = await services.registry.list();
+  const tenants = scanOrder(registered.filter((tenant) => tenant.enabled)).map((tenant) => tenant.tenantId);
   const failed: string[] = [];
   for (const [index, tenantId] of tenants.entries()) {
     try {

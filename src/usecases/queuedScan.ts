@@ -2,8 +2,10 @@ import { AppError, publicMessage, toAppError } from '../errors';
 import { saferMode, type ActionMode } from '../core/modes';
 import { parseScanMessage, parseIsoTime, type ScanMessage } from '../core/scanMessage';
 import { FINAL_STATUSES, type ScanRecords } from './ports/scans';
+import type { RegisteredTenant, TenantRegistry } from './ports/tenants';
 import type { Telemetry } from './ports/telemetry';
 import { scanResultJson } from './resultJson';
+import { recordOutcome } from './scanFleet';
 import { reportScanPoisoned, type Invocation } from './scanPoisoned';
 import type { ScanRequest, ScanResult } from './scanTenant';
 
@@ -12,15 +14,15 @@ export const MAX_DEQUEUE_COUNT = 5;
 
 /** What running a queued scan needs; built on first use, so a bad setting fails the try, not the import. */
 export interface QueuedScanDependencies {
-  /** The tenants this deployment may scan (TENANTS). */
-  tenants: readonly string[];
+  /** The tenants this deployment watches (TENANTS and `tenants add`), with each one's mode cap. */
+  registry(): Promise<TenantRegistry>;
   /** ACTION_MODE now: a queued request never runs in a riskier mode. */
   configuredMode: ActionMode;
   scans: ScanRecords;
-  scan(mode: ActionMode, request: ScanRequest): Promise<ScanResult>;
+  scan(mode: ActionMode, request: ScanRequest, tenant: RegisteredTenant): Promise<ScanResult>;
 }
 
-export type QueuedScanOutcome = 'succeeded' | 'skipped-busy' | 'duplicate' | 'invalid';
+export type QueuedScanOutcome = 'succeeded' | 'skipped-busy' | 'skipped-disabled' | 'duplicate' | 'invalid';
 
 /**
  * One queue message: mark the scan running, run it in the safer of the asked and the configured mode,
@@ -75,16 +77,28 @@ async function scanOnce(
   context: Invocation,
   telemetry: Telemetry,
 ): Promise<QueuedScanOutcome> {
-  // Anyone who can write to the queue can name any tenant: only the configured ones are scanned.
-  if (!services.tenants.some((tenant) => tenant.toLowerCase() === message.tenantId.toLowerCase())) {
+  const warn = (text: string) => context.warn(text);
+  // Anyone who can write to the queue can name any tenant: only registered ones are scanned.
+  const registry = await services.registry();
+  const tenant = await registry.get(message.tenantId.toLowerCase());
+  if (!tenant) {
     await reportScanPoisoned(context, telemetry, {
       source: 'invalid-message',
       ...ids(message),
       dequeueCount,
       code: 'SCAN.UNKNOWN_TENANT',
-      reason: `Tenant ${message.tenantId} is not in TENANTS: the message is dropped, not scanned. Add the tenant to TENANTS if it should be.`,
+      reason: `Tenant ${message.tenantId} is not registered: the message is dropped, not scanned (a tenant removed after the timer queued its scan ends here too). Add the tenant (tenants add, or TENANTS) if it should be scanned.`,
     });
     return 'invalid';
+  }
+  if (!tenant.enabled) {
+    context.log(`scan ${message.scanId} of tenant ${tenant.tenantId} dropped: the tenant is disabled`);
+    await services.scans.skipped(message.scanId, tenant.tenantId, {
+      status: 'skipped-disabled',
+      code: 'SCAN.TENANT_DISABLED',
+      message: `Tenant ${tenant.tenantId} is disabled in the registry; enable it (tenants add --enabled) to scan it.`,
+    });
+    return 'skipped-disabled';
   }
   const known = await services.scans.get(message.scanId);
   if (known && FINAL_STATUSES.includes(known.status)) {
@@ -93,22 +107,24 @@ async function scanOnce(
     );
     return 'duplicate';
   }
-  const mode = saferMode(message.mode, services.configuredMode);
+  // The safest of what the message asks, the tenant's cap and ACTION_MODE.
+  const mode = saferMode(message.mode, saferMode(tenant.modeCap, services.configuredMode));
   if (message.mode && mode !== message.mode)
     context.warn(
-      `scan ${message.scanId} asked for mode ${message.mode}; ACTION_MODE is now ${mode}, so it runs as ${mode}`,
+      `scan ${message.scanId} asked for mode ${message.mode}; ACTION_MODE and the tenant's mode cap allow ${mode}, so it runs as ${mode}`,
     );
   context.log(
     `scan ${message.scanId} of tenant ${message.tenantId} (${message.requestedBy}, mode ${mode}, try ${dequeueCount}) starts`,
   );
   await services.scans.running(message.scanId, message.tenantId, message.requestedBy, dequeueCount);
   try {
-    const result = await services.scan(mode, {
-      tenantId: message.tenantId,
-      from: at(message.from),
-      to: at(message.to),
-    });
+    const result = await services.scan(
+      mode,
+      { tenantId: tenant.tenantId, from: at(message.from), to: at(message.to) },
+      tenant,
+    );
     await services.scans.succeeded(message.scanId, message.tenantId, scanResultJson(result));
+    await recordOutcome(registry, { tenantId: tenant.tenantId, result }, new Date(), warn);
     const confirmed = result.findings.filter((finding) => finding.verdict === 'confirmed').length;
     context.log(
       `scan ${message.scanId} of tenant ${message.tenantId} succeeded: ${result.eventsRead} events, ${result.findings.length} users with failures, ` +
@@ -120,8 +136,26 @@ async function scanOnce(
       );
     return 'succeeded';
   } catch (err) {
-    if (!(err instanceof AppError && err.code === 'SCAN.TENANT_BUSY')) throw err;
-    await services.scans.skippedBusy(message.scanId, message.tenantId, err.message);
+    if (!(err instanceof AppError && err.code === 'SCAN.TENANT_BUSY')) {
+      const error = toAppError(err);
+      // Every failed try shows on the tenant at once; the host retries the message.
+      await recordOutcome(
+        registry,
+        {
+          tenantId: tenant.tenantId,
+          error: { code: error.code, message: publicMessage(error, context.invocationId) },
+        },
+        new Date(),
+        warn,
+      );
+      throw err;
+    }
+    await recordOutcome(registry, { tenantId: tenant.tenantId, skipped: 'busy' }, new Date(), warn);
+    await services.scans.skipped(message.scanId, message.tenantId, {
+      status: 'skipped-busy',
+      code: 'SCAN.TENANT_BUSY',
+      message: err.message,
+    });
     context.log(
       `scan ${message.scanId} of tenant ${message.tenantId} skipped-busy: another scan holds the tenant lease`,
     );

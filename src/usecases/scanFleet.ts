@@ -30,7 +30,7 @@ export interface FleetDependencies {
   /** Every Graph request this process has made so far: the run reports the difference. */
   graphRequests(): GraphStats;
   /** Told when a tenant's health could not be recorded (the scan's own outcome stands). */
-  warn?(message: string): void;
+  warn?: (message: string) => void;
   clock?: () => number;
 }
 
@@ -57,16 +57,7 @@ export async function scanFleet(deps: FleetDependencies): Promise<FleetRun> {
       }
       const outcome = await scanOne(deps, tenant);
       outcomes.push(outcome);
-      const health = healthOf(outcome, new Date(clock()).toISOString());
-      if (health) {
-        await deps.registry
-          .recordScan(tenant.tenantId, health)
-          .catch((err: unknown) =>
-            deps.warn?.(
-              `could not record the last scan of tenant ${tenant.tenantId}: ${toAppError(err).code}`,
-            ),
-          );
-      }
+      await recordOutcome(deps.registry, outcome, new Date(clock()), deps.warn);
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, deps.lanes) }, lane));
@@ -98,6 +89,25 @@ export function scanOrder(tenants: readonly RegisteredTenant[]): RegisteredTenan
   return [...tenants].sort(
     (a, b) => lastAt(a).localeCompare(lastAt(b)) || a.tenantId.localeCompare(b.tenantId),
   );
+}
+
+/**
+ * Keeps how the tenant's scan ended in the registry (where health and `tenants list` read it). Best
+ * effort: the scan's outcome stands whether or not this is written, and the operator is told.
+ */
+export async function recordOutcome(
+  registry: TenantRegistry,
+  outcome: FleetOutcome,
+  at: Date,
+  warn: ((message: string) => void) | undefined,
+): Promise<void> {
+  const health = healthOf(outcome, at.toISOString());
+  if (!health) return;
+  await registry
+    .recordScan(outcome.tenantId, health)
+    .catch((err: unknown) =>
+      warn?.(`could not record the last scan of tenant ${outcome.tenantId}: ${toAppError(err).code}`),
+    );
 }
 
 /** What the registry keeps of an outcome; a tenant removed or disabled meanwhile keeps its old health. */

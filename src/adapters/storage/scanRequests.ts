@@ -2,7 +2,13 @@ import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient } from '@azure/data-tables';
 import { AppError } from '../../errors';
 import { deleteRows } from './deleteRows';
-import type { ScanRecord, ScanRecords, ScanStatus, TenantScanSummary } from '../../usecases/ports/scans';
+import type {
+  ScanRecord,
+  ScanRecords,
+  ScanSkip,
+  ScanStatus,
+  TenantScanSummary,
+} from '../../usecases/ports/scans';
 
 export const SCANS_TABLE = 'ssprScans';
 const SCAN_PARTITION = 'scan';
@@ -110,17 +116,17 @@ export class ScanRequests implements ScanRecords {
     });
   }
 
-  async skippedBusy(scanId: string, tenantId: string, message: string, now = new Date()): Promise<void> {
+  async skipped(scanId: string, tenantId: string, why: ScanSkip, now = new Date()): Promise<void> {
     const finishedAt = now.toISOString();
     await this.merge(scanId, {
-      status: 'skipped-busy',
+      status: why.status,
       finishedAt,
-      errorCode: 'SCAN.TENANT_BUSY',
-      errorMessage: message.slice(0, 1000),
+      errorCode: why.code,
+      errorMessage: why.message.slice(0, 1000),
     });
     await this.tenantSummary(tenantId, {
       lastScanId: scanId,
-      lastStatus: 'skipped-busy',
+      lastStatus: why.status,
       lastFinishedAt: finishedAt,
     });
   }

@@ -1,38 +1,44 @@
 import { AppError } from '../../errors';
 import type { StoredIncident } from '../../usecases/ports/state';
-import type { FunctionsSettings } from '../../config/functionsSettings';
 import { httpError } from './problem';
 import { type Services } from '../../composition';
 
 /**
- * The tenant a request is about: the one it names, which must be in TENANTS, or the only tenant the
- * app serves. The HTTP endpoints never reach a tenant the operator did not configure.
+ * The tenant a request is about: the one it names, which must be registered (TENANTS or `tenants add`),
+ * or the only tenant the app watches. The HTTP endpoints never reach a tenant the operator did not add.
  */
-export function tenantOf(settings: FunctionsSettings, requested: string | undefined): string {
+export async function tenantOf(services: Services, requested: string | undefined): Promise<string> {
+  const registry = await services.app.tenants();
   if (requested !== undefined) {
-    if (!settings.tenants.includes(requested)) {
+    if (!(await registry.get(requested))) {
       throw new AppError(
         'SCAN.UNKNOWN_TENANT',
-        `Tenant ${requested} is not one this app serves. Add it to TENANTS, or use one of the configured tenants.`,
+        `Tenant ${requested} is not one this app watches. Add it (tenants add, PUT /api/tenants/{id}, or TENANTS), or use a registered tenant.`,
       );
     }
     return requested;
   }
-  if (settings.tenants.length === 1) return settings.tenants[0];
+  const all = await registry.list();
+  if (all.length === 1) return all[0].tenantId;
   throw httpError(
     'HTTP.INVALID_REQUEST',
-    `tenantId is required: this app serves ${settings.tenants.length} tenants (TENANTS).`,
+    `tenantId is required: this app watches ${all.length} tenants (GET /api/tenants lists them).`,
   );
 }
 
-/** The incident in the named tenant, or searched in every configured tenant (incident ids are unique). */
+/** Every tenant the app watches, or the one named. */
+export async function tenantsOf(services: Services, requested: string | undefined): Promise<string[]> {
+  if (requested !== undefined) return [await tenantOf(services, requested)];
+  return (await (await services.app.tenants()).list()).map((tenant) => tenant.tenantId);
+}
+
+/** The incident in the named tenant, or searched in every registered tenant (incident ids are unique). */
 export async function findIncident(
   services: Services,
   incidentId: string,
   tenantId: string | undefined,
 ): Promise<StoredIncident> {
-  const tenants =
-    tenantId !== undefined ? [tenantOf(services.settings, tenantId)] : services.settings.tenants;
+  const tenants = await tenantsOf(services, tenantId);
   const state = services.app.state;
   const found = (await Promise.all(tenants.map((tenant) => state.getIncident(tenant, incidentId)))).find(
     (incident) => incident !== undefined,
@@ -40,7 +46,7 @@ export async function findIncident(
   if (!found)
     throw new AppError(
       'INCIDENT.NOT_FOUND',
-      `No incident ${incidentId} in ${tenantId ? `tenant ${tenantId}` : 'the configured tenants'}. GET /api/incidents lists them.`,
+      `No incident ${incidentId} in ${tenantId ? `tenant ${tenantId}` : 'the registered tenants'}. GET /api/incidents lists them.`,
     );
   return found;
 }

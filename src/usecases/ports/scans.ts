@@ -1,9 +1,16 @@
 import type { ScanMessage } from '../../core/scanMessage';
 
 /** Rows of the ssprScans table: what was asked, what ran, how it ended. */
-export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped-busy';
+export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped-busy' | 'skipped-disabled';
 /** A scan in one of these states is not run again when its message is delivered twice. */
-export const FINAL_STATUSES: readonly ScanStatus[] = ['succeeded', 'skipped-busy'];
+export const FINAL_STATUSES: readonly ScanStatus[] = ['succeeded', 'skipped-busy', 'skipped-disabled'];
+
+/** Why a scan did not run, and it is not a failure: another holder had the tenant, or it is disabled. */
+export interface ScanSkip {
+  status: 'skipped-busy' | 'skipped-disabled';
+  code: 'SCAN.TENANT_BUSY' | 'SCAN.TENANT_DISABLED';
+  message: string;
+}
 
 export interface ScanRecord {
   scanId: string;
@@ -47,7 +54,7 @@ export interface ScanRecords {
   /** Marks the scan as running (creating the row if the message came without one). */
   running(scanId: string, tenantId: string, requestedBy: 'timer' | 'http', attempts: number): Promise<void>;
   succeeded(scanId: string, tenantId: string, result: unknown): Promise<void>;
-  skippedBusy(scanId: string, tenantId: string, message: string): Promise<void>;
+  skipped(scanId: string, tenantId: string, why: ScanSkip): Promise<void>;
   failed(
     scanId: string,
     tenantId: string,
