@@ -225,35 +225,27 @@ async function incidents(args: string[]): Promise<number> {
 }
 
 const TENANT_COMMANDS = ['list', 'add', 'remove', 'check'] as const;
+/** `--json` is for list and check; every other option is one of `tenants add`'s fields. */
+const TENANT_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  name: { type: 'string' },
+  enabled: { type: 'boolean' },
+  disabled: { type: 'boolean' },
+  'mode-cap': { type: 'string' },
+  project: { type: 'string' },
+  'assignment-group': { type: 'string' },
+  'webhook-url-secret': { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 async function tenants(args: string[]): Promise<number> {
   const [action, ...rest] = args;
-  const { values, positionals } = parse(
-    rest,
-    {
-      json: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      enabled: { type: 'boolean' },
-      disabled: { type: 'boolean' },
-      'mode-cap': { type: 'string' },
-      project: { type: 'string' },
-      'assignment-group': { type: 'string' },
-      'webhook-url-secret': { type: 'string' },
-    },
-    { positionals: true },
-  );
+  const { values, positionals } = parse(rest, TENANT_OPTIONS, { positionals: true });
   if (!(TENANT_COMMANDS as readonly string[]).includes(action ?? ''))
     throw usage(`Say what to do: tenants ${TENANT_COMMANDS.join('|')}.`);
-  const addOnly = [
-    'name',
-    'enabled',
-    'disabled',
-    'mode-cap',
-    'project',
-    'assignment-group',
-    'webhook-url-secret',
-  ];
-  const misplaced = addOnly.filter((flag) => action !== 'add' && values[flag] !== undefined);
+  const addOnly = Object.keys(TENANT_OPTIONS).filter((flag) => flag !== 'json');
+  const misplaced = addOnly.filter(
+    (flag) => action !== 'add' && (values as Record<string, unknown>)[flag] !== undefined,
+  );
   if (misplaced.length > 0) throw usage(`--${misplaced[0]} is for tenants add only.`);
   if (values.json && (action === 'add' || action === 'remove'))
     throw usage(`--json is for tenants list and check.`);

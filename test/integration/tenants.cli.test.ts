@@ -132,6 +132,31 @@ describe('tenants: the registry in STATE_STORAGE', () => {
   });
 });
 
+describe('tenants: command lines it refuses', () => {
+  test('when the command line cannot work, then it exits 2 with CLI.USAGE, says why, and shows the tenants usage', async () => {
+    const env = registryEnv({ STATE_STORAGE: undefined, TENANTS: undefined });
+    const cases: Array<[string[], string]> = [
+      [['tenants'], 'Say what to do: tenants list|add|remove|check'],
+      [['tenants', 'frobnicate'], 'Say what to do'],
+      [['tenants', 'add'], 'Name one tenant: tenants add <tenant id>'],
+      [['tenants', 'add', 'contoso.onmicrosoft.com'], 'is not a tenant id'],
+      [['tenants', 'list', randomUUID()], 'tenants list takes no tenant id'],
+      [['tenants', 'remove', randomUUID(), '--name', 'x'], '--name is for tenants add only'],
+      [['tenants', 'add', randomUUID(), '--json'], '--json is for tenants list and check'],
+      [['tenants', 'add', randomUUID(), '--enabled', '--disabled'], 'not both'],
+    ];
+
+    const runs = await runCliBatch(cases.map(([args]) => ({ args, env })));
+
+    runs.forEach((run, n) => {
+      expect({ args: cases[n][0], code: run.code }).toEqual({ args: cases[n][0], code: 2 });
+      expect(run.stderr).toContain('error CLI.USAGE');
+      expect(run.stderr).toContain(cases[n][1]);
+      expect(run.stderr).toContain('sspr-remediator tenants list|add|remove|check');
+    });
+  });
+});
+
 describe('tenants check', () => {
   test('when every read a scan needs works, then it says so and exits 0', async () => {
     const { emulator, tenantId } = await world.emulate('policy-on');
