@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { parseJson, runCli, runCliBatch, type CliRun } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
@@ -210,5 +215,36 @@ describe('tenants check', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('MISSING AuditLog.Read.All');
     expect(text.stdout).toContain('Missing application permissions: AuditLog.Read.All');
+  });
+
+  test('when no credential gives a token (the tenant never consented), then it says so, tries no read, and exits 1', async () => {
+    // A managed-identity endpoint that refuses at once; no az, pwsh or azd on PATH; an empty home.
+    const refusing = createServer((_request, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'invalid_request', error_description: 'no identity here' }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const home = mkdtempSync(join(tmpdir(), 'sspr-no-credential-'));
+    try {
+      const env = {
+        PATH: '/nonexistent',
+        HOME: home,
+        IDENTITY_ENDPOINT: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/msi/token`,
+        IDENTITY_HEADER: 'x',
+      };
+
+      const run = await runCli(['tenants', 'check', randomUUID(), '--json'], env);
+
+      expect(run.code).toBe(1);
+      expect(parseJson(run)).toMatchObject({
+        ok: false,
+        token: { ok: false, code: 'AUTH.NO_TOKEN' },
+        reads: [],
+        missingPermissions: [],
+      });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 });
