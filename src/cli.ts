@@ -36,8 +36,8 @@ const COMMANDS = {
                     [--project <text>] [--assignment-group <text>] [--webhook-url-secret <Key Vault secret URI>]
             Adds the tenant, or changes the given fields of a registered one. --mode-cap holds its scans to
             a mode no riskier than ACTION_MODE. --project (Azure DevOps, Jira, GitHub), --assignment-group
-            (ServiceNow) and --webhook-url-secret route its tickets; a webhook URL only as a Key Vault
-            secret URI (https://<vault>.vault.azure.net/secrets/<name>).
+            (ServiceNow) and --webhook-url-secret route its tickets (an empty value removes one); a
+            webhook URL only as a Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>).
         tenants remove <tenant id>
             Removes a tenant TENANTS does not list (its incidents stay in STATE_STORAGE).
         tenants check <tenant id> [--json]
