@@ -41,8 +41,8 @@ const COMMANDS = {
                     [--project <text>] [--assignment-group <text>] [--webhook-url-secret <Key Vault secret URI>]
             Adds the tenant, or changes the given fields of a registered one. --mode-cap holds its scans to
             a mode no riskier than ACTION_MODE. --project (Azure DevOps, Jira, GitHub), --assignment-group
-            (ServiceNow) and --webhook-url-secret route its tickets; a webhook URL only as a Key Vault
-            secret URI (https://<vault>.vault.azure.net/secrets/<name>).
+            (ServiceNow) and --webhook-url-secret route its tickets (an empty value removes one); a
+            webhook URL only as a Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>).
         tenants remove <tenant id>
             Removes a tenant TENANTS does not list (its incidents stay in STATE_STORAGE).
         tenants check <tenant id> [--json]
@@ -256,35 +256,27 @@ async function incidents(args: string[]): Promise<number> {
 }
 
 const TENANT_COMMANDS = ['list', 'add', 'remove', 'check'] as const;
+/** `--json` is for list and check; every other option is one of `tenants add`'s fields. */
+const TENANT_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  name: { type: 'string' },
+  enabled: { type: 'boolean' },
+  disabled: { type: 'boolean' },
+  'mode-cap': { type: 'string' },
+  project: { type: 'string' },
+  'assignment-group': { type: 'string' },
+  'webhook-url-secret': { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 async function tenants(args: string[]): Promise<number> {
   const [action, ...rest] = args;
-  const { values, positionals } = parse(
-    rest,
-    {
-      json: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      enabled: { type: 'boolean' },
-      disabled: { type: 'boolean' },
-      'mode-cap': { type: 'string' },
-      project: { type: 'string' },
-      'assignment-group': { type: 'string' },
-      'webhook-url-secret': { type: 'string' },
-    },
-    { positionals: true },
-  );
+  const { values, positionals } = parse(rest, TENANT_OPTIONS, { positionals: true });
   if (!(TENANT_COMMANDS as readonly string[]).includes(action ?? ''))
     throw usage(`Say what to do: tenants ${TENANT_COMMANDS.join('|')}.`);
-  const addOnly = [
-    'name',
-    'enabled',
-    'disabled',
-    'mode-cap',
-    'project',
-    'assignment-group',
-    'webhook-url-secret',
-  ];
-  const misplaced = addOnly.filter((flag) => action !== 'add' && values[flag] !== undefined);
+  const addOnly = Object.keys(TENANT_OPTIONS).filter((flag) => flag !== 'json');
+  const misplaced = addOnly.filter(
+    (flag) => action !== 'add' && (values as Record<string, unknown>)[flag] !== undefined,
+  );
   if (misplaced.length > 0) throw usage(`--${misplaced[0]} is for tenants add only.`);
   if (values.json && (action === 'add' || action === 'remove'))
     throw usage(`--json is for tenants list and check.`);

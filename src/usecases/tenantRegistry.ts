@@ -101,20 +101,18 @@ export function tenantChanges(tenantId: string, input: TenantInput, actionMode: 
   return changes;
 }
 
+/** Routing fields given; an empty one ('') removes that field from the tenant's routing. */
 function routingOf(input: NonNullable<TenantInput['routing']>, problems: string[]): TicketRouting {
   const routing: TicketRouting = {};
-  if (input.project !== undefined)
-    routing.project = plainText('project', input.project, MAX_ROUTING_TEXT, problems);
+  const text = (what: string, value: string) =>
+    value === '' ? '' : plainText(what, value, MAX_ROUTING_TEXT, problems);
+  if (input.project !== undefined) routing.project = text('project', input.project);
   if (input.assignmentGroup !== undefined)
-    routing.assignmentGroup = plainText(
-      'assignment group',
-      input.assignmentGroup,
-      MAX_ROUTING_TEXT,
-      problems,
-    );
+    routing.assignmentGroup = text('assignment group', input.assignmentGroup);
   if (input.webhookUrlSecret !== undefined) {
     const uri = input.webhookUrlSecret.trim();
-    if (KEY_VAULT_SECRET.test(uri)) routing.webhookUrlSecret = uri.replace(/\/$/, '');
+    if (input.webhookUrlSecret === '') routing.webhookUrlSecret = '';
+    else if (KEY_VAULT_SECRET.test(uri)) routing.webhookUrlSecret = uri.replace(/\/$/, '');
     else
       problems.push(
         'webhook URL secret must be a Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>[/<version>], or vault.usgovcloudapi.net, vault.azure.cn): a webhook URL carries its own token, so it goes in Key Vault and only its reference is kept here.',

@@ -52,6 +52,27 @@ describe('TableTenantRegistry', () => {
     expect(await registry().get(tenant)).toEqual(second);
   });
 
+  test('when routing is put again, then the fields given replace theirs, an empty one removes its field, the rest stay', async () => {
+    const tenant = newTenant();
+    await registry().put(
+      tenant,
+      { routing: { project: 'IAM', webhookUrlSecret: 'https://kv.vault.azure.net/secrets/hook' } },
+      'ops',
+    );
+
+    const changed = await registry().put(
+      tenant,
+      { routing: { assignmentGroup: 'Identity', webhookUrlSecret: '' } },
+      'ops',
+    );
+
+    expect(changed.routing).toEqual({ project: 'IAM', assignmentGroup: 'Identity' });
+    expect((await registry().get(tenant))?.routing).toEqual({ project: 'IAM', assignmentGroup: 'Identity' });
+    expect(
+      (await registry().put(tenant, { routing: { project: '', assignmentGroup: '' } }, 'ops')).routing,
+    ).toBeUndefined();
+  });
+
   test('when a tenant is removed and a scan that was under way records its health, then it stays removed', async () => {
     const tenant = newTenant();
     await registry().put(tenant, {}, 'TENANTS');

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { emulatorEnv } from '../../src/local/emulatorEnv';
 import { parseJson, runCli, runCliBatch, type CliRun } from '../helpers/cli';
 import { useEmulatedWorld } from '../helpers/emulatedWorld';
@@ -132,6 +137,31 @@ describe('tenants: the registry in STATE_STORAGE', () => {
   });
 });
 
+describe('tenants: command lines it refuses', () => {
+  test('when the command line cannot work, then it exits 2 with CLI.USAGE, says why, and shows the tenants usage', async () => {
+    const env = registryEnv({ STATE_STORAGE: undefined, TENANTS: undefined });
+    const cases: Array<[string[], string]> = [
+      [['tenants'], 'Say what to do: tenants list|add|remove|check'],
+      [['tenants', 'frobnicate'], 'Say what to do'],
+      [['tenants', 'add'], 'Name one tenant: tenants add <tenant id>'],
+      [['tenants', 'add', 'contoso.onmicrosoft.com'], 'is not a tenant id'],
+      [['tenants', 'list', randomUUID()], 'tenants list takes no tenant id'],
+      [['tenants', 'remove', randomUUID(), '--name', 'x'], '--name is for tenants add only'],
+      [['tenants', 'add', randomUUID(), '--json'], '--json is for tenants list and check'],
+      [['tenants', 'add', randomUUID(), '--enabled', '--disabled'], 'not both'],
+    ];
+
+    const runs = await runCliBatch(cases.map(([args]) => ({ args, env })));
+
+    runs.forEach((run, n) => {
+      expect({ args: cases[n][0], code: run.code }).toEqual({ args: cases[n][0], code: 2 });
+      expect(run.stderr).toContain('error CLI.USAGE');
+      expect(run.stderr).toContain(cases[n][1]);
+      expect(run.stderr).toContain('sspr-remediator tenants list|add|remove|check');
+    });
+  });
+});
+
 describe('tenants check', () => {
   test('when every read a scan needs works, then it says so and exits 0', async () => {
     const { emulator, tenantId } = await world.emulate('policy-on');
@@ -185,5 +215,36 @@ describe('tenants check', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('MISSING AuditLog.Read.All');
     expect(text.stdout).toContain('Missing application permissions: AuditLog.Read.All');
+  });
+
+  test('when no credential gives a token (the tenant never consented), then it says so, tries no read, and exits 1', async () => {
+    // A managed-identity endpoint that refuses at once; no az, pwsh or azd on PATH; an empty home.
+    const refusing = createServer((_request, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'invalid_request', error_description: 'no identity here' }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const home = mkdtempSync(join(tmpdir(), 'sspr-no-credential-'));
+    try {
+      const env = {
+        PATH: '/nonexistent',
+        HOME: home,
+        IDENTITY_ENDPOINT: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/msi/token`,
+        IDENTITY_HEADER: 'x',
+      };
+
+      const run = await runCli(['tenants', 'check', randomUUID(), '--json'], env);
+
+      expect(run.code).toBe(1);
+      expect(parseJson(run)).toMatchObject({
+        ok: false,
+        token: { ok: false, code: 'AUTH.NO_TOKEN' },
+        reads: [],
+        missingPermissions: [],
+      });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 });

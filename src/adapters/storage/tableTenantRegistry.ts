@@ -78,11 +78,17 @@ export class TableTenantRegistry implements TenantRegistry {
             addedBy,
             addedAt: new Date().toISOString(),
             ...changes,
+            routing: mergedRouting(undefined, changes.routing),
           });
           await this.client.createEntity(entity);
           return fromEntity(entity);
         }
-        const updated = { ...fromEntity(existing), ...changes };
+        const registered = fromEntity(existing);
+        const updated = {
+          ...registered,
+          ...changes,
+          routing: mergedRouting(registered.routing, changes.routing),
+        };
         // Replace under the ETag read: a concurrent change makes this fail (412), and we read again.
         await this.client.updateEntity(toEntity(updated), 'Replace', { etag: existing.etag });
         return updated;
@@ -139,6 +145,15 @@ export class TableTenantRegistry implements TenantRegistry {
     );
     return this.ready;
   }
+}
+
+/** A routing field given replaces the registered one; an empty string removes it. */
+function mergedRouting(
+  registered: TicketRouting | undefined,
+  changes: TicketRouting | undefined,
+): TicketRouting | undefined {
+  const merged = Object.entries({ ...registered, ...changes }).filter(([, value]) => value);
+  return merged.length > 0 ? Object.fromEntries(merged) : undefined;
 }
 
 function toEntity(tenant: RegisteredTenant): TenantEntity {

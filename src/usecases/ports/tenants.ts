@@ -54,7 +54,10 @@ export interface TenantRegistry {
   readonly durable: boolean;
   list(): Promise<RegisteredTenant[]>;
   get(tenantId: string): Promise<RegisteredTenant | undefined>;
-  /** Adds the tenant, or applies the changes to it if it is already registered. */
+  /**
+   * Adds the tenant, or applies the changes to it if it is already registered. `routing` is merged
+   * field by field: a field given replaces the registered one, an empty string removes it.
+   */
   put(tenantId: string, changes: TenantChanges, addedBy: string): Promise<RegisteredTenant>;
   /** False when it was not registered. */
   remove(tenantId: string): Promise<boolean>;
