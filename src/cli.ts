@@ -38,11 +38,11 @@ const COMMANDS = {
         tenants list [--json]
             Each tenant: name, enabled, mode cap, how its last scan ended.
         tenants add <tenant id> [--name <text>] [--enabled | --disabled] [--mode-cap <mode>]
-                    [--project <text>] [--assignment-group <text>] [--webhook-url-secret <Key Vault secret URI>]
+                    [--project <text>] [--assignment-group <text>] [--webhook-url-secret <Key Vault secret name>]
             Adds the tenant, or changes the given fields of a registered one. --mode-cap holds its scans to
             a mode no riskier than ACTION_MODE. --project (Azure DevOps, Jira, GitHub), --assignment-group
             (ServiceNow) and --webhook-url-secret route its tickets (an empty value removes one); a
-            webhook URL only as a Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>).
+            webhook URL only as the name of a secret in the deployment's Key Vault (KEY_VAULT_URI).
         tenants remove <tenant id>
             Removes a tenant TENANTS does not list (its incidents stay in STATE_STORAGE).
         tenants check <tenant id> [--json]
@@ -303,13 +303,7 @@ async function tenants(args: string[]): Promise<number> {
         return EXIT.ok;
       }
       case 'add': {
-        const tenant = await putTenant(
-          registry,
-          config.actionMode,
-          tenantId,
-          tenantInput(values),
-          operator(),
-        );
+        const tenant = await putTenant(registry, config, tenantId, tenantInput(values), operator());
         print(tenantsTable([tenant]));
         return EXIT.ok;
       }

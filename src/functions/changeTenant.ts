@@ -29,7 +29,7 @@ export async function changeTenant(
     const { addedBy: _refused, ...input } = body;
     const tenant = await putTenant(
       registry,
-      app.config.actionMode,
+      app.config,
       tenantId,
       input,
       `${caller.name} (${caller.oid})`,

@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import { HIDDEN_CHARACTER } from '../core/hiddenCharacters';
+import { routingProblems, type RoutedTicketSystem } from '../core/ticketRouting';
 import { ACTION_MODES, isActionMode, isTenantId, modeRisk, type ActionMode } from '../core/modes';
 import type { ReadCheck, TenantAccessProbe, TokenCheck } from './ports/graph';
 import type { RegisteredTenant, TenantChanges, TenantRegistry, TicketRouting } from './ports/tenants';
@@ -7,15 +8,12 @@ import type { RegisteredTenant, TenantChanges, TenantRegistry, TicketRouting } f
 /** Who added the tenants the TENANTS setting lists. */
 export const SEEDED_BY = 'TENANTS';
 const MAX_NAME = 256;
-const MAX_ROUTING_TEXT = 200;
 
-/**
- * A Key Vault secret URI, in the public cloud or a national one:
- * https://{vault}.vault.azure.net/secrets/{name}[/{version}]. A vault name is 3-24 letters, digits and
- * hyphens; a secret name 1-127 letters, digits and hyphens; a version 32 hex digits.
- */
-const KEY_VAULT_SECRET =
-  /^https:\/\/[a-z0-9-]{3,24}\.vault\.(azure\.net|usgovcloudapi\.net|azure\.cn)\/secrets\/[a-z0-9-]{1,127}(\/[0-9a-f]{32})?\/?$/i;
+/** What the deployment allows a tenant: never a riskier mode, routing only for its ticket system. */
+export interface Deployment {
+  actionMode: ActionMode;
+  ticketSystem?: RoutedTicketSystem;
+}
 
 /** What an operator asks to set on a tenant, before it is checked: the CLI's flags, the API's body. */
 export interface TenantInput {
@@ -40,13 +38,13 @@ export async function seedRegistry(registry: TenantRegistry, seed: readonly stri
 /** Adds a tenant or changes one, after checking every field; `addedBy` is kept only when it is new. */
 export async function putTenant(
   registry: TenantRegistry,
-  actionMode: ActionMode,
+  deployment: Deployment,
   tenantId: string,
   input: TenantInput,
   addedBy: string,
 ): Promise<RegisteredTenant> {
   if (!registry.durable) await registry.put(tenantId, {}, addedBy); // answers REGISTRY.NEEDS_STATE
-  const changes = tenantChanges(tenantId, input, actionMode);
+  const changes = tenantChanges(tenantId, input, deployment);
   return registry.put(tenantId.toLowerCase(), changes, addedBy);
 }
 
@@ -78,7 +76,8 @@ export async function removeTenant(
 }
 
 /** The checked changes, or REGISTRY.INVALID naming every field that is wrong and how to write it. */
-export function tenantChanges(tenantId: string, input: TenantInput, actionMode: ActionMode): TenantChanges {
+export function tenantChanges(tenantId: string, input: TenantInput, deployment: Deployment): TenantChanges {
+  const { actionMode } = deployment;
   const problems: string[] = [];
   if (!isTenantId(tenantId)) problems.push(`"${tenantId}" is not a tenant id: use the directory id, a GUID.`);
   const changes: TenantChanges = {};
@@ -96,27 +95,32 @@ export function tenantChanges(tenantId: string, input: TenantInput, actionMode: 
       );
     else changes.modeCap = cap;
   }
-  if (input.routing !== undefined) changes.routing = routingOf(input.routing, problems);
+  if (input.routing !== undefined)
+    changes.routing = routingOf(input.routing, deployment.ticketSystem, problems);
   if (problems.length > 0) throw invalid(problems);
   return changes;
 }
 
-/** Routing fields given; an empty one ('') removes that field from the tenant's routing. */
-function routingOf(input: NonNullable<TenantInput['routing']>, problems: string[]): TicketRouting {
+/**
+ * Routing fields given; an empty one ('') removes that field from the tenant's routing. The rest follow
+ * the sinks' own rules (core/ticketRouting.ts): the field must apply to TICKET_SYSTEM, and the webhook
+ * URL is only the name of a secret in the deployment's Key Vault, never a URI another host could answer.
+ */
+function routingOf(
+  input: NonNullable<TenantInput['routing']>,
+  ticketSystem: RoutedTicketSystem | undefined,
+  problems: string[],
+): TicketRouting {
   const routing: TicketRouting = {};
-  const text = (what: string, value: string) =>
-    value === '' ? '' : plainText(what, value, MAX_ROUTING_TEXT, problems);
-  if (input.project !== undefined) routing.project = text('project', input.project);
-  if (input.assignmentGroup !== undefined)
-    routing.assignmentGroup = text('assignment group', input.assignmentGroup);
-  if (input.webhookUrlSecret !== undefined) {
-    const uri = input.webhookUrlSecret.trim();
-    if (input.webhookUrlSecret === '') routing.webhookUrlSecret = '';
-    else if (KEY_VAULT_SECRET.test(uri)) routing.webhookUrlSecret = uri.replace(/\/$/, '');
-    else
-      problems.push(
-        'webhook URL secret must be a Key Vault secret URI (https://<vault>.vault.azure.net/secrets/<name>[/<version>], or vault.usgovcloudapi.net, vault.azure.cn): a webhook URL carries its own token, so it goes in Key Vault and only its reference is kept here.',
-      );
+  for (const field of ['project', 'assignmentGroup', 'webhookUrlSecret'] as const) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (value === '') routing[field] = '';
+    else {
+      const found = routingProblems({ [field]: value }, ticketSystem);
+      if (found.length > 0) problems.push(...found);
+      else routing[field] = value;
+    }
   }
   return routing;
 }

@@ -109,7 +109,7 @@ describe('tenants: the registry in STATE_STORAGE', () => {
     expect(cap.stderr).toContain('error REGISTRY.INVALID');
     expect(cap.stderr).toContain('ACTION_MODE=report');
     expect(webhook.code).toBe(2);
-    expect(webhook.stderr).toContain('Key Vault secret URI');
+    expect(webhook.stderr).toContain('Key Vault');
     expect(webhook.stderr).not.toContain('token=abc');
     expect(name.code).toBe(2);
     expect(name.stderr).toContain('invisible');

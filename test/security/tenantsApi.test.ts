@@ -137,11 +137,9 @@ describe('the tenant registry over HTTP', () => {
     const added = await put(other, manager, {
       name: 'Fabrikam',
       modeCap: 'report',
-      routing: {
-        project: 'IAM',
-        webhookUrlSecret: 'https://kv-sspr.vault.azure.net/secrets/fabrikam-webhook',
-      },
     });
+    // This deployment files no tickets (report mode): routing for a ticket system it lacks is refused.
+    const routed = await put(other, manager, { routing: { project: 'IAM' } });
     const disabled = await put(other, manager, { enabled: false });
     const refused = await remove(tenantId, manager);
 
@@ -151,12 +149,11 @@ describe('the tenant registry over HTTP', () => {
       name: 'Fabrikam',
       enabled: false,
       modeCap: 'report',
-      routing: {
-        project: 'IAM',
-        webhookUrlSecret: 'https://kv-sspr.vault.azure.net/secrets/fabrikam-webhook',
-      },
       addedBy: `ops.lead@contoso.com (${MANAGER_OID})`,
     });
+    expect(routed.response).toMatchObject({ status: 400, json: { code: 'REGISTRY.INVALID' } });
+    expect(routed.response!.json.detail).toContain('TICKET_SYSTEM is not set');
+    expect(disabled.response!.json.routing).toBeUndefined();
     expect(refused.response).toMatchObject({ status: 409, json: { code: 'REGISTRY.IN_TENANTS' } });
     expect(refused.response!.json.detail).toContain('TENANTS');
     // The registry is shared with the file's other tests (one Azurite): look at this test's tenants only.

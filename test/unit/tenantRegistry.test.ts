@@ -59,55 +59,66 @@ describe('seedRegistry', () => {
 });
 
 describe('tenantChanges', () => {
-  test.each([
-    'https://kv-sspr.vault.azure.net/secrets/webhook',
-    'https://kv-sspr.vault.azure.net/secrets/webhook/0123456789abcdef0123456789abcdef',
-    'https://kv-gov.vault.usgovcloudapi.net/secrets/webhook',
-    'https://kv-cn.vault.azure.cn/secrets/webhook',
-  ])('when the webhook URL secret is the Key Vault reference %s, then it is kept', (uri) => {
-    expect(tenantChanges(A, { routing: { webhookUrlSecret: uri } }, 'ticket').routing).toEqual({
-      webhookUrlSecret: uri,
+  const webhook = { actionMode: 'ticket', ticketSystem: 'webhook' } as const;
+
+  test('when the webhook URL secret is the name of a secret in the deployment’s Key Vault, then it is kept', () => {
+    expect(tenantChanges(A, { routing: { webhookUrlSecret: 'contoso-webhook' } }, webhook).routing).toEqual({
+      webhookUrlSecret: 'contoso-webhook',
     });
   });
 
   test.each([
     'https://hooks.example.com/sspr?token=abc',
-    'http://kv-sspr.vault.azure.net/secrets/webhook',
-    'https://kv-sspr.vault.azure.net.evil.com/secrets/webhook',
-    'https://kv-sspr.vault.azure.net/keys/webhook',
+    // A URI, even Key Vault's, could name a vault (or a host) of the caller's choosing.
+    'https://kv-sspr.vault.azure.net/secrets/webhook',
     'kv-sspr/webhook',
-  ])('when the webhook URL secret is %s, then it is refused: secrets go in Key Vault', (uri) => {
-    const refused = codeOf(() => tenantChanges(A, { routing: { webhookUrlSecret: uri } }, 'ticket'));
-    expect(refused?.code).toBe('REGISTRY.INVALID');
-    expect(refused?.message).toContain('Key Vault');
-    expect(refused?.message).not.toContain(uri);
+  ])(
+    'when the webhook URL secret is %s, then it is refused: only a secret name in the deployment’s Key Vault',
+    (uri) => {
+      const refused = codeOf(() => tenantChanges(A, { routing: { webhookUrlSecret: uri } }, webhook));
+      expect(refused?.code).toBe('REGISTRY.INVALID');
+      expect(refused?.message).toContain('Key Vault');
+      expect(refused?.message).not.toContain(uri);
+    },
+  );
+
+  test('when a routing field does not apply to TICKET_SYSTEM, then it is refused with the fields that do', () => {
+    const refused = codeOf(() =>
+      tenantChanges(
+        A,
+        { routing: { assignmentGroup: 'Identity' } },
+        { actionMode: 'ticket', ticketSystem: 'jira' },
+      ),
+    );
+    expect(refused?.message).toContain('routing.assignmentGroup applies to servicenow only');
   });
 
   test('when the mode cap is riskier than ACTION_MODE, then it is refused; as safe or safer, it is kept', () => {
-    expect(codeOf(() => tenantChanges(A, { modeCap: 'remediate' }, 'approve'))?.code).toBe(
+    expect(codeOf(() => tenantChanges(A, { modeCap: 'remediate' }, { actionMode: 'approve' }))?.code).toBe(
       'REGISTRY.INVALID',
     );
-    expect(codeOf(() => tenantChanges(A, { modeCap: 'everything' }, 'remediate'))?.code).toBe(
+    expect(codeOf(() => tenantChanges(A, { modeCap: 'everything' }, { actionMode: 'remediate' }))?.code).toBe(
       'REGISTRY.INVALID',
     );
-    expect(tenantChanges(A, { modeCap: 'approve' }, 'remediate')).toEqual({ modeCap: 'approve' });
-    expect(tenantChanges(A, { modeCap: 'ticket' }, 'ticket')).toEqual({ modeCap: 'ticket' });
+    expect(tenantChanges(A, { modeCap: 'approve' }, { actionMode: 'remediate' })).toEqual({
+      modeCap: 'approve',
+    });
+    expect(tenantChanges(A, { modeCap: 'ticket' }, { actionMode: 'ticket' })).toEqual({ modeCap: 'ticket' });
   });
 
   test('when a name or routing text holds a control or invisible character, or is blank, then every problem is named at once', () => {
     const refused = codeOf(() =>
       tenantChanges(
         'contoso',
-        { name: 'Con\u200Btoso', routing: { project: ' ', assignmentGroup: 'a\nb' } },
-        'ticket',
+        { name: 'Con\u200Btoso', routing: { assignmentGroup: 'a\nb' } },
+        { actionMode: 'ticket', ticketSystem: 'servicenow' },
       ),
     );
     expect(refused?.code).toBe('REGISTRY.INVALID');
     for (const part of [
       'not a tenant id',
       'name must not contain',
-      'project is blank',
-      'assignment group must not',
+      'routing.assignmentGroup contains control or invisible characters',
     ])
       expect(refused?.message).toContain(part);
   });
@@ -116,7 +127,7 @@ describe('tenantChanges', () => {
 describe('putTenant and removeTenant', () => {
   test('when a tenant TENANTS lists is removed, then it is refused with the fix; an unknown one is named', async () => {
     const registry = new MemoryRegistry();
-    await putTenant(registry, 'report', A.toUpperCase(), { name: 'Contoso' }, 'ops');
+    await putTenant(registry, { actionMode: 'report' }, A.toUpperCase(), { name: 'Contoso' }, 'ops');
 
     await expect(removeTenant(registry, [A], A)).rejects.toMatchObject({
       code: 'REGISTRY.IN_TENANTS',
