@@ -2,6 +2,7 @@ import { fleetScenarios, startEmulator, type RunningEmulator } from '../../emula
 import { emulatorEnv, fleetSignInEnv } from '../../src/local/emulatorEnv';
 import { parseJson, runCli, runCliBatch } from '../helpers/cli';
 import { assertNoSecrets } from '../helpers/secretHygiene';
+import { emulatorSecretsIn } from '../../emulator/tokens';
 
 /**
  * Issue 15: every scanned tenant signs in as one multi-tenant app registration, without a secret in
@@ -34,7 +35,11 @@ afterAll(async () => {
 async function scan(target: RunningEmulator, tenantId: string, kind: Parameters<typeof fleetSignInEnv>[1]) {
   const run = await runCli(
     ['scan', '--tenant', tenantId, '--json'],
-    emulatorEnv(target, fleetSignInEnv(target, kind)),
+    emulatorEnv(target, {
+      ...fleetSignInEnv(target, kind),
+      // Telemetry goes to the emulator's ingestion fake, where a leaked secret would show.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: target.telemetryConnectionString,
+    }),
   );
   assertNoSecrets('the stderr of sspr-remediator scan', run.stderr);
   expect(run.stdout + run.stderr).not.toContain(target.fleet!.clientSecret);
@@ -86,6 +91,12 @@ describe('identity across tenants (FLEET_CLIENT_ID)', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/AUTH\.NO_TOKEN/);
     expect(run.stderr).toContain('consent');
+  });
+
+  test('when scans signed in with the secret succeeded and failed, then telemetry carries no token or secret', () => {
+    expect(emulator.telemetry.length).toBeGreaterThan(0);
+    expect(JSON.stringify(emulator.telemetry)).toContain('ScanFailed');
+    expect(emulatorSecretsIn(JSON.stringify(emulator.telemetry))).toEqual([]);
   });
 });
 
