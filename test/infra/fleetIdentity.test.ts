@@ -131,3 +131,30 @@ describe('identity across tenants: the deployment', () => {
     }
   });
 });
+
+describe('identity across tenants: consent after provisioning', () => {
+  const CONSENT = path.join(ROOT, 'infra/scripts/print-consent-urls.sh');
+  // By absolute path, so a test can take az off PATH.
+  const bash = spawnSync('sh', ['-c', 'command -v bash'], { encoding: 'utf8' }).stdout.trim();
+  const run = (env: Record<string, string>) =>
+    spawnSync(bash, [CONSENT], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+
+  test("when FLEET_CLIENT_ID is set, then each tenant of TENANTS gets its admin-consent URL on the cloud's sign-in host", () => {
+    const out = run({
+      FLEET_CLIENT_ID: '00000000-0000-4000-8000-00000000f1ee',
+      TENANTS: 'aaaaaaaa-0000-4000-8000-000000000001, bbbbbbbb-0000-4000-8000-000000000002',
+      LOGIN_HOST: 'https://login.microsoftonline.us/',
+    });
+    expect(out.status).toBe(0);
+    expect(out.stdout.match(/https:\S+/g)).toEqual([
+      'https://login.microsoftonline.us/aaaaaaaa-0000-4000-8000-000000000001/adminconsent?client_id=00000000-0000-4000-8000-00000000f1ee',
+      'https://login.microsoftonline.us/bbbbbbbb-0000-4000-8000-000000000002/adminconsent?client_id=00000000-0000-4000-8000-00000000f1ee',
+    ]);
+    expect(read('infra/scripts/postprovision.sh')).toMatch(/print-consent-urls\.sh/);
+  });
+
+  test('when FLEET_CLIENT_ID is not set, then nothing is printed and az is not asked', () => {
+    const out = run({ TENANTS: 'aaaaaaaa-0000-4000-8000-000000000001', PATH: '/nonexistent' });
+    expect([out.status, out.stdout, out.stderr]).toEqual([0, '', '']);
+  });
+});
