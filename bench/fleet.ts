@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fleetScenarios, startEmulator, type RunningEmulator } from '../emulator';
 import { startAzurite, type RunningAzurite } from '../src/local/azurite';
-import { emulatorEnv } from '../src/local/emulatorEnv';
+import { emulatorEnv, fleetSignInEnv } from '../src/local/emulatorEnv';
 import type { FleetWorkerInput, FleetWorkerReport } from '../src/local/fleetWorker';
 import { packageRoot } from '../src/local/packageRoot';
 
@@ -38,6 +38,7 @@ function runWorker(
   const env = emulatorEnv(emulator, {
     STATE_STORAGE: azurite.connectionString,
     FLEET_AUDIT_REQUESTS_PER_10S: String(APP_LIMIT),
+    ...fleetSignInEnv(emulator, 'secret'),
   });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(packageRoot(), 'dist/src/local/fleetWorker.js')], {
@@ -96,9 +97,6 @@ async function cycle(
   const inputs = Array.from({ length: workers }, (_, w) => ({
     tenants: tenantIds.filter((_, n) => n % workers === w),
     concurrency,
-    loginUrl: emulator.loginUrl,
-    clientId: emulator.fleet!.clientId,
-    clientSecret: emulator.fleet!.clientSecret,
   }));
   const reports = await Promise.all(inputs.map((input) => runWorker(emulator, azurite, input)));
   const audits = emulator.requests.slice(logStart).filter((entry) => entry.path === AUDIT_PATH);

@@ -12,8 +12,9 @@ import { loadScenario, listScenarios, resolveScenario } from './scenarioFiles';
 import type { PolicyState, Scenario, ValidScenario } from './scenarioSchema';
 import { TenantState } from './tenantState';
 import { emulatorSecretsIn, SECRET_MARKER, TOKEN_MARKER } from './tokens';
-import { buildTokenServer } from './tokenServer';
+import { buildTokenServer, managedIdentityObjectId } from './tokenServer';
 import { buildLoginServer, type ApiTokenRequest } from './login/loginServer';
+import { createFleetApp } from './login/fleetApp';
 import { Tenants } from './tenants';
 import { TokenRegistry } from './tokens';
 import { fleetScenarios, type FleetOptions } from './fleet';
@@ -46,16 +47,32 @@ export interface StartOptions {
     appRequestsPer10s?: number;
     /** Tenants that never consented to the app: their token endpoint refuses it (AADSTS700016). */
     withoutConsent?: string[];
+    /**
+     * The subject of the app's federated identity credential; default: the emulated managed identity's
+     * object id, so its token is accepted. Anything else is a misconfigured trust (AADSTS700213).
+     */
+    federatedSubject?: string;
   };
   /** The deployment's Key Vault (issue 15): secrets by name, each value carrying SECRET_MARKER. */
   keyVault?: { secrets?: Record<string, string> };
 }
 
-/** The multi-tenant app a fleet signs in as, with client credentials against `loginUrl`. */
+/**
+ * The multi-tenant app a fleet signs in as against `loginUrl`, with any of its three credentials: the
+ * client secret, the certificate, or the managed identity's token (federated identity credential).
+ */
 export interface FleetSignIn {
   clientId: string;
   /** Carries SECRET_MARKER: a leak fails the test that made it. */
   clientSecret: string;
+  /** A PEM file with the app's registered certificate and its private key. */
+  certificatePath: string;
+  /** The user-assigned managed identity (the MSI endpoint's) whose token the federated credential trusts. */
+  managedIdentityClientId: string;
+  /** That identity's object id: the subject a correct federated credential names. */
+  managedIdentityObjectId: string;
+  /** The subject the app's federated credential actually names. */
+  federatedSubject: string;
   tenantIds: string[];
 }
 
@@ -112,19 +129,24 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     (other) => new TenantState(resolveScenario(other), now, shared),
   );
   const tenants = new Tenants(tenant, others, options.fleet ? (options.fleet.appRequestsPer10s ?? 122) : 0);
-  const fleetApp = options.fleet && {
-    clientId: '00000000-0000-4000-8000-00000000f1ee',
-    clientSecret: `${SECRET_MARKER}${randomBytes(16).toString('hex')}`,
-    withoutConsent: new Set((options.fleet.withoutConsent ?? []).map((id) => id.toLowerCase())),
-  };
   const identityHeader = `${SECRET_MARKER}${randomBytes(16).toString('hex')}`;
   const certificate = await createLocalCertificate();
+  const fleetApp =
+    options.fleet &&
+    (await createFleetApp(certificate.dir, {
+      clientId: '00000000-0000-4000-8000-00000000f1ee',
+      clientSecret: `${SECRET_MARKER}${randomBytes(16).toString('hex')}`,
+      withoutConsent: new Set((options.fleet.withoutConsent ?? []).map((id) => id.toLowerCase())),
+      federatedSubject: options.fleet.federatedSubject ?? managedIdentityObjectId(tenant),
+    }));
 
   const { app: graph, listeningOn } = buildGraphServer(tenants, certificate);
-  const token = buildTokenServer(tenant, identityHeader);
+  const login = buildLoginServer(tenants, certificate, fleetApp);
+  const token = buildTokenServer(tenant, identityHeader, (request) =>
+    login.signManagedIdentityToken(request),
+  );
   const arm = buildArmServer(tenant, certificate);
   const tickets = buildTicketServer(certificate);
-  const login = buildLoginServer(tenants, certificate, fleetApp);
   const keyVault = new FakeKeyVault(options.keyVault?.secrets);
   const vault = buildKeyVaultServer(certificate, keyVault, shared.tokens, tenant.scenario.tenantId);
   const servers = [graph, token, arm, tickets.app, login.app, vault.app];
@@ -173,6 +195,10 @@ export async function startEmulator(options: StartOptions): Promise<RunningEmula
     fleet: fleetApp && {
       clientId: fleetApp.clientId,
       clientSecret: fleetApp.clientSecret,
+      certificatePath: fleetApp.certificate.path,
+      managedIdentityClientId: tenant.managedIdentityClientId,
+      managedIdentityObjectId: managedIdentityObjectId(tenant),
+      federatedSubject: fleetApp.federatedSubject,
       tenantIds: others.map((other) => other.scenario.tenantId),
     },
     stop: async () => {

@@ -109,6 +109,12 @@ param graphModuleVersion string = '2.25.0'
 @description('Opt-in private networking: a virtual network, the Function App\'s outbound VNet integration, private endpoints (and private DNS) for storage and Key Vault, and public network access switched off on storage, Key Vault and the Automation account. Off (default): nothing of this is deployed. docs/DEPLOY.md "Private networking" says what changes for operators.')
 param privateNetworking bool = false
 
+@description('Create the multi-tenant app registration (FLEET_CLIENT_ID) with the Microsoft Graph Bicep extension: scanned tenants then sign in as it, with the user-assigned identity as its federated credential. Needs Application.ReadWrite.All for the deploying user; otherwise run infra/scripts/fleet-app-registration.sh and set fleetClientId.')
+param fleetAppRegistration bool = false
+
+@description('FLEET_CLIENT_ID of an app registration made outside this deployment (infra/scripts/fleet-app-registration.sh). Ignored when fleetAppRegistration is true.')
+param fleetClientId string = ''
+
 @description('Application Insights rejects local (instrumentation key) authentication; telemetry must be sent with an Entra token.')
 param appInsightsDisableLocalAuth bool = true
 
@@ -124,6 +130,7 @@ var tags = {
 var functionAppName = 'func-sspr-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var automationAccountName = 'aa-sspr-${resourceToken}'
+var fleetIdentityName = 'id-sspr-fleet-${resourceToken}'
 var runbookName = 'Enable-AdminSspr'
 
 // Endpoints per cloud, as the app knows them (src/config.ts CLOUDS, src/adapters/automation/automationSettings.ts
@@ -134,24 +141,28 @@ var cloudEndpoints = {
     login: 'https://login.microsoftonline.com'
     arm: 'https://management.azure.com'
     graphEnvironment: 'Global'
+    tokenExchange: 'api://AzureADTokenExchange'
   }
   AzureUSGovernment: {
     graph: 'https://graph.microsoft.us'
     login: 'https://login.microsoftonline.us'
     arm: 'https://management.usgovcloudapi.net'
     graphEnvironment: 'USGov'
+    tokenExchange: 'api://AzureADTokenExchangeUSGov'
   }
   AzureUSGovernmentDoD: {
     graph: 'https://dod-graph.microsoft.us'
     login: 'https://login.microsoftonline.us'
     arm: 'https://management.usgovcloudapi.net'
     graphEnvironment: 'USGovDoD'
+    tokenExchange: 'api://AzureADTokenExchangeUSGov'
   }
   AzureChina: {
     graph: 'https://microsoftgraph.chinacloudapi.cn'
     login: 'https://login.chinacloudapi.cn'
     arm: 'https://management.chinacloudapi.cn'
     graphEnvironment: 'China'
+    tokenExchange: 'api://AzureADTokenExchangeChina'
   }
 }
 var endpoints = cloudEndpoints[cloud]
@@ -234,6 +245,33 @@ module privateEndpoints 'app/private-endpoints.bicep' = if (privateNetworking) {
   }
 }
 
+// Issue 15: the identity other tenants are scanned with, through the app registration that trusts it.
+module fleetIdentity 'app/fleet-identity.bicep' = {
+  name: 'fleet-identity'
+  scope: rg
+  params: {
+    name: fleetIdentityName
+    location: location
+    tags: tags
+  }
+}
+
+module fleetApp 'app/fleet-app.bicep' = if (fleetAppRegistration) {
+  name: 'fleet-app'
+  scope: rg
+  params: {
+    uniqueName: 'sspr-remediator-fleet-${resourceToken}'
+    displayName: 'sspr-remediator fleet (${environmentName})'
+    loginHost: endpoints.login
+    tokenExchangeAudience: endpoints.tokenExchange
+    managedIdentityPrincipalId: fleetIdentity.outputs.principalId
+    actionMode: actionMode
+    remediationMethod: remediationMethod
+  }
+}
+
+var fleetAppClientId = fleetAppRegistration ? fleetApp!.outputs.clientId : fleetClientId
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -245,6 +283,7 @@ module api 'app/api.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
     virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
+    fleetIdentityResourceId: fleetIdentity.outputs.resourceId
   }
 }
 
@@ -323,6 +362,8 @@ module appSettings 'app/appsettings.bicep' = {
     apiTenantId: apiTenantId
     automationAccountName: automation.outputs.name
     automationRunbookName: automation.outputs.runbookName
+    fleetClientId: fleetAppClientId
+    fleetIdentityClientId: fleetIdentity.outputs.clientId
   }
   dependsOn: [
     rbac
@@ -371,6 +412,9 @@ output FUNCTION_PRINCIPAL_ID string = api.outputs.principalId
 output AUTOMATION_ACCOUNT string = automation.outputs.name
 output AUTOMATION_RUNBOOK string = automation.outputs.runbookName
 output RUNBOOK_PRINCIPAL_ID string = automation.outputs.principalId
+output FLEET_CLIENT_ID string = fleetAppClientId
+output FLEET_MANAGED_IDENTITY_CLIENT_ID string = fleetIdentity.outputs.clientId
+output FLEET_MANAGED_IDENTITY_PRINCIPAL_ID string = fleetIdentity.outputs.principalId
 output KEY_VAULT_NAME string = keyVault.outputs.name
 output TICKET_SECRET_NAME string = ticketSecretName
 output ACTION_MODE string = actionMode

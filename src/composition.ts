@@ -8,6 +8,7 @@ import { approveIncident } from './usecases/incidentActions';
 import { createActionAdapters } from './adapters/actionAdapters';
 import { TICKET_ATTEMPT_TIMEOUT_MS } from './adapters/tickets/ticketHttp';
 import { TenantBoundCredential } from './adapters/auth/tenantBoundCredential';
+import { tenantCredentials, type TenantCredentials } from './adapters/auth/fleetCredential';
 import type { Config } from './config/config';
 import { toAppError } from './errors';
 import { createTelemetry } from './adapters/telemetry/telemetry';
@@ -83,15 +84,20 @@ export interface App {
   auditBudgetStats?: () => BudgetStats;
 }
 
+/** `credentialFor()`: the home tenant's; `credentialFor(tenantId)`: the one that reads that tenant's Graph. */
+function byTenant(credentials: TenantCredentials): (tenantId?: string) => TokenCredential {
+  return (tenantId) => (tenantId === undefined ? credentials.home : credentials.forTenant(tenantId));
+}
+
 /**
- * The one place that picks implementations. DefaultAzureCredential, unchanged: managed identity in
- * Azure (IDENTITY_ENDPOINT/IDENTITY_HEADER on App Service and Functions), `az login` on a laptop,
- * AZURE_CLIENT_ID/SECRET/TENANT_ID in pipelines.
+ * The one place that picks implementations. The home credential is DefaultAzureCredential: managed
+ * identity in Azure (IDENTITY_ENDPOINT/IDENTITY_HEADER on App Service and Functions), `az login` on a
+ * laptop, AZURE_CLIENT_ID/SECRET/TENANT_ID in pipelines. Each scanned tenant's is the same, or with
+ * FLEET_CLIENT_ID the multi-tenant app registration's (src/adapters/auth/fleetCredential.ts).
  */
 export function composeApp(
   config: Config,
-  credentialFor: (tenantId?: string) => TokenCredential = (tenantId) =>
-    new DefaultAzureCredential({ tenantId, authorityHost: config.authorityHost }),
+  credentialFor: (tenantId?: string) => TokenCredential = byTenant(tenantCredentials(config)),
 ): App {
   // State, tickets and the Automation account live with the app, so their credential is the home tenant's.
   const homeCredential = credentialFor();
@@ -233,7 +239,7 @@ export function composeApp(
       checkTenant(new GraphAccessProbe(tenantGraph(tenantId).client), {
         tenantId,
         authorityHost: config.authorityHost,
-        fleetClientId: config.fleetClientId,
+        fleetClientId: config.fleet?.clientId,
       }),
     scan,
     async scanAll({ warn } = {}) {
@@ -289,14 +295,10 @@ export interface Services {
 export function composeServices(env: NodeJS.ProcessEnv): Services {
   const { settings, config, problems } = checkServiceSettings(env);
   if (!settings || !config) throw settingsError(problems);
-  // One home credential (and token cache) for the app's state, tickets and the ssprScans table.
-  const home = new DefaultAzureCredential({ authorityHost: config.authorityHost });
-  const app = composeApp(config, (tenantId) =>
-    tenantId === undefined
-      ? home
-      : new DefaultAzureCredential({ tenantId, authorityHost: config.authorityHost }),
-  );
-  const scans = new ScanRequests(settings.stateStorage, home);
+  // One home credential (and token cache) for the app's state, tickets and the ssprScans table; one per scanned tenant.
+  const credentials = tenantCredentials(config);
+  const app = composeApp(config, byTenant(credentials));
+  const scans = new ScanRequests(settings.stateStorage, credentials.home);
   return {
     settings,
     config,
@@ -307,6 +309,7 @@ export function composeServices(env: NodeJS.ProcessEnv): Services {
       new DefaultAzureCredential({
         managedIdentityClientId: settings.queue.kind === 'identity' ? settings.queue.clientId : undefined,
         authorityHost: config.authorityHost,
+        disableInstanceDiscovery: config.disableInstanceDiscovery,
       }),
     ),
     apiCallers: settings.api ? new ApiCallerVerifier(settings.api, config.authorityHost) : undefined,

@@ -14,6 +14,11 @@ export const ERROR_CATALOGUE = {
   },
   'CONFIG.INVALID': { exit: 2, status: 500, meaning: 'a setting is wrong; the message names it' },
   'AUTH.NO_TOKEN': { exit: 1, status: undefined, meaning: 'no credential gave a token' },
+  'AUTH.NO_FEDERATION': {
+    exit: 1,
+    status: undefined,
+    meaning: "no federated credential of FLEET_CLIENT_ID's app matches the managed identity",
+  },
   'AUTH.WRONG_TENANT': { exit: 1, status: undefined, meaning: 'a token was for another tenant' },
   'AUTH.UNAUTHENTICATED': { exit: 1, status: 401, meaning: 'no valid Entra token on the request' },
   'AUTH.FORBIDDEN': { exit: 1, status: 403, meaning: 'the token lacks the app role' },

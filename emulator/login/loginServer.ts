@@ -3,6 +3,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { exportJWK, SignJWT } from 'jose';
 import { newLogEntry } from '../requestLog';
 import type { Tenants } from '../tenants';
+import { checkClientAssertion, type FleetApp } from './fleetApp';
+
+export type { FleetApp };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,9 +27,20 @@ export interface ApiTokenRequest {
   forged?: boolean;
 }
 
+/** What the managed-identity endpoint asks for: a token of the home tenant's identity, for `audience`. */
+export interface ManagedIdentityTokenRequest {
+  audience: string;
+  /** The identity's object id (`sub`, `oid`). */
+  objectId: string;
+  /** The identity's client id (`azp`, `appid`). */
+  clientId: string;
+}
+
 export interface LoginServer {
   app: FastifyInstance;
   signApiToken(request: ApiTokenRequest): Promise<string>;
+  /** A JWT as Entra ID issues to a managed identity: what a federated credential trusts. */
+  signManagedIdentityToken(request: ManagedIdentityTokenRequest): Promise<string>;
   /** Set once listening: 'https://127.0.0.1:<port>'. */
   setUrl(url: string): void;
 }
@@ -36,14 +50,6 @@ export interface LoginServer {
  * signing keys per tenant (v2.0). Tokens are minted here for tests, signed RS256 with a key published
  * under its `kid`, issuer `{host}/{tenant}/v2.0`, as Entra ID issues v2 access tokens.
  */
-/** The multi-tenant app registration a fleet signs in as (client credentials), and where it is consented. */
-export interface FleetApp {
-  clientId: string;
-  clientSecret: string;
-  /** Tenants whose administrator never consented: no service principal, so no token. */
-  withoutConsent: Set<string>;
-}
-
 export function buildLoginServer(
   tenants: Tenants,
   tls: { key: string; cert: string },
@@ -88,7 +94,8 @@ export function buildLoginServer(
   );
 
   // Client credentials (application permissions), as msal-node's confidential client sends them: a
-  // form POST with client_id, client_secret, scope `{resource}/.default`, grant_type client_credentials.
+  // form POST with client_id, scope `{resource}/.default`, grant_type client_credentials, and either
+  // client_secret or client_assertion (a certificate-signed JWT, or a federated managed-identity token).
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
@@ -117,7 +124,22 @@ export function buildLoginServer(
           `AADSTS700016: Application with identifier '${(form.client_id ?? '').slice(0, 64)}' was not found in the directory '${id}'.`,
         );
       }
-      if (form.client_secret !== fleetApp.clientSecret) {
+      if (form.client_assertion !== undefined) {
+        const refusal = await checkClientAssertion(form.client_assertion_type, form.client_assertion, {
+          fleetApp,
+          tokenEndpoint: `${url}/${id}/oauth2/v2.0/token`,
+          managedIdentityIssuer: `${url}/${tenant.scenario.tenantId}/v2.0`,
+          signingKey: (await keyPair()).publicKey,
+        });
+        if (refusal) return tokenError(reply, refusal.status, refusal.error, refusal.description);
+      } else if (form.client_secret === undefined) {
+        return tokenError(
+          reply,
+          401,
+          'invalid_client',
+          "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+      } else if (form.client_secret !== fleetApp.clientSecret) {
         return tokenError(reply, 401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
       }
       if (fleetApp.withoutConsent.has(id)) {
@@ -150,6 +172,24 @@ export function buildLoginServer(
     app,
     setUrl: (value) => {
       url = value;
+    },
+    signManagedIdentityToken: async (request) => {
+      const tid = tenant.scenario.tenantId;
+      return new SignJWT({
+        tid,
+        oid: request.objectId,
+        azp: request.clientId,
+        appid: request.clientId,
+        ver: '2.0',
+      })
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+        .setIssuer(`${url}/${tid}/v2.0`)
+        .setAudience(request.audience)
+        .setSubject(request.objectId)
+        .setIssuedAt()
+        .setNotBefore('0s')
+        .setExpirationTime('3600s')
+        .sign((await keyPair()).privateKey);
     },
     signApiToken: async (token) => {
       const tid = token.tenantId ?? tenant.scenario.tenantId;

@@ -1,4 +1,5 @@
-// The Functions app: Flex Consumption (FC1), Linux, Node 22, with a system-assigned managed identity.
+// The Functions app: Flex Consumption (FC1), Linux, Node 22, with a system-assigned managed identity
+// and the user-assigned one it signs in to other tenants with (app/fleet-identity.bicep).
 // App settings are applied by appsettings.bicep once the identity holds its roles.
 param name string
 param planName string
@@ -10,6 +11,8 @@ param instanceMemoryMB int = 2048
 @minValue(40)
 @description('Flex Consumption scale limit (40 is the lowest the plan accepts). Scans of one tenant never overlap anyway (tenant lease).')
 param maximumInstanceCount int = 40
+@description('User-assigned managed identity for scanning other tenants (FLEET_MANAGED_IDENTITY_CLIENT_ID); the system-assigned one stays for everything else.')
+param fleetIdentityResourceId string
 @description('Subnet for outbound VNet integration (delegated to Microsoft.App/environments, as Flex Consumption requires). Empty: no VNet integration.')
 param virtualNetworkSubnetId string = ''
 
@@ -55,6 +58,9 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
     virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     managedIdentities: {
       systemAssigned: true
+      userAssignedResourceIds: [
+        fleetIdentityResourceId
+      ]
     }
     functionAppConfig: {
       deployment: {

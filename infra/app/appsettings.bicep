@@ -30,6 +30,10 @@ param apiAudience string
 param apiTenantId string
 param automationAccountName string
 param automationRunbookName string
+@description('FLEET_CLIENT_ID: the multi-tenant app registration scanned tenants sign in as; empty: each tenant with the default credential.')
+param fleetClientId string
+@description('Client id of the user-assigned identity the app registration trusts (federated identity credential).')
+param fleetIdentityClientId string
 @description('Keep settings added by hand (true), or make this list the whole truth (false).')
 param keepUnmanagedSettings bool = true
 
@@ -81,6 +85,10 @@ var appSettings = {
   ARM_ENDPOINT: armEndpoint
   // Issue 15: tenants' webhook URLs are secrets in this vault, read by name at ticket time.
   KEY_VAULT_URI: keyVaultUri
+  // Issue 15: every scanned tenant signs in as the app registration, by the user-assigned identity's
+  // token (FLEET_CREDENTIAL defaults to managed-identity). The identity alone would be refused without it.
+  FLEET_CLIENT_ID: fleetClientId
+  FLEET_MANAGED_IDENTITY_CLIENT_ID: empty(fleetClientId) ? '' : fleetIdentityClientId
 }
 
 // Only the chosen system's settings are set; secrets are Key Vault references.

@@ -8,8 +8,9 @@ import { loadAutomationSettings, type AutomationSettings } from './automation';
 import { blankIsUnset, problemsOf, settingProblemsOf, settingsError } from './settingValues';
 import { loadTelemetrySettings, type TelemetrySettings } from './telemetry';
 import { TICKET_SYSTEMS, ticketSettingsOf, type TicketSettings } from './tickets';
-import { CLOUDS, type CloudName } from './clouds';
+import { CLOUDS, isMicrosoftSignInHost, type CloudName } from './clouds';
 import { tenantListOf } from './tenantList';
+import { FLEET_CREDENTIALS, fleetCredentialOf, type FleetCredentialConfig } from './fleetCredential';
 
 export { CLOUDS, TICKET_SYSTEMS, type CloudName };
 import { signatureFileSchema, type Signature } from '../core/signatures';
@@ -54,14 +55,27 @@ function wholeNumber(name: string, min: number, max: number, fallback: number, w
   );
 }
 
-function httpsUrl(name: string) {
+function guid(name: string, what: string) {
+  return z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(GUID, {
+        message: `${name} must be ${what}, a GUID such as 00000000-0000-4000-8000-000000000001.`,
+      })
+      .transform((id) => id.toLowerCase())
+      .optional(),
+  );
+}
+
+function httpsUrl(name: string, example = 'https://graph.microsoft.com') {
   return z.preprocess(
     blankIsUnset,
     z
       .string()
       .optional()
       .refine((text) => text === undefined || isHttpsUrl(text), {
-        message: `${name} must be an absolute https:// URL without a path, e.g. https://graph.microsoft.com (tokens are only ever sent over https).`,
+        message: `${name} must be an absolute https:// URL without a path, e.g. ${example} (tokens are only ever sent over https).`,
       })
       .transform((text) => text?.replace(/\/+$/, '')),
   );
@@ -89,6 +103,24 @@ const settingsSchema = z.object({
       .default('AzurePublic'),
   ),
   GRAPH_ENDPOINT: httpsUrl('GRAPH_ENDPOINT'),
+  // @azure/identity reads it too; here it is checked and applied to every credential we build.
+  AZURE_AUTHORITY_HOST: httpsUrl('AZURE_AUTHORITY_HOST', 'https://login.microsoftonline.com'),
+  // Issue 15: one multi-tenant app registration signs in to every scanned tenant.
+  FLEET_CLIENT_ID: guid('FLEET_CLIENT_ID', "the multi-tenant app registration's application (client) id"),
+  FLEET_CREDENTIAL: z.preprocess(
+    blankIsUnset,
+    z
+      .enum(FLEET_CREDENTIALS, {
+        message: `FLEET_CREDENTIAL must be one of ${FLEET_CREDENTIALS.join(', ')} (managed-identity, the default, needs no secret).`,
+      })
+      .optional(),
+  ),
+  FLEET_CLIENT_CERTIFICATE_PATH: z.preprocess(blankIsUnset, z.string().optional()),
+  FLEET_CLIENT_SECRET: z.preprocess(blankIsUnset, z.string().optional()),
+  FLEET_MANAGED_IDENTITY_CLIENT_ID: guid(
+    'FLEET_MANAGED_IDENTITY_CLIENT_ID',
+    "the user-assigned managed identity's client id",
+  ),
   TENANT_ID: z.preprocess(
     blankIsUnset,
     z
@@ -218,9 +250,13 @@ function isStorageConnection(text: string): boolean {
 }
 
 /** Values that may hold a key or a SAS signature are never echoed back. */
-const SECRET_SETTINGS = new Set(['STATE_STORAGE', 'APPLICATIONINSIGHTS_CONNECTION_STRING']);
+const SECRET_SETTINGS = new Set([
+  'STATE_STORAGE',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'FLEET_CLIENT_SECRET',
+]);
 function shown(name: string, value: string | undefined): string {
-  if (SECRET_SETTINGS.has(name) && value) return '(value hidden: it may contain a key)';
+  if (SECRET_SETTINGS.has(name) && value) return '(value hidden: it may contain a key or secret)';
   return JSON.stringify(value ?? '');
 }
 
@@ -233,15 +269,15 @@ export interface Config {
    * other audience (401 "Invalid audience").
    */
   graphAudience: string;
+  /** AZURE_AUTHORITY_HOST, else the cloud's sign-in host. */
   authorityHost: string;
+  /** True when authorityHost is no Microsoft sign-in host: MSAL must not ask login.microsoftonline.com about it. */
+  disableInstanceDiscovery: boolean;
+  /** FLEET_CLIENT_ID and its credential; unset: each tenant's token comes from DefaultAzureCredential. */
+  fleet?: FleetCredentialConfig;
   tenantId?: string;
   /** TENANTS (else TENANT_ID), lower case: the seed of the tenant registry; empty when neither is set. */
   tenants: string[];
-  /**
-   * The client id of the multi-tenant app customer tenants consent to (FLEET_CLIENT_ID): `tenants check`
-   * prints the admin-consent URL only when it is known.
-   */
-  fleetClientId?: string;
   lookbackMs: number;
   overlapMs: number;
   stateStorage?: string;
@@ -345,6 +381,9 @@ export function checkConfig(
       `FLEET_AUDIT_REQUESTS_PER_10S=${JSON.stringify(env.FLEET_AUDIT_REQUESTS_PER_10S)}: the budget is shared through STATE_STORAGE. Set STATE_STORAGE, or unset FLEET_AUDIT_REQUESTS_PER_10S.`,
     );
   }
+  const cloud = CLOUDS[settings.AZURE_CLOUD];
+  const fleet = fleetCredentialOf(settings, cloud.tokenExchange);
+  problems.push(...fleet.problems);
   const fixes = settings.ACTION_MODE === 'remediate' || settings.ACTION_MODE === 'approve';
   const automation = section(() => loadAutomationSettings(env, settings.AZURE_CLOUD));
   if (fixes && settings.REMEDIATION_METHOD === 'runbook') problems.push(...automation.problems);
@@ -352,14 +391,16 @@ export function checkConfig(
   problems.push(...telemetry.problems);
   if (problems.length > 0 || !telemetry.value) return { problems };
 
-  const cloud = CLOUDS[settings.AZURE_CLOUD];
+  const authorityHost = settings.AZURE_AUTHORITY_HOST ?? cloud.login;
   return {
     problems,
     config: {
       cloud: settings.AZURE_CLOUD,
       graphEndpoint: settings.GRAPH_ENDPOINT ?? cloud.graph,
       graphAudience: cloud.graph,
-      authorityHost: cloud.login,
+      authorityHost,
+      disableInstanceDiscovery: !isMicrosoftSignInHost(authorityHost),
+      fleet: fleet.fleet,
       tenantId: settings.TENANT_ID,
       tenants: seed.tenants,
       lookbackMs: settings.SCAN_LOOKBACK,

@@ -27,13 +27,7 @@ export async function changeTenant(
     }
     const body = await readJsonBody(request, tenantBodySchema);
     const { addedBy: _refused, ...input } = body;
-    const tenant = await putTenant(
-      registry,
-      app.config,
-      tenantId,
-      input,
-      `${caller.name} (${caller.oid})`,
-    );
+    const tenant = await putTenant(registry, app.config, tenantId, input, `${caller.name} (${caller.oid})`);
     context.log(`tenant ${tenantId} put in the registry by object ${caller.oid}`);
     return json(200, tenant);
   });

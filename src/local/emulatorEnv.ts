@@ -72,7 +72,7 @@ export function emulatorEnv(
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (
-      !/^(AZURE_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_|ACTION_|REMEDIATION_|TICKET_|SERVICENOW_|JIRA_|GITHUB_|AUTOMATION_|ARM_|ALLOW_|VERIFY_|KEY_VAULT_)/.test(
+      !/^(AZURE_|FLEET_|MSI_|IDENTITY_|IMDS_|GRAPH_|STATE_|SCAN_|TENANT_ID|SSPR_|AUDIT_|PII_|ACTION_|REMEDIATION_|TICKET_|SERVICENOW_|JIRA_|GITHUB_|AUTOMATION_|ARM_|ALLOW_|VERIFY_|KEY_VAULT_)/.test(
         key,
       )
     )
@@ -89,6 +89,40 @@ export function emulatorEnv(
     else env[key] = value;
   }
   return env;
+}
+
+/** The emulated multi-tenant app's credentials (RunningEmulator's `fleet`), as far as the settings need them. */
+export interface EmulatedFleetApp {
+  loginUrl: string;
+  fleet?: {
+    clientId: string;
+    clientSecret: string;
+    certificatePath: string;
+    managedIdentityClientId: string;
+  };
+}
+
+/**
+ * The settings that make every scanned tenant sign in as the emulator's multi-tenant app, with one of its
+ * three credentials, against the emulated sign-in host (AZURE_AUTHORITY_HOST), as they would in Azure.
+ */
+export function fleetSignInEnv(
+  emulator: EmulatedFleetApp,
+  kind: 'managed-identity' | 'certificate' | 'secret',
+): Record<string, string> {
+  const fleet = emulator.fleet;
+  if (!fleet) throw new Error('fleetSignInEnv: start the emulator with a fleet');
+  const credential: Record<string, Record<string, string>> = {
+    'managed-identity': { FLEET_MANAGED_IDENTITY_CLIENT_ID: fleet.managedIdentityClientId },
+    certificate: { FLEET_CLIENT_CERTIFICATE_PATH: fleet.certificatePath },
+    secret: { FLEET_CLIENT_SECRET: fleet.clientSecret },
+  };
+  return {
+    AZURE_AUTHORITY_HOST: emulator.loginUrl,
+    FLEET_CLIENT_ID: fleet.clientId,
+    FLEET_CREDENTIAL: kind,
+    ...credential[kind],
+  };
 }
 
 export function cliPath(): string {

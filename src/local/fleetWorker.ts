@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { BudgetStats } from '../adapters/storage/tableAuditBudget';
 import { composeApp } from '../composition';
 import { loadConfig } from '../config/config';
@@ -10,18 +9,15 @@ import { toAppError } from '../errors';
  * benchmark and its tests: scans the tenants it is given, `concurrency` at a time, through the same
  * composition root as the CLI and the Functions app (so with STATE_STORAGE and
  * FLEET_AUDIT_REQUESTS_PER_10S every audit request takes a share of the shared budget). Each tenant
- * signs in with client credentials against the emulator's per-tenant token endpoint, as a
- * multi-tenant app registration would. Laptop-only: never deployed.
+ * signs in as the multi-tenant app registration the environment names (FLEET_CLIENT_ID,
+ * FLEET_CREDENTIAL, AZURE_AUTHORITY_HOST pointing at the emulator's sign-in endpoint), exactly as the
+ * deployed app does. Laptop-only: never deployed.
  *
  *   node dist/src/local/fleetWorker.js < input.json    (FleetWorkerInput on stdin, FleetWorkerReport on stdout)
  */
 export interface FleetWorkerInput {
   tenants: string[];
   concurrency: number;
-  /** The emulated sign-in host (`{loginUrl}/{tenant}/oauth2/v2.0/token`). */
-  loginUrl: string;
-  clientId: string;
-  clientSecret: string;
 }
 
 export interface FleetScan {
@@ -48,22 +44,7 @@ export async function runFleetWorker(
   env: NodeJS.ProcessEnv,
 ): Promise<FleetWorkerReport> {
   const config = loadConfig(env);
-  const credentials = new Map<string, TokenCredential>();
-  const credentialFor = (tenantId?: string): TokenCredential => {
-    // State is reached with a connection string here: the home credential is never asked for a token.
-    if (!tenantId) return new DefaultAzureCredential();
-    let credential = credentials.get(tenantId);
-    if (!credential) {
-      credential = new ClientSecretCredential(tenantId, input.clientId, input.clientSecret, {
-        authorityHost: input.loginUrl,
-        // Otherwise MSAL asks login.microsoftonline.com first and fails offline (DESIGN.md §2c).
-        disableInstanceDiscovery: true,
-      });
-      credentials.set(tenantId, credential);
-    }
-    return credential;
-  };
-  const app = composeApp(config, credentialFor);
+  const app = composeApp(config);
   const scans: FleetScan[] = [];
   let next = 0;
   const lane = async () => {

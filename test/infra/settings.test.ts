@@ -238,6 +238,8 @@ const SAMPLE_VALUES: Record<string, string> = {
   GITHUB_API_URL: 'https://api.github.com',
   TICKET_WEBHOOK_URL: 'https://hooks.contoso.com/sspr',
   TICKET_WEBHOOK_SECRET: 'secret-from-key-vault-0123456789',
+  FLEET_CLIENT_ID: '00000000-0000-4000-8000-00000000f1ee',
+  FLEET_MANAGED_IDENTITY_CLIENT_ID: '00000000-0000-4000-8000-0000000001d0',
 };
 
 function deployedEnv(mode: string, system: string): NodeJS.ProcessEnv {

@@ -55,6 +55,8 @@ describe('templates: Bicep files', () => {
       'infra/app/appsettings-write.bicep',
       'infra/app/appsettings.bicep',
       'infra/app/automation.bicep',
+      'infra/app/fleet-app.bicep',
+      'infra/app/fleet-identity.bicep',
       'infra/app/keyvault.bicep',
       'infra/app/monitoring.bicep',
       'infra/app/network.bicep',
@@ -164,7 +166,10 @@ describe('templates: Bicep files', () => {
     expect(api).toMatch(/name: 'FC1'\s+tier: 'FlexConsumption'/);
     expect(api).toMatch(/kind: 'functionapp,linux'/);
     expect(api).toMatch(/runtime: \{\s+name: 'node'\s+version: '22'/);
-    expect(api).toMatch(/managedIdentities: \{\s+systemAssigned: true\s+\}/);
+    // System-assigned for everything; the user-assigned one only signs in to other tenants (issue 15).
+    expect(api).toMatch(
+      /managedIdentities: \{\s+systemAssigned: true\s+userAssignedResourceIds: \[\s+fleetIdentityResourceId\s+\]\s+\}/,
+    );
     expect(api).toMatch(/type: 'SystemAssignedIdentity'/);
   });
 

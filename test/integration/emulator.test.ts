@@ -1,3 +1,4 @@
+import { createHash, createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -11,6 +12,8 @@ import {
   type RunningEmulator,
   type Scenario,
 } from '../../emulator';
+import { SignJWT } from 'jose';
+import { generate } from 'selfsigned';
 
 interface Answer {
   status: number;
@@ -167,7 +170,7 @@ describe('tenant emulator', () => {
       const emulator = await start('demo');
       const answer = await tokenRequest(
         emulator,
-        'resource=https%3A%2F%2Fgraph.microsoft.com&api-version=2019-08-01&client_id=abc',
+        'resource=https%3A%2F%2Fgraph.microsoft.com&api-version=2019-08-01',
         emulator.identityHeader,
       );
       expect(answer.status).toBe(200);
@@ -999,6 +1002,110 @@ describe('tenant emulator', () => {
       expect(unknown.status).toBe(400);
       expect(unknown.json.error).toBe('invalid_tenant');
       expect((await clientCredentials(emulator, c.tenantId)).status).toBe(200);
+    });
+
+    describe('client assertions (certificate, federated managed identity)', () => {
+      const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+      const withAssertion = (emulator: RunningEmulator, tenantId: string, form: Record<string, string>) =>
+        post(emulator, `/${tenantId}/oauth2/v2.0/token`, {
+          grant_type: 'client_credentials',
+          client_id: emulator.fleet!.clientId,
+          scope: 'https://graph.microsoft.com/.default',
+          ...form,
+        });
+      /** A certificate assertion as msal-node builds it: PS256, x5t#S256 of the certificate's DER. */
+      const certificateAssertion = async (
+        emulator: RunningEmulator,
+        tenantId: string,
+        change: { audience?: string; expiresIn?: number; pem?: string } = {},
+      ) => {
+        const pem = change.pem ?? fs.readFileSync(emulator.fleet!.certificatePath, 'utf8');
+        const der = new X509Certificate(
+          /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)![0],
+        ).raw;
+        const now = Math.floor(Date.now() / 1000);
+        return new SignJWT({ jti: randomUUID() })
+          .setProtectedHeader({
+            alg: 'PS256',
+            'x5t#S256': createHash('sha256').update(der).digest('base64url'),
+          })
+          .setAudience(change.audience ?? `${emulator.loginUrl}/${tenantId}/oauth2/v2.0/token`)
+          .setIssuer(emulator.fleet!.clientId)
+          .setSubject(emulator.fleet!.clientId)
+          .setNotBefore(now - 3600)
+          .setExpirationTime(now + (change.expiresIn ?? 600))
+          .sign(createPrivateKey(pem));
+      };
+      const managedIdentityToken = async (emulator: RunningEmulator, resource: string) =>
+        (
+          await tokenRequest(
+            emulator,
+            `resource=${encodeURIComponent(resource)}&api-version=2019-08-01&client_id=${emulator.fleet!.managedIdentityClientId}`,
+            emulator.identityHeader,
+          )
+        ).json.access_token as string;
+
+      it("when the app presents an assertion signed by its registered certificate, then it gets a token; otherwise Entra's refusals", async () => {
+        const emulator = await startFleet();
+        const ok = await withAssertion(emulator, a.tenantId, {
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await certificateAssertion(emulator, a.tenantId),
+        });
+        expect(ok.status).toBe(200);
+        const expired = await withAssertion(emulator, a.tenantId, {
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await certificateAssertion(emulator, a.tenantId, { expiresIn: -600 }),
+        });
+        expect([expired.status, expired.json.error_codes]).toEqual([401, [700024]]);
+        const otherAudience = await withAssertion(emulator, a.tenantId, {
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await certificateAssertion(emulator, b.tenantId),
+        });
+        expect([otherAudience.status, otherAudience.json.error_codes]).toEqual([401, [700027]]);
+        const pems = await generate([{ name: 'commonName', value: 'stranger' }], {
+          keyType: 'rsa',
+          keySize: 2048,
+        });
+        const unregistered = await withAssertion(emulator, a.tenantId, {
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await certificateAssertion(emulator, a.tenantId, {
+            pem: pems.private + pems.cert,
+          }),
+        });
+        expect(unregistered.json.error_description).toMatch(/^AADSTS700027: The certificate with identifier/);
+        const wrongType = await withAssertion(emulator, a.tenantId, {
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer',
+          client_assertion: await certificateAssertion(emulator, a.tenantId),
+        });
+        expect([wrongType.status, wrongType.json.error]).toEqual([400, 'invalid_request']);
+        const nothing = await withAssertion(emulator, a.tenantId, {});
+        expect([nothing.status, nothing.json.error_codes]).toEqual([401, [7000218]]);
+      });
+
+      it("when the app presents the managed identity's token-exchange token, then it gets a token; a token for another audience is refused", async () => {
+        const emulator = await startFleet();
+        const exchange = await managedIdentityToken(emulator, 'api://AzureADTokenExchange');
+        const ok = await withAssertion(emulator, c.tenantId, {
+          client_assertion_type: JWT_BEARER,
+          client_assertion: exchange,
+        });
+        expect(ok.status).toBe(200);
+        // The identity's subject is what the app's federated credential names.
+        expect(emulator.fleet!.federatedSubject).toBe(emulator.fleet!.managedIdentityObjectId);
+        const graphToken = await managedIdentityToken(emulator, 'https://graph.microsoft.com');
+        const opaque = await withAssertion(emulator, c.tenantId, {
+          client_assertion_type: JWT_BEARER,
+          client_assertion: graphToken,
+        });
+        expect(opaque.status).toBe(400);
+        // Another user-assigned identity than the emulator's is not found.
+        const other = await tokenRequest(
+          emulator,
+          'resource=api%3A%2F%2FAzureADTokenExchange&api-version=2019-08-01&client_id=00000000-0000-4000-8000-000000000bad',
+          emulator.identityHeader,
+        );
+        expect(other.status).toBe(400);
+      });
     });
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fleetScenarios, startEmulator, type RunningEmulator, type Scenario } from '../../emulator';
 import { startAzurite, type RunningAzurite } from '../../src/local/azurite';
-import { emulatorEnv } from '../../src/local/emulatorEnv';
+import { emulatorEnv, fleetSignInEnv } from '../../src/local/emulatorEnv';
 import type { FleetWorkerInput, FleetWorkerReport } from '../../src/local/fleetWorker';
 import { childJson, runNode } from '../helpers/nodeChild';
 import { DIST } from '../helpers/runInChild';
@@ -50,13 +50,11 @@ function worker(tenantIds: string[]): Promise<FleetWorkerReport> {
   const input: FleetWorkerInput = {
     tenants: tenantIds,
     concurrency: 4,
-    loginUrl: emulator.loginUrl,
-    clientId: emulator.fleet!.clientId,
-    clientSecret: emulator.fleet!.clientSecret,
   };
   const env = emulatorEnv(emulator, {
     STATE_STORAGE: azurite.connectionString,
     FLEET_AUDIT_REQUESTS_PER_10S: String(FLEET_LIMIT),
+    ...fleetSignInEnv(emulator, 'secret'),
   });
   return runNode(
     [path.join(DIST, 'src/local/fleetWorker.js')],

@@ -1,5 +1,5 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
-import { credentialsTried, isCredentialFailure } from '../auth/credentialFailure';
+import { isCredentialFailure, tokenFailure } from '../auth/credentialFailure';
 import { AppError } from '../../errors';
 import type { AuditBudget } from '../../usecases/ports/auditBudget';
 import type { GraphStats } from '../../usecases/ports/graph';
@@ -64,7 +64,7 @@ export class ResilienceHandler implements Middleware {
       } catch (err) {
         answered?.();
         if (err instanceof AppError) throw err;
-        if (isCredentialFailure(err)) throw noToken(err);
+        if (isCredentialFailure(err)) throw tokenFailure(err, 'Microsoft Graph');
         if (lastAttempt || !isConnectionFailure(err)) throw unreachable(err);
         await this.sleep(retryDelayMs(attempt, undefined, backoff));
         continue;
@@ -127,16 +127,6 @@ function isConnectionFailure(err: unknown): boolean {
     (code !== undefined && NETWORK_CODES.has(code)) ||
     (err as { name?: unknown })?.name === 'TimeoutError'
   );
-}
-
-function noToken(err: unknown): AppError {
-  const error = new AppError(
-    'AUTH.NO_TOKEN',
-    `No token for Microsoft Graph. Tried: ${credentialsTried(err)}. Use a managed identity, run az login, or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a secret or certificate.`,
-    { cause: err },
-  );
-  error.name = error.code;
-  return error;
 }
 
 function unreachable(err: unknown): AppError {
