@@ -25,7 +25,8 @@ const COMMANDS = {
       Scans every enabled tenant of the registry once (see tenants), the longest-unscanned first, each
       with its own window as above and in the safer of its mode cap and ACTION_MODE; one tenant's
       failure never stops the others. Exits 0 when every tenant scanned (or was busy elsewhere), 1 when
-      any failed or, as for one tenant, any action failed. With FLEET_AUDIT_REQUESTS_PER_10S, every process shares one audit-log budget.`,
+      any failed or, as for one tenant, any action failed. With FLEET_AUDIT_REQUESTS_PER_10S, every
+      process shares one audit-log budget.`,
   incidents: `  sspr-remediator incidents [--tenant <id>] [--all] [--json]
       Lists unresolved incidents from STATE_STORAGE (--all: resolved ones too).`,
   approve: `  sspr-remediator approve <incident id> --by <name> [--override-hardening] [--tenant <id>] [--json]

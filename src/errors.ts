@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = {
     meaning: 'this scan lost its tenant lease and stopped writing',
   },
   'SCAN.TENANT_BUSY': { exit: 1, status: 409, meaning: 'another scan holds the tenant' },
+  'SCAN.TENANT_DISABLED': { exit: 1, status: 409, meaning: 'the tenant is disabled in the registry' },
   'SCAN.WINDOW_INVALID': { exit: 2, status: 400, meaning: 'the time window cannot be read' },
   'SCAN.MODE_NOT_ALLOWED': {
     exit: 1,

@@ -24,21 +24,28 @@ async function firstPage(credential: TokenCredential) {
 }
 
 describe('token failures through the Graph SDK', () => {
-  test('when the token is for another tenant, then the scan stops with AUTH.WRONG_TENANT after one attempt', async () => {
+  test('when the token is for another tenant, then the scan stops with AUTH.WRONG_TENANT after one attempt, having sent nothing', async () => {
+    let asked = 0;
     const claims = Buffer.from(JSON.stringify({ tid: '72f988bf-86f1-41af-91ab-2d7cd011db47' })).toString(
       'base64url',
     );
     const other: TokenCredential = {
-      getToken: async () => ({ token: `h.${claims}.s`, expiresOnTimestamp: Date.now() + 60_000 }),
+      getToken: async () => {
+        asked++;
+        return { token: `h.${claims}.s`, expiresOnTimestamp: Date.now() + 60_000 };
+      },
     };
     const { outcome, stats } = await firstPage(new TenantBoundCredential(other, TENANT));
     expect(outcome).toMatchObject({ code: 'AUTH.WRONG_TENANT' });
-    expect(stats.total).toBe(1);
+    expect(asked).toBe(1);
+    expect(stats.total).toBe(0);
   });
 
-  test('when no credential is available, then it is AUTH.NO_TOKEN with what to do, not a network error', async () => {
+  test('when no credential is available, then it is AUTH.NO_TOKEN with what to do, not a network error, and no Graph request is counted', async () => {
+    let asked = 0;
     const unavailable: TokenCredential = {
       getToken: async () => {
+        asked++;
         const error = new Error('ManagedIdentityCredential: no managed identity endpoint found.');
         error.name = 'CredentialUnavailableError';
         throw error;
@@ -46,6 +53,7 @@ describe('token failures through the Graph SDK', () => {
     };
     const { outcome, stats } = await firstPage(unavailable);
     expect(outcome).toMatchObject({ code: 'AUTH.NO_TOKEN', message: expect.stringContaining('az login') });
-    expect(stats.total).toBe(1);
+    expect(asked).toBe(1);
+    expect(stats.total).toBe(0);
   });
 });

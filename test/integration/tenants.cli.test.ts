@@ -42,6 +42,8 @@ describe('tenants: the registry in STATE_STORAGE', () => {
     const env = registryEnv({
       STATE_STORAGE: world.azurite.connectionString,
       TENANTS: `${seededA},${seededB}`,
+      // Routing is checked against the ticket system (report mode does not need its other settings).
+      TICKET_SYSTEM: 'azuredevops',
     });
 
     // Act
@@ -94,7 +96,11 @@ describe('tenants: the registry in STATE_STORAGE', () => {
 
   test('when a mode cap riskier than ACTION_MODE, a plain webhook URL or a hidden character is given, then add refuses it with exit 2 and writes nothing', async () => {
     const tenant = randomUUID();
-    const env = registryEnv({ STATE_STORAGE: world.azurite.connectionString, TENANTS: undefined });
+    const env = registryEnv({
+      STATE_STORAGE: world.azurite.connectionString,
+      TENANTS: undefined,
+      TICKET_SYSTEM: 'webhook',
+    });
 
     const [cap, webhook, name, list] = await runCliBatch(
       [

@@ -52,7 +52,7 @@ async function ticketedIncident(scenario: string, extra: Record<string, string> 
   ).toBeUndefined();
   const listed = await worker.invoke(
     'listIncidents',
-    http('GET', '/api/incidents', { query: { state: 'ticketed' }, headers: reader }),
+    http('GET', '/api/incidents', { query: { tenantId, state: 'ticketed' }, headers: reader }),
   );
   const [incident] = listed.response!.json.incidents;
   expect(incident).toMatchObject({ state: 'ticketed', approval: null });
@@ -174,7 +174,8 @@ describe('approving a fix over HTTP', () => {
     const ask = async (headers: Record<string, string>) =>
       worker.invoke('startScan', http('POST', '/api/scans', { body: { tenantId, mode: 'report' }, headers }));
     const list = async (headers: Record<string, string>) =>
-      worker.invoke('listIncidents', http('GET', '/api/incidents', { headers }));
+      // This test's tenant: the file's other tests register theirs in the same storage.
+      worker.invoke('listIncidents', http('GET', '/api/incidents', { headers, query: { tenantId } }));
 
     expect((await ask({ 'x-ms-client-principal-name': 'ops@contoso.com' })).response).toMatchObject({
       status: 401,

@@ -63,6 +63,9 @@ export class ResilienceHandler implements Middleware {
         answered?.();
       } catch (err) {
         answered?.();
+        // No token (or one for another tenant), so nothing reached Graph: `graphRequests` counts what Graph saw.
+        const noToken = (err instanceof AppError && err.code.startsWith('AUTH.')) || isCredentialFailure(err);
+        if (noToken) stats.total--;
         if (err instanceof AppError) throw err;
         if (isCredentialFailure(err)) throw tokenFailure(err, 'Microsoft Graph');
         if (lastAttempt || !isConnectionFailure(err)) throw unreachable(err);
