@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient } from '@azure/data-tables';
-import { AppError } from '../../errors';
+import { stateTable, storageFailed as storageFailedIn } from './storageAccess';
 import { deleteRows } from './deleteRows';
 import type {
   ScanRecord,
@@ -47,11 +47,7 @@ export class ScanRequests implements ScanRecords {
   private ready?: Promise<void>;
 
   constructor(connection: string, credential: TokenCredential) {
-    this.client = /^https:\/\//i.test(connection)
-      ? new TableClient(connection, SCANS_TABLE, credential)
-      : TableClient.fromConnectionString(connection, SCANS_TABLE, {
-          allowInsecureConnection: isLocal(connection),
-        });
+    this.client = stateTable(connection, SCANS_TABLE, credential);
   }
 
   async queued(
@@ -316,24 +312,5 @@ function fitResult(result: unknown): { text: string; truncated: boolean } {
   };
 }
 
-function isLocal(connection: string): boolean {
-  return /UseDevelopmentStorage=true|=http:\/\/(127\.0\.0\.1|localhost)/i.test(connection);
-}
-
-function storageFailed(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  const detail =
-    err instanceof RestError
-      ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim()
-      : err instanceof Error
-        ? err.name
-        : String(err);
-  return new AppError(
-    'STATE.UNAVAILABLE',
-    `The scan status table (${SCANS_TABLE} in STATE_STORAGE) failed: ${detail}. Check the connection and that the account is reachable.`,
-    {
-      transient: true,
-      cause: err,
-    },
-  );
-}
+const storageFailed = (err: unknown) =>
+  storageFailedIn(`The scan status table (${SCANS_TABLE} in STATE_STORAGE)`, err);

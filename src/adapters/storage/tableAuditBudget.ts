@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient } from '@azure/data-tables';
+import { stateTable } from './storageAccess';
 import { AppError } from '../../errors';
 import type { AuditBudget } from '../../usecases/ports/auditBudget';
 
@@ -86,13 +87,7 @@ export class TableAuditBudget implements AuditBudget {
     credential: TokenCredential,
     private readonly options: TableAuditBudgetOptions,
   ) {
-    this.table = /^https:\/\//i.test(connection)
-      ? new TableClient(connection, TABLE, credential)
-      : TableClient.fromConnectionString(connection, TABLE, {
-          allowInsecureConnection: /UseDevelopmentStorage=true|=http:\/\/(127\.0\.0\.1|localhost)/i.test(
-            connection,
-          ),
-        });
+    this.table = stateTable(connection, TABLE, credential);
     this.windowMs = options.windowMs ?? WINDOW_MS;
     this.marginMs = options.marginMs ?? DEFAULT_MARGIN_MS;
     this.inFlightMs = options.inFlightMs ?? DEFAULT_IN_FLIGHT_MS;

@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient, type TransactionAction } from '@azure/data-tables';
 import { AppError } from '../../errors';
+import { stateTable, storageFailed as storageFailedIn } from './storageAccess';
 import type { AffectedAdmin } from '../../usecases/ports/actions';
 import type { Incident } from '../../core/model';
 import { deleteRows, TRANSACTION_LIMIT } from './deleteRows';
@@ -53,12 +54,7 @@ export class TableStateStore implements StateStore {
   private ready?: Promise<void>;
 
   constructor(connection: string, credential: TokenCredential) {
-    const client = (table: string) =>
-      /^https:\/\//i.test(connection)
-        ? new TableClient(connection, table, credential)
-        : TableClient.fromConnectionString(connection, table, {
-            allowInsecureConnection: isLocal(connection),
-          });
+    const client = (table: string) => stateTable(connection, table, credential);
     this.clients = {
       checkpoints: client(TABLES.checkpoints),
       incidents: client(TABLES.incidents),
@@ -455,10 +451,6 @@ function conflict(): AppError {
   );
 }
 
-function isLocal(connection: string): boolean {
-  return /UseDevelopmentStorage=true|=http:\/\/(127\.0\.0\.1|localhost)/i.test(connection);
-}
-
 /** Wraps a storage promise or async iterator so that failures surface as STATE.UNAVAILABLE with a hint. */
 function storageCall<T>(work: Promise<T>): Promise<T>;
 function storageCall<T>(work: AsyncIterable<T>): AsyncIterable<T>;
@@ -473,16 +465,4 @@ function storageCall<T>(work: Promise<T> | AsyncIterable<T>): Promise<T> | Async
   })();
 }
 
-function storageFailed(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  const detail =
-    err instanceof RestError ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim() : String(err);
-  return new AppError(
-    'STATE.UNAVAILABLE',
-    `The state storage (STATE_STORAGE) failed: ${detail}. Check the connection string and that the account is reachable.`,
-    {
-      transient: true,
-      cause: err,
-    },
-  );
-}
+const storageFailed = (err: unknown) => storageFailedIn('The state storage (STATE_STORAGE)', err);

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { RestError, TableClient } from '@azure/data-tables';
-import { AppError } from '../../errors';
+import { stateTable, storageFailed as storageFailedIn } from './storageAccess';
 import { isActionMode } from '../../core/modes';
 import type {
   RegisteredTenant,
@@ -40,11 +40,7 @@ export class TableTenantRegistry implements TenantRegistry {
   private ready?: Promise<void>;
 
   constructor(connection: string, credential: TokenCredential) {
-    this.client = /^https:\/\//i.test(connection)
-      ? new TableClient(connection, TENANTS_TABLE, credential)
-      : TableClient.fromConnectionString(connection, TENANTS_TABLE, {
-          allowInsecureConnection: isLocal(connection),
-        });
+    this.client = stateTable(connection, TENANTS_TABLE, credential);
   }
 
   async list(): Promise<RegisteredTenant[]> {
@@ -197,21 +193,5 @@ function parsed<T>(text: string | undefined): T | undefined {
   }
 }
 
-function isLocal(connection: string): boolean {
-  return /UseDevelopmentStorage=true|=http:\/\/(127\.0\.0\.1|localhost)/i.test(connection);
-}
-
-function storageFailed(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  const detail =
-    err instanceof RestError
-      ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim()
-      : err instanceof Error
-        ? err.name
-        : String(err);
-  return new AppError(
-    'STATE.UNAVAILABLE',
-    `The tenant registry (${TENANTS_TABLE} in STATE_STORAGE) failed: ${detail}. Check the connection and that the account is reachable.`,
-    { transient: true, cause: err },
-  );
-}
+const storageFailed = (err: unknown) =>
+  storageFailedIn(`The tenant registry (${TENANTS_TABLE} in STATE_STORAGE)`, err);

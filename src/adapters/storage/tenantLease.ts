@@ -8,6 +8,7 @@ import {
   type StorageRetryOptions,
 } from '@azure/storage-blob';
 import { AppError } from '../../errors';
+import { storageFailed as storageFailedIn } from './storageAccess';
 
 const CONTAINER = 'sspr-leases';
 const DEFAULT_DURATION_SECONDS = 60;
@@ -252,19 +253,5 @@ function heldByAnother(err: unknown): boolean {
   return isRestError(err) && err.statusCode === 409 && HELD_BY_ANOTHER.has(String(err.code));
 }
 
-function storageFailed(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  const detail = isRestError(err)
-    ? `${err.statusCode ?? ''} ${err.code ?? err.message}`.trim()
-    : err instanceof Error
-      ? err.message
-      : String(err);
-  return new AppError(
-    'STATE.UNAVAILABLE',
-    `The tenant lease storage (STATE_STORAGE, Blob) failed: ${detail}. Check the connection string and that the account is reachable.`,
-    {
-      transient: true,
-      cause: err,
-    },
-  );
-}
+const storageFailed = (err: unknown) =>
+  storageFailedIn('The tenant lease storage (STATE_STORAGE, Blob)', err);
