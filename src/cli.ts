@@ -1,13 +1,15 @@
 import { hostname, userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseIsoTime } from './core/scanMessage';
-import { composeApp } from './composition';
+import { composeApp, type App } from './composition';
+import type { ScanRequest, ScanResult } from './usecases/scanTenant';
+import { recordOutcome } from './usecases/scanFleet';
 import { loadConfig, type Config } from './config/config';
 import { AppError, toAppError } from './errors';
 import { HIDDEN_CHARACTER } from './core/hiddenCharacters';
 import { fleetRunText, incidentsTable, scanResultText, tenantCheckText, tenantsTable } from './report';
 import { planWindow } from './core/window';
-import { ACTION_MODES, isActionMode, isTenantId } from './core/modes';
+import { ACTION_MODES, isActionMode, isTenantId, saferMode } from './core/modes';
 import { fleetRunJson, incidentJson, scanResultJson } from './usecases/resultJson';
 import { putTenant, removeTenant, type TenantInput } from './usecases/tenantRegistry';
 
@@ -175,7 +177,9 @@ async function scan(args: string[]): Promise<number> {
     values.json || !process.stderr.isTTY
       ? undefined
       : (message: string) => process.stderr.write(`\r${message}\x1b[K`);
-  const result = await app.scan({ tenantId, from, to }, { progress }).finally(() => app.close());
+  const result = await scanRegistered(app, config, { tenantId, from, to }, progress).finally(() =>
+    app.close(),
+  );
   if (progress) process.stderr.write('\n');
   process.stdout.write(
     values.json ? `${JSON.stringify(scanResultJson(result), null, 2)}\n` : `${scanResultText(result)}\n`,
@@ -183,6 +187,43 @@ async function scan(args: string[]): Promise<number> {
   for (const failure of result.actionErrors)
     process.stderr.write(`error ${failure.code}: incident ${failure.incidentId}: ${failure.message}\n`);
   return result.actionErrors.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * One tenant's scan as its registry entry says when it has one (mode cap, ticket routing, its last
+ * scan recorded); a disabled one is refused. A tenant nobody registered is scanned as asked: a person
+ * at a terminal may look at any tenant their credential reaches.
+ */
+async function scanRegistered(
+  app: App,
+  config: Config,
+  request: ScanRequest,
+  progress: ((message: string) => void) | undefined,
+): Promise<ScanResult> {
+  const registry = await app.tenants();
+  const tenant = await registry.get(request.tenantId);
+  if (tenant && !tenant.enabled)
+    throw new AppError(
+      'SCAN.TENANT_DISABLED',
+      `Tenant ${tenant.tenantId} is disabled in the registry. Enable it first: sspr-remediator tenants add ${tenant.tenantId} --enabled.`,
+    );
+  const mode = saferMode(tenant?.modeCap, config.actionMode);
+  const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+  try {
+    const result = await app.scan(request, { progress, mode, routing: tenant?.routing });
+    if (tenant) await recordOutcome(registry, { tenantId: tenant.tenantId, result }, new Date(), warn);
+    return result;
+  } catch (err) {
+    const error = toAppError(err);
+    if (tenant && error.code !== 'SCAN.TENANT_BUSY')
+      await recordOutcome(
+        registry,
+        { tenantId: tenant.tenantId, error: { code: error.code, message: error.message } },
+        new Date(),
+        warn,
+      );
+    throw err;
+  }
 }
 
 async function scanAll(json: boolean): Promise<number> {

@@ -261,10 +261,15 @@ export function composeApp(
       await telemetry.shutdown();
     },
     auditBudgetStats: fleetBudget && (() => ({ ...fleetBudget.stats })),
-    approve(tenantId, incidentId, by, options = {}) {
+    async approve(tenantId, incidentId, by, options = {}) {
+      // The tenant's registry entry decides, as for its scans: its mode cap (a tenant held to ticket or
+      // report is never fixed by an approval) and where its tickets go.
+      const tenant = await (await tenants()).get(tenantId);
+      const mode = saferMode(tenant?.modeCap, config.actionMode);
+      const routing = options.routing ?? tenant?.routing;
       return exclusively(tenantId, (lease) =>
         approveIncident(
-          tenantGraph(tenantId, lease, undefined, options.routing).actions,
+          tenantGraph(tenantId, lease, mode, routing).actions,
           tenantId,
           incidentId,
           by,

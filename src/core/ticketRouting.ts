@@ -97,7 +97,8 @@ function shapeProblem(
       : 'routing.project must be a Jira project key (capital letters, digits, underscore, starting with a letter), e.g. SEC; not the project name.';
   }
   // Azure DevOps: a project name or id; these characters would change the request path.
-  return value.length <= AZURE_DEVOPS_PROJECT_LIMIT && !/[/\\?#%]/.test(value)
+  // "." and ".." would be dropped from the request path by URL normalisation; Azure DevOps refuses a trailing "." anyway.
+  return value.length <= AZURE_DEVOPS_PROJECT_LIMIT && !/[/\\?#%]/.test(value) && !value.endsWith('.')
     ? undefined
-    : `routing.project must be an Azure DevOps project name or id (at most ${AZURE_DEVOPS_PROJECT_LIMIT} characters, without / \\ ? # or %).`;
+    : `routing.project must be an Azure DevOps project name or id (at most ${AZURE_DEVOPS_PROJECT_LIMIT} characters, without / \\ ? # or %, not ending in .).`;
 }

@@ -6,7 +6,7 @@ import { ROUTES } from './http/routes';
 import { AppError } from '../errors';
 import { services } from './root';
 
-/** GET /api/scans/{id}: queued | running | succeeded | failed | skipped-busy, with the result. */
+/** GET /api/scans/{id}: queued | running | succeeded | failed | skipped-busy | skipped-disabled | skipped-unregistered, with the result. */
 export async function scanStatus(
   request: HttpRequest,
   context: InvocationContext,

@@ -130,7 +130,7 @@ export async function approveIncident(
   if (deps.mode !== 'approve') {
     throw new AppError(
       'INCIDENT.NOT_APPROVABLE',
-      `Approval is only used in ACTION_MODE=approve (now ${deps.mode}).`,
+      `Approval is only used in ACTION_MODE=approve; for tenant ${tenantId} it is ${deps.mode} (ACTION_MODE, or the tenant's mode cap in the registry).`,
     );
   }
   if (incident.approval) return advanceIncident(deps, incident);

@@ -22,7 +22,8 @@ export interface QueuedScanDependencies {
   scan(mode: ActionMode, request: ScanRequest, tenant: RegisteredTenant): Promise<ScanResult>;
 }
 
-export type QueuedScanOutcome = 'succeeded' | 'skipped-busy' | 'skipped-disabled' | 'duplicate' | 'invalid';
+export type QueuedScanOutcome =
+  'succeeded' | 'skipped-busy' | 'skipped-disabled' | 'skipped-unregistered' | 'duplicate' | 'invalid';
 
 /**
  * One queue message: mark the scan running, run it in the safer of the asked and the configured mode,
@@ -82,14 +83,17 @@ async function scanOnce(
   const registry = await services.registry();
   const tenant = await registry.get(message.tenantId.toLowerCase());
   if (!tenant) {
-    await reportScanPoisoned(context, telemetry, {
-      source: 'invalid-message',
-      ...ids(message),
-      dequeueCount,
+    // Most often a tenant removed after the timer queued its scan (SCAN_SPREAD): a normal event, not an
+    // alert. A message someone else wrote for a tenant never added ends the same way: nothing is read.
+    context.warn(
+      `scan ${message.scanId} of tenant ${message.tenantId} dropped: SCAN.UNKNOWN_TENANT, the tenant is not registered (removed since it was queued, or never added)`,
+    );
+    await services.scans.skipped(message.scanId, message.tenantId, {
+      status: 'skipped-unregistered',
       code: 'SCAN.UNKNOWN_TENANT',
-      reason: `Tenant ${message.tenantId} is not registered: the message is dropped, not scanned (a tenant removed after the timer queued its scan ends here too). Add the tenant (tenants add, or TENANTS) if it should be scanned.`,
+      message: `Tenant ${message.tenantId} is not registered: add it (tenants add, or TENANTS) to scan it.`,
     });
-    return 'invalid';
+    return 'skipped-unregistered';
   }
   if (!tenant.enabled) {
     context.log(`scan ${message.scanId} of tenant ${tenant.tenantId} dropped: the tenant is disabled`);

@@ -50,7 +50,14 @@ export async function scanFleet(deps: FleetDependencies): Promise<FleetRun> {
   async function lane(): Promise<void> {
     for (let listed = queue.shift(); listed; listed = queue.shift()) {
       // The registry may have changed since the run began: a removed or disabled tenant is left alone.
-      const tenant = await deps.registry.get(listed.tenantId);
+      let tenant: RegisteredTenant | undefined;
+      try {
+        tenant = await deps.registry.get(listed.tenantId);
+      } catch (err) {
+        // Storage failing for one read is that tenant's outcome, not the end of the run.
+        outcomes.push(failedOutcome(listed.tenantId, err));
+        continue;
+      }
       if (!tenant || !tenant.enabled) {
         outcomes.push({ tenantId: listed.tenantId, skipped: tenant ? 'disabled' : 'removed' });
         continue;
@@ -77,10 +84,14 @@ async function scanOne(deps: FleetDependencies, tenant: RegisteredTenant): Promi
   try {
     return { tenantId: tenant.tenantId, result: await deps.scan(tenant) };
   } catch (err) {
-    const error = toAppError(err);
-    if (error.code === 'SCAN.TENANT_BUSY') return { tenantId: tenant.tenantId, skipped: 'busy' };
-    return { tenantId: tenant.tenantId, error: { code: error.code, message: error.message } };
+    if (toAppError(err).code === 'SCAN.TENANT_BUSY') return { tenantId: tenant.tenantId, skipped: 'busy' };
+    return failedOutcome(tenant.tenantId, err);
   }
+}
+
+function failedOutcome(tenantId: string, err: unknown): FleetOutcome {
+  const error = toAppError(err);
+  return { tenantId, error: { code: error.code, message: error.message } };
 }
 
 /** Never scanned first, then the oldest last scan; ties by id, so the order is the same everywhere. */
@@ -116,6 +127,16 @@ export function healthOf(outcome: FleetOutcome, at: string): TenantHealth | unde
     const open = outcome.result.incidents.filter((incident) => incident.state !== 'resolved').length;
     return { at, outcome: 'scanned', openIncidents: open };
   }
-  if ('error' in outcome) return { at, outcome: 'failed', ...outcome.error };
+  if ('error' in outcome) {
+    // The registry is readable over HTTP: an unexpected error's text stays in the log that has it.
+    const { code, message } = outcome.error;
+    return {
+      at,
+      outcome: 'failed',
+      code,
+      message:
+        code === 'INTERNAL' ? 'Unexpected error; the scan’s own output or log has the details.' : message,
+    };
+  }
   return outcome.skipped === 'busy' ? { at, outcome: 'skipped-busy' } : undefined;
 }

@@ -94,6 +94,34 @@ describe('scan --all', () => {
     expect(ours()).toHaveLength(1);
   });
 
+  test('when ACTION_MODE is approve and a tenant is capped to ticket, then an approval of its incident is refused and nothing is fixed', async () => {
+    const capped = healthy.tenantId;
+    const approveEnv = env({
+      TENANTS: capped,
+      ACTION_MODE: 'approve',
+      REMEDIATION_METHOD: 'graph',
+      ...ticketSettings(),
+    });
+    expect((await runCli(['tenants', 'add', capped, '--mode-cap', 'ticket'], approveEnv)).code).toBe(0);
+    expect((await runCli(['scan', '--all'], approveEnv)).code).toBe(0);
+    const [incident] = parseJson(await runCli(['incidents', '--tenant', capped, '--json'], approveEnv));
+    expect(incident).toMatchObject({ state: 'ticketed' });
+
+    const approval = await runCli(
+      ['approve', incident.id, '--by', 'ops.lead', '--tenant', capped],
+      approveEnv,
+    );
+
+    expect(approval.code).toBe(1);
+    expect(approval.stderr).toContain('error INCIDENT.NOT_APPROVABLE');
+    expect(approval.stderr).toContain('mode cap');
+    const fixes = emulator.requests.filter(
+      (entry) =>
+        entry.tenantId === capped && entry.method === 'PATCH' && entry.path.includes('authorizationPolicy'),
+    );
+    expect(fixes).toEqual([]);
+  });
+
   test('when a tenant is removed while the run is under way, then it is not scanned and stays removed', async () => {
     // One lane (122 / 122 per tenant): tenants are scanned one after the other, never-scanned by id.
     const later = fleet.map((tenant) => tenant.tenantId).find((id) => id > home.tenantId);

@@ -1,14 +1,26 @@
 import type { ScanMessage } from '../../core/scanMessage';
 
 /** Rows of the ssprScans table: what was asked, what ran, how it ended. */
-export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped-busy' | 'skipped-disabled';
+export type ScanStatus =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped-busy'
+  | 'skipped-disabled'
+  | 'skipped-unregistered';
 /** A scan in one of these states is not run again when its message is delivered twice. */
-export const FINAL_STATUSES: readonly ScanStatus[] = ['succeeded', 'skipped-busy', 'skipped-disabled'];
+export const FINAL_STATUSES: readonly ScanStatus[] = [
+  'succeeded',
+  'skipped-busy',
+  'skipped-disabled',
+  'skipped-unregistered',
+];
 
-/** Why a scan did not run, and it is not a failure: another holder had the tenant, or it is disabled. */
+/** Why a scan did not run, and it is not a failure: another holder had the tenant, or it is disabled or gone. */
 export interface ScanSkip {
-  status: 'skipped-busy' | 'skipped-disabled';
-  code: 'SCAN.TENANT_BUSY' | 'SCAN.TENANT_DISABLED';
+  status: 'skipped-busy' | 'skipped-disabled' | 'skipped-unregistered';
+  code: 'SCAN.TENANT_BUSY' | 'SCAN.TENANT_DISABLED' | 'SCAN.UNKNOWN_TENANT';
   message: string;
 }
 

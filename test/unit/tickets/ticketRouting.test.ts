@@ -25,6 +25,9 @@ describe('ticket routing per tenant (core rules)', () => {
     expect(routingProblems({ project: 'Security' }, 'jira')[0]).toContain('Jira project key');
     expect(routingProblems({ project: 'Identity/../Other' }, 'azuredevops')[0]).toContain('Azure DevOps');
     expect(routingProblems({ project: 'x'.repeat(65) }, 'azuredevops')).toHaveLength(1);
+    // URL normalisation would drop these path segments and reach another project or the organisation.
+    for (const dots of ['.', '..', 'Identity.'])
+      expect(routingProblems({ project: dots }, 'azuredevops')[0]).toContain('not ending in .');
     expect(routingProblems({ assignmentGroup: 'g'.repeat(101) }, 'servicenow')[0]).toContain('at most 100');
   });
 
