@@ -44,7 +44,7 @@ export async function runQueuedScan(
   let app: QueuedScanDependencies | undefined;
   try {
     app = dependencies();
-    return await scanOnce(app, message, dequeueCount, context, telemetry);
+    return await scanOnce(app, message, dequeueCount, context);
   } catch (err) {
     const error = toAppError(err);
     const recorded = { code: error.code, message: publicMessage(error, context.invocationId) };
@@ -76,7 +76,6 @@ async function scanOnce(
   message: ScanMessage,
   dequeueCount: number,
   context: Invocation,
-  telemetry: Telemetry,
 ): Promise<QueuedScanOutcome> {
   const warn = (text: string) => context.warn(text);
   // Anyone who can write to the queue can name any tenant: only registered ones are scanned.
