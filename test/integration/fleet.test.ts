@@ -17,7 +17,7 @@ const AUDIT_PATH = '/v1.0/auditLogs/directoryAudits';
 
 let azurite: RunningAzurite;
 let emulator: RunningEmulator;
-const tenants = fleetScenarios({ count: 8, seed: 'fleet-test', confirmedEvery: 4 });
+const tenants = fleetScenarios({ count: 5, seed: 'fleet-test', confirmedEvery: 4 });
 // One tenant with more pages than its own limit allows in 10 s: the per-tenant limit binds too.
 const busy: Scenario = {
   ...fleetScenarios({ count: 1, seed: 'fleet-test-busy' })[0],
