@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-queue';
 import { AppError } from '../../errors';
+import { createdOnce } from './storageAccess';
 import type { QueueConnection } from '../../config/functionsSettings';
 import { SCAN_QUEUE } from '../../core/scanMessage';
 import type { ScanMessage } from '../../core/scanMessage';
@@ -11,7 +12,6 @@ import type { ScanMessage } from '../../core/scanMessage';
  */
 export class ScanQueue {
   private readonly client: QueueClient;
-  private ready?: Promise<void>;
 
   /** `credential`: the host storage's identity (AzureWebJobsStorage__clientId), for a queue reached by URL. */
   constructor(connection: QueueConnection, credential: TokenCredential) {
@@ -44,16 +44,7 @@ export class ScanQueue {
     }
   }
 
-  private ensureQueue(): Promise<void> {
-    this.ready ??= this.client.createIfNotExists().then(
-      () => undefined,
-      (err) => {
-        this.ready = undefined;
-        throw queueFailed(err);
-      },
-    );
-    return this.ready;
-  }
+  private readonly ensureQueue = createdOnce(() => this.client.createIfNotExists(), queueFailed);
 }
 
 export function encodeScanMessage(message: ScanMessage): string {

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient } from '@azure/data-tables';
-import { stateTable, storageFailed as storageFailedIn } from './storageAccess';
+import { stateTable, storageFailed as storageFailedIn, createdOnce } from './storageAccess';
 import { deleteRows } from './deleteRows';
 import type {
   ScanRecord,
@@ -44,7 +44,6 @@ interface ScanEntity {
  */
 export class ScanRequests implements ScanRecords {
   private readonly client: TableClient;
-  private ready?: Promise<void>;
 
   constructor(connection: string, credential: TokenCredential) {
     this.client = stateTable(connection, SCANS_TABLE, credential);
@@ -236,16 +235,7 @@ export class ScanRequests implements ScanRecords {
     }
   }
 
-  private ensureTable(): Promise<void> {
-    this.ready ??= this.client.createTable().then(
-      () => undefined,
-      (err) => {
-        this.ready = undefined;
-        throw storageFailed(err);
-      },
-    );
-    return this.ready;
-  }
+  private readonly ensureTable = createdOnce(() => this.client.createTable(), storageFailed);
 }
 
 function fromEntity(row: ScanEntity): ScanRecord {

@@ -34,3 +34,24 @@ export function storageFailed(what: string, err: unknown): AppError {
     { transient: true, cause: err },
   );
 }
+
+/**
+ * `create` (a table, a queue, a container) run once per client: callers share the first call, and a
+ * failure is not kept, so the next call tries again (storage may have been unreachable for a moment).
+ */
+export function createdOnce(
+  create: () => Promise<unknown>,
+  failed: (err: unknown) => Error,
+): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () => {
+    ready ??= create().then(
+      () => undefined,
+      (err: unknown) => {
+        ready = undefined;
+        throw failed(err);
+      },
+    );
+    return ready;
+  };
+}

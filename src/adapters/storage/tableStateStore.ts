@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { odata, RestError, TableClient, type TransactionAction } from '@azure/data-tables';
 import { AppError } from '../../errors';
-import { stateTable, storageFailed as storageFailedIn } from './storageAccess';
+import { stateTable, storageFailed as storageFailedIn, createdOnce } from './storageAccess';
 import type { AffectedAdmin } from '../../usecases/ports/actions';
 import type { Incident } from '../../core/model';
 import { deleteRows, TRANSACTION_LIMIT } from './deleteRows';
@@ -51,7 +51,6 @@ interface IncidentEntity {
 export class TableStateStore implements StateStore {
   readonly durable = true;
   private readonly clients: Record<keyof typeof TABLES, TableClient>;
-  private ready?: Promise<void>;
 
   constructor(connection: string, credential: TokenCredential) {
     const client = (table: string) => stateTable(connection, table, credential);
@@ -354,15 +353,10 @@ export class TableStateStore implements StateStore {
     return { ...updated, etag: response.etag };
   }
 
-  private ensureTables(): Promise<void> {
-    this.ready ??= Promise.all(Object.values(this.clients).map((client) => client.createTable()))
-      .then(() => undefined)
-      .catch((err) => {
-        this.ready = undefined;
-        throw storageFailed(err);
-      });
-    return this.ready;
-  }
+  private readonly ensureTables = createdOnce(
+    () => Promise.all(Object.values(this.clients).map((client) => client.createTable())),
+    storageFailed,
+  );
 
   private async getOrUndefined<T extends object>(client: TableClient, partitionKey: string, rowKey: string) {
     try {

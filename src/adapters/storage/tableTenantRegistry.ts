@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import { RestError, TableClient } from '@azure/data-tables';
-import { stateTable, storageFailed as storageFailedIn } from './storageAccess';
+import { stateTable, storageFailed as storageFailedIn, createdOnce } from './storageAccess';
 import { isActionMode } from '../../core/modes';
 import type {
   RegisteredTenant,
@@ -37,7 +37,6 @@ interface TenantEntity {
 export class TableTenantRegistry implements TenantRegistry {
   readonly durable = true;
   private readonly client: TableClient;
-  private ready?: Promise<void>;
 
   constructor(connection: string, credential: TokenCredential) {
     this.client = stateTable(connection, TENANTS_TABLE, credential);
@@ -131,16 +130,7 @@ export class TableTenantRegistry implements TenantRegistry {
     }
   }
 
-  private ensureTable(): Promise<void> {
-    this.ready ??= this.client.createTable().then(
-      () => undefined,
-      (err) => {
-        this.ready = undefined;
-        throw storageFailed(err);
-      },
-    );
-    return this.ready;
-  }
+  private readonly ensureTable = createdOnce(() => this.client.createTable(), storageFailed);
 }
 
 /** A routing field given replaces the registered one; an empty string removes it. */

@@ -8,7 +8,7 @@ import {
   type StorageRetryOptions,
 } from '@azure/storage-blob';
 import { AppError } from '../../errors';
-import { storageFailed as storageFailedIn } from './storageAccess';
+import { createdOnce, storageFailed as storageFailedIn } from './storageAccess';
 
 const CONTAINER = 'sspr-leases';
 const DEFAULT_DURATION_SECONDS = 60;
@@ -54,7 +54,6 @@ export class TenantLease implements TenantLeases {
   private readonly container: ContainerClient;
   private readonly durationSeconds: number;
   private readonly renewEveryMs: number | false;
-  private ready?: Promise<void>;
 
   constructor(connection: string, credential: TokenCredential, options: TenantLeaseOptions = {}) {
     this.durationSeconds = options.durationSeconds ?? DEFAULT_DURATION_SECONDS;
@@ -138,16 +137,7 @@ export class TenantLease implements TenantLeases {
     await leases.acquireLease(this.durationSeconds);
   }
 
-  private ensureContainer(): Promise<void> {
-    this.ready ??= this.container
-      .createIfNotExists()
-      .then(() => undefined)
-      .catch((err) => {
-        this.ready = undefined;
-        throw storageFailed(err);
-      });
-    return this.ready;
-  }
+  private readonly ensureContainer = createdOnce(() => this.container.createIfNotExists(), storageFailed);
 }
 
 class HeldLease implements Lease {
